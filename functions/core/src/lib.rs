@@ -1,0 +1,15 @@
+//! The domain of Városkapu and the ports through which it reaches the outside world.
+//!
+//! Nothing in this crate performs I/O or chooses an async runtime: adapters in `infra/`
+//! implement the ports, and the function crates wire them together.
+
+pub mod blob;
+pub mod clock;
+pub mod table;
+
+pub use blob::{Blob, BlobError, BlobMeta, BlobPut, BlobStore, PresignedRequest, Sha256Digest};
+pub use clock::{Clock, IdGenerator, ManualClock, SequentialIds, SystemClock, UuidV7Ids};
+pub use table::{
+    Condition, IndexKeys, IndexName, Item, ItemWrite, Key, Page, Query, SortKey, Table, TableError, TxOp,
+    Update,
+};
