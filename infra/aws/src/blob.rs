@@ -1,0 +1,277 @@
+//! `S3BlobStore`: the `BlobStore` port on one S3 bucket.
+//!
+//! S3 checks the SHA-256 of every upload (`x-amz-checksum-sha256`), the hex digest is kept
+//! in user metadata so that reads verify the bytes again, and write-once objects are
+//! created with `If-None-Match: *` so that a second writer is refused by S3 itself.
+
+use async_trait::async_trait;
+use aws_sdk_s3::Client;
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::presigning::PresigningConfig;
+use aws_sdk_s3::primitives::ByteStream;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use std::collections::HashMap;
+use std::time::{Duration, SystemTime};
+use varoskapu_core::blob::{validate_blob_key, verify_put};
+use varoskapu_core::{
+    Blob, BlobError, BlobMeta, BlobPut, BlobStore, PresignedRequest, Sha256Digest,
+};
+
+/// User metadata key of the hex SHA-256 (sent as `x-amz-meta-sha256`).
+const SHA256_METADATA: &str = "sha256";
+
+/// The production `BlobStore`: one S3 bucket.
+#[derive(Debug, Clone)]
+pub struct S3BlobStore {
+    client: Client,
+    bucket: String,
+}
+
+impl S3BlobStore {
+    /// Wraps a bucket; the client decides endpoint, region and credentials.
+    pub fn new(client: Client, bucket: impl Into<String>) -> Self {
+        Self {
+            client,
+            bucket: bucket.into(),
+        }
+    }
+
+    /// The bucket's name, for diagnostics.
+    pub fn bucket(&self) -> &str {
+        &self.bucket
+    }
+}
+
+#[async_trait]
+impl BlobStore for S3BlobStore {
+    async fn put(&self, put: BlobPut) -> Result<BlobMeta, BlobError> {
+        verify_put(&put)?;
+        let size = put.bytes.len() as u64;
+        let mut request = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(&put.key)
+            .content_type(&put.content_type)
+            .checksum_sha256(STANDARD.encode(put.sha256.0))
+            .metadata(SHA256_METADATA, put.sha256.to_hex())
+            .body(ByteStream::from(put.bytes));
+        if put.write_once {
+            request = request.if_none_match("*");
+        }
+        request.send().await.map_err(|e| {
+            // 412 when the object exists; 409 when a concurrent conditional write won.
+            if matches!(
+                e.code(),
+                Some("PreconditionFailed" | "ConditionalRequestConflict")
+            ) || matches!(http_status(&e), Some(412 | 409))
+            {
+                BlobError::AlreadyExists
+            } else {
+                unavailable("PutObject", &e)
+            }
+        })?;
+        Ok(BlobMeta {
+            key: put.key,
+            size,
+            sha256: put.sha256,
+            content_type: put.content_type,
+        })
+    }
+
+    async fn get(&self, key: &str) -> Result<Blob, BlobError> {
+        validate_blob_key(key)?;
+        let output = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| {
+                if e.as_service_error().is_some_and(|s| s.is_no_such_key())
+                    || http_status(&e) == Some(404)
+                {
+                    BlobError::NotFound
+                } else {
+                    unavailable("GetObject", &e)
+                }
+            })?;
+        let expected = stored_digest(key, output.metadata.as_ref())?;
+        let content_type = output
+            .content_type
+            .clone()
+            .unwrap_or_else(|| "application/octet-stream".to_owned());
+        let bytes = output
+            .body
+            .collect()
+            .await
+            .map_err(|e| BlobError::Unavailable(format!("GetObject body: {e}")))?
+            .into_bytes();
+        let actual = Sha256Digest::of(&bytes);
+        if actual != expected {
+            return Err(BlobError::Corrupt(format!(
+                "{key}: stored digest {expected}, bytes hash to {actual}"
+            )));
+        }
+        Ok(Blob {
+            meta: BlobMeta {
+                key: key.to_owned(),
+                size: bytes.len() as u64,
+                sha256: expected,
+                content_type,
+            },
+            bytes,
+        })
+    }
+
+    async fn head(&self, key: &str) -> Result<Option<BlobMeta>, BlobError> {
+        validate_blob_key(key)?;
+        let output = match self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(output) => output,
+            Err(e)
+                if e.as_service_error().is_some_and(|s| s.is_not_found())
+                    || http_status(&e) == Some(404) =>
+            {
+                return Ok(None);
+            }
+            Err(e) => return Err(unavailable("HeadObject", &e)),
+        };
+        let sha256 = stored_digest(key, output.metadata.as_ref())?;
+        let size = output
+            .content_length
+            .and_then(|n| u64::try_from(n).ok())
+            .ok_or_else(|| BlobError::Corrupt(format!("{key}: no content length")))?;
+        Ok(Some(BlobMeta {
+            key: key.to_owned(),
+            size,
+            sha256,
+            content_type: output
+                .content_type
+                .unwrap_or_else(|| "application/octet-stream".to_owned()),
+        }))
+    }
+
+    async fn presign_upload(
+        &self,
+        key: &str,
+        sha256: Sha256Digest,
+        content_type: &str,
+        expires_in: jiff::SignedDuration,
+    ) -> Result<PresignedRequest, BlobError> {
+        validate_blob_key(key)?;
+        let (config, expires_at) = presigning(expires_in)?;
+        // The checksum and metadata headers are signed: S3 refuses a request without them,
+        // and refuses bytes whose SHA-256 differs from the signed one.
+        let presigned = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .checksum_sha256(STANDARD.encode(sha256.0))
+            .metadata(SHA256_METADATA, sha256.to_hex())
+            .presigned(config)
+            .await
+            .map_err(|e| unavailable("PutObject presigning", &e))?;
+        Ok(to_port(&presigned, expires_at))
+    }
+
+    async fn presign_download(
+        &self,
+        key: &str,
+        expires_in: jiff::SignedDuration,
+    ) -> Result<PresignedRequest, BlobError> {
+        validate_blob_key(key)?;
+        let (config, expires_at) = presigning(expires_in)?;
+        let presigned = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .presigned(config)
+            .await
+            .map_err(|e| unavailable("GetObject presigning", &e))?;
+        Ok(to_port(&presigned, expires_at))
+    }
+}
+
+/// Presigning that starts now; SigV4 allows 1 second to 7 days.
+fn presigning(
+    expires_in: jiff::SignedDuration,
+) -> Result<(PresigningConfig, jiff::Timestamp), BlobError> {
+    let duration = Duration::try_from(expires_in)
+        .map_err(|_| BlobError::Unavailable("a presigned URL cannot expire in the past".into()))?;
+    let now = jiff::Timestamp::now();
+    let expires_at = now
+        .checked_add(expires_in)
+        .map_err(|e| BlobError::Unavailable(format!("presigned URL expiry: {e}")))?;
+    let start = SystemTime::UNIX_EPOCH + Duration::from_secs(now.as_second().max(0).unsigned_abs());
+    let config = PresigningConfig::builder()
+        .start_time(start)
+        .expires_in(duration)
+        .build()
+        .map_err(|e| BlobError::Unavailable(format!("presigned URL expiry: {e}")))?;
+    // The signature counts from the whole second it was made in.
+    let expires_at = jiff::Timestamp::from_second(now.as_second())
+        .ok()
+        .and_then(|t| t.checked_add(expires_in).ok())
+        .unwrap_or(expires_at);
+    Ok((config, expires_at))
+}
+
+fn to_port(
+    presigned: &aws_sdk_s3::presigning::PresignedRequest,
+    expires_at: jiff::Timestamp,
+) -> PresignedRequest {
+    PresignedRequest {
+        method: presigned.method().to_owned(),
+        url: presigned.uri().to_owned(),
+        headers: presigned
+            .headers()
+            .map(|(name, value)| (name.to_owned(), value.to_owned()))
+            .collect(),
+        expires_at,
+    }
+}
+
+/// The digest recorded at upload; an object without one was not written through the port.
+fn stored_digest(
+    key: &str,
+    metadata: Option<&HashMap<String, String>>,
+) -> Result<Sha256Digest, BlobError> {
+    metadata
+        .and_then(|m| m.get(SHA256_METADATA))
+        .and_then(|hex| Sha256Digest::from_hex(hex))
+        .ok_or_else(|| BlobError::Corrupt(format!("{key}: no recorded SHA-256")))
+}
+
+fn http_status<E>(error: &SdkError<E, HttpResponse>) -> Option<u16> {
+    error.raw_response().map(|r| r.status().as_u16())
+}
+
+fn unavailable<E, R>(operation: &str, error: &SdkError<E, R>) -> BlobError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    let description = match (error.code(), error.message()) {
+        (Some(code), Some(message)) => format!("{operation}: {code}: {message}"),
+        (Some(code), None) => format!("{operation}: {code}"),
+        _ => format!(
+            "{operation}: {}",
+            aws_sdk_s3::error::DisplayErrorContext(error)
+        ),
+    };
+    tracing::warn!(error = %description, "S3 request failed");
+    BlobError::Unavailable(description)
+}
