@@ -188,7 +188,9 @@ mod tests {
 
     #[test]
     fn keys_cannot_escape_the_store() {
-        for bad in ["", "/a", "a/", "a/../b", "a//b", ".hidden", "a/.tmp", "a b", "ü"] {
+        for bad in [
+            "", "/a", "a/", "a/../b", "a//b", ".hidden", "a/.tmp", "a b", "ü",
+        ] {
             assert!(validate_blob_key(bad).is_err(), "{bad:?} accepted");
         }
         for good in ["documents/ab12", "uploads/2026/x_y-z.pdf"] {
@@ -198,7 +200,8 @@ mod tests {
 
     #[test]
     fn a_put_with_the_wrong_digest_is_refused() {
-        let mut put = BlobPut::content_addressed("docs", Bytes::from_static(b"hello"), "text/plain");
+        let mut put =
+            BlobPut::content_addressed("docs", Bytes::from_static(b"hello"), "text/plain");
         assert!(verify_put(&put).is_ok());
         put.bytes = Bytes::from_static(b"hellO");
         assert!(matches!(

@@ -5,11 +5,12 @@
 
 pub mod blob;
 pub mod clock;
+pub mod documents;
 pub mod table;
 
 pub use blob::{Blob, BlobError, BlobMeta, BlobPut, BlobStore, PresignedRequest, Sha256Digest};
 pub use clock::{Clock, IdGenerator, ManualClock, SequentialIds, SystemClock, UuidV7Ids};
 pub use table::{
-    Condition, IndexKeys, IndexName, Item, ItemWrite, Key, Page, Query, SortKey, Table, TableError, TxOp,
-    Update,
+    Condition, IndexKeys, IndexName, Item, ItemWrite, Key, Page, Query, SortKey, Table, TableError,
+    TxOp, Update,
 };

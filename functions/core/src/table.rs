@@ -134,7 +134,9 @@ impl ItemWrite {
     pub fn from_serde<T: Serialize>(key: Key, value: &T) -> Result<Self, TableError> {
         match serde_json::to_value(value) {
             Ok(Value::Object(data)) => Ok(Self::new(key, data)),
-            Ok(_) => Err(TableError::Invalid("item data must be a JSON object".into())),
+            Ok(_) => Err(TableError::Invalid(
+                "item data must be a JSON object".into(),
+            )),
             Err(e) => Err(TableError::Invalid(e.to_string())),
         }
     }

@@ -1,0 +1,15 @@
+//! Shared HTTP glue of the Városkapu functions: RFC 9457 problem responses, request ids,
+//! tracing set-up, typed configuration from the environment, JSON extraction that fails
+//! with a problem, and the `/healthz` route.
+
+pub mod config;
+pub mod health;
+pub mod json;
+pub mod layers;
+pub mod logging;
+pub mod problem;
+
+pub use config::ConfigError;
+pub use json::ApiJson;
+pub use layers::{REQUEST_ID_HEADER, with_common_layers};
+pub use problem::{Problem, ProblemKind};

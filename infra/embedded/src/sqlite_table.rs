@@ -1,0 +1,427 @@
+//! `Table` on SQLite: one table with the same keys and index columns as the DynamoDB
+//! table, in WAL mode with full fsync, so that an acknowledged write survives a crash.
+
+use async_trait::async_trait;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params_from_iter};
+use serde_json::{Map, Value};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use varoskapu_core::table::{validate_item, validate_transaction};
+use varoskapu_core::{
+    Clock, Condition, IndexKeys, IndexName, Item, ItemWrite, Key, Page, Query, SortKey, Table,
+    TableError, TxOp, Update,
+};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS items (
+    pk      TEXT NOT NULL,
+    sk      TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    ttl     INTEGER,
+    gsi1pk  TEXT, gsi1sk TEXT,
+    gsi2pk  TEXT, gsi2sk TEXT,
+    gsi3pk  TEXT, gsi3sk TEXT,
+    data    TEXT NOT NULL,
+    PRIMARY KEY (pk, sk)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS items_gsi1 ON items (gsi1pk, gsi1sk, pk, sk) WHERE gsi1pk IS NOT NULL;
+CREATE INDEX IF NOT EXISTS items_gsi2 ON items (gsi2pk, gsi2sk, pk, sk) WHERE gsi2pk IS NOT NULL;
+CREATE INDEX IF NOT EXISTS items_gsi3 ON items (gsi3pk, gsi3sk, pk, sk) WHERE gsi3pk IS NOT NULL;
+CREATE INDEX IF NOT EXISTS items_ttl ON items (ttl) WHERE ttl IS NOT NULL;
+";
+
+const COLUMNS: &str = "pk, sk, version, ttl, gsi1pk, gsi1sk, gsi2pk, gsi2sk, gsi3pk, gsi3sk, data";
+
+/// The embedded `Table` engine.
+#[derive(Clone)]
+pub struct SqliteTable {
+    conn: Arc<Mutex<Connection>>,
+    clock: Arc<dyn Clock>,
+}
+
+impl SqliteTable {
+    /// Opens (creating if needed) the database file and its schema.
+    pub fn open(path: &Path, clock: Arc<dyn Clock>) -> Result<Self, TableError> {
+        let conn = Connection::open(path).map_err(unavailable)?;
+        Self::configure(conn, clock)
+    }
+
+    /// A private in-memory database, for tests and benchmarks of the engine itself.
+    pub fn in_memory(clock: Arc<dyn Clock>) -> Result<Self, TableError> {
+        Self::configure(Connection::open_in_memory().map_err(unavailable)?, clock)
+    }
+
+    fn configure(conn: Connection, clock: Arc<dyn Clock>) -> Result<Self, TableError> {
+        // Another process (the admin CLI) may hold the write lock for a moment.
+        conn.busy_timeout(Duration::from_secs(10))
+            .map_err(unavailable)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(unavailable)?;
+        // FULL: a write is on disk before it is acknowledged.
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(unavailable)?;
+        conn.execute_batch(SCHEMA).map_err(unavailable)?;
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+            clock,
+        })
+    }
+
+    /// Deletes expired items for good (reads already ignore them); returns how many.
+    pub async fn purge_expired(&self) -> Result<usize, TableError> {
+        let now = self.clock.unix_seconds();
+        self.with_conn(move |conn| {
+            conn.execute(
+                "DELETE FROM items WHERE ttl IS NOT NULL AND ttl <= ?1",
+                [now],
+            )
+            .map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn with_conn<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Connection) -> Result<T, TableError> + Send + 'static,
+    ) -> Result<T, TableError> {
+        let conn = Arc::clone(&self.conn);
+        tokio::task::spawn_blocking(move || {
+            let mut guard = conn.lock().unwrap_or_else(|e| e.into_inner());
+            work(&mut guard)
+        })
+        .await
+        .map_err(|e| TableError::Unavailable(format!("storage task failed: {e}")))?
+    }
+
+    /// Runs `work` in an immediate (write-locking) transaction.
+    async fn write_tx<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&rusqlite::Transaction<'_>, i64) -> Result<T, TableError> + Send + 'static,
+    ) -> Result<T, TableError> {
+        let now = self.clock.unix_seconds();
+        self.with_conn(move |conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(unavailable)?;
+            let out = work(&tx, now)?;
+            tx.commit().map_err(unavailable)?;
+            Ok(out)
+        })
+        .await
+    }
+}
+
+fn unavailable(e: rusqlite::Error) -> TableError {
+    TableError::Unavailable(e.to_string())
+}
+
+fn read_row(row: &Row<'_>) -> rusqlite::Result<(Item, String)> {
+    let mut index_keys = IndexKeys::default();
+    for (i, index) in IndexName::ALL.into_iter().enumerate() {
+        let pk: Option<String> = row.get(4 + 2 * i)?;
+        let sk: Option<String> = row.get(5 + 2 * i)?;
+        if let (Some(pk), Some(sk)) = (pk, sk) {
+            index_keys.set(index, Some(Key { pk, sk }));
+        }
+    }
+    let version: i64 = row.get(2)?;
+    let item = Item {
+        key: Key {
+            pk: row.get(0)?,
+            sk: row.get(1)?,
+        },
+        data: Map::new(),
+        index_keys,
+        ttl: row.get(3)?,
+        version: version as u64,
+    };
+    Ok((item, row.get(10)?))
+}
+
+fn finish_item((mut item, data): (Item, String)) -> Result<Item, TableError> {
+    match serde_json::from_str(&data) {
+        Ok(Value::Object(map)) => {
+            item.data = map;
+            Ok(item)
+        }
+        _ => Err(TableError::Corrupt(format!(
+            "{}/{}: data is not a JSON object",
+            item.key.pk, item.key.sk
+        ))),
+    }
+}
+
+/// The current, unexpired item under `key`.
+fn load(conn: &Connection, key: &Key, now: i64) -> Result<Option<Item>, TableError> {
+    let row = conn
+        .query_row(
+            &format!(
+                "SELECT {COLUMNS} FROM items WHERE pk = ?1 AND sk = ?2 AND (ttl IS NULL OR ttl > ?3)"
+            ),
+            rusqlite::params![key.pk, key.sk, now],
+            read_row,
+        )
+        .optional()
+        .map_err(unavailable)?;
+    row.map(finish_item).transpose()
+}
+
+fn store(conn: &Connection, item: &Item) -> Result<(), TableError> {
+    let data = serde_json::to_string(&item.data).map_err(|e| TableError::Invalid(e.to_string()))?;
+    let index = |i: IndexName| item.index_keys.get(i);
+    conn.execute(
+        &format!(
+            "INSERT OR REPLACE INTO items ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+        ),
+        rusqlite::params![
+            item.key.pk,
+            item.key.sk,
+            item.version as i64,
+            item.ttl,
+            index(IndexName::Gsi1).map(|k| &k.pk),
+            index(IndexName::Gsi1).map(|k| &k.sk),
+            index(IndexName::Gsi2).map(|k| &k.pk),
+            index(IndexName::Gsi2).map(|k| &k.sk),
+            index(IndexName::Gsi3).map(|k| &k.pk),
+            index(IndexName::Gsi3).map(|k| &k.sk),
+            data,
+        ],
+    )
+    .map_err(unavailable)?;
+    Ok(())
+}
+
+fn remove(conn: &Connection, key: &Key) -> Result<(), TableError> {
+    conn.execute(
+        "DELETE FROM items WHERE pk = ?1 AND sk = ?2",
+        rusqlite::params![key.pk, key.sk],
+    )
+    .map_err(unavailable)?;
+    Ok(())
+}
+
+fn next_version(current: Option<&Item>) -> u64 {
+    current.map_or(1, |c| c.version + 1)
+}
+
+fn put_item(
+    conn: &Connection,
+    write: ItemWrite,
+    current: Option<&Item>,
+) -> Result<Item, TableError> {
+    let item = Item {
+        key: write.key,
+        data: write.data,
+        index_keys: write.index_keys,
+        ttl: write.ttl,
+        version: next_version(current),
+    };
+    store(conn, &item)?;
+    Ok(item)
+}
+
+fn update_item(conn: &Connection, update: &Update, current: Item) -> Result<Item, TableError> {
+    let mut item = current;
+    update.apply(&mut item);
+    item.version += 1;
+    store(conn, &item)?;
+    Ok(item)
+}
+
+/// The position of an item in a query's order, as carried by the cursor.
+fn cursor_of(item: &Item, index: Option<IndexName>) -> String {
+    let position: Vec<&str> = match index.and_then(|i| item.index_keys.get(i)) {
+        Some(ik) => vec![&ik.sk, &item.key.pk, &item.key.sk],
+        None => vec![&item.key.sk],
+    };
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(&position).unwrap_or_default())
+}
+
+fn parse_cursor(cursor: &str, index: Option<IndexName>) -> Result<Vec<String>, TableError> {
+    let bytes = URL_SAFE_NO_PAD
+        .decode(cursor)
+        .map_err(|_| TableError::InvalidCursor)?;
+    let position: Vec<String> =
+        serde_json::from_slice(&bytes).map_err(|_| TableError::InvalidCursor)?;
+    let expected = if index.is_some() { 3 } else { 1 };
+    if position.len() == expected {
+        Ok(position)
+    } else {
+        Err(TableError::InvalidCursor)
+    }
+}
+
+fn run_query(conn: &Connection, query: &Query, now: i64) -> Result<Page, TableError> {
+    let (pk_col, sk_col) = match query.index {
+        Some(i) => (i.pk_attribute(), i.sk_attribute()),
+        None => ("pk", "sk"),
+    };
+    let mut sql =
+        format!("SELECT {COLUMNS} FROM items WHERE {pk_col} = ? AND (ttl IS NULL OR ttl > ?)");
+    let mut args: Vec<rusqlite::types::Value> = vec![query.pk.clone().into(), now.into()];
+    match &query.sk {
+        SortKey::Any => {}
+        SortKey::Prefix(p) => {
+            sql.push_str(&format!(
+                " AND {sk_col} >= ? AND substr({sk_col}, 1, length(?)) = ?"
+            ));
+            args.extend([p.clone().into(), p.clone().into(), p.clone().into()]);
+        }
+        SortKey::Between(lo, hi) => {
+            sql.push_str(&format!(" AND {sk_col} BETWEEN ? AND ?"));
+            args.extend([lo.clone().into(), hi.clone().into()]);
+        }
+        SortKey::AtLeast(lo) => {
+            sql.push_str(&format!(" AND {sk_col} >= ?"));
+            args.push(lo.clone().into());
+        }
+        SortKey::AtMost(hi) => {
+            sql.push_str(&format!(" AND {sk_col} <= ?"));
+            args.push(hi.clone().into());
+        }
+    }
+    let (cmp, dir) = if query.ascending {
+        (">", "ASC")
+    } else {
+        ("<", "DESC")
+    };
+    let order_columns = if query.index.is_some() {
+        format!("{sk_col}, pk, sk")
+    } else {
+        "sk".to_owned()
+    };
+    if let Some(cursor) = &query.cursor {
+        let position = parse_cursor(cursor, query.index)?;
+        let marks = vec!["?"; position.len()].join(", ");
+        sql.push_str(&format!(" AND ({order_columns}) {cmp} ({marks})"));
+        args.extend(position.into_iter().map(Into::into));
+    }
+    let order = order_columns
+        .split(", ")
+        .map(|c| format!("{c} {dir}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    sql.push_str(&format!(" ORDER BY {order}"));
+    if let Some(limit) = query.limit {
+        // One more than asked tells whether another page follows.
+        sql.push_str(&format!(" LIMIT {}", limit.saturating_add(1)));
+    }
+    let mut stmt = conn.prepare_cached(&sql).map_err(unavailable)?;
+    let rows = stmt
+        .query_map(params_from_iter(args), read_row)
+        .map_err(unavailable)?;
+    let mut items = Vec::new();
+    for row in rows {
+        items.push(finish_item(row.map_err(unavailable)?)?);
+    }
+    let cursor = match query.limit {
+        Some(limit) if items.len() > limit => {
+            items.truncate(limit);
+            items.last().map(|last| cursor_of(last, query.index))
+        }
+        _ => None,
+    };
+    Ok(Page { items, cursor })
+}
+
+#[async_trait]
+impl Table for SqliteTable {
+    async fn get(&self, key: &Key) -> Result<Option<Item>, TableError> {
+        let key = key.clone();
+        let now = self.clock.unix_seconds();
+        self.with_conn(move |conn| load(conn, &key, now)).await
+    }
+
+    async fn put(&self, item: ItemWrite, condition: Condition) -> Result<Item, TableError> {
+        validate_item(&item)?;
+        condition.validate()?;
+        self.write_tx(move |tx, now| {
+            let current = load(tx, &item.key, now)?;
+            if !condition.holds(current.as_ref()) {
+                return Err(TableError::ConditionFailed);
+            }
+            put_item(tx, item, current.as_ref())
+        })
+        .await
+    }
+
+    async fn update(
+        &self,
+        key: &Key,
+        update: Update,
+        condition: Condition,
+    ) -> Result<Item, TableError> {
+        update.validate()?;
+        condition.validate()?;
+        let key = key.clone();
+        self.write_tx(move |tx, now| match load(tx, &key, now)? {
+            Some(current) if condition.holds(Some(&current)) => update_item(tx, &update, current),
+            _ => Err(TableError::ConditionFailed),
+        })
+        .await
+    }
+
+    async fn delete(&self, key: &Key, condition: Condition) -> Result<(), TableError> {
+        condition.validate()?;
+        let key = key.clone();
+        self.write_tx(move |tx, now| {
+            let current = load(tx, &key, now)?;
+            if !condition.holds(current.as_ref()) {
+                return Err(TableError::ConditionFailed);
+            }
+            remove(tx, &key)
+        })
+        .await
+    }
+
+    async fn query(&self, query: Query) -> Result<Page, TableError> {
+        if query.limit == Some(0) {
+            return Err(TableError::Invalid(
+                "a query's limit must be positive".into(),
+            ));
+        }
+        let now = self.clock.unix_seconds();
+        self.with_conn(move |conn| run_query(conn, &query, now))
+            .await
+    }
+
+    async fn transact(&self, ops: Vec<TxOp>) -> Result<(), TableError> {
+        validate_transaction(&ops)?;
+        self.write_tx(move |tx, now| {
+            let mut currents = Vec::with_capacity(ops.len());
+            let mut failed = Vec::new();
+            for (i, op) in ops.iter().enumerate() {
+                let current = load(tx, op.key(), now)?;
+                let holds = op.condition().holds(current.as_ref())
+                    && !(matches!(op, TxOp::Update { .. }) && current.is_none());
+                if !holds {
+                    failed.push(i);
+                }
+                currents.push(current);
+            }
+            if !failed.is_empty() {
+                // Dropping the transaction rolls it back.
+                return Err(TableError::TransactionFailed { failed });
+            }
+            for (op, current) in ops.into_iter().zip(currents) {
+                match op {
+                    TxOp::Put { item, .. } => {
+                        put_item(tx, item, current.as_ref())?;
+                    }
+                    TxOp::Update { update, .. } => {
+                        if let Some(current) = current {
+                            update_item(tx, &update, current)?;
+                        }
+                    }
+                    TxOp::Delete { key, .. } => remove(tx, &key)?,
+                    TxOp::Check { .. } => {}
+                }
+            }
+            Ok(())
+        })
+        .await
+    }
+}

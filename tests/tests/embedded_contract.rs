@@ -1,0 +1,40 @@
+//! The port contract suites on the embedded engines: SQLite table, blob folder.
+
+use std::sync::Arc;
+use varoskapu_core::{BlobStore, ManualClock, SystemClock, Table};
+use varoskapu_embedded::{FsBlobStore, SqliteTable};
+
+fn clock() -> Arc<ManualClock> {
+    Arc::new(ManualClock::new(jiff::Timestamp::now()))
+}
+
+/// Each case gets its own database file, as a real data folder would hold.
+async fn sqlite() -> (Arc<dyn Table>, Arc<ManualClock>) {
+    let dir = tempfile::tempdir().expect("tempdir").keep();
+    let clock = clock();
+    let table = SqliteTable::open(&dir.join("varoskapu.db"), clock.clone()).expect("open");
+    (Arc::new(table), clock)
+}
+
+/// A blob folder with its presigned-URL routes listening on loopback.
+async fn blob_folder() -> Arc<dyn BlobStore> {
+    let dir = tempfile::tempdir().expect("tempdir").keep();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let store = FsBlobStore::open(&dir, &base, Arc::new(SystemClock)).expect("open");
+    let router = store.router();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    Arc::new(store)
+}
+
+mod sqlite_table {
+    use super::*;
+    varoskapu_tests::table_contract!(sqlite());
+}
+
+mod fs_blob_store {
+    use super::*;
+    varoskapu_tests::blob_contract!(blob_folder());
+}
