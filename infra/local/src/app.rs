@@ -1,0 +1,104 @@
+//! Assembling and running the local server.
+
+use crate::ports::LocalPorts;
+use axum::Router;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use varoskapu_http::with_common_layers;
+
+/// How the local server is started.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    pub data_dir: PathBuf,
+    /// Address to listen on; port 0 picks a free one.
+    pub addr: SocketAddr,
+}
+
+/// Every function's routes over the local ports.
+pub fn build_router(ports: &LocalPorts) -> Router {
+    let functions = Router::new()
+        .merge(varoskapu_http::health::router(ports.table.clone()))
+        .merge(ports.blob_folder.router())
+        .merge(crate::docs::router());
+    with_common_layers(functions)
+}
+
+/// A server started by [`serve`].
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    pub ports: LocalPorts,
+    shutdown: tokio::sync::oneshot::Sender<()>,
+    task: JoinHandle<std::io::Result<()>>,
+    purger: JoinHandle<()>,
+}
+
+impl RunningServer {
+    /// The base URL clients use.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting requests, lets in-flight ones finish, and waits.
+    pub async fn stop(self) -> std::io::Result<()> {
+        let _ = self.shutdown.send(());
+        self.purger.abort();
+        self.task
+            .await
+            .map_err(|e| std::io::Error::other(e.to_string()))?
+    }
+
+    /// Serves until `signal` completes, then shuts down gracefully.
+    pub async fn run_until(mut self, signal: impl Future<Output = ()>) -> std::io::Result<()> {
+        tokio::select! {
+            result = &mut self.task => {
+                self.purger.abort();
+                return result.map_err(|e| std::io::Error::other(e.to_string()))?;
+            }
+            () = signal => {}
+        }
+        self.stop().await
+    }
+}
+
+/// Opens the data folder, seeds it on first start, binds and serves in the background.
+pub async fn serve(config: ServeConfig) -> anyhow::Result<RunningServer> {
+    let listener = TcpListener::bind(config.addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.addr))?;
+    let addr = listener.local_addr()?;
+    let ports = LocalPorts::open(&config.data_dir, &format!("http://{addr}"))?;
+    let router = build_router(&ports);
+    let (shutdown, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(async move {
+                let _ = shutdown_rx.await;
+            })
+            .await
+    });
+    let purger = tokio::spawn(purge_expired_periodically(ports.clone()));
+    tracing::info!(%addr, data_dir = %config.data_dir.display(), "Városkapu is listening");
+    Ok(RunningServer {
+        addr,
+        ports,
+        shutdown,
+        task,
+        purger,
+    })
+}
+
+/// Expired items are already invisible; this reclaims their space, as DynamoDB's TTL does.
+async fn purge_expired_periodically(ports: LocalPorts) {
+    let mut tick = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        tick.tick().await;
+        match ports.sqlite.purge_expired().await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(purged = n, "expired items removed"),
+            Err(e) => tracing::warn!(error = %e, "purging expired items failed"),
+        }
+    }
+}

@@ -1,0 +1,33 @@
+//! The `varoskapu` command line: `serve` (the default) and the operators' commands.
+
+use clap::{Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Városkapu: a municipality's e-administration backend, on one machine.
+#[derive(Debug, Parser)]
+#[command(name = "varoskapu", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Options of `serve`, which runs when no subcommand is given.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+/// Where the server keeps its data and listens.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    /// Folder holding the database, documents and keys; created on first start.
+    #[arg(long, env = "VAROSKAPU_DATA_DIR", default_value = "./data", global = true)]
+    pub data_dir: PathBuf,
+    /// Address to listen on.
+    #[arg(long, env = "VAROSKAPU_ADDR", default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API, the login pages and the docs (the default).
+    Serve,
+}

@@ -1,0 +1,11 @@
+//! The one-process Városkapu server: every function's router merged over the embedded
+//! ports (SQLite table and blob folder under one data folder), with the OpenAPI document
+//! of everything mounted and a docs page.
+
+pub mod app;
+pub mod cli;
+pub mod docs;
+pub mod ports;
+
+pub use app::{RunningServer, ServeConfig, build_router, serve};
+pub use ports::LocalPorts;
