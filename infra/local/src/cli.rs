@@ -19,7 +19,12 @@ pub struct Cli {
 #[derive(Debug, Clone, clap::Args)]
 pub struct ServeArgs {
     /// Folder holding the database, documents and keys; created on first start.
-    #[arg(long, env = "VAROSKAPU_DATA_DIR", default_value = "./data", global = true)]
+    #[arg(
+        long,
+        env = "VAROSKAPU_DATA_DIR",
+        default_value = "./data",
+        global = true
+    )]
     pub data_dir: PathBuf,
     /// Address to listen on.
     #[arg(long, env = "VAROSKAPU_ADDR", default_value = "127.0.0.1:8080")]

@@ -33,7 +33,8 @@ impl LocalPorts {
             anyhow::anyhow!("cannot create data folder {}: {e}", data_dir.display())
         })?;
         let sqlite = SqliteTable::open(&data_dir.join("varoskapu.db"), clock.clone())?;
-        let blob_folder = FsBlobStore::open(&data_dir.join("blobs"), public_base_url, clock.clone())?;
+        let blob_folder =
+            FsBlobStore::open(&data_dir.join("blobs"), public_base_url, clock.clone())?;
         Ok(Self {
             data_dir: data_dir.to_owned(),
             table: Arc::new(sqlite.clone()),
