@@ -275,3 +275,77 @@ where
     tracing::warn!(error = %description, "S3 request failed");
     BlobError::Unavailable(description)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
+
+    fn store() -> S3BlobStore {
+        let config = aws_sdk_s3::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("eu-central-1"))
+            .credentials_provider(Credentials::new(
+                "AKIDEXAMPLE",
+                "secret",
+                None,
+                None,
+                "test",
+            ))
+            .build();
+        S3BlobStore::new(Client::from_conf(config), "documents")
+    }
+
+    #[tokio::test]
+    async fn a_presigned_upload_signs_the_checksum_so_s3_refuses_other_bytes() {
+        let sha = Sha256Digest::of(b"the announced bytes");
+        let presigned = store()
+            .presign_upload(
+                "uploads/x",
+                sha,
+                "application/pdf",
+                jiff::SignedDuration::from_mins(5),
+            )
+            .await
+            .unwrap();
+        assert_eq!(presigned.method, "PUT");
+        let header = |name: &str| {
+            presigned
+                .headers
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.clone())
+        };
+        assert_eq!(
+            header("x-amz-checksum-sha256"),
+            Some(STANDARD.encode(sha.0))
+        );
+        assert_eq!(header("x-amz-meta-sha256"), Some(sha.to_hex()));
+        let signed = presigned
+            .url
+            .split(['?', '&'])
+            .find_map(|p| p.strip_prefix("X-Amz-SignedHeaders="))
+            .unwrap();
+        assert!(signed.contains("x-amz-checksum-sha256"), "{signed}");
+        assert!(signed.contains("x-amz-meta-sha256"), "{signed}");
+    }
+
+    #[tokio::test]
+    async fn presigned_urls_expire_when_announced() {
+        let before = jiff::Timestamp::now();
+        let presigned = store()
+            .presign_download("documents/x", jiff::SignedDuration::from_mins(10))
+            .await
+            .unwrap();
+        let expires_in = presigned.expires_at.duration_since(before);
+        assert!(expires_in <= jiff::SignedDuration::from_mins(10));
+        assert!(expires_in > jiff::SignedDuration::from_mins(9));
+        assert!(presigned.url.contains("X-Amz-Expires=600"));
+        assert!(
+            store()
+                .presign_download("documents/x", jiff::SignedDuration::from_hours(24 * 8))
+                .await
+                .is_err()
+        );
+    }
+}

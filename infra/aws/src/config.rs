@@ -1,6 +1,6 @@
 //! Configuration of the AWS engines, read once from the environment at start-up.
 
-use crate::{DynamoTable, S3BlobStore};
+use crate::{DynamoTable, ProvisionError, S3BlobStore, create_bucket, create_table};
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_s3::config::{RequestChecksumCalculation, ResponseChecksumValidation};
 use std::sync::Arc;
@@ -97,6 +97,16 @@ impl AwsConfig {
             table: DynamoTable::new(self.dynamodb_client(&sdk), self.table.clone(), clock),
             blobs: S3BlobStore::new(self.s3_client(&sdk), self.documents_bucket.clone()),
         }
+    }
+}
+
+impl AwsConfig {
+    /// Creates the table and the documents bucket this configuration names (for tests
+    /// and first-time set-up without the SAM template; the template is the production way).
+    pub async fn provision(&self) -> Result<(), ProvisionError> {
+        let sdk = self.sdk_config().await;
+        create_table(&self.dynamodb_client(&sdk), &self.table).await?;
+        create_bucket(&self.s3_client(&sdk), &self.documents_bucket, true).await
     }
 }
 

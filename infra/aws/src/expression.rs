@@ -130,13 +130,14 @@ impl Expr {
     pub fn update(&mut self, update: &Update) -> String {
         let mut set = vec![self.bump_version()];
         let mut remove = Vec::new();
-        let data = self.name(attr::DATA);
         for (field, value) in &update.set {
+            let data = self.name(attr::DATA);
             let field = self.name(field);
             let value = self.value(to_attribute(value));
             set.push(format!("{data}.{field} = {value}"));
         }
         for field in &update.remove {
+            let data = self.name(attr::DATA);
             let field = self.name(field);
             remove.push(format!("{data}.{field}"));
         }
@@ -213,6 +214,14 @@ mod tests {
         let mut expr = Expr::default();
         assert_eq!(expr.condition(&Condition::All(vec![]), 0), None);
         assert!(expr.names().is_none() && expr.values().is_none());
+    }
+
+    #[test]
+    fn an_index_only_update_names_no_data_field() {
+        let mut expr = Expr::default();
+        expr.update(&Update::default().index(IndexName::Gsi1, None));
+        let names = expr.names().unwrap();
+        assert!(!names.values().any(|n| n == attr::DATA), "{names:?}");
     }
 
     #[test]

@@ -167,24 +167,29 @@ impl DynamoTable {
         let pk = expr.name(pk_attr);
         let pk_value = expr.value(AttributeValue::S(query.pk.clone()));
         let mut key_condition = format!("{pk} = {pk_value}");
-        let sk = expr.name(sk_attr);
+        // Named only when used: DynamoDB refuses unused placeholders.
+        let sk = |expr: &mut Expr| expr.name(sk_attr);
         let text = |expr: &mut Expr, s: &str| expr.value(AttributeValue::S(s.to_owned()));
         match &query.sk {
             SortKey::Any => {}
             SortKey::Prefix(prefix) => {
+                let sk = sk(&mut expr);
                 let p = text(&mut expr, prefix);
                 key_condition.push_str(&format!(" AND begins_with({sk}, {p})"));
             }
             SortKey::Between(lo, hi) => {
+                let sk = sk(&mut expr);
                 let lo = text(&mut expr, lo);
                 let hi = text(&mut expr, hi);
                 key_condition.push_str(&format!(" AND {sk} BETWEEN {lo} AND {hi}"));
             }
             SortKey::AtLeast(lo) => {
+                let sk = sk(&mut expr);
                 let lo = text(&mut expr, lo);
                 key_condition.push_str(&format!(" AND {sk} >= {lo}"));
             }
             SortKey::AtMost(hi) => {
+                let sk = sk(&mut expr);
                 let hi = text(&mut expr, hi);
                 key_condition.push_str(&format!(" AND {sk} <= {hi}"));
             }
