@@ -1,0 +1,70 @@
+//! The whole pipeline in process: sample issued, verified, tampering caught, local TSA
+//! reached over HTTP, documents stored write-once and recorded.
+
+use std::path::Path;
+
+use varoskapu_documents::verify::{load_roots, timestamp_token, verify_file};
+use varoskapu_documents::{Verdict, issue_sample, verify_pdf};
+
+fn flip(pdf: &[u8], at: usize) -> Vec<u8> {
+    let mut out = pdf.to_vec();
+    out[at] = if out[at] == b'0' { b'1' } else { b'0' };
+    out
+}
+
+#[tokio::test]
+async fn a_sample_verifies_and_any_changed_byte_is_reported_as_tampered() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let out = dir.path().join("sample.pdf");
+    issue_sample(dir.path(), &out).await?;
+    let roots_path = dir.path().join("keys/root-ca.pem");
+    let verdict = verify_file(&out, &roots_path)?;
+    assert!(verdict.is_valid(), "{verdict}");
+    println!("{verdict}");
+
+    let pdf = std::fs::read(&out)?;
+    let roots = load_roots(&roots_path)?;
+    // A byte of the rendered page content, of the signature value, and of the trailer.
+    let (_, signature) = timestamp_token(&pdf).ok_or_else(|| anyhow::anyhow!("no token"))?;
+    let hex = hex::encode_upper(&signature);
+    let in_signature = pdf
+        .windows(hex.len())
+        .position(|w| w == hex.as_bytes())
+        .ok_or_else(|| anyhow::anyhow!("signature not found"))?
+        + 10;
+    for at in [pdf.len() / 3, in_signature, pdf.len() - 8] {
+        let verdict = verify_pdf(&flip(&pdf, at), &roots);
+        assert!(
+            matches!(verdict, Verdict::Tampered(_)),
+            "byte {at}: {verdict}"
+        );
+    }
+    let mut appended = pdf.clone();
+    appended.extend_from_slice(b"\n% appended\n");
+    assert!(matches!(
+        verify_pdf(&appended, &roots),
+        Verdict::Tampered(_)
+    ));
+
+    // Another municipality's root does not vouch for our documents.
+    let stranger = tempfile::tempdir()?;
+    issue_sample(stranger.path(), &stranger.path().join("x.pdf")).await?;
+    let foreign = load_roots(&stranger.path().join("keys/root-ca.pem"))?;
+    assert!(matches!(verify_pdf(&pdf, &foreign), Verdict::Untrusted(_)));
+    Ok(())
+}
+
+#[tokio::test]
+async fn keys_are_created_once_and_reused() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    issue_sample(dir.path(), &dir.path().join("a.pdf")).await?;
+    let root = std::fs::read(dir.path().join("keys/root-ca.pem"))?;
+    issue_sample(dir.path(), &dir.path().join("b.pdf")).await?;
+    assert_eq!(root, std::fs::read(dir.path().join("keys/root-ca.pem"))?);
+    let roots = load_roots(&dir.path().join("keys/root-ca.pem"))?;
+    for name in ["a.pdf", "b.pdf"] {
+        let pdf = std::fs::read(Path::new(dir.path()).join(name))?;
+        assert!(verify_pdf(&pdf, &roots).is_valid());
+    }
+    Ok(())
+}
