@@ -3,6 +3,8 @@
 //! S3 checks the SHA-256 of every upload (`x-amz-checksum-sha256`), the hex digest is kept
 //! in user metadata so that reads verify the bytes again, and write-once objects are
 //! created with `If-None-Match: *` so that a second writer is refused by S3 itself.
+//! Ordinary overwrites carry `If-Match` with the ETag of an object seen not to be
+//! write-once, so no write of any kind replaces a write-once object.
 
 use async_trait::async_trait;
 use aws_sdk_s3::Client;
@@ -29,6 +31,39 @@ pub struct S3BlobStore {
     bucket: String,
 }
 
+/// User metadata key marking an object that must never be replaced.
+const WRITE_ONCE_METADATA: &str = "write-once";
+
+/// How often an ordinary put retries when another writer replaced the object meanwhile.
+const MAX_PUT_ATTEMPTS: usize = 4;
+
+/// What a conditional `PutObject` requires of the object currently under the key.
+enum Precondition {
+    Absent,
+    Etag(String),
+}
+
+/// Why a `PutObject` failed.
+enum PutFailure {
+    Precondition,
+    Other(BlobError),
+}
+
+impl PutFailure {
+    fn into_blob_error(self) -> BlobError {
+        match self {
+            PutFailure::Precondition => BlobError::AlreadyExists,
+            PutFailure::Other(e) => e,
+        }
+    }
+}
+
+/// The parts of the current object a conditional overwrite needs.
+struct Current {
+    etag: String,
+    write_once: bool,
+}
+
 impl S3BlobStore {
     /// Wraps a bucket; the client decides endpoint, region and credentials.
     pub fn new(client: Client, bucket: impl Into<String>) -> Self {
@@ -42,13 +77,12 @@ impl S3BlobStore {
     pub fn bucket(&self) -> &str {
         &self.bucket
     }
-}
 
-#[async_trait]
-impl BlobStore for S3BlobStore {
-    async fn put(&self, put: BlobPut) -> Result<BlobMeta, BlobError> {
-        verify_put(&put)?;
-        let size = put.bytes.len() as u64;
+    async fn put_object(
+        &self,
+        put: &BlobPut,
+        precondition: Precondition,
+    ) -> Result<BlobMeta, PutFailure> {
         let mut request = self
             .client
             .put_object()
@@ -57,28 +91,91 @@ impl BlobStore for S3BlobStore {
             .content_type(&put.content_type)
             .checksum_sha256(STANDARD.encode(put.sha256.0))
             .metadata(SHA256_METADATA, put.sha256.to_hex())
-            .body(ByteStream::from(put.bytes));
+            .body(ByteStream::from(put.bytes.clone()));
         if put.write_once {
-            request = request.if_none_match("*");
+            request = request.metadata(WRITE_ONCE_METADATA, "true");
         }
+        request = match precondition {
+            Precondition::Absent => request.if_none_match("*"),
+            Precondition::Etag(etag) => request.if_match(etag),
+        };
         request.send().await.map_err(|e| {
-            // 412 when the object exists; 409 when a concurrent conditional write won.
+            // 412 when the condition fails; 409 when a concurrent conditional write won.
             if matches!(
                 e.code(),
                 Some("PreconditionFailed" | "ConditionalRequestConflict")
             ) || matches!(http_status(&e), Some(412 | 409))
             {
-                BlobError::AlreadyExists
+                PutFailure::Precondition
             } else {
-                unavailable("PutObject", &e)
+                PutFailure::Other(unavailable("PutObject", &e))
             }
         })?;
         Ok(BlobMeta {
-            key: put.key,
-            size,
+            key: put.key.clone(),
+            size: put.bytes.len() as u64,
             sha256: put.sha256,
-            content_type: put.content_type,
+            content_type: put.content_type.clone(),
         })
+    }
+
+    async fn current(&self, key: &str) -> Result<Option<Current>, BlobError> {
+        match self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(output) => Ok(Some(Current {
+                etag: output
+                    .e_tag
+                    .ok_or_else(|| BlobError::Corrupt(format!("{key}: no ETag")))?,
+                write_once: output
+                    .metadata
+                    .as_ref()
+                    .and_then(|m| m.get(WRITE_ONCE_METADATA))
+                    .is_some_and(|v| v == "true"),
+            })),
+            Err(e)
+                if e.as_service_error().is_some_and(|s| s.is_not_found())
+                    || http_status(&e) == Some(404) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(unavailable("HeadObject", &e)),
+        }
+    }
+}
+
+#[async_trait]
+impl BlobStore for S3BlobStore {
+    async fn put(&self, put: BlobPut) -> Result<BlobMeta, BlobError> {
+        verify_put(&put)?;
+        if put.write_once {
+            return match self.put_object(&put, Precondition::Absent).await {
+                Err(PutFailure::Precondition) => Err(BlobError::AlreadyExists),
+                other => other.map_err(PutFailure::into_blob_error),
+            };
+        }
+        // An ordinary put may replace an ordinary object but never a write-once one; the
+        // ETag condition makes "it was not write-once when we looked" hold at the write.
+        for _ in 0..MAX_PUT_ATTEMPTS {
+            let precondition = match self.current(&put.key).await? {
+                None => Precondition::Absent,
+                Some(current) if current.write_once => return Err(BlobError::AlreadyExists),
+                Some(current) => Precondition::Etag(current.etag),
+            };
+            match self.put_object(&put, precondition).await {
+                Err(PutFailure::Precondition) => continue,
+                other => return other.map_err(PutFailure::into_blob_error),
+            }
+        }
+        Err(BlobError::Unavailable(format!(
+            "{}: concurrent writers kept replacing the object",
+            put.key
+        )))
     }
 
     async fn get(&self, key: &str) -> Result<Blob, BlobError> {
@@ -170,7 +267,7 @@ impl BlobStore for S3BlobStore {
     ) -> Result<PresignedRequest, BlobError> {
         validate_blob_key(key)?;
         let (config, expires_at) = presigning(expires_in)?;
-        // The checksum and metadata headers are signed: S3 refuses a request without them,
+        // The checksum, metadata and condition headers are signed: S3 refuses a request without them,
         // and refuses bytes whose SHA-256 differs from the signed one.
         let presigned = self
             .client
@@ -180,6 +277,8 @@ impl BlobStore for S3BlobStore {
             .content_type(content_type)
             .checksum_sha256(STANDARD.encode(sha256.0))
             .metadata(SHA256_METADATA, sha256.to_hex())
+            // One upload per URL, and never over an existing object (a signed document).
+            .if_none_match("*")
             .presigned(config)
             .await
             .map_err(|e| unavailable("PutObject presigning", &e))?;
@@ -321,6 +420,7 @@ mod tests {
             Some(STANDARD.encode(sha.0))
         );
         assert_eq!(header("x-amz-meta-sha256"), Some(sha.to_hex()));
+        assert_eq!(header("if-none-match"), Some("*".to_owned()));
         let signed = presigned
             .url
             .split(['?', '&'])

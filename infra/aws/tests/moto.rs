@@ -201,3 +201,28 @@ async fn write_once_blobs_are_refused_by_s3() {
     let head = blobs.head(&put.key).await.expect("head").expect("exists");
     assert_eq!(head.sha256, put.sha256);
 }
+
+#[tokio::test]
+async fn an_ordinary_put_cannot_replace_a_write_once_object() {
+    let Some(f) = fixture().await else { return };
+    let blobs = f.config.engines(f.clock.clone()).await.blobs;
+    let signed = BlobPut::content_addressed(
+        "signed",
+        bytes::Bytes::from_static(b"%PDF-1.7 signed"),
+        "application/pdf",
+    )
+    .write_once();
+    blobs.put(signed.clone()).await.expect("first");
+    let mut forged = signed.clone();
+    forged.write_once = false;
+    forged.bytes = bytes::Bytes::from_static(b"%PDF-1.7 forged");
+    forged.sha256 = varoskapu_core::Sha256Digest::of(&forged.bytes);
+    assert_eq!(
+        blobs.put(forged).await.expect_err("plain overwrite"),
+        varoskapu_core::BlobError::AlreadyExists
+    );
+    assert_eq!(
+        blobs.get(&signed.key).await.expect("get").bytes,
+        signed.bytes
+    );
+}
