@@ -1,5 +1,11 @@
 //! AWS engines of the Városkapu ports: the `Table` on DynamoDB and the `BlobStore` on S3,
 //! configured from the environment of a Lambda function.
+//!
+//! They are tested for real against moto's server on loopback: `tests/run` starts it and
+//! exports `VAROSKAPU_TEST_AWS_ENDPOINT`; by hand, run `moto_server -H 127.0.0.1 -p 5599`
+//! and `VAROSKAPU_TEST_AWS_ENDPOINT=http://127.0.0.1:5599 AWS_ACCESS_KEY_ID=test
+//! AWS_SECRET_ACCESS_KEY=test AWS_REGION=eu-central-1 cargo test -p varoskapu-aws
+//! -p varoskapu-tests --test moto --test aws_contract`.
 
 mod attribute;
 mod blob;

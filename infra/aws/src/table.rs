@@ -268,7 +268,7 @@ impl Table for DynamoTable {
 
     async fn put(&self, item: ItemWrite, condition: Condition) -> Result<Item, TableError> {
         validate_item(&item)?;
-        validate_index_keys(item.index_keys_iter())?;
+        validate_index_keys(index_keys_of(&item))?;
         condition.validate()?;
         self.update_item(self.put_parts(&item, &condition)).await
     }
@@ -311,15 +311,22 @@ impl Table for DynamoTable {
             None => vec![attr::PK, attr::SK],
             Some(_) => vec![attr::PK, attr::SK, pk_attr, sk_attr],
         };
+        if query.pk.is_empty() {
+            return Err(TableError::Invalid(
+                "the partition key must not be empty".into(),
+            ));
+        }
         let mut start = query
             .cursor
             .as_deref()
             .map(|c| cursor::decode(c, &allowed))
             .transpose()?;
-        if query.pk.is_empty() {
-            return Err(TableError::Invalid(
-                "the partition key must not be empty".into(),
-            ));
+        // A cursor of another partition would make DynamoDB answer with a generic
+        // validation error; it is the caller's cursor that is wrong.
+        if let Some(start) = &start
+            && start.get(pk_attr) != Some(&AttributeValue::S(query.pk.clone()))
+        {
+            return Err(TableError::InvalidCursor);
         }
         let wanted = match query.limit {
             Some(0) => return Err(TableError::Invalid("a page holds at least one item".into())),
@@ -347,7 +354,7 @@ impl Table for DynamoTable {
         for op in &ops {
             validate_key(op.key())?;
             match op {
-                TxOp::Put { item, .. } => validate_index_keys(item.index_keys_iter())?,
+                TxOp::Put { item, .. } => validate_index_keys(index_keys_of(item))?,
                 TxOp::Update { update, .. } => {
                     validate_index_keys(update.index_keys.iter().filter_map(|(_, k)| k.as_ref()))?
                 }
@@ -368,17 +375,11 @@ impl Table for DynamoTable {
     }
 }
 
-/// Index keys of a write, for the checks DynamoDB would otherwise fail obscurely.
-trait IndexKeysOf {
-    fn index_keys_iter(&self) -> impl Iterator<Item = &Key>;
-}
-
-impl IndexKeysOf for ItemWrite {
-    fn index_keys_iter(&self) -> impl Iterator<Item = &Key> {
-        IndexName::ALL
-            .into_iter()
-            .filter_map(|i| self.index_keys.get(i))
-    }
+/// The index keys a whole-item write sets.
+fn index_keys_of(item: &ItemWrite) -> impl Iterator<Item = &Key> {
+    IndexName::ALL
+        .into_iter()
+        .filter_map(|i| item.index_keys.get(i))
 }
 
 fn validate_key(key: &Key) -> Result<(), TableError> {

@@ -120,7 +120,37 @@ async fn index_cursors_resume_where_the_page_ended() {
     }
     seen.sort();
     assert_eq!(seen, ["CASE#0", "CASE#1", "CASE#2", "CASE#3", "CASE#4"]);
-    // An empty JSON object is not a key of this index.
+    // A cursor of another partition, or of the table, does not fit an index query.
+    table
+        .put(
+            ItemWrite::new(Key::new("CASE#0", "NOTE#1"), data(json!({}))),
+            Condition::None,
+        )
+        .await
+        .expect("put");
+    let other = table
+        .query(Query::partition("CASE#0").limit(1))
+        .await
+        .expect("query")
+        .cursor;
+    let mut other_partition = Query::index(IndexName::Gsi3, "QUEUE").limit(1);
+    other_partition.cursor = table
+        .query(Query::index(IndexName::Gsi3, "QUEUE").limit(1))
+        .await
+        .expect("query")
+        .cursor;
+    other_partition.pk = "ELSEWHERE".into();
+    assert_eq!(
+        table.query(other_partition).await,
+        Err(TableError::InvalidCursor)
+    );
+    assert_eq!(
+        table
+            .query(Query::index(IndexName::Gsi3, "QUEUE").after(other))
+            .await,
+        Err(TableError::InvalidCursor),
+        "a table cursor does not fit an index query"
+    );
     assert_eq!(
         table
             .query(Query::index(IndexName::Gsi3, "QUEUE").after(Some("e30".into())))
