@@ -148,8 +148,11 @@ pub trait Signer: Send + Sync + 'static {
 
     fn algorithm(&self) -> SignatureAlgorithm;
 
-    /// Signs a SHA-256 digest, returning a DER-encoded signature.
-    async fn sign_digest(&self, sha256: &[u8; 32]) -> Result<Vec<u8>, SignerError>;
+    /// Signs `message` (small: the DER signed attributes of a CMS signature) with SHA-256
+    /// and the signer's key, returning a DER-encoded signature. Passing the message rather
+    /// than its digest lets a KMS hash it (`MessageType RAW`), which every KMS-compatible
+    /// service supports.
+    async fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SignerError>;
 }
 
 /// Why a timestamp could not be obtained.

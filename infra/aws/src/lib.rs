@@ -12,6 +12,7 @@ mod blob;
 mod config;
 mod cursor;
 mod expression;
+pub mod kms_signer;
 mod provision;
 mod table;
 

@@ -1,7 +1,7 @@
 //! The embedded `Signer`: a P-256 key from a PKCS#8 file in the data folder.
 
 use async_trait::async_trait;
-use p256::ecdsa::signature::hazmat::PrehashSigner;
+use p256::ecdsa::signature::Signer as _;
 use p256::ecdsa::{Signature, SigningKey};
 use varoskapu_core::documents::{SignatureAlgorithm, Signer, SignerError};
 
@@ -28,11 +28,8 @@ impl Signer for LocalSigner {
         SignatureAlgorithm::EcdsaP256Sha256
     }
 
-    async fn sign_digest(&self, sha256: &[u8; 32]) -> Result<Vec<u8>, SignerError> {
-        let signature: Signature = self
-            .key
-            .sign_prehash(sha256)
-            .map_err(|e| SignerError::Unavailable(e.to_string()))?;
+    async fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SignerError> {
+        let signature: Signature = self.key.sign(message);
         Ok(signature.to_der().as_bytes().to_vec())
     }
 }

@@ -1,7 +1,7 @@
 //! Signs a rendered PDF as PAdES baseline B-T: an incremental update with a CAdES detached
 //! CMS signature from the `Signer`, timestamped by the `TimestampAuthority`.
 
-use der::Decode;
+use der::{Decode, Encode};
 use jiff::Timestamp;
 use sha2::{Digest, Sha256};
 use varoskapu_core::documents::{Signer, SignerError, TimestampAuthority, TimestampError};
@@ -64,7 +64,8 @@ pub async fn sign_pdf(
         },
     )?;
     let signed = cms_sign::to_be_signed(ID_DATA, &prepared.digest(), &chain[0])?;
-    let signature = signer.sign_digest(&signed.digest).await?;
+    let message = signed.attributes.to_der().map_err(CmsError::from)?;
+    let signature = signer.sign(&message).await?;
     let token = tsa.timestamp(&Sha256::digest(&signature).into()).await?;
     let cms = cms_sign::assemble(SignedDataParts {
         content_type: ID_DATA,
