@@ -4,8 +4,10 @@
 //! implement the ports, and the function crates wire them together.
 
 pub mod blob;
+pub mod calendar;
 pub mod clock;
 pub mod documents;
+pub mod idempotency;
 pub mod table;
 
 pub use blob::{Blob, BlobError, BlobMeta, BlobPut, BlobStore, PresignedRequest, Sha256Digest};
