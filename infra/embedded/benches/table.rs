@@ -30,7 +30,8 @@ fn benches(c: &mut Criterion) {
         .build()
         .expect("runtime");
     let dir = tempfile::tempdir().expect("tempdir");
-    let table = SqliteTable::open(&dir.path().join("bench.db"), Arc::new(SystemClock)).expect("open");
+    let table =
+        SqliteTable::open(&dir.path().join("bench.db"), Arc::new(SystemClock)).expect("open");
     rt.block_on(async {
         for n in 0..10_000 {
             table.put(case(n), Condition::None).await.expect("seed");
