@@ -1,0 +1,135 @@
+//! The account record and how it sits in the table.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use uuid::Uuid;
+use varoskapu_core::Key;
+
+/// The stable identifier of an account (the `sub` the provider issues).
+pub type AccountId = Uuid;
+
+/// What an account may do in Városkapu.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Citizen,
+    Clerk,
+    Signatory,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Citizen => "citizen",
+            Role::Clerk => "clerk",
+            Role::Signatory => "signatory",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// Parses a role name as given on the command line.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "citizen" => Some(Role::Citizen),
+            "clerk" => Some(Role::Clerk),
+            "signatory" => Some(Role::Signatory),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+}
+
+/// A person's account; its Debug output leaves the password hash out.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    pub id: AccountId,
+    /// Normalised (trimmed, lower case).
+    pub email: String,
+    pub email_verified: bool,
+    pub name: String,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub roles: Vec<Role>,
+    pub password_hash: String,
+    pub created_at: jiff::Timestamp,
+}
+
+impl fmt::Debug for Account {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Account")
+            .field("id", &self.id)
+            .field("roles", &self.roles)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Account {
+    pub fn key(id: AccountId) -> Key {
+        Key::new(format!("ACCOUNT#{id}"), "ACCOUNT")
+    }
+
+    pub fn role_names(&self) -> Vec<String> {
+        self.roles.iter().map(|r| r.as_str().to_owned()).collect()
+    }
+}
+
+/// The item that makes an e-mail address unique to one account.
+pub fn email_key(email: &str) -> Key {
+    Key::new(format!("EMAIL#{email}"), "EMAIL")
+}
+
+/// What an operator or the seed gives to create an account directly.
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub email: String,
+    pub password: String,
+    pub name: String,
+    pub roles: Vec<Role>,
+}
+
+/// Trims and lower-cases an e-mail address; `None` if it cannot be one.
+pub fn normalize_email(email: &str) -> Option<String> {
+    let email = email.trim().to_lowercase();
+    let (local, domain) = email.split_once('@')?;
+    let ok = !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && email.len() <= 254
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
+    ok.then_some(email)
+}
+
+/// Splits a full name into given and family names, Hungarian order (family name first).
+pub fn split_name(name: &str) -> (Option<String>, Option<String>) {
+    let mut parts = name.split_whitespace();
+    let family = parts.next().map(str::to_owned);
+    let given: Vec<&str> = parts.collect();
+    let given = (!given.is_empty()).then(|| given.join(" "));
+    (given, family)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_normalised_and_nonsense_refused() {
+        assert_eq!(
+            normalize_email("  Anna@Example.HU "),
+            Some("anna@example.hu".into())
+        );
+        for bad in ["", "anna", "@x.hu", "anna@", "anna@hu", "an na@x.hu"] {
+            assert_eq!(normalize_email(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn names_split_family_name_first() {
+        assert_eq!(
+            split_name("Kovács Anna Mária"),
+            (Some("Anna Mária".into()), Some("Kovács".into()))
+        );
+    }
+}

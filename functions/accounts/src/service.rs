@@ -1,0 +1,584 @@
+//! The account use cases: register, verify an e-mail address, authenticate, reset a password.
+
+use crate::account::{
+    Account, AccountId, NewAccount, Role, email_key, normalize_email, split_name,
+};
+use crate::notify::{Notification, Notifier, NotifyError};
+use crate::password::Passwords;
+use crate::throttle::{Throttle, ThrottleLimits};
+use crate::tokens::{new_token, token_hash};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+use varoskapu_core::{
+    Clock, Condition, IdGenerator, ItemWrite, Key, Table, TableError, TxOp, Update,
+};
+
+/// What goes wrong with accounts, in the person's terms.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum AccountError {
+    #[error("the e-mail address is not valid")]
+    InvalidEmail,
+    #[error("the password must be 10 to 128 characters long")]
+    WeakPassword,
+    #[error("the name must not be empty")]
+    InvalidName,
+    /// Deliberately the same for an unknown address and a wrong password.
+    #[error("the e-mail address or the password is wrong")]
+    InvalidCredentials,
+    #[error("the e-mail address has not been verified yet")]
+    EmailNotVerified,
+    #[error("too many failed attempts; try again in {retry_after} seconds")]
+    Throttled { retry_after: i64 },
+    #[error("the link or code is invalid or has expired")]
+    InvalidToken,
+    #[error("an account with this e-mail address already exists")]
+    EmailTaken,
+    #[error("the account does not exist")]
+    NotFound,
+    #[error("storage is unavailable")]
+    Storage(#[from] TableError),
+    #[error("the message could not be sent")]
+    Notify(#[from] NotifyError),
+    #[error("the password could not be hashed")]
+    Hashing,
+}
+
+/// Settings of the account use cases.
+#[derive(Debug, Clone)]
+pub struct AccountsConfig {
+    /// Base URL of the pages that receive e-mailed links (`{base}/register/verify?token=…`).
+    pub public_base_url: String,
+    pub per_account: ThrottleLimits,
+    pub per_address: ThrottleLimits,
+}
+
+impl AccountsConfig {
+    pub fn new(public_base_url: impl Into<String>) -> Self {
+        Self {
+            public_base_url: public_base_url.into(),
+            per_account: ThrottleLimits {
+                max_failures: 5,
+                window_seconds: 15 * 60,
+            },
+            per_address: ThrottleLimits {
+                max_failures: 30,
+                window_seconds: 15 * 60,
+            },
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct EmailOwner {
+    account_id: AccountId,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct OneTime {
+    account_id: AccountId,
+}
+
+const VERIFY_TTL: i64 = 24 * 3600;
+const RESET_TTL: i64 = 3600;
+
+/// The account use cases on the table, shared by the register and authenticate functions and the
+/// provider's pages.
+#[derive(Clone)]
+pub struct Accounts {
+    table: Arc<dyn Table>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
+    notifier: Arc<dyn Notifier>,
+    passwords: Passwords,
+    throttle: Arc<Throttle>,
+    config: Arc<AccountsConfig>,
+}
+
+impl Accounts {
+    pub fn new(
+        table: Arc<dyn Table>,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdGenerator>,
+        notifier: Arc<dyn Notifier>,
+        config: AccountsConfig,
+    ) -> Self {
+        Self {
+            throttle: Arc::new(Throttle::new(table.clone(), clock.clone())),
+            table,
+            clock,
+            ids,
+            notifier,
+            passwords: Passwords::owasp(),
+            config: Arc::new(config),
+        }
+    }
+
+    /// Reads an account.
+    pub async fn get(&self, id: AccountId) -> Result<Option<Account>, AccountError> {
+        match self.table.get(&Account::key(id)).await? {
+            Some(item) => Ok(Some(item.parse()?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Finds the account that owns an e-mail address.
+    pub async fn find_by_email(&self, email: &str) -> Result<Option<Account>, AccountError> {
+        let Some(email) = normalize_email(email) else {
+            return Ok(None);
+        };
+        let Some(owner) = self.table.get(&email_key(&email)).await? else {
+            return Ok(None);
+        };
+        let owner: EmailOwner = owner.parse()?;
+        self.get(owner.account_id).await
+    }
+
+    async fn hash(&self, password: &str) -> Result<String, AccountError> {
+        let passwords = self.passwords.clone();
+        let password = password.to_owned();
+        // Argon2id is deliberately slow; keep it off the async workers.
+        blocking(move || passwords.hash(&password).map_err(|_| AccountError::Hashing)).await?
+    }
+
+    /// Creates an account outright (operators, the demo seed), its address already verified.
+    pub async fn create(&self, new: NewAccount) -> Result<Account, AccountError> {
+        let email = normalize_email(&new.email).ok_or(AccountError::InvalidEmail)?;
+        if !Passwords::acceptable(&new.password) {
+            return Err(AccountError::WeakPassword);
+        }
+        let account = self
+            .build(email, &new.name, new.roles, &new.password, true)
+            .await?;
+        self.insert(&account).await?;
+        Ok(account)
+    }
+
+    async fn build(
+        &self,
+        email: String,
+        name: &str,
+        roles: Vec<Role>,
+        password: &str,
+        email_verified: bool,
+    ) -> Result<Account, AccountError> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 200 {
+            return Err(AccountError::InvalidName);
+        }
+        let (given_name, family_name) = split_name(name);
+        Ok(Account {
+            id: self.ids.new_id(),
+            email,
+            email_verified,
+            name: name.to_owned(),
+            given_name,
+            family_name,
+            roles,
+            password_hash: self.hash(password).await?,
+            created_at: self.clock.now(),
+        })
+    }
+
+    async fn insert(&self, account: &Account) -> Result<(), AccountError> {
+        let ops = vec![
+            TxOp::Put {
+                item: ItemWrite::from_serde(Account::key(account.id), account)?,
+                condition: Condition::NotExists,
+            },
+            TxOp::Put {
+                item: ItemWrite::from_serde(
+                    email_key(&account.email),
+                    &EmailOwner {
+                        account_id: account.id,
+                    },
+                )?,
+                condition: Condition::NotExists,
+            },
+        ];
+        match self.table.transact(ops).await {
+            Err(e) if e.is_condition_failure() => Err(AccountError::EmailTaken),
+            other => Ok(other?),
+        }
+    }
+
+    /// Signs a citizen up. The answer is the same whether or not the address is taken: the
+    /// address's owner is told by e-mail instead.
+    #[tracing::instrument(skip_all)]
+    pub async fn register(
+        &self,
+        email: &str,
+        password: &str,
+        name: &str,
+    ) -> Result<(), AccountError> {
+        let email = normalize_email(email).ok_or(AccountError::InvalidEmail)?;
+        if !Passwords::acceptable(password) {
+            return Err(AccountError::WeakPassword);
+        }
+        // Hash before looking the address up, so both answers take as long.
+        let account = self
+            .build(email.clone(), name, vec![Role::Citizen], password, false)
+            .await?;
+        match self.insert(&account).await {
+            Ok(()) => self.send_verification(&account).await,
+            Err(AccountError::EmailTaken) => {
+                self.notifier
+                    .send(Notification {
+                        to: email,
+                        kind: "already_registered".into(),
+                        subject: "Regisztrációs kísérlet / Registration attempt".into(),
+                        body: "Valaki ezzel a címmel próbált regisztrálni. Ha Ön volt, \
+                               jelentkezzen be, vagy kérjen új jelszót.\n\
+                               Someone tried to register with this address. If it was you, \
+                               sign in or reset your password."
+                            .into(),
+                        token: None,
+                    })
+                    .await?;
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn send_verification(&self, account: &Account) -> Result<(), AccountError> {
+        let token = self.one_time("VERIFY", account.id, VERIFY_TTL).await?;
+        let link = format!(
+            "{}/register/verify?token={token}",
+            self.config.public_base_url.trim_end_matches('/')
+        );
+        self.notifier
+            .send(Notification {
+                to: account.email.clone(),
+                kind: "verify_email".into(),
+                subject: "E-mail-cím megerősítése / Confirm your e-mail address".into(),
+                body: format!(
+                    "Kérjük, erősítse meg e-mail-címét: {link}\nPlease confirm your address: {link}"
+                ),
+                token: Some(token),
+            })
+            .await?;
+        Ok(())
+    }
+
+    async fn one_time(
+        &self,
+        kind: &str,
+        account_id: AccountId,
+        ttl: i64,
+    ) -> Result<String, AccountError> {
+        let token = new_token();
+        let item = ItemWrite::from_serde(
+            Key::new(format!("{kind}#{}", token_hash(&token)), kind),
+            &OneTime { account_id },
+        )?
+        .expires_at(self.clock.unix_seconds() + ttl);
+        self.table.put(item, Condition::NotExists).await?;
+        Ok(token)
+    }
+
+    /// Spends a one-time token and applies `update` to its account in the same transaction.
+    async fn redeem(
+        &self,
+        kind: &str,
+        token: &str,
+        update: Update,
+    ) -> Result<AccountId, AccountError> {
+        let key = Key::new(format!("{kind}#{}", token_hash(token)), kind);
+        let Some(item) = self.table.get(&key).await? else {
+            return Err(AccountError::InvalidToken);
+        };
+        let one: OneTime = item.parse()?;
+        let ops = vec![
+            TxOp::Delete {
+                key,
+                condition: Condition::Version(item.version),
+            },
+            TxOp::Update {
+                key: Account::key(one.account_id),
+                update,
+                condition: Condition::Exists,
+            },
+        ];
+        match self.table.transact(ops).await {
+            Err(e) if e.is_condition_failure() => Err(AccountError::InvalidToken),
+            other => other.map(|_| one.account_id).map_err(Into::into),
+        }
+    }
+
+    /// Confirms an e-mail address with the token sent to it.
+    pub async fn verify_email(&self, token: &str) -> Result<AccountId, AccountError> {
+        self.redeem(
+            "VERIFY",
+            token,
+            Update::default().set("email_verified", true),
+        )
+        .await
+    }
+
+    /// Checks a password. Unknown addresses and wrong passwords answer alike, in the same time,
+    /// and repeated failures per account and per client address are refused for a while.
+    #[tracing::instrument(skip_all)]
+    pub async fn authenticate(
+        &self,
+        email: &str,
+        password: &str,
+        client_address: Option<&str>,
+    ) -> Result<Account, AccountError> {
+        let normalized = normalize_email(email).unwrap_or_default();
+        // Keyed by a hash of the address so that unknown addresses are throttled the same way.
+        let account_subject = format!(
+            "acct:{}",
+            hex::encode(Sha256::digest(normalized.as_bytes()))
+        );
+        let address_subject = client_address.map(|a| format!("addr:{a}"));
+        let cfg = &self.config;
+        if let Some(retry_after) = self
+            .throttle
+            .blocked_for(&account_subject, cfg.per_account)
+            .await?
+        {
+            return Err(AccountError::Throttled { retry_after });
+        }
+        if let Some(subject) = &address_subject
+            && let Some(retry_after) = self.throttle.blocked_for(subject, cfg.per_address).await?
+        {
+            return Err(AccountError::Throttled { retry_after });
+        }
+        let account = self.find_by_email(&normalized).await?;
+        let passwords = self.passwords.clone();
+        let (ok, account) = {
+            let password = password.to_owned();
+            blocking(move || match account {
+                Some(account) => (
+                    passwords.verify(&password, &account.password_hash),
+                    Some(account),
+                ),
+                None => {
+                    passwords.verify_nothing(&password);
+                    (false, None)
+                }
+            })
+            .await?
+        };
+        match account {
+            Some(account) if ok => {
+                self.throttle.clear(&account_subject).await?;
+                if !account.email_verified {
+                    return Err(AccountError::EmailNotVerified);
+                }
+                Ok(account)
+            }
+            _ => {
+                self.throttle
+                    .record_failure(&account_subject, cfg.per_account)
+                    .await?;
+                if let Some(subject) = &address_subject {
+                    self.throttle
+                        .record_failure(subject, cfg.per_address)
+                        .await?;
+                }
+                Err(AccountError::InvalidCredentials)
+            }
+        }
+    }
+
+    /// Sends a password-reset link if the address has an account; answers alike either way.
+    pub async fn request_password_reset(&self, email: &str) -> Result<(), AccountError> {
+        let Some(account) = self.find_by_email(email).await? else {
+            return Ok(());
+        };
+        let token = self.one_time("RESET", account.id, RESET_TTL).await?;
+        let link = format!(
+            "{}/password-reset?token={token}",
+            self.config.public_base_url.trim_end_matches('/')
+        );
+        self.notifier
+            .send(Notification {
+                to: account.email.clone(),
+                kind: "password_reset".into(),
+                subject: "Új jelszó / Password reset".into(),
+                body: format!("Új jelszó beállítása: {link}\nSet a new password: {link}"),
+                token: Some(token),
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// Sets a new password with a reset token.
+    pub async fn reset_password(
+        &self,
+        token: &str,
+        new_password: &str,
+    ) -> Result<AccountId, AccountError> {
+        if !Passwords::acceptable(new_password) {
+            return Err(AccountError::WeakPassword);
+        }
+        let hash = self.hash(new_password).await?;
+        self.redeem("RESET", token, Update::default().set("password_hash", hash))
+            .await
+    }
+}
+
+/// Runs CPU-heavy work (Argon2id) on the blocking pool so async workers keep serving.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, AccountError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|_| AccountError::Hashing)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::memory::MemoryTable;
+    use crate::notify::TableOutbox;
+    use varoskapu_core::{ManualClock, SequentialIds};
+
+    fn accounts() -> (Accounts, Arc<dyn Table>) {
+        let clock: Arc<dyn Clock> = Arc::new(ManualClock::new(
+            jiff::Timestamp::from_second(1_800_000_000).expect("valid"),
+        ));
+        let table: Arc<dyn Table> = Arc::new(MemoryTable::new(clock.clone()));
+        let ids: Arc<dyn IdGenerator> = Arc::new(SequentialIds::default());
+        let outbox = Arc::new(TableOutbox::new(table.clone(), clock.clone(), ids.clone()));
+        let accounts = Accounts::new(
+            table.clone(),
+            clock,
+            ids,
+            outbox,
+            AccountsConfig::new("http://x"),
+        );
+        (accounts, table)
+    }
+
+    #[tokio::test]
+    async fn registration_needs_verification_before_sign_in() {
+        let (accounts, table) = accounts();
+        accounts
+            .register("Anna@Example.hu", "a long password", "Kovács Anna")
+            .await
+            .expect("registers");
+        assert_eq!(
+            accounts
+                .authenticate("anna@example.hu", "a long password", None)
+                .await,
+            Err(AccountError::EmailNotVerified)
+        );
+        let mail = TableOutbox::messages_to(table.as_ref(), "anna@example.hu")
+            .await
+            .expect("reads");
+        assert_eq!(mail.len(), 1);
+        let token = mail[0].token.clone().expect("carries a token");
+        accounts.verify_email(&token).await.expect("verifies");
+        assert_eq!(
+            accounts.verify_email(&token).await,
+            Err(AccountError::InvalidToken)
+        );
+        let account = accounts
+            .authenticate("anna@example.hu", "a long password", None)
+            .await
+            .expect("signs in");
+        assert_eq!(account.given_name.as_deref(), Some("Anna"));
+    }
+
+    #[tokio::test]
+    async fn registering_a_taken_address_answers_the_same_and_tells_the_owner() {
+        let (accounts, table) = accounts();
+        accounts
+            .register("anna@example.hu", "a long password", "Anna")
+            .await
+            .expect("first");
+        accounts
+            .register("anna@example.hu", "other password!", "Mallory")
+            .await
+            .expect("same answer");
+        let mail = TableOutbox::messages_to(table.as_ref(), "anna@example.hu")
+            .await
+            .expect("reads");
+        assert_eq!(
+            mail.iter().map(|m| m.kind.as_str()).collect::<Vec<_>>(),
+            ["verify_email", "already_registered"]
+        );
+    }
+
+    #[tokio::test]
+    async fn repeated_failures_throttle_the_account_even_with_the_right_password() {
+        let (accounts, _) = accounts();
+        accounts
+            .create(NewAccount {
+                email: "b@example.hu".into(),
+                password: "a long password".into(),
+                name: "B".into(),
+                roles: vec![Role::Clerk],
+            })
+            .await
+            .expect("creates");
+        for _ in 0..5 {
+            assert_eq!(
+                accounts
+                    .authenticate("b@example.hu", "wrong password", Some("10.0.0.1"))
+                    .await,
+                Err(AccountError::InvalidCredentials)
+            );
+        }
+        assert!(matches!(
+            accounts
+                .authenticate("b@example.hu", "a long password", Some("10.0.0.1"))
+                .await,
+            Err(AccountError::Throttled { .. })
+        ));
+    }
+
+    #[tokio::test]
+    async fn unknown_addresses_fail_like_wrong_passwords() {
+        let (accounts, _) = accounts();
+        assert_eq!(
+            accounts
+                .authenticate("nobody@example.hu", "whatever pw", None)
+                .await,
+            Err(AccountError::InvalidCredentials)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_reset_link_sets_a_new_password_once() {
+        let (accounts, table) = accounts();
+        accounts
+            .create(NewAccount {
+                email: "c@example.hu".into(),
+                password: "a long password".into(),
+                name: "C".into(),
+                roles: vec![Role::Citizen],
+            })
+            .await
+            .expect("creates");
+        accounts
+            .request_password_reset("c@example.hu")
+            .await
+            .expect("requests");
+        accounts
+            .request_password_reset("nobody@example.hu")
+            .await
+            .expect("same answer");
+        let mail = TableOutbox::messages_to(table.as_ref(), "c@example.hu")
+            .await
+            .expect("reads");
+        let token = mail[0].token.clone().expect("token");
+        accounts
+            .reset_password(&token, "a new long password")
+            .await
+            .expect("resets");
+        assert_eq!(
+            accounts.reset_password(&token, "another password").await,
+            Err(AccountError::InvalidToken)
+        );
+        assert!(
+            accounts
+                .authenticate("c@example.hu", "a new long password", None)
+                .await
+                .is_ok()
+        );
+    }
+}

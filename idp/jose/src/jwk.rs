@@ -1,0 +1,147 @@
+//! Public and private P-256 keys in JWK form.
+
+use crate::{b64url, b64url_decode};
+use p256::ecdsa::{SigningKey, VerifyingKey};
+use p256::{EncodedPoint, FieldBytes};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A public signing key as published in the JWKS.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Jwk {
+    pub kty: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crv: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub y: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kid: Option<String>,
+    #[serde(default, rename = "use", skip_serializing_if = "Option::is_none")]
+    pub use_: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alg: Option<String>,
+}
+
+impl Jwk {
+    /// The JWK of a P-256 verifying key used for ES256 signatures.
+    pub fn es256(kid: &str, key: &VerifyingKey) -> Self {
+        let point = key.to_encoded_point(false);
+        Self {
+            kty: "EC".into(),
+            crv: Some("P-256".into()),
+            x: point.x().map(|x| b64url(x)),
+            y: point.y().map(|y| b64url(y)),
+            kid: Some(kid.to_owned()),
+            use_: Some("sig".into()),
+            alg: Some("ES256".into()),
+        }
+    }
+
+    /// The P-256 verifying key, if this JWK is one.
+    pub fn verifying_key(&self) -> Option<VerifyingKey> {
+        if self.kty != "EC" || self.crv.as_deref() != Some("P-256") {
+            return None;
+        }
+        if self.use_.as_deref().is_some_and(|u| u != "sig")
+            || self.alg.as_deref().is_some_and(|a| a != "ES256")
+        {
+            return None;
+        }
+        let x = b64url_decode(self.x.as_deref()?)?;
+        let y = b64url_decode(self.y.as_deref()?)?;
+        if x.len() != 32 || y.len() != 32 {
+            return None;
+        }
+        let point = EncodedPoint::from_affine_coordinates(
+            FieldBytes::from_slice(&x),
+            FieldBytes::from_slice(&y),
+            false,
+        );
+        VerifyingKey::from_encoded_point(&point).ok()
+    }
+}
+
+/// A JWK set (`{"keys": [...]}`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JwkSet {
+    pub keys: Vec<Jwk>,
+}
+
+impl JwkSet {
+    /// The key with this id.
+    pub fn find(&self, kid: &str) -> Option<&Jwk> {
+        self.keys.iter().find(|k| k.kid.as_deref() == Some(kid))
+    }
+}
+
+/// A P-256 private key with its key id; its Debug output never shows the key.
+#[derive(Clone)]
+pub struct PrivateKey {
+    pub kid: String,
+    key: SigningKey,
+}
+
+impl PrivateKey {
+    /// Builds a key from 32 random bytes; `None` in the negligible case they are no scalar.
+    pub fn from_scalar(kid: impl Into<String>, scalar: &[u8]) -> Option<Self> {
+        if scalar.len() != 32 {
+            return None;
+        }
+        let key = SigningKey::from_bytes(FieldBytes::from_slice(scalar)).ok()?;
+        Some(Self {
+            kid: kid.into(),
+            key,
+        })
+    }
+
+    /// The private scalar, base64url, for the key file.
+    pub fn scalar_b64(&self) -> String {
+        b64url(&self.key.to_bytes())
+    }
+
+    pub fn signing_key(&self) -> &SigningKey {
+        &self.key
+    }
+
+    /// The public half as a JWK.
+    pub fn public_jwk(&self) -> Jwk {
+        Jwk::es256(&self.kid, self.key.verifying_key())
+    }
+}
+
+impl fmt::Debug for PrivateKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PrivateKey")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_public_jwk_round_trips_to_the_same_verifying_key() {
+        let key = PrivateKey::from_scalar("k1", &[7u8; 32]).expect("valid scalar");
+        let jwk = key.public_jwk();
+        assert_eq!(
+            jwk.verifying_key().as_ref(),
+            Some(key.signing_key().verifying_key())
+        );
+        let text = serde_json::to_string(&jwk).expect("serializes");
+        assert!(text.contains("\"use\":\"sig\""));
+        assert!(!text.contains("\"d\""));
+    }
+
+    #[test]
+    fn jwks_of_other_kinds_are_not_ec_keys() {
+        let mut jwk = PrivateKey::from_scalar("k1", &[7u8; 32])
+            .expect("valid")
+            .public_jwk();
+        jwk.alg = Some("HS256".into());
+        assert!(jwk.verifying_key().is_none());
+    }
+}

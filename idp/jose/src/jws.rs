@@ -1,0 +1,186 @@
+//! Compact JWS with ES256 only.
+
+use crate::jwk::{JwkSet, PrivateKey};
+use crate::{b64url, b64url_decode};
+use p256::ecdsa::Signature;
+use p256::ecdsa::signature::{Signer, Verifier};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+/// The protected header of a token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JwsHeader {
+    pub alg: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kid: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub typ: Option<String>,
+}
+
+/// Why a compact JWS was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JwsError {
+    #[error("the token is not a compact JWS")]
+    Malformed,
+    #[error("the token's algorithm {0:?} is not accepted (only ES256)")]
+    AlgorithmNotAccepted(String),
+    #[error("the token names no key or an unknown key")]
+    UnknownKey,
+    #[error("the token's signature does not verify")]
+    BadSignature,
+    #[error("the token's claims are not the expected JSON: {0}")]
+    BadClaims(String),
+}
+
+/// Signs `claims` as a compact ES256 JWS with the key's id in the header.
+pub fn sign_es256<T: Serialize>(key: &PrivateKey, typ: &str, claims: &T) -> String {
+    let header = JwsHeader {
+        alg: "ES256".into(),
+        kid: Some(key.kid.clone()),
+        typ: Some(typ.to_owned()),
+    };
+    // Both serializations are of plain structs and maps; they cannot fail.
+    let header = serde_json::to_vec(&header).unwrap_or_default();
+    let payload = serde_json::to_vec(claims).unwrap_or_default();
+    let signing_input = format!("{}.{}", b64url(&header), b64url(&payload));
+    let signature: Signature = key.signing_key().sign(signing_input.as_bytes());
+    format!("{signing_input}.{}", b64url(&signature.to_bytes()))
+}
+
+/// Verifies a compact ES256 JWS against a key set and returns its header and claims.
+pub fn verify_es256<T: DeserializeOwned>(
+    token: &str,
+    keys: &JwkSet,
+) -> Result<(JwsHeader, T), JwsError> {
+    let mut parts = token.split('.');
+    let (Some(h), Some(p), Some(s), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(JwsError::Malformed);
+    };
+    let header: JwsHeader = b64url_decode(h)
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .ok_or(JwsError::Malformed)?;
+    if header.alg != "ES256" {
+        return Err(JwsError::AlgorithmNotAccepted(header.alg));
+    }
+    let kid = header.kid.as_deref().ok_or(JwsError::UnknownKey)?;
+    let key = keys
+        .find(kid)
+        .and_then(|jwk| jwk.verifying_key())
+        .ok_or(JwsError::UnknownKey)?;
+    let signature = b64url_decode(s)
+        .and_then(|bytes| Signature::from_slice(&bytes).ok())
+        .ok_or(JwsError::BadSignature)?;
+    let signing_input = &token[..h.len() + 1 + p.len()];
+    key.verify(signing_input.as_bytes(), &signature)
+        .map_err(|_| JwsError::BadSignature)?;
+    let payload = b64url_decode(p).ok_or(JwsError::Malformed)?;
+    let claims =
+        serde_json::from_slice(&payload).map_err(|e| JwsError::BadClaims(e.to_string()))?;
+    Ok((header, claims))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hmac_free::hs256;
+    use serde_json::{Value, json};
+
+    /// HS256 by hand, so the test can forge what an attacker would forge.
+    mod hmac_free {
+        use sha2::{Digest, Sha256};
+
+        pub fn hs256(key: &[u8], message: &[u8]) -> Vec<u8> {
+            let mut k = [0u8; 64];
+            if key.len() > 64 {
+                k[..32].copy_from_slice(&Sha256::digest(key));
+            } else {
+                k[..key.len()].copy_from_slice(key);
+            }
+            let inner: Vec<u8> = k.iter().map(|b| b ^ 0x36).collect();
+            let outer: Vec<u8> = k.iter().map(|b| b ^ 0x5c).collect();
+            let ih = Sha256::new()
+                .chain_update(&inner)
+                .chain_update(message)
+                .finalize();
+            Sha256::new()
+                .chain_update(&outer)
+                .chain_update(ih)
+                .finalize()
+                .to_vec()
+        }
+    }
+
+    fn key() -> PrivateKey {
+        PrivateKey::from_scalar("k1", &[9u8; 32]).expect("valid scalar")
+    }
+
+    fn jwks() -> JwkSet {
+        JwkSet {
+            keys: vec![key().public_jwk()],
+        }
+    }
+
+    #[test]
+    fn a_signed_token_verifies_with_the_published_key() {
+        let token = sign_es256(&key(), "JWT", &json!({"sub": "a"}));
+        let (header, claims): (JwsHeader, Value) = verify_es256(&token, &jwks()).expect("verifies");
+        assert_eq!(header.kid.as_deref(), Some("k1"));
+        assert_eq!(claims["sub"], "a");
+    }
+
+    #[test]
+    fn a_token_with_alg_none_is_refused() {
+        let header = b64url(br#"{"alg":"none","kid":"k1"}"#);
+        let payload = b64url(br#"{"sub":"admin"}"#);
+        for token in [
+            format!("{header}.{payload}."),
+            format!("{header}.{payload}"),
+        ] {
+            let result = verify_es256::<Value>(&token, &jwks());
+            assert!(
+                matches!(
+                    result,
+                    Err(JwsError::AlgorithmNotAccepted(_)) | Err(JwsError::Malformed)
+                ),
+                "{result:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_hs256_token_keyed_with_the_public_key_is_refused() {
+        let public = serde_json::to_vec(&key().public_jwk()).expect("serializes");
+        let header = b64url(br#"{"alg":"HS256","kid":"k1"}"#);
+        let payload = b64url(br#"{"sub":"admin"}"#);
+        let input = format!("{header}.{payload}");
+        let token = format!("{input}.{}", b64url(&hs256(&public, input.as_bytes())));
+        assert_eq!(
+            verify_es256::<Value>(&token, &jwks()),
+            Err(JwsError::AlgorithmNotAccepted("HS256".into()))
+        );
+    }
+
+    #[test]
+    fn a_tampered_payload_fails_the_signature() {
+        let token = sign_es256(&key(), "JWT", &json!({"sub": "a"}));
+        let mut parts: Vec<&str> = token.split('.').collect();
+        let forged = b64url(br#"{"sub":"b"}"#);
+        parts[1] = &forged;
+        assert_eq!(
+            verify_es256::<Value>(&parts.join("."), &jwks()),
+            Err(JwsError::BadSignature)
+        );
+    }
+
+    #[test]
+    fn a_token_signed_by_an_unpublished_key_is_refused() {
+        let other = PrivateKey::from_scalar("k2", &[3u8; 32]).expect("valid");
+        let token = sign_es256(&other, "JWT", &json!({"sub": "a"}));
+        assert_eq!(
+            verify_es256::<Value>(&token, &jwks()),
+            Err(JwsError::UnknownKey)
+        );
+    }
+}

@@ -1,0 +1,293 @@
+//! The registry of OAuth clients (partner apps, services) on the table. Secrets are
+//! generated with 256 bits of entropy and stored only as SHA-256; a slow password hash would
+//! cap the token endpoint at a few dozen requests a second and adds nothing for random secrets.
+
+use crate::secrets::{matches_hash, random_token, sha256_hex};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::sync::Arc;
+use varoskapu_core::{Clock, Condition, IndexName, ItemWrite, Key, Query, Table, TableError};
+
+/// A registered client; its Debug output leaves the secret hash out.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Client {
+    pub client_id: String,
+    pub name: String,
+    /// SHA-256 (hex) of the secret; `None` for a public client.
+    pub secret_sha256: Option<String>,
+    pub redirect_uris: Vec<String>,
+    #[serde(default)]
+    pub post_logout_redirect_uris: Vec<String>,
+    #[serde(default)]
+    pub backchannel_logout_uri: Option<String>,
+    /// A first-party client skips the consent page.
+    pub first_party: bool,
+    /// Scopes the client may ask for.
+    pub scopes: Vec<String>,
+    pub created_at: jiff::Timestamp,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("client_id", &self.client_id)
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    pub fn is_public(&self) -> bool {
+        self.secret_sha256.is_none()
+    }
+
+    fn key(client_id: &str) -> Key {
+        Key::new(format!("CLIENT#{client_id}"), "CLIENT")
+    }
+
+    /// Whether the client may ask for every one of these scopes.
+    pub fn allows_scopes<'a>(&self, mut scopes: impl Iterator<Item = &'a str>) -> bool {
+        scopes.all(|s| self.scopes.iter().any(|allowed| allowed == s))
+    }
+}
+
+/// The scopes a client gets when none are given.
+pub const DEFAULT_SCOPES: [&str; 5] = ["openid", "profile", "email", "roles", "offline_access"];
+
+/// What an operator gives to register a client.
+#[derive(Debug, Clone, Default)]
+pub struct NewClient {
+    pub name: String,
+    /// A chosen id (demo seed); otherwise one is generated.
+    pub client_id: Option<String>,
+    /// A chosen secret (demo seed); otherwise one is generated for confidential clients.
+    pub secret: Option<String>,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub backchannel_logout_uri: Option<String>,
+    pub public: bool,
+    pub first_party: bool,
+    pub scopes: Vec<String>,
+}
+
+/// Why a client could not be registered or authenticated.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ClientError {
+    #[error("a client with this id already exists")]
+    AlreadyExists,
+    #[error("invalid client registration: {0}")]
+    Invalid(String),
+    #[error("client authentication failed")]
+    AuthenticationFailed,
+    #[error(transparent)]
+    Storage(#[from] TableError),
+}
+
+/// Clients on the table.
+#[derive(Clone)]
+pub struct ClientRegistry {
+    table: Arc<dyn Table>,
+    clock: Arc<dyn Clock>,
+}
+
+const LIST_PK: &str = "CLIENTS";
+
+impl ClientRegistry {
+    pub fn new(table: Arc<dyn Table>, clock: Arc<dyn Clock>) -> Self {
+        Self { table, clock }
+    }
+
+    /// Registers a client and returns it with its secret, the only time the secret is seen.
+    pub async fn register(&self, new: NewClient) -> Result<(Client, Option<String>), ClientError> {
+        if new.name.trim().is_empty() {
+            return Err(ClientError::Invalid("a name is required".into()));
+        }
+        if new.redirect_uris.is_empty() {
+            return Err(ClientError::Invalid(
+                "at least one redirect URI is required".into(),
+            ));
+        }
+        for uri in new
+            .redirect_uris
+            .iter()
+            .chain(&new.post_logout_redirect_uris)
+            .chain(&new.backchannel_logout_uri)
+        {
+            let parsed = url::Url::parse(uri)
+                .map_err(|_| ClientError::Invalid(format!("{uri} is not an absolute URL")))?;
+            if parsed.fragment().is_some() {
+                return Err(ClientError::Invalid(format!("{uri} has a fragment")));
+            }
+        }
+        let client_id = new
+            .client_id
+            .unwrap_or_else(|| format!("vk-{}", &random_token()[..22]));
+        let secret = match (new.public, new.secret) {
+            (true, _) => None,
+            (false, Some(secret)) => Some(secret),
+            (false, None) => Some(random_token()),
+        };
+        let scopes = if new.scopes.is_empty() {
+            DEFAULT_SCOPES.iter().map(|s| (*s).to_owned()).collect()
+        } else {
+            new.scopes
+        };
+        let client = Client {
+            client_id: client_id.clone(),
+            name: new.name.trim().to_owned(),
+            secret_sha256: secret.as_deref().map(sha256_hex),
+            redirect_uris: new.redirect_uris,
+            post_logout_redirect_uris: new.post_logout_redirect_uris,
+            backchannel_logout_uri: new.backchannel_logout_uri,
+            first_party: new.first_party,
+            scopes,
+            created_at: self.clock.now(),
+        };
+        let item = ItemWrite::from_serde(Client::key(&client_id), &client)?
+            .with_index(IndexName::Gsi1, Key::new(LIST_PK, client_id.clone()));
+        match self.table.put(item, Condition::NotExists).await {
+            Err(e) if e.is_condition_failure() => Err(ClientError::AlreadyExists),
+            other => {
+                other?;
+                Ok((client, secret))
+            }
+        }
+    }
+
+    pub async fn get(&self, client_id: &str) -> Result<Option<Client>, ClientError> {
+        match self.table.get(&Client::key(client_id)).await? {
+            Some(item) => Ok(Some(item.parse()?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Every client, ordered by id.
+    pub async fn list(&self) -> Result<Vec<Client>, ClientError> {
+        let mut clients = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = self
+                .table
+                .query(Query::index(IndexName::Gsi1, LIST_PK).after(cursor))
+                .await?;
+            for item in &page.items {
+                clients.push(item.parse()?);
+            }
+            cursor = page.cursor;
+            if cursor.is_none() {
+                return Ok(clients);
+            }
+        }
+    }
+
+    /// Removes a client; `false` if there was none.
+    pub async fn remove(&self, client_id: &str) -> Result<bool, ClientError> {
+        match self
+            .table
+            .delete(&Client::key(client_id), Condition::Exists)
+            .await
+        {
+            Ok(()) => Ok(true),
+            Err(e) if e.is_condition_failure() => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Authenticates a confidential client by its secret, or identifies a public client that
+    /// presents none. Unknown ids and wrong secrets fail alike.
+    pub async fn authenticate(
+        &self,
+        client_id: &str,
+        secret: Option<&str>,
+    ) -> Result<Client, ClientError> {
+        let client = self
+            .get(client_id)
+            .await?
+            .ok_or(ClientError::AuthenticationFailed)?;
+        match (&client.secret_sha256, secret) {
+            (None, None) => Ok(client),
+            (Some(stored), Some(secret)) if matches_hash(secret, stored) => Ok(client),
+            _ => Err(ClientError::AuthenticationFailed),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use varoskapu_accounts::memory::MemoryTable;
+    use varoskapu_core::SystemClock;
+
+    fn registry() -> ClientRegistry {
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        ClientRegistry::new(Arc::new(MemoryTable::new(clock.clone())), clock)
+    }
+
+    fn new_client() -> NewClient {
+        NewClient {
+            name: "Iskolai étkezés".into(),
+            redirect_uris: vec!["https://meals.example/cb".into()],
+            ..NewClient::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_generated_secret_is_strong_stored_hashed_and_checked() {
+        let registry = registry();
+        let (client, secret) = registry.register(new_client()).await.expect("registers");
+        let secret = secret.expect("confidential clients get a secret");
+        assert!(secret.len() >= 43, "256 bits base64url");
+        assert_ne!(client.secret_sha256.as_deref(), Some(secret.as_str()));
+        assert!(
+            registry
+                .authenticate(&client.client_id, Some(&secret))
+                .await
+                .is_ok()
+        );
+        assert_eq!(
+            registry
+                .authenticate(&client.client_id, Some("guess"))
+                .await,
+            Err(ClientError::AuthenticationFailed)
+        );
+        assert_eq!(
+            registry.authenticate(&client.client_id, None).await,
+            Err(ClientError::AuthenticationFailed)
+        );
+        assert_eq!(
+            registry.authenticate("nobody", Some(&secret)).await,
+            Err(ClientError::AuthenticationFailed)
+        );
+    }
+
+    #[tokio::test]
+    async fn clients_are_listed_and_removed() {
+        let registry = registry();
+        let (a, _) = registry.register(new_client()).await.expect("a");
+        let public = NewClient {
+            public: true,
+            ..new_client()
+        };
+        let (b, secret) = registry.register(public).await.expect("b");
+        assert!(secret.is_none() && b.is_public());
+        assert_eq!(registry.list().await.expect("lists").len(), 2);
+        assert!(registry.remove(&a.client_id).await.expect("removes"));
+        assert!(!registry.remove(&a.client_id).await.expect("gone"));
+        assert_eq!(registry.list().await.expect("lists").len(), 1);
+    }
+
+    #[tokio::test]
+    async fn redirect_uris_must_be_absolute_without_fragment() {
+        let registry = registry();
+        for bad in ["/relative", "https://x.example/cb#frag"] {
+            let new = NewClient {
+                redirect_uris: vec![bad.into()],
+                ..new_client()
+            };
+            assert!(matches!(
+                registry.register(new).await,
+                Err(ClientError::Invalid(_))
+            ));
+        }
+    }
+}

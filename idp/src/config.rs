@@ -1,0 +1,47 @@
+//! Settings of the provider, parsed once at start-up.
+
+/// Lifetimes and names the provider works with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdpConfig {
+    /// The issuer URL (`iss`), also the base of every endpoint URL.
+    pub issuer: String,
+    /// The audience of access tokens meant for the Városkapu API.
+    pub api_audience: String,
+    pub access_token_seconds: i64,
+    pub id_token_seconds: i64,
+    /// How long an authorization code may be redeemed.
+    pub code_seconds: i64,
+    /// Absolute lifetime of a refresh-token family.
+    pub refresh_token_seconds: i64,
+    /// Lifetime of the SSO session.
+    pub session_seconds: i64,
+    /// Lifetime of a login page (pending authorization request).
+    pub login_seconds: i64,
+}
+
+impl IdpConfig {
+    /// Defaults: 5-minute access and ID tokens, 1-minute codes, 30-day refresh families,
+    /// 8-hour sessions.
+    pub fn new(issuer: impl Into<String>) -> Self {
+        Self {
+            issuer: issuer.into().trim_end_matches('/').to_owned(),
+            api_audience: "varoskapu-api".into(),
+            access_token_seconds: 300,
+            id_token_seconds: 300,
+            code_seconds: 60,
+            refresh_token_seconds: 30 * 86_400,
+            session_seconds: 8 * 3600,
+            login_seconds: 15 * 60,
+        }
+    }
+
+    /// Cookies carry `Secure` when the provider is served over HTTPS.
+    pub fn secure_cookies(&self) -> bool {
+        self.issuer.starts_with("https://")
+    }
+
+    /// The absolute URL of an endpoint path.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.issuer)
+    }
+}

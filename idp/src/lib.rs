@@ -1,0 +1,27 @@
+//! The Városkapu OpenID Connect provider.
+//!
+//! The protocol (authorization requests, codes, refresh-token families, client registry,
+//! token minting and validation, SSO sessions) is plain library code over the `Table`,
+//! `Clock` and [`keys::SigningKeys`] ports; [`web`] is the thin axum layer that serves it.
+
+pub mod authorize;
+pub mod clients;
+pub mod codes;
+pub mod config;
+pub mod error;
+pub mod keys;
+pub mod pending;
+pub mod pkce;
+pub mod provider;
+pub mod refresh;
+pub mod secrets;
+pub mod sessions;
+pub mod tokens;
+pub mod web;
+
+pub use clients::{Client, ClientRegistry, NewClient};
+pub use config::IdpConfig;
+pub use error::OAuthError;
+pub use keys::{FileKeyStore, KeyError, SigningKeys};
+pub use provider::Provider;
+pub use web::router;

@@ -1,0 +1,106 @@
+//! Minting access and ID tokens.
+
+use serde::{Deserialize, Serialize};
+use varoskapu_accounts::Account;
+use varoskapu_jose::{AccessTokenClaims, Audience, PrivateKey, half_hash, sign_es256};
+
+/// The claims of an ID token (OpenID Connect Core §2) with Városkapu's profile claims.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdTokenClaims {
+    pub iss: String,
+    pub sub: String,
+    pub aud: String,
+    pub exp: i64,
+    pub iat: i64,
+    pub auth_time: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_hash: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+    pub azp: String,
+    #[serde(flatten)]
+    pub profile: ProfileClaims,
+}
+
+/// Claims about the person, released by scope (`profile`, `email`, `roles`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfileClaims {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub given_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub family_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_verified: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roles: Option<Vec<String>>,
+}
+
+impl ProfileClaims {
+    /// The claims the scopes release.
+    pub fn for_scopes(account: &Account, scopes: &[String]) -> Self {
+        let has = |s: &str| scopes.iter().any(|x| x == s);
+        let mut claims = Self::default();
+        if has("profile") {
+            claims.name = Some(account.name.clone());
+            claims.given_name = account.given_name.clone();
+            claims.family_name = account.family_name.clone();
+        }
+        if has("email") {
+            claims.email = Some(account.email.clone());
+            claims.email_verified = Some(account.email_verified);
+        }
+        if has("roles") {
+            claims.roles = Some(account.role_names());
+        }
+        claims
+    }
+}
+
+/// What an access token is for.
+#[derive(Debug, Clone)]
+pub struct AccessGrant<'a> {
+    pub issuer: &'a str,
+    pub sub: &'a str,
+    pub audience: &'a str,
+    pub client_id: &'a str,
+    pub scopes: &'a [String],
+    pub roles: Vec<String>,
+    pub family: Option<&'a str>,
+    pub auth_time: Option<i64>,
+}
+
+/// Mints a signed access token; returns it with its claims.
+pub fn mint_access_token(
+    key: &PrivateKey,
+    grant: AccessGrant<'_>,
+    now: i64,
+    lifetime: i64,
+) -> (String, AccessTokenClaims) {
+    let claims = AccessTokenClaims {
+        iss: grant.issuer.to_owned(),
+        sub: grant.sub.to_owned(),
+        aud: Audience::One(grant.audience.to_owned()),
+        exp: now + lifetime,
+        iat: now,
+        nbf: Some(now),
+        jti: uuid::Uuid::now_v7().to_string(),
+        client_id: grant.client_id.to_owned(),
+        scope: grant.scopes.join(" "),
+        roles: grant.roles,
+        fam: grant.family.map(str::to_owned),
+        auth_time: grant.auth_time,
+    };
+    (sign_es256(key, "at+jwt", &claims), claims)
+}
+
+/// Mints a signed ID token bound to its access token by `at_hash`.
+pub fn mint_id_token(key: &PrivateKey, mut claims: IdTokenClaims, access_token: &str) -> String {
+    claims.at_hash = Some(half_hash(access_token));
+    sign_es256(key, "JWT", &claims)
+}

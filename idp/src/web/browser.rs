@@ -1,0 +1,477 @@
+//! Person-facing endpoints: authorization with the login page, and logout.
+
+use super::cookies::{self, BROWSER, SESSION};
+use super::pages::{self, Lang, LoginPage};
+use crate::authorize::{
+    AuthorizationRequest, AuthorizeError, AuthorizeParams, redirect_with, validate,
+};
+use crate::provider::Provider;
+use crate::secrets::{constant_time_eq, random_token, sha256_hex};
+use crate::sessions::Session;
+use axum::extract::connect_info::ConnectInfo;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Form, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use varoskapu_accounts::AccountError;
+
+/// A failure that can only be shown as a page.
+pub struct PageError(Response);
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        self.0
+    }
+}
+
+fn internal(lang: Lang, cause: &dyn std::fmt::Display) -> PageError {
+    tracing::error!(error = %cause, "provider page failure");
+    PageError(pages::error(
+        lang,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        lang.t("Váratlan hiba történt.", "Something went wrong."),
+    ))
+}
+
+fn see_other(location: &str) -> Response {
+    match HeaderValue::from_str(location) {
+        Ok(value) => (
+            StatusCode::SEE_OTHER,
+            [
+                (header::LOCATION, value),
+                (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+            ],
+        )
+            .into_response(),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+/// The query of the authorization endpoint plus the page-language switch.
+#[derive(Debug, Deserialize)]
+pub struct AuthorizeQuery {
+    #[serde(flatten)]
+    params: AuthorizeParams,
+    lang: Option<String>,
+}
+
+pub async fn authorize(
+    State(p): State<Provider>,
+    headers: HeaderMap,
+    query: Result<Query<AuthorizeQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, PageError> {
+    let Ok(Query(query)) = query else {
+        let lang = Lang::negotiate(&headers, None);
+        return Err(PageError(pages::error(
+            lang,
+            StatusCode::BAD_REQUEST,
+            lang.t("Hibás kérés.", "Malformed request."),
+        )));
+    };
+    let params = query.params;
+    let lang = Lang::negotiate(
+        &headers,
+        query.lang.as_deref().or(params.ui_locales.as_deref()),
+    );
+    let client = match params.client_id.as_deref() {
+        Some(id) => p.clients.get(id).await.map_err(|e| internal(lang, &e))?,
+        None => None,
+    };
+    let request = match validate(&params, client.as_ref()) {
+        Ok(request) => request,
+        Err(AuthorizeError::ErrorPage(message)) => {
+            return Err(PageError(pages::error(
+                lang,
+                StatusCode::BAD_REQUEST,
+                &message,
+            )));
+        }
+        Err(AuthorizeError::Redirect {
+            redirect_uri,
+            state,
+            error,
+            description,
+        }) => {
+            return Ok(error_redirect(
+                &p,
+                &redirect_uri,
+                state.as_deref(),
+                error,
+                &description,
+            ));
+        }
+    };
+    let now = p.clock.unix_seconds();
+    let session = match cookies::read(&headers, SESSION) {
+        Some(secret) => p
+            .sessions
+            .get(&secret)
+            .await
+            .map_err(|e| internal(lang, &e))?
+            .map(|s| (secret, s)),
+        None => None,
+    };
+    let fresh = |s: &Session| request.max_age.is_none_or(|age| now - s.auth_time <= age);
+    match session {
+        Some((secret, session)) if !request.prompt_login && fresh(&session) => {
+            complete(&p, &request, &secret, &session, lang, None).await
+        }
+        _ if request.prompt_none => Ok(error_redirect(
+            &p,
+            &request.redirect_uri,
+            request.state.as_deref(),
+            "login_required",
+            "the person must sign in",
+        )),
+        _ => {
+            let browser = cookies::read(&headers, BROWSER).unwrap_or_else(random_token);
+            let client_name = client.map(|c| c.name).unwrap_or_default();
+            let hint = request.login_hint.clone();
+            let (id, pending) = p
+                .pending
+                .create(request, &browser)
+                .await
+                .map_err(|e| internal(lang, &e))?;
+            let mut response = pages::login(
+                StatusCode::OK,
+                LoginPage {
+                    lang,
+                    client_name: &client_name,
+                    request_id: &id,
+                    csrf: &pending.csrf,
+                    email: hint.as_deref(),
+                    error: None,
+                },
+            );
+            let cookie = cookies::set(
+                BROWSER,
+                &browser,
+                p.config.login_seconds,
+                p.config.secure_cookies(),
+            );
+            response.headers_mut().append(header::SET_COOKIE, cookie);
+            Ok(response)
+        }
+    }
+}
+
+fn error_redirect(
+    p: &Provider,
+    redirect_uri: &str,
+    state: Option<&str>,
+    error: &str,
+    description: &str,
+) -> Response {
+    let mut params = vec![("error", error), ("error_description", description)];
+    if let Some(state) = state {
+        params.push(("state", state));
+    }
+    params.push(("iss", &p.config.issuer));
+    see_other(&redirect_with(redirect_uri, &params))
+}
+
+/// Issues the code and sends the browser back to the client.
+async fn complete(
+    p: &Provider,
+    request: &AuthorizationRequest,
+    secret: &str,
+    session: &Session,
+    lang: Lang,
+    new_cookie: Option<HeaderValue>,
+) -> Result<Response, PageError> {
+    p.sessions
+        .touch_client(secret, session, &request.client_id)
+        .await
+        .map_err(|e| internal(lang, &e))?;
+    let code = p
+        .issue_code(request, session)
+        .await
+        .map_err(|e| internal(lang, &e))?;
+    let mut params = vec![("code", code.as_str())];
+    if let Some(state) = request.state.as_deref() {
+        params.push(("state", state));
+    }
+    params.push(("iss", &p.config.issuer));
+    let mut response = see_other(&redirect_with(&request.redirect_uri, &params));
+    if let Some(cookie) = new_cookie {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    Ok(response)
+}
+
+/// The login form's fields.
+#[derive(Deserialize)]
+pub struct LoginForm {
+    request_id: Option<String>,
+    csrf: Option<String>,
+    email: Option<String>,
+    password: Option<String>,
+}
+
+/// The client's network address, when the server provides it.
+pub struct ClientAddress(Option<String>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddress(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|ConnectInfo(addr)| addr.ip().to_string()),
+        ))
+    }
+}
+
+pub async fn login(
+    State(p): State<Provider>,
+    headers: HeaderMap,
+    ClientAddress(address): ClientAddress,
+    body: Result<Form<LoginForm>, FormRejection>,
+) -> Result<Response, PageError> {
+    let lang = Lang::negotiate(&headers, None);
+    let refuse = |status, hu, en| PageError(pages::error(lang, status, lang.t(hu, en)));
+    let Ok(Form(form)) = body else {
+        return Err(refuse(
+            StatusCode::BAD_REQUEST,
+            "Hibás kérés.",
+            "Malformed request.",
+        ));
+    };
+    let request_id = form.request_id.unwrap_or_default();
+    let Some(pending) = p
+        .pending
+        .get(&request_id)
+        .await
+        .map_err(|e| internal(lang, &e))?
+    else {
+        return Err(refuse(
+            StatusCode::BAD_REQUEST,
+            "A bejelentkezési oldal lejárt.",
+            "The sign-in page has expired.",
+        ));
+    };
+    if !pending.accepts(
+        form.csrf.as_deref(),
+        cookies::read(&headers, BROWSER).as_deref(),
+    ) {
+        tracing::warn!("login form refused: CSRF token or browser binding missing or wrong");
+        return Err(refuse(
+            StatusCode::FORBIDDEN,
+            "A kérés nem ebből a böngészőből érkezett (CSRF-védelem).",
+            "The request did not come from this browser (CSRF protection).",
+        ));
+    }
+    let email = form.email.unwrap_or_default();
+    let password = form.password.unwrap_or_default();
+    let outcome = p
+        .accounts
+        .authenticate(&email, &password, address.as_deref())
+        .await;
+    let retry = |status, message: &str| {
+        pages::login(
+            status,
+            LoginPage {
+                lang,
+                client_name: &pending.request.client_id,
+                request_id: &request_id,
+                csrf: &pending.csrf,
+                email: Some(&email),
+                error: Some(message),
+            },
+        )
+    };
+    let account = match outcome {
+        Ok(account) => account,
+        Err(AccountError::InvalidCredentials) => {
+            return Ok(retry(
+                StatusCode::UNAUTHORIZED,
+                lang.t(
+                    "Hibás e-mail-cím vagy jelszó.",
+                    "Wrong e-mail address or password.",
+                ),
+            ));
+        }
+        Err(AccountError::Throttled { .. }) => {
+            return Ok(retry(
+                StatusCode::TOO_MANY_REQUESTS,
+                lang.t(
+                    "Túl sok sikertelen próbálkozás. Próbálja újra később.",
+                    "Too many failed attempts. Please try again later.",
+                ),
+            ));
+        }
+        Err(AccountError::EmailNotVerified) => {
+            return Ok(retry(
+                StatusCode::FORBIDDEN,
+                lang.t(
+                    "Előbb erősítse meg e-mail-címét a kapott levélben.",
+                    "Please confirm your e-mail address with the message we sent first.",
+                ),
+            ));
+        }
+        Err(e) => return Err(internal(lang, &e)),
+    };
+    if !p
+        .pending
+        .finish(&request_id)
+        .await
+        .map_err(|e| internal(lang, &e))?
+    {
+        return Err(refuse(
+            StatusCode::BAD_REQUEST,
+            "A bejelentkezési oldal lejárt.",
+            "The sign-in page has expired.",
+        ));
+    }
+    // A fresh session at every login: a cookie planted before login is worthless after it.
+    if let Some(old) = cookies::read(&headers, SESSION) {
+        p.sessions.end(&old).await.map_err(|e| internal(lang, &e))?;
+    }
+    let (secret, session) = p
+        .sessions
+        .start(account.id)
+        .await
+        .map_err(|e| internal(lang, &e))?;
+    let cookie = cookies::set(
+        SESSION,
+        &secret,
+        p.config.session_seconds,
+        p.config.secure_cookies(),
+    );
+    complete(&p, &pending.request, &secret, &session, lang, Some(cookie)).await
+}
+
+/// The parameters of RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0).
+#[derive(Debug, Deserialize)]
+pub struct LogoutQuery {
+    id_token_hint: Option<String>,
+    post_logout_redirect_uri: Option<String>,
+    state: Option<String>,
+    client_id: Option<String>,
+    ui_locales: Option<String>,
+    lang: Option<String>,
+}
+
+async fn end_session(p: &Provider, headers: &HeaderMap) -> Result<HeaderValue, String> {
+    if let Some(secret) = cookies::read(headers, SESSION) {
+        if let Some(session) = p.sessions.get(&secret).await.map_err(|e| e.to_string())? {
+            p.refresh
+                .revoke_session(&session.sid)
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        p.sessions.end(&secret).await.map_err(|e| e.to_string())?;
+    }
+    Ok(cookies::set(SESSION, "", 0, p.config.secure_cookies()))
+}
+
+pub async fn logout(
+    State(p): State<Provider>,
+    headers: HeaderMap,
+    Query(query): Query<LogoutQuery>,
+) -> Result<Response, PageError> {
+    let lang = Lang::negotiate(
+        &headers,
+        query.lang.as_deref().or(query.ui_locales.as_deref()),
+    );
+    let hint = match query.id_token_hint.as_deref() {
+        Some(hint) => Some(p.id_token_hint(hint).await.ok_or_else(|| {
+            PageError(pages::error(
+                lang,
+                StatusCode::BAD_REQUEST,
+                lang.t(
+                    "Érvénytelen kijelentkezési kérés.",
+                    "Invalid sign-out request.",
+                ),
+            ))
+        })?),
+        None => None,
+    };
+    let client_id = hint
+        .as_ref()
+        .map(|h| h.aud.clone())
+        .or(query.client_id.clone());
+    let redirect = match query.post_logout_redirect_uri.as_deref() {
+        None => None,
+        Some(uri) => {
+            let client = match client_id.as_deref() {
+                Some(id) => p.clients.get(id).await.map_err(|e| internal(lang, &e))?,
+                None => None,
+            };
+            if !client.is_some_and(|c| c.post_logout_redirect_uris.iter().any(|u| u == uri)) {
+                return Err(PageError(pages::error(
+                    lang,
+                    StatusCode::BAD_REQUEST,
+                    lang.t(
+                        "A visszatérési cím nincs regisztrálva.",
+                        "The post-logout redirect URI is not registered.",
+                    ),
+                )));
+            }
+            Some(uri.to_owned())
+        }
+    };
+    if hint.is_none() {
+        // Without proof of origin a link could sign people out: ask first.
+        let Some(secret) = cookies::read(&headers, SESSION) else {
+            return Ok(pages::logged_out(lang));
+        };
+        return Ok(pages::logout_confirm(lang, &sha256_hex(&secret)));
+    }
+    let cookie = end_session(&p, &headers)
+        .await
+        .map_err(|e| internal(lang, &e))?;
+    let mut response = match redirect {
+        Some(uri) => {
+            let mut params = Vec::new();
+            if let Some(state) = query.state.as_deref() {
+                params.push(("state", state));
+            }
+            see_other(&redirect_with(&uri, &params))
+        }
+        None => pages::logged_out(lang),
+    };
+    response.headers_mut().append(header::SET_COOKIE, cookie);
+    Ok(response)
+}
+
+/// The confirmation form's fields.
+#[derive(Deserialize)]
+pub struct LogoutForm {
+    csrf: Option<String>,
+}
+
+pub async fn logout_confirmed(
+    State(p): State<Provider>,
+    headers: HeaderMap,
+    body: Result<Form<LogoutForm>, FormRejection>,
+) -> Result<Response, PageError> {
+    let lang = Lang::negotiate(&headers, None);
+    let csrf = body.ok().and_then(|Form(f)| f.csrf);
+    let expected = cookies::read(&headers, SESSION).map(|s| sha256_hex(&s));
+    match (csrf, expected) {
+        (Some(csrf), Some(expected)) if constant_time_eq(&csrf, &expected) => {}
+        (_, None) => return Ok(pages::logged_out(lang)),
+        _ => {
+            return Err(PageError(pages::error(
+                lang,
+                StatusCode::FORBIDDEN,
+                lang.t(
+                    "A kérés nem ebből a böngészőből érkezett (CSRF-védelem).",
+                    "The request did not come from this browser (CSRF protection).",
+                ),
+            )));
+        }
+    }
+    let cookie = end_session(&p, &headers)
+        .await
+        .map_err(|e| internal(lang, &e))?;
+    let mut response = pages::logged_out(lang);
+    response.headers_mut().append(header::SET_COOKIE, cookie);
+    Ok(response)
+}

@@ -1,0 +1,32 @@
+//! The thin axum layer over the provider: parse, call, map errors.
+
+mod browser;
+mod cookies;
+mod oauth;
+pub mod pages;
+
+use crate::provider::Provider;
+use axum::Router;
+use axum::routing::{get, post};
+
+/// The provider's routes: discovery, JWKS, authorization with its login page, token,
+/// UserInfo, revocation, introspection and logout.
+pub fn router(provider: Provider) -> Router {
+    Router::new()
+        .route("/.well-known/openid-configuration", get(oauth::discovery))
+        .route("/oauth2/jwks", get(oauth::jwks))
+        .route("/oauth2/authorize", get(browser::authorize))
+        .route("/oauth2/login", post(browser::login))
+        .route(
+            "/oauth2/logout",
+            get(browser::logout).post(browser::logout_confirmed),
+        )
+        .route("/oauth2/token", post(oauth::token))
+        .route(
+            "/oauth2/userinfo",
+            get(oauth::userinfo).post(oauth::userinfo),
+        )
+        .route("/oauth2/revoke", post(oauth::revoke))
+        .route("/oauth2/introspect", post(oauth::introspect))
+        .with_state(provider)
+}

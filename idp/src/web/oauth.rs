@@ -1,0 +1,211 @@
+//! Machine-facing endpoints: discovery, JWKS, token, UserInfo, revocation, introspection.
+//! Errors are the OAuth JSON of RFC 6749 §5.2 and RFC 6750 §3, as clients expect.
+
+use crate::error::OAuthError;
+use crate::provider::{ClientCredentials, Provider, TokenForm};
+use axum::Json;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Form, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde::Deserialize;
+use serde_json::json;
+
+impl IntoResponse for OAuthError {
+    fn into_response(self) -> Response {
+        let (status, challenge) = match &self {
+            OAuthError::InvalidClient => (
+                StatusCode::UNAUTHORIZED,
+                Some(r#"Basic realm="varoskapu""#.to_owned()),
+            ),
+            OAuthError::InvalidToken(_) => (
+                StatusCode::UNAUTHORIZED,
+                Some(r#"Bearer realm="varoskapu", error="invalid_token""#.to_owned()),
+            ),
+            OAuthError::InsufficientScope => (
+                StatusCode::FORBIDDEN,
+                Some(r#"Bearer realm="varoskapu", error="insufficient_scope""#.to_owned()),
+            ),
+            OAuthError::Server(cause) => {
+                tracing::error!(error = %cause, "provider failure");
+                (StatusCode::INTERNAL_SERVER_ERROR, None)
+            }
+            _ => (StatusCode::BAD_REQUEST, None),
+        };
+        let mut body = json!({"error": self.code()});
+        if let Some(description) = self.description() {
+            body["error_description"] = description.into();
+        }
+        let mut response = (status, no_store(), Json(body)).into_response();
+        if let Some(challenge) = challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, challenge);
+        }
+        response
+    }
+}
+
+fn no_store() -> [(header::HeaderName, &'static str); 2] {
+    [
+        (header::CACHE_CONTROL, "no-store"),
+        (header::PRAGMA, "no-cache"),
+    ]
+}
+
+pub async fn discovery(State(p): State<Provider>) -> Response {
+    (
+        [(header::CACHE_CONTROL, "public, max-age=300")],
+        Json(p.discovery()),
+    )
+        .into_response()
+}
+
+pub async fn jwks(State(p): State<Provider>) -> Result<Response, OAuthError> {
+    let jwks = p.jwks().await?;
+    // The next key is published a rotation ahead, so caches may keep the set for a while.
+    Ok(([(header::CACHE_CONTROL, "public, max-age=300")], Json(jwks)).into_response())
+}
+
+/// Decodes one form-urlencoded component of HTTP Basic credentials (RFC 6749 §2.3.1).
+fn form_decode(text: &str) -> String {
+    url::form_urlencoded::parse(format!("v={text}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}
+
+/// The client's credentials from `client_secret_basic` or `client_secret_post` (never both).
+fn credentials(
+    headers: &HeaderMap,
+    client_id: Option<&str>,
+    client_secret: Option<&str>,
+) -> Result<ClientCredentials, OAuthError> {
+    let basic = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "));
+    match basic {
+        Some(encoded) => {
+            let decoded = STANDARD
+                .decode(encoded.trim())
+                .ok()
+                .and_then(|bytes| String::from_utf8(bytes).ok())
+                .ok_or(OAuthError::InvalidClient)?;
+            let (id, secret) = decoded.split_once(':').ok_or(OAuthError::InvalidClient)?;
+            let id = form_decode(id);
+            if client_secret.is_some() {
+                return Err(OAuthError::InvalidRequest(
+                    "use one client authentication method".into(),
+                ));
+            }
+            if client_id.is_some_and(|form_id| form_id != id) {
+                return Err(OAuthError::InvalidRequest(
+                    "client_id does not match".into(),
+                ));
+            }
+            Ok(ClientCredentials {
+                client_id: id,
+                secret: Some(form_decode(secret)),
+            })
+        }
+        None => Ok(ClientCredentials {
+            client_id: client_id.ok_or(OAuthError::InvalidClient)?.to_owned(),
+            secret: client_secret.map(str::to_owned),
+        }),
+    }
+}
+
+fn form<T>(form: Result<Form<T>, FormRejection>) -> Result<T, OAuthError> {
+    form.map(|Form(f)| f)
+        .map_err(|e| OAuthError::InvalidRequest(e.body_text()))
+}
+
+pub async fn token(
+    State(p): State<Provider>,
+    headers: HeaderMap,
+    body: Result<Form<TokenForm>, FormRejection>,
+) -> Result<Response, OAuthError> {
+    let form = form(body)?;
+    let creds = credentials(
+        &headers,
+        form.client_id.as_deref(),
+        form.client_secret.as_deref(),
+    )?;
+    let client = p.authenticate_client(&creds).await?;
+    let tokens = p.token(&client, &form).await?;
+    Ok((no_store(), Json(tokens)).into_response())
+}
+
+fn bearer(headers: &HeaderMap) -> Result<&str, OAuthError> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .ok_or_else(|| OAuthError::InvalidToken("a bearer token is required".into()))
+}
+
+pub async fn userinfo(
+    State(p): State<Provider>,
+    headers: HeaderMap,
+) -> Result<Response, OAuthError> {
+    let token = bearer(&headers)?;
+    let claims = p.userinfo(token).await?;
+    Ok((no_store(), Json(claims)).into_response())
+}
+
+/// The form of revocation and introspection requests.
+#[derive(Debug, Deserialize)]
+pub struct TokenRef {
+    token: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+}
+
+pub async fn revoke(
+    State(p): State<Provider>,
+    headers: HeaderMap,
+    body: Result<Form<TokenRef>, FormRejection>,
+) -> Result<Response, OAuthError> {
+    let form = form(body)?;
+    let creds = credentials(
+        &headers,
+        form.client_id.as_deref(),
+        form.client_secret.as_deref(),
+    )?;
+    let client = p.authenticate_client(&creds).await?;
+    let token = form
+        .token
+        .ok_or_else(|| OAuthError::InvalidRequest("token is required".into()))?;
+    p.revoke(&client, &token).await?;
+    Ok((StatusCode::OK, no_store()).into_response())
+}
+
+pub async fn introspect(
+    State(p): State<Provider>,
+    headers: HeaderMap,
+    body: Result<Form<TokenRef>, FormRejection>,
+) -> Result<Response, OAuthError> {
+    let form = form(body)?;
+    let creds = credentials(
+        &headers,
+        form.client_id.as_deref(),
+        form.client_secret.as_deref(),
+    )?;
+    let client = p.authenticate_client(&creds).await?;
+    if client.is_public() {
+        return Err(OAuthError::UnauthorizedClient(
+            "public clients cannot introspect".into(),
+        ));
+    }
+    let token = form
+        .token
+        .ok_or_else(|| OAuthError::InvalidRequest("token is required".into()))?;
+    Ok((no_store(), Json(p.introspect(&token).await?)).into_response())
+}

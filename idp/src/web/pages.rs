@@ -1,0 +1,242 @@
+//! Server-rendered pages a person sees: login, logout and errors. Hungarian by default,
+//! English by `Accept-Language` or `?lang=en`; plain forms with labels that work without
+//! JavaScript.
+
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+
+/// The language of a page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    Hu,
+    En,
+}
+
+impl Lang {
+    /// An explicit choice (`lang`, `ui_locales`) wins; otherwise the browser's first preference.
+    pub fn negotiate(headers: &HeaderMap, explicit: Option<&str>) -> Self {
+        let first = |text: &str| {
+            text.split([',', ' '])
+                .map(|t| t.trim().to_ascii_lowercase())
+                .find(|t| !t.is_empty())
+        };
+        let pick = |tag: String| {
+            if tag.starts_with("en") {
+                Some(Lang::En)
+            } else if tag.starts_with("hu") {
+                Some(Lang::Hu)
+            } else {
+                None
+            }
+        };
+        explicit
+            .and_then(first)
+            .and_then(pick)
+            .or_else(|| {
+                headers
+                    .get(header::ACCEPT_LANGUAGE)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(first)
+                    .and_then(pick)
+            })
+            .unwrap_or(Lang::Hu)
+    }
+
+    fn code(self) -> &'static str {
+        match self {
+            Lang::Hu => "hu",
+            Lang::En => "en",
+        }
+    }
+
+    /// Picks the text of this language.
+    pub fn t(self, hu: &'static str, en: &'static str) -> &'static str {
+        match self {
+            Lang::Hu => hu,
+            Lang::En => en,
+        }
+    }
+}
+
+/// Escapes text for HTML content and attribute values.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+fn layout(lang: Lang, title: &str, body: &str) -> String {
+    format!(
+        r#"<!doctype html>
+<html lang="{code}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title} · Városkapu</title>
+<style>
+body{{font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem;color:#1b1b1b}}
+label{{display:block;margin-top:1rem;font-weight:600}}
+input{{width:100%;padding:.5rem;font-size:1rem;box-sizing:border-box}}
+button{{margin-top:1.5rem;padding:.6rem 1.2rem;font-size:1rem}}
+.error{{border-left:4px solid #b00020;padding:.5rem 1rem;background:#fdecea}}
+:focus{{outline:3px solid #005fcc;outline-offset:2px}}
+</style>
+</head>
+<body>
+<main>
+<h1>{title}</h1>
+{body}
+</main>
+</body>
+</html>"#,
+        code = lang.code(),
+        title = escape(title),
+    )
+}
+
+fn page(status: StatusCode, html: String) -> Response {
+    (
+        status,
+        [
+            (header::CACHE_CONTROL, "no-store"),
+            (header::X_FRAME_OPTIONS, "DENY"),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+            ),
+        ],
+        Html(html),
+    )
+        .into_response()
+}
+
+/// What the login form shows.
+pub struct LoginPage<'a> {
+    pub lang: Lang,
+    pub client_name: &'a str,
+    pub request_id: &'a str,
+    pub csrf: &'a str,
+    pub email: Option<&'a str>,
+    pub error: Option<&'a str>,
+}
+
+/// The login form.
+pub fn login(status: StatusCode, p: LoginPage<'_>) -> Response {
+    let lang = p.lang;
+    let error = p
+        .error
+        .map(|e| {
+            format!(
+                r#"<p class="error" role="alert" id="error">{}</p>"#,
+                escape(e)
+            )
+        })
+        .unwrap_or_default();
+    let body = format!(
+        r#"<p>{intro} <strong>{client}</strong></p>
+{error}
+<form method="post" action="/oauth2/login">
+<input type="hidden" name="request_id" value="{request_id}">
+<input type="hidden" name="csrf" value="{csrf}">
+<label for="email">{email_label}</label>
+<input id="email" name="email" type="email" autocomplete="username" required value="{email}" {email_focus}>
+<label for="password">{password_label}</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required {password_focus}>
+<button type="submit">{submit}</button>
+</form>
+<p><a href="?lang={other_code}">{other_lang}</a></p>"#,
+        intro = lang.t("Bejelentkezés ide:", "Sign in to"),
+        client = escape(p.client_name),
+        request_id = escape(p.request_id),
+        csrf = escape(p.csrf),
+        email_label = lang.t("E-mail-cím", "E-mail address"),
+        email = escape(p.email.unwrap_or_default()),
+        email_focus = if p.email.is_none() { "autofocus" } else { "" },
+        password_focus = if p.email.is_some() { "autofocus" } else { "" },
+        password_label = lang.t("Jelszó", "Password"),
+        submit = lang.t("Bejelentkezés", "Sign in"),
+        other_code = lang.t("en", "hu"),
+        other_lang = lang.t("English", "Magyar"),
+    );
+    page(
+        status,
+        layout(lang, lang.t("Bejelentkezés", "Sign in"), &body),
+    )
+}
+
+/// An error page: used wherever redirecting back would be unsafe.
+pub fn error(lang: Lang, status: StatusCode, message: &str) -> Response {
+    let body = format!(
+        r#"<p class="error" role="alert">{}</p><p>{}</p>"#,
+        escape(message),
+        lang.t(
+            "Kérjük, térjen vissza az alkalmazáshoz, és próbálja újra.",
+            "Please go back to the application and try again."
+        )
+    );
+    page(status, layout(lang, lang.t("Hiba", "Error"), &body))
+}
+
+/// Asks before signing out when the request did not prove where it came from.
+pub fn logout_confirm(lang: Lang, csrf: &str) -> Response {
+    let body = format!(
+        r#"<form method="post" action="/oauth2/logout">
+<input type="hidden" name="csrf" value="{}">
+<p>{}</p>
+<button type="submit" autofocus>{}</button>
+</form>"#,
+        escape(csrf),
+        lang.t("Biztosan kijelentkezik?", "Do you want to sign out?"),
+        lang.t("Kijelentkezés", "Sign out"),
+    );
+    page(
+        StatusCode::OK,
+        layout(lang, lang.t("Kijelentkezés", "Sign out"), &body),
+    )
+}
+
+/// Confirms that the person is signed out.
+pub fn logged_out(lang: Lang) -> Response {
+    let body = format!(
+        "<p>{}</p>",
+        lang.t("Sikeresen kijelentkezett.", "You have signed out.")
+    );
+    page(
+        StatusCode::OK,
+        layout(lang, lang.t("Kijelentkezve", "Signed out"), &body),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markup_in_text_is_escaped() {
+        assert_eq!(
+            escape(r#"<a href="x">'&"#),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;"
+        );
+    }
+
+    #[test]
+    fn hungarian_is_the_default_and_english_is_negotiated() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(Lang::negotiate(&headers, None), Lang::Hu);
+        headers.insert(
+            header::ACCEPT_LANGUAGE,
+            "en-GB,en;q=0.8".parse().expect("header"),
+        );
+        assert_eq!(Lang::negotiate(&headers, None), Lang::En);
+        assert_eq!(Lang::negotiate(&headers, Some("hu")), Lang::Hu);
+    }
+}

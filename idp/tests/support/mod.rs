@@ -1,0 +1,225 @@
+//! `spawn_app`: the provider's router on 127.0.0.1:0 over a fresh data folder, a seeded
+//! partner client and citizen, and a minimal cookie-keeping browser.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use varoskapu_accounts::{Accounts, AccountsConfig, NewAccount, Role, TableOutbox};
+use varoskapu_core::{Clock, IdGenerator, SystemClock, Table, UuidV7Ids};
+use varoskapu_embedded::SqliteTable;
+use varoskapu_idp::{FileKeyStore, IdpConfig, NewClient, Provider};
+
+pub const CLIENT_ID: &str = "meals";
+pub const CLIENT_SECRET: &str = "meals-secret-0123456789abcdefghijklmnopqrstuv";
+pub const REDIRECT_URI: &str = "http://127.0.0.1:9/meals/callback";
+pub const POST_LOGOUT_URI: &str = "http://127.0.0.1:9/meals/bye";
+pub const SECOND_CLIENT_ID: &str = "parking";
+pub const SECOND_REDIRECT_URI: &str = "http://127.0.0.1:9/parking/callback";
+pub const EMAIL: &str = "anna@example.hu";
+pub const PASSWORD: &str = "correct horse battery";
+
+pub struct App {
+    pub issuer: String,
+    pub provider: Provider,
+    pub table: Arc<dyn Table>,
+    pub dir: tempfile::TempDir,
+}
+
+pub async fn spawn_app() -> App {
+    let dir = tempfile::tempdir().expect("temp data folder");
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let ids: Arc<dyn IdGenerator> = Arc::new(UuidV7Ids);
+    let table: Arc<dyn Table> = Arc::new(
+        SqliteTable::open(&dir.path().join("varoskapu.sqlite"), clock.clone()).expect("table"),
+    );
+    let keys = Arc::new(FileKeyStore::open(&dir.path().join("idp")).expect("keys"));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("binds");
+    let issuer = format!("http://{}", listener.local_addr().expect("addr"));
+    let outbox = Arc::new(TableOutbox::new(table.clone(), clock.clone(), ids.clone()));
+    let accounts = Accounts::new(
+        table.clone(),
+        clock.clone(),
+        ids,
+        outbox,
+        AccountsConfig::new(issuer.clone()),
+    );
+    let provider = Provider::new(
+        table.clone(),
+        clock,
+        keys,
+        accounts.clone(),
+        IdpConfig::new(issuer.clone()),
+    );
+    provider
+        .clients
+        .register(NewClient {
+            name: "Iskolai étkezés".into(),
+            client_id: Some(CLIENT_ID.into()),
+            secret: Some(CLIENT_SECRET.into()),
+            redirect_uris: vec![REDIRECT_URI.into()],
+            post_logout_redirect_uris: vec![POST_LOGOUT_URI.into()],
+            first_party: true,
+            ..NewClient::default()
+        })
+        .await
+        .expect("client");
+    provider
+        .clients
+        .register(NewClient {
+            name: "Parkolási engedély".into(),
+            client_id: Some(SECOND_CLIENT_ID.into()),
+            redirect_uris: vec![SECOND_REDIRECT_URI.into()],
+            public: true,
+            first_party: true,
+            ..NewClient::default()
+        })
+        .await
+        .expect("public client");
+    accounts
+        .create(NewAccount {
+            email: EMAIL.into(),
+            password: PASSWORD.into(),
+            name: "Kovács Anna".into(),
+            roles: vec![Role::Citizen],
+        })
+        .await
+        .expect("citizen");
+    let app = varoskapu_idp::router(provider.clone());
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .expect("serves");
+    });
+    App {
+        issuer,
+        provider,
+        table,
+        dir,
+    }
+}
+
+/// A browser that keeps cookies and never follows redirects, so tests see each hop.
+pub struct Browser {
+    pub http: reqwest::Client,
+    pub cookies: HashMap<String, String>,
+}
+
+/// What a page or hop answered.
+pub struct Answer {
+    pub status: u16,
+    pub location: Option<String>,
+    pub body: String,
+}
+
+impl Browser {
+    pub fn new() -> Self {
+        Self {
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+            cookies: HashMap::new(),
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    async fn answer(&mut self, response: reqwest::Response) -> Answer {
+        for value in response.headers().get_all("set-cookie") {
+            let text = value.to_str().expect("ascii cookie");
+            let pair = text.split(';').next().expect("pair");
+            if let Some((k, v)) = pair.split_once('=') {
+                if v.is_empty() {
+                    self.cookies.remove(k);
+                } else {
+                    self.cookies.insert(k.to_owned(), v.to_owned());
+                }
+            }
+        }
+        let status = response.status().as_u16();
+        let location = response
+            .headers()
+            .get("location")
+            .map(|v| v.to_str().expect("ascii").to_owned());
+        Answer {
+            status,
+            location,
+            body: response.text().await.expect("body"),
+        }
+    }
+
+    pub async fn get(&mut self, url: &str) -> Answer {
+        let response = self
+            .http
+            .get(url)
+            .header("cookie", self.cookie_header())
+            .send()
+            .await
+            .expect("GET");
+        self.answer(response).await
+    }
+
+    pub async fn post_form(&mut self, url: &str, form: &[(&str, &str)]) -> Answer {
+        let response = self
+            .http
+            .post(url)
+            .header("cookie", self.cookie_header())
+            .form(form)
+            .send()
+            .await
+            .expect("POST");
+        self.answer(response).await
+    }
+
+    /// Submits the login page's form with these credentials.
+    pub async fn submit_login(
+        &mut self,
+        issuer: &str,
+        page: &str,
+        email: &str,
+        password: &str,
+    ) -> Answer {
+        let request_id = hidden(page, "request_id");
+        let csrf = hidden(page, "csrf");
+        self.post_form(
+            &format!("{issuer}/oauth2/login"),
+            &[
+                ("request_id", &request_id),
+                ("csrf", &csrf),
+                ("email", email),
+                ("password", password),
+            ],
+        )
+        .await
+    }
+}
+
+/// The value of a hidden form field on a page.
+pub fn hidden(page: &str, name: &str) -> String {
+    let marker = format!(r#"name="{name}" value=""#);
+    let start = page.find(&marker).expect("field on page") + marker.len();
+    let end = page[start..].find('"').expect("end of value") + start;
+    page[start..end].to_owned()
+}
+
+/// A query parameter of a redirect location.
+pub fn query_param(location: &str, name: &str) -> Option<String> {
+    url::Url::parse(location)
+        .ok()?
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
