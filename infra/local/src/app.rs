@@ -23,6 +23,15 @@ pub fn build_router(ports: &LocalPorts) -> Router {
         .merge(varoskapu_http::health::router(ports.table.clone()))
         .merge(ports.blob_folder.router())
         .merge(crate::docs::router());
+    // RFC 3161 at POST /tsa, with the TSA keys under the data folder.
+    let functions =
+        match varoskapu_documents::local_tsa_router(&ports.data_dir, ports.clock.clone()) {
+            Ok(tsa) => functions.merge(tsa),
+            Err(e) => {
+                tracing::error!(error = %e, "the local timestamp authority is unavailable");
+                functions
+            }
+        };
     with_common_layers(functions)
 }
 
@@ -70,6 +79,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<RunningServer> {
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.addr))?;
     let addr = listener.local_addr()?;
     let ports = LocalPorts::open(&config.data_dir, &format!("http://{addr}"))?;
+    crate::seed::seed_demo_data(&ports).await?;
     let router = build_router(&ports);
     let (shutdown, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {

@@ -35,4 +35,26 @@ pub struct ServeArgs {
 pub enum Command {
     /// Serve the API, the login pages and the docs (the default).
     Serve,
+    /// Operators' document commands.
+    #[command(subcommand)]
+    Documents(DocumentsCommand),
+    /// Check a signed PDF: signature, timestamp and chain to the municipality's root.
+    Verify {
+        /// The PDF to check.
+        file: PathBuf,
+        /// Trusted roots (PEM); defaults to `<data-dir>/keys/root-ca.pem`.
+        #[arg(long)]
+        roots: Option<PathBuf>,
+    },
+}
+
+/// `varoskapu documents …`
+#[derive(Debug, Subcommand)]
+pub enum DocumentsCommand {
+    /// Issue a sample decision through the full pipeline (render, sign, timestamp).
+    Sample {
+        /// Where to write the signed PDF.
+        #[arg(long)]
+        out: PathBuf,
+    },
 }

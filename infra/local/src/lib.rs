@@ -6,6 +6,7 @@ pub mod app;
 pub mod cli;
 pub mod docs;
 pub mod ports;
+pub mod seed;
 
 pub use app::{RunningServer, ServeConfig, build_router, serve};
 pub use ports::LocalPorts;

