@@ -19,5 +19,5 @@ pub mod verify;
 pub use issuer::{PadesIssuer, SignedDocument, render_and_sign};
 pub use keys::{LocalKeys, ROOT_CA_FILE};
 pub use sample::issue_sample;
-pub use tsa_http::tsa_router;
+pub use tsa_http::{local_tsa_router, tsa_router};
 pub use verify::{Verdict, verify_pdf};

@@ -38,3 +38,13 @@ async fn answer(State(tsa): State<Arc<LocalTsa>>, headers: HeaderMap, body: Byte
     let reply = tsa.respond(&body);
     ([(header::CONTENT_TYPE, REPLY_CONTENT_TYPE)], reply).into_response()
 }
+
+/// The `/tsa` route of the embedded setup: the TSA's keys come from `data_dir/keys`
+/// (created on first start).
+pub fn local_tsa_router(
+    data_dir: &std::path::Path,
+    clock: Arc<dyn varoskapu_core::Clock>,
+) -> Result<Router, crate::keys::KeyError> {
+    let keys = crate::keys::LocalKeys::load_or_create(data_dir, clock.as_ref())?;
+    Ok(tsa_router(Arc::new(keys.tsa(clock))))
+}
