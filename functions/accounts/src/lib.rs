@@ -10,6 +10,7 @@ pub mod account;
 pub mod memory;
 pub mod notify;
 pub mod password;
+pub mod problem;
 pub mod service;
 pub mod throttle;
 pub mod tokens;

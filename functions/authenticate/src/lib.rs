@@ -1,0 +1,110 @@
+//! The authenticate function: checks a password (Argon2id) with throttling per account and
+//! per client address and without account enumeration, and resets forgotten passwords
+//! through the notification port.
+
+use axum::extract::connect_info::ConnectInfo;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+use std::net::SocketAddr;
+use varoskapu_accounts::{AccountError, Accounts};
+use varoskapu_http::{ApiJson, Problem};
+
+/// A password check.
+#[derive(Debug, Deserialize)]
+pub struct Credentials {
+    pub email: String,
+    pub password: String,
+}
+
+/// A request for a password-reset link.
+#[derive(Debug, Deserialize)]
+pub struct ResetRequest {
+    pub email: String,
+}
+
+/// A new password with the token of a reset link.
+#[derive(Debug, Deserialize)]
+pub struct NewPassword {
+    pub token: String,
+    pub password: String,
+}
+
+/// `POST /authenticate`, `POST /password-reset`, `POST /password-reset/confirm`.
+pub fn router(accounts: Accounts) -> Router {
+    Router::new()
+        .route("/authenticate", post(authenticate))
+        .route("/password-reset", post(request_reset))
+        .route("/password-reset/confirm", post(confirm_reset))
+        .with_state(accounts)
+}
+
+/// The client's network address, when the server provides it (throttling per address).
+pub struct ClientAddress(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddress(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|ConnectInfo(addr)| addr.ip().to_string()),
+        ))
+    }
+}
+
+async fn authenticate(
+    State(accounts): State<Accounts>,
+    ClientAddress(address): ClientAddress,
+    ApiJson(body): ApiJson<Credentials>,
+) -> Result<Response, Response> {
+    match accounts
+        .authenticate(&body.email, &body.password, address.as_deref())
+        .await
+    {
+        Ok(account) => Ok(Json(json!({
+            "sub": account.id,
+            "roles": account.role_names(),
+        }))
+        .into_response()),
+        Err(AccountError::Throttled { retry_after }) => {
+            let mut response =
+                Problem::from(AccountError::Throttled { retry_after }).into_response();
+            if let Ok(value) = HeaderValue::from_str(&retry_after.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+            Err(response)
+        }
+        Err(e) => Err(Problem::from(e).into_response()),
+    }
+}
+
+async fn request_reset(
+    State(accounts): State<Accounts>,
+    ApiJson(body): ApiJson<ResetRequest>,
+) -> Result<Response, Problem> {
+    accounts.request_password_reset(&body.email).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({
+            "status": "check_your_email",
+            "detail": "If the address has an account, a reset link has been sent to it."
+        })),
+    )
+        .into_response())
+}
+
+async fn confirm_reset(
+    State(accounts): State<Accounts>,
+    ApiJson(body): ApiJson<NewPassword>,
+) -> Result<Response, Problem> {
+    accounts.reset_password(&body.token, &body.password).await?;
+    Ok(Json(json!({"status": "password_changed"})).into_response())
+}
