@@ -2,6 +2,7 @@
 //! tracing set-up, typed configuration from the environment, JSON extraction that fails
 //! with a problem, and the `/healthz` route.
 
+pub mod auth;
 pub mod config;
 pub mod health;
 pub mod json;
