@@ -1,0 +1,358 @@
+//! Every security refusal of the provider, asserted over HTTP against the running router.
+
+mod support;
+
+use serde_json::Value;
+use support::*;
+use varoskapu_idp::pkce::s256;
+use varoskapu_jose::b64url;
+
+const VERIFIER: &str = "a-verifier-that-is-long-enough-for-rfc-7636-0123456789";
+
+fn authorize_url(app: &App, extra: &str) -> String {
+    format!(
+        "{}/oauth2/authorize?response_type=code&client_id={CLIENT_ID}&redirect_uri={}&scope=openid%20profile&state=s1&nonce=n1&code_challenge={}&code_challenge_method=S256{extra}",
+        app.issuer,
+        enc(REDIRECT_URI),
+        s256(VERIFIER)
+    )
+}
+
+fn enc(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+/// Signs in through the pages and returns the code.
+async fn code(app: &App, browser: &mut Browser) -> String {
+    let page = browser.get(&authorize_url(app, "")).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let hop = browser
+        .submit_login(&app.issuer, &page.body, EMAIL, PASSWORD)
+        .await;
+    assert_eq!(hop.status, 303, "{}", hop.body);
+    query_param(&hop.location.expect("location"), "code").expect("code")
+}
+
+async fn redeem(app: &App, code: &str, verifier: &str) -> (u16, Value) {
+    let response = reqwest::Client::new()
+        .post(format!("{}/oauth2/token", app.issuer))
+        .basic_auth(CLIENT_ID, Some(CLIENT_SECRET))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", REDIRECT_URI),
+            ("code_verifier", verifier),
+        ])
+        .send()
+        .await
+        .expect("token request");
+    (
+        response.status().as_u16(),
+        response.json().await.expect("json"),
+    )
+}
+
+async fn userinfo_status(app: &App, token: &str) -> u16 {
+    reqwest::Client::new()
+        .get(format!("{}/oauth2/userinfo", app.issuer))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("userinfo")
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn a_replayed_code_is_refused_and_revokes_what_it_issued() {
+    let app = spawn_app().await;
+    let mut browser = Browser::new();
+    let code = code(&app, &mut browser).await;
+    let (status, tokens) = redeem(&app, &code, VERIFIER).await;
+    assert_eq!(status, 200, "{tokens}");
+    let access = tokens["access_token"]
+        .as_str()
+        .expect("access token")
+        .to_owned();
+    assert_eq!(userinfo_status(&app, &access).await, 200);
+
+    let (status, body) = redeem(&app, &code, VERIFIER).await;
+    assert_eq!(status, 400);
+    assert_eq!(body["error"], "invalid_grant");
+    assert_eq!(
+        userinfo_status(&app, &access).await,
+        401,
+        "first tokens revoked"
+    );
+}
+
+#[tokio::test]
+async fn a_pkce_verifier_mismatch_is_refused() {
+    let app = spawn_app().await;
+    let mut browser = Browser::new();
+    let code = code(&app, &mut browser).await;
+    let wrong = "another-verifier-that-is-long-enough-for-rfc-7636-00000";
+    let (status, body) = redeem(&app, &code, wrong).await;
+    assert_eq!(status, 400);
+    assert_eq!(body["error"], "invalid_grant");
+}
+
+#[tokio::test]
+async fn an_unregistered_redirect_uri_shows_an_error_page_and_never_redirects() {
+    let app = spawn_app().await;
+    let mut browser = Browser::new();
+    let url = format!(
+        "{}/oauth2/authorize?response_type=code&client_id={CLIENT_ID}&redirect_uri={}&scope=openid&state=s",
+        app.issuer,
+        enc("https://evil.example/steal")
+    );
+    let page = browser.get(&url).await;
+    assert_eq!(page.status, 400);
+    assert!(page.location.is_none());
+    assert!(!page.body.contains("evil.example"));
+}
+
+#[tokio::test]
+async fn a_login_post_without_its_csrf_token_is_refused() {
+    let app = spawn_app().await;
+    let mut browser = Browser::new();
+    let page = browser.get(&authorize_url(&app, "")).await;
+    let request_id = hidden(&page.body, "request_id");
+    let hop = browser
+        .post_form(
+            &format!("{}/oauth2/login", app.issuer),
+            &[
+                ("request_id", &request_id),
+                ("email", EMAIL),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(hop.status, 403);
+    assert!(hop.location.is_none());
+    assert!(!browser.cookies.contains_key("vk_session"));
+}
+
+#[tokio::test]
+async fn a_login_post_from_another_browser_is_refused() {
+    let app = spawn_app().await;
+    let mut victim = Browser::new();
+    let page = victim.get(&authorize_url(&app, "")).await;
+    let mut attacker = Browser::new();
+    let hop = attacker
+        .submit_login(&app.issuer, &page.body, EMAIL, PASSWORD)
+        .await;
+    assert_eq!(hop.status, 403);
+}
+
+#[tokio::test]
+async fn a_wrong_password_shows_the_form_again_without_saying_why() {
+    let app = spawn_app().await;
+    let mut browser = Browser::new();
+    let page = browser
+        .get(&authorize_url(&app, "&login_hint=anna%40example.hu"))
+        .await;
+    assert!(
+        page.body.contains(r#"value="anna@example.hu""#),
+        "login_hint prefills"
+    );
+    let wrong = browser
+        .submit_login(&app.issuer, &page.body, EMAIL, "wrong password!")
+        .await;
+    let unknown = browser
+        .submit_login(
+            &app.issuer,
+            &page.body,
+            "nobody@example.hu",
+            "wrong password!",
+        )
+        .await;
+    assert_eq!(wrong.status, 401);
+    assert_eq!(unknown.status, 401);
+    assert!(wrong.body.contains("role=\"alert\""));
+}
+
+#[tokio::test]
+async fn prompt_none_without_a_session_answers_login_required() {
+    let app = spawn_app().await;
+    let mut browser = Browser::new();
+    let hop = browser.get(&authorize_url(&app, "&prompt=none")).await;
+    assert_eq!(hop.status, 303);
+    let location = hop.location.expect("location");
+    assert_eq!(
+        query_param(&location, "error").as_deref(),
+        Some("login_required")
+    );
+    assert_eq!(query_param(&location, "state").as_deref(), Some("s1"));
+}
+
+#[tokio::test]
+async fn prompt_login_and_max_age_zero_ask_for_the_password_again() {
+    let app = spawn_app().await;
+    let mut browser = Browser::new();
+    code(&app, &mut browser).await;
+    assert_eq!(
+        browser.get(&authorize_url(&app, "")).await.status,
+        303,
+        "SSO"
+    );
+    assert_eq!(
+        browser
+            .get(&authorize_url(&app, "&prompt=login"))
+            .await
+            .status,
+        200
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(
+        browser.get(&authorize_url(&app, "&max_age=0")).await.status,
+        200
+    );
+}
+
+#[tokio::test]
+async fn the_session_cookie_is_http_only_and_same_site_lax() {
+    let app = spawn_app().await;
+    let page = reqwest::Client::new()
+        .get(authorize_url(&app, ""))
+        .send()
+        .await
+        .expect("page");
+    let cookie = page.headers()["set-cookie"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_client_secret_is_invalid_client() {
+    let app = spawn_app().await;
+    let response = reqwest::Client::new()
+        .post(format!("{}/oauth2/token", app.issuer))
+        .basic_auth(CLIENT_ID, Some("not-the-secret"))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .expect("token request");
+    assert_eq!(response.status().as_u16(), 401);
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["error"], "invalid_client");
+}
+
+#[tokio::test]
+async fn client_credentials_gives_a_service_token_without_refresh_or_id_token() {
+    let app = spawn_app().await;
+    let response = reqwest::Client::new()
+        .post(format!("{}/oauth2/token", app.issuer))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", CLIENT_ID),
+            ("client_secret", CLIENT_SECRET),
+            ("scope", "profile"),
+        ])
+        .send()
+        .await
+        .expect("token request");
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let body: Value = response.json().await.expect("json");
+    assert!(body["access_token"].is_string());
+    assert!(body.get("refresh_token").is_none() && body.get("id_token").is_none());
+    let claims = app
+        .provider
+        .validate_access_token(body["access_token"].as_str().expect("token"))
+        .await
+        .expect("valid");
+    assert_eq!(claims.sub, CLIENT_ID);
+    assert!(claims.roles.is_empty());
+}
+
+#[tokio::test]
+async fn public_clients_cannot_use_client_credentials() {
+    let app = spawn_app().await;
+    let response = reqwest::Client::new()
+        .post(format!("{}/oauth2/token", app.issuer))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", SECOND_CLIENT_ID),
+        ])
+        .send()
+        .await
+        .expect("token request");
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["error"], "unauthorized_client");
+}
+
+#[tokio::test]
+async fn forged_tokens_are_refused_by_userinfo() {
+    let app = spawn_app().await;
+    let mut browser = Browser::new();
+    let code = code(&app, &mut browser).await;
+    let (_, tokens) = redeem(&app, &code, VERIFIER).await;
+    let real = tokens["access_token"].as_str().expect("token");
+    let payload = real.split('.').nth(1).expect("payload");
+    let kid = {
+        let header =
+            varoskapu_jose::b64url_decode(real.split('.').next().expect("header")).expect("b64");
+        let header: Value = serde_json::from_slice(&header).expect("json");
+        header["kid"].as_str().expect("kid").to_owned()
+    };
+    let none = format!(
+        "{}.{payload}.",
+        b64url(format!(r#"{{"alg":"none","kid":"{kid}"}}"#).as_bytes())
+    );
+    assert_eq!(userinfo_status(&app, &none).await, 401);
+    let hs = format!(
+        "{}.{payload}.{}",
+        b64url(format!(r#"{{"alg":"HS256","kid":"{kid}"}}"#).as_bytes()),
+        b64url(b"anything")
+    );
+    assert_eq!(userinfo_status(&app, &hs).await, 401);
+    assert_eq!(userinfo_status(&app, real).await, 200);
+    let id_token = tokens["id_token"].as_str().expect("id token");
+    assert_eq!(
+        userinfo_status(&app, id_token).await,
+        401,
+        "an ID token is no access token"
+    );
+}
+
+#[tokio::test]
+async fn rotating_keys_keeps_old_tokens_valid_and_signs_with_the_pre_published_key() {
+    let app = spawn_app().await;
+    let before: Value = reqwest::get(format!("{}/oauth2/jwks", app.issuer))
+        .await
+        .expect("jwks")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        before["keys"].as_array().expect("keys").len(),
+        2,
+        "active and next"
+    );
+    let mut browser = Browser::new();
+    let code = code(&app, &mut browser).await;
+    let (_, tokens) = redeem(&app, &code, VERIFIER).await;
+    let old = tokens["access_token"].as_str().expect("token").to_owned();
+    app.provider.keys.rotate(600).await.expect("rotates");
+    assert_eq!(
+        userinfo_status(&app, &old).await,
+        200,
+        "retired key still published"
+    );
+    let signing = app.provider.keys.signing_key().await.expect("key").kid;
+    let published: Vec<&str> = before["keys"]
+        .as_array()
+        .expect("keys")
+        .iter()
+        .filter_map(|k| k["kid"].as_str())
+        .collect();
+    assert!(
+        published.contains(&signing.as_str()),
+        "the new key was published before it signs"
+    );
+}
