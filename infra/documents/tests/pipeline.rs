@@ -68,3 +68,75 @@ async fn keys_are_created_once_and_reused() -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[tokio::test]
+async fn issued_documents_are_stored_write_once_and_recorded() -> anyhow::Result<()> {
+    use std::sync::Arc;
+    use varoskapu_core::documents::{DocumentIssuer, DocumentKind};
+    use varoskapu_core::table::{IndexName, Query};
+    use varoskapu_core::{BlobStore, Clock, SequentialIds, SystemClock, Table};
+    use varoskapu_documents::LocalKeys;
+    use varoskapu_documents::issuer::{PadesIssuer, record_key};
+    use varoskapu_documents::render::Municipality;
+    use varoskapu_documents::sample::sample_request;
+    use varoskapu_embedded::{FsBlobStore, SqliteTable};
+
+    let dir = tempfile::tempdir()?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let keys = LocalKeys::load_or_create(dir.path(), clock.as_ref())?;
+    let table: Arc<dyn Table> = Arc::new(SqliteTable::open(
+        &dir.path().join("db.sqlite"),
+        clock.clone(),
+    )?);
+    let blobs: Arc<dyn BlobStore> = Arc::new(FsBlobStore::open(
+        &dir.path().join("blobs"),
+        "http://127.0.0.1:1",
+        clock.clone(),
+    )?);
+    let issuer = PadesIssuer {
+        municipality: Municipality::demo(),
+        signer: Arc::new(keys.signer()?),
+        tsa: Arc::new(keys.tsa(clock.clone())),
+        blobs: blobs.clone(),
+        table: table.clone(),
+        clock,
+        ids: Arc::new(SequentialIds::default()),
+    };
+    let issued = issuer.issue(sample_request()).await?;
+    assert_eq!(issued.kind, DocumentKind::Decision);
+    assert_eq!(issued.blob_key, format!("documents/{}", issued.sha256));
+
+    let blob = blobs.get(&issued.blob_key).await?;
+    assert_eq!(Some(blob.meta.sha256), issued.digest());
+    let roots = load_roots(&dir.path().join("keys/root-ca.pem"))?;
+    assert!(verify_pdf(&blob.bytes, &roots).is_valid());
+    // Write-once: the same key cannot be overwritten.
+    let again = varoskapu_core::BlobPut::content_addressed(
+        "documents",
+        blob.bytes.clone(),
+        "application/pdf",
+    )
+    .write_once();
+    assert!(blobs.put(again).await.is_err());
+
+    let record = table
+        .get(&record_key(issued.id))
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no record"))?;
+    assert_eq!(
+        record.parse::<varoskapu_core::documents::IssuedDocument>()?,
+        issued
+    );
+    let owned = table
+        .query(Query::index(
+            IndexName::Gsi1,
+            format!("OWNER#{}", issued.owner),
+        ))
+        .await?;
+    assert_eq!(owned.items.len(), 1);
+    let cased = table
+        .query(Query::index(IndexName::Gsi2, "CASE#VK-2026-000123"))
+        .await?;
+    assert_eq!(cased.items.len(), 1);
+    Ok(())
+}
