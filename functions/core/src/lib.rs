@@ -3,11 +3,13 @@
 //! Nothing in this crate performs I/O or chooses an async runtime: adapters in `infra/`
 //! implement the ports, and the function crates wire them together.
 
+pub mod appointments;
 pub mod blob;
 pub mod calendar;
 pub mod clock;
 pub mod documents;
 pub mod idempotency;
+pub mod notify;
 pub mod table;
 
 pub use blob::{Blob, BlobError, BlobMeta, BlobPut, BlobStore, PresignedRequest, Sha256Digest};
