@@ -23,6 +23,14 @@ pub fn build_router(ports: &LocalPorts) -> Router {
         .merge(varoskapu_http::health::router(ports.table.clone()))
         .merge(ports.blob_folder.router())
         .merge(crate::docs::router());
+    // The OpenID Connect provider, register and authenticate.
+    let functions = match crate::identity::router(ports) {
+        Ok(identity) => functions.merge(identity),
+        Err(e) => {
+            tracing::error!(error = %e, "the identity provider is unavailable");
+            functions
+        }
+    };
     // RFC 3161 at POST /tsa, with the TSA keys under the data folder.
     let functions =
         match varoskapu_documents::local_tsa_router(&ports.data_dir, ports.clock.clone()) {
@@ -83,11 +91,15 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<RunningServer> {
     let router = build_router(&ports);
     let (shutdown, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
-        axum::serve(listener, router)
-            .with_graceful_shutdown(async move {
-                let _ = shutdown_rx.await;
-            })
-            .await
+        // The peer address feeds per-address throttling of failed sign-ins.
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = shutdown_rx.await;
+        })
+        .await
     });
     let purger = tokio::spawn(purge_expired_periodically(ports.clone()));
     tracing::info!(%addr, data_dir = %config.data_dir.display(), "Városkapu is listening");

@@ -5,6 +5,7 @@
 pub mod app;
 pub mod cli;
 pub mod docs;
+pub mod identity;
 pub mod ports;
 pub mod seed;
 

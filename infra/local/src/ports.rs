@@ -9,6 +9,8 @@ use varoskapu_embedded::{FsBlobStore, SqliteTable};
 #[derive(Clone)]
 pub struct LocalPorts {
     pub data_dir: PathBuf,
+    /// Where clients reach this server (the issuer of tokens, the base of e-mailed links).
+    pub public_base_url: String,
     pub sqlite: SqliteTable,
     pub table: Arc<dyn Table>,
     pub blob_folder: FsBlobStore,
@@ -37,6 +39,7 @@ impl LocalPorts {
             FsBlobStore::open(&data_dir.join("blobs"), public_base_url, clock.clone())?;
         Ok(Self {
             data_dir: data_dir.to_owned(),
+            public_base_url: public_base_url.trim_end_matches('/').to_owned(),
             table: Arc::new(sqlite.clone()),
             sqlite,
             blobs: Arc::new(blob_folder.clone()),

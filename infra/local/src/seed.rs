@@ -7,6 +7,6 @@ use crate::ports::LocalPorts;
 
 /// Seeds every function's demo data into a fresh data folder.
 pub async fn seed_demo_data(ports: &LocalPorts) -> anyhow::Result<()> {
-    let _ = ports;
+    crate::identity::seed(ports).await?;
     Ok(())
 }

@@ -1,0 +1,137 @@
+//! The identity functions on the local ports: the OpenID Connect provider (signing keys in
+//! `<data-dir>/idp/`), register and authenticate, with their demo data.
+
+use crate::ports::LocalPorts;
+use axum::Router;
+use std::sync::Arc;
+use varoskapu_accounts::{AccountError, Accounts, AccountsConfig, NewAccount, Role, TableOutbox};
+use varoskapu_http::auth::{JwksFetch, TokenValidator};
+use varoskapu_idp::clients::ClientError;
+use varoskapu_idp::{FileKeyStore, IdpConfig, NewClient, Provider, SigningKeys};
+
+/// The demo partner app (school meals): a confidential, first-party client.
+pub const DEMO_PARTNER_ID: &str = "demo-iskolai-etkezes";
+/// Its secret; a demo value, printed in the README.
+pub const DEMO_PARTNER_SECRET: &str = "demo-partner-secret-change-me-0123456789abcdef";
+pub const DEMO_PARTNER_REDIRECT: &str = "http://127.0.0.1:8081/callback";
+/// The second demo partner app (parking permits): a public client that must use PKCE.
+pub const DEMO_PARKING_ID: &str = "demo-parkolas";
+pub const DEMO_PARKING_REDIRECT: &str = "http://127.0.0.1:8082/callback";
+pub const DEMO_CITIZEN_EMAIL: &str = "polgar@demo.varoskapu.hu";
+pub const DEMO_CITIZEN_PASSWORD: &str = "Demo-polgar-2026";
+pub const DEMO_CLERK_EMAIL: &str = "ugyintezo@demo.varoskapu.hu";
+pub const DEMO_CLERK_PASSWORD: &str = "Demo-ugyintezo-2026";
+
+/// The account use cases over the local table, with the outbox as notifier.
+pub fn accounts(ports: &LocalPorts) -> Accounts {
+    let outbox = Arc::new(TableOutbox::new(
+        ports.table.clone(),
+        ports.clock.clone(),
+        ports.ids.clone(),
+    ));
+    Accounts::new(
+        ports.table.clone(),
+        ports.clock.clone(),
+        ports.ids.clone(),
+        outbox,
+        AccountsConfig::new(ports.public_base_url.clone()),
+    )
+}
+
+/// The provider over the local ports; the issuer is the server's own URL.
+pub fn provider(ports: &LocalPorts) -> anyhow::Result<Provider> {
+    let keys = FileKeyStore::open(&ports.data_dir.join("idp"))
+        .map_err(|e| anyhow::anyhow!("the provider's signing keys: {e}"))?;
+    Ok(Provider::new(
+        ports.table.clone(),
+        ports.clock.clone(),
+        Arc::new(keys),
+        accounts(ports),
+        IdpConfig::new(ports.public_base_url.clone()),
+    ))
+}
+
+/// Validates access tokens for the other functions against the provider's keys in-process.
+pub fn token_validator(
+    provider: &Provider,
+    clock: Arc<dyn varoskapu_core::Clock>,
+) -> Arc<TokenValidator> {
+    let keys: Arc<dyn SigningKeys> = provider.keys.clone();
+    let fetch: JwksFetch = Arc::new(move || {
+        let keys = keys.clone();
+        Box::pin(async move { keys.published().await.map_err(|e| e.to_string()) })
+    });
+    Arc::new(TokenValidator::new(
+        &provider.config.issuer,
+        &provider.config.api_audience,
+        fetch,
+        clock,
+    ))
+}
+
+/// The provider's, register's and authenticate's routes.
+pub fn router(ports: &LocalPorts) -> anyhow::Result<Router> {
+    let provider = provider(ports)?;
+    let accounts = provider.accounts.clone();
+    Ok(varoskapu_idp::router(provider)
+        .merge(varoskapu_register::router(accounts.clone()))
+        .merge(varoskapu_authenticate::router(accounts)))
+}
+
+/// Seeds the demo partner clients, a demo citizen and a demo clerk (idempotent).
+pub async fn seed(ports: &LocalPorts) -> anyhow::Result<()> {
+    let provider = provider(ports)?;
+    let clients = [
+        NewClient {
+            name: "Iskolai étkezés (demo)".into(),
+            client_id: Some(DEMO_PARTNER_ID.into()),
+            secret: Some(DEMO_PARTNER_SECRET.into()),
+            redirect_uris: vec![DEMO_PARTNER_REDIRECT.into()],
+            post_logout_redirect_uris: vec!["http://127.0.0.1:8081/".into()],
+            first_party: true,
+            ..NewClient::default()
+        },
+        NewClient {
+            name: "Parkolási engedély (demo)".into(),
+            client_id: Some(DEMO_PARKING_ID.into()),
+            redirect_uris: vec![DEMO_PARKING_REDIRECT.into()],
+            post_logout_redirect_uris: vec!["http://127.0.0.1:8082/".into()],
+            public: true,
+            first_party: true,
+            ..NewClient::default()
+        },
+    ];
+    for client in clients {
+        match provider.clients.register(client).await {
+            Ok(_) | Err(ClientError::AlreadyExists) => {}
+            Err(e) => return Err(anyhow::anyhow!("seeding a demo client: {e}")),
+        }
+    }
+    let people = [
+        (
+            DEMO_CITIZEN_EMAIL,
+            DEMO_CITIZEN_PASSWORD,
+            "Kovács Anna",
+            Role::Citizen,
+        ),
+        (
+            DEMO_CLERK_EMAIL,
+            DEMO_CLERK_PASSWORD,
+            "Nagy Éva",
+            Role::Clerk,
+        ),
+    ];
+    for (email, password, name, role) in people {
+        let account = NewAccount {
+            email: email.into(),
+            password: password.into(),
+            name: name.into(),
+            roles: vec![role],
+        };
+        match provider.accounts.create(account).await {
+            Ok(_) | Err(AccountError::EmailTaken) => {}
+            Err(e) => return Err(anyhow::anyhow!("seeding a demo account: {e}")),
+        }
+    }
+    Ok(())
+}
