@@ -35,6 +35,15 @@ pub struct ServeArgs {
 pub enum Command {
     /// Serve the API, the login pages and the docs (the default).
     Serve,
+    /// Manage the OpenID Connect clients (partner apps, services).
+    #[command(subcommand)]
+    Clients(crate::identity_cli::ClientsCommand),
+    /// Manage accounts.
+    #[command(subcommand)]
+    Users(crate::identity_cli::UsersCommand),
+    /// Manage the identity provider's signing keys.
+    #[command(subcommand)]
+    Keys(crate::identity_cli::KeysCommand),
     /// Operators' document commands.
     #[command(subcommand)]
     Documents(DocumentsCommand),

@@ -6,6 +6,7 @@ pub mod app;
 pub mod cli;
 pub mod docs;
 pub mod identity;
+pub mod identity_cli;
 pub mod ports;
 pub mod seed;
 

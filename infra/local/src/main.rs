@@ -24,6 +24,15 @@ async fn main() -> anyhow::Result<()> {
             server.run_until(shutdown_signal()).await?;
             Ok(())
         }
+        Command::Clients(command) => {
+            varoskapu_local::identity_cli::clients(&cli.serve.data_dir, command).await
+        }
+        Command::Users(command) => {
+            varoskapu_local::identity_cli::users(&cli.serve.data_dir, command).await
+        }
+        Command::Keys(command) => {
+            varoskapu_local::identity_cli::keys(&cli.serve.data_dir, command).await
+        }
         Command::Documents(DocumentsCommand::Sample { out }) => {
             let data_dir = cli.serve.data_dir;
             let document = varoskapu_documents::issue_sample(&data_dir, &out).await?;

@@ -1,0 +1,212 @@
+//! The operators' identity commands: `clients add|list|remove`, `users add`, `keys rotate`.
+//! They work on the same `--data-dir` as a running server (SQLite and the key file are
+//! shared safely), so clients can be managed without a restart.
+
+use crate::ports::LocalPorts;
+use clap::Subcommand;
+use serde_json::json;
+use std::path::Path;
+use varoskapu_accounts::{NewAccount, Role};
+use varoskapu_idp::NewClient;
+
+/// `varoskapu clients …`
+#[derive(Debug, Subcommand)]
+pub enum ClientsCommand {
+    /// Register a partner app or service; prints its id and secret (the only time it is shown).
+    Add {
+        #[arg(long)]
+        name: String,
+        #[arg(long = "redirect-uri", required = true)]
+        redirect_uris: Vec<String>,
+        /// A public client has no secret and must use PKCE.
+        #[arg(long)]
+        public: bool,
+        /// A first-party client skips the consent page.
+        #[arg(long)]
+        first_party: bool,
+        #[arg(long = "post-logout-redirect-uri")]
+        post_logout_redirect_uris: Vec<String>,
+        #[arg(long)]
+        backchannel_logout_uri: Option<String>,
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the registered clients.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a client.
+    Remove { client_id: String },
+}
+
+/// `varoskapu users …`
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Create an account whose e-mail address counts as verified.
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        password: String,
+        #[arg(long)]
+        name: String,
+        /// citizen, clerk, signatory or admin; repeat for several.
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `varoskapu keys …`
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Promote the pre-published key to signing, publish a new next key, and keep the old
+    /// one published until its tokens have expired.
+    Rotate,
+}
+
+fn open(data_dir: &Path) -> anyhow::Result<LocalPorts> {
+    // The public URL matters only for e-mailed links, which these commands never send.
+    LocalPorts::open(data_dir, "http://127.0.0.1:8080")
+}
+
+/// Runs a `clients` command.
+pub async fn clients(data_dir: &Path, command: ClientsCommand) -> anyhow::Result<()> {
+    let provider = crate::identity::provider(&open(data_dir)?)?;
+    match command {
+        ClientsCommand::Add {
+            name,
+            redirect_uris,
+            public,
+            first_party,
+            post_logout_redirect_uris,
+            backchannel_logout_uri,
+            scopes,
+            json,
+        } => {
+            let (client, secret) = provider
+                .clients
+                .register(NewClient {
+                    name,
+                    redirect_uris,
+                    public,
+                    first_party,
+                    post_logout_redirect_uris,
+                    backchannel_logout_uri,
+                    scopes,
+                    ..NewClient::default()
+                })
+                .await?;
+            if json {
+                println!(
+                    "{}",
+                    json!({"client_id": client.client_id, "client_secret": secret})
+                );
+            } else {
+                println!("client_id:     {}", client.client_id);
+                match secret {
+                    Some(secret) => println!("client_secret: {secret}"),
+                    None => println!("client_secret: (none: public client, PKCE required)"),
+                }
+            }
+        }
+        ClientsCommand::List { json } => {
+            let clients = provider.clients.list().await?;
+            if json {
+                let list: Vec<_> = clients
+                    .iter()
+                    .map(|c| {
+                        json!({
+                            "client_id": c.client_id,
+                            "name": c.name,
+                            "public": c.is_public(),
+                            "first_party": c.first_party,
+                            "redirect_uris": c.redirect_uris,
+                            "scopes": c.scopes,
+                        })
+                    })
+                    .collect();
+                println!("{}", serde_json::Value::Array(list));
+            } else {
+                for c in clients {
+                    let kind = if c.is_public() {
+                        "public"
+                    } else {
+                        "confidential"
+                    };
+                    println!(
+                        "{}\t{}\t{kind}\t{}",
+                        c.client_id,
+                        c.name,
+                        c.redirect_uris.join(" ")
+                    );
+                }
+            }
+        }
+        ClientsCommand::Remove { client_id } => {
+            if !provider.clients.remove(&client_id).await? {
+                anyhow::bail!("no client {client_id}");
+            }
+            println!("removed {client_id}");
+        }
+    }
+    Ok(())
+}
+
+/// Runs a `users` command.
+pub async fn users(data_dir: &Path, command: UsersCommand) -> anyhow::Result<()> {
+    let accounts = crate::identity::accounts(&open(data_dir)?);
+    match command {
+        UsersCommand::Add {
+            email,
+            password,
+            name,
+            roles,
+            json,
+        } => {
+            let roles = roles
+                .iter()
+                .map(|r| Role::parse(r).ok_or_else(|| anyhow::anyhow!("unknown role {r:?}")))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let account = accounts
+                .create(NewAccount {
+                    email,
+                    password,
+                    name,
+                    roles,
+                })
+                .await?;
+            if json {
+                println!(
+                    "{}",
+                    json!({"sub": account.id, "email": account.email, "roles": account.role_names()})
+                );
+            } else {
+                println!("sub: {}", account.id);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Runs a `keys` command.
+pub async fn keys(data_dir: &Path, command: KeysCommand) -> anyhow::Result<()> {
+    let provider = crate::identity::provider(&open(data_dir)?)?;
+    match command {
+        KeysCommand::Rotate => {
+            let keep = provider
+                .config
+                .access_token_seconds
+                .max(provider.config.id_token_seconds)
+                + 300;
+            provider.keys.rotate(keep).await?;
+            let kid = provider.keys.signing_key().await?.kid;
+            println!("signing with {kid}");
+        }
+    }
+    Ok(())
+}
