@@ -8,6 +8,7 @@ pub mod authorize;
 pub mod clients;
 pub mod codes;
 pub mod config;
+pub mod consents;
 pub mod error;
 pub mod keys;
 pub mod pending;

@@ -5,6 +5,7 @@ use crate::authorize::AuthorizationRequest;
 use crate::clients::{Client, ClientError, ClientRegistry};
 use crate::codes::{CodeError, CodeGrant, Codes};
 use crate::config::IdpConfig;
+use crate::consents::Consents;
 use crate::error::OAuthError;
 use crate::keys::SigningKeys;
 use crate::pending::PendingLogins;
@@ -66,6 +67,7 @@ pub struct Provider {
     pub refresh: RefreshTokens,
     pub sessions: Sessions,
     pub pending: PendingLogins,
+    pub consents: Consents,
 }
 
 impl Provider {
@@ -82,6 +84,7 @@ impl Provider {
             refresh: RefreshTokens::new(table.clone(), clock.clone(), config.refresh_token_seconds),
             sessions: Sessions::new(table.clone(), clock.clone(), config.session_seconds),
             pending: PendingLogins::new(table.clone(), clock.clone(), config.login_seconds),
+            consents: Consents::new(table.clone()),
             config: Arc::new(config),
             table,
             clock,

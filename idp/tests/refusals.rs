@@ -356,3 +356,94 @@ async fn rotating_keys_keeps_old_tokens_valid_and_signs_with_the_pre_published_k
         "the new key was published before it signs"
     );
 }
+
+#[tokio::test]
+async fn a_third_party_client_asks_consent_once_and_a_refusal_is_access_denied() {
+    let app = spawn_app().await;
+    let redirect = "http://127.0.0.1:9/third/cb";
+    app.provider
+        .clients
+        .register(varoskapu_idp::NewClient {
+            name: "Harmadik fél".into(),
+            client_id: Some("third".into()),
+            redirect_uris: vec![redirect.into()],
+            ..varoskapu_idp::NewClient::default()
+        })
+        .await
+        .expect("client");
+    let url = |extra: &str| {
+        format!(
+            "{}/oauth2/authorize?response_type=code&client_id=third&redirect_uri={}&scope=openid%20email&state=t{extra}",
+            app.issuer,
+            enc(redirect)
+        )
+    };
+    let mut browser = Browser::new();
+    let page = browser.get(&url("")).await;
+    let consent = browser
+        .submit_login(&app.issuer, &page.body, EMAIL, PASSWORD)
+        .await;
+    assert_eq!(consent.status, 200);
+    assert!(consent.body.contains(r#"value="allow""#));
+
+    let without_csrf = browser
+        .post_form(
+            &format!("{}/oauth2/consent", app.issuer),
+            &[
+                ("request_id", &hidden(&consent.body, "request_id")),
+                ("decision", "allow"),
+            ],
+        )
+        .await;
+    assert_eq!(without_csrf.status, 403);
+
+    let deny = browser
+        .post_form(
+            &format!("{}/oauth2/consent", app.issuer),
+            &[
+                ("request_id", &hidden(&consent.body, "request_id")),
+                ("csrf", &hidden(&consent.body, "csrf")),
+                ("decision", "deny"),
+            ],
+        )
+        .await;
+    assert_eq!(deny.status, 303);
+    let location = deny.location.expect("location");
+    assert_eq!(
+        query_param(&location, "error").as_deref(),
+        Some("access_denied")
+    );
+
+    let again = browser.get(&url("")).await;
+    assert_eq!(again.status, 200, "asked again, without a password");
+    let allow = browser
+        .post_form(
+            &format!("{}/oauth2/consent", app.issuer),
+            &[
+                ("request_id", &hidden(&again.body, "request_id")),
+                ("csrf", &hidden(&again.body, "csrf")),
+                ("decision", "allow"),
+            ],
+        )
+        .await;
+    assert_eq!(allow.status, 303);
+    assert!(query_param(&allow.location.expect("location"), "code").is_some());
+    assert_eq!(
+        browser.get(&url("")).await.status,
+        303,
+        "consent remembered"
+    );
+    assert_eq!(browser.get(&url("&prompt=consent")).await.status, 200);
+    let more = format!(
+        "{}/oauth2/authorize?response_type=code&client_id=third&redirect_uri={}&scope=openid%20profile&state=t&prompt=none",
+        app.issuer,
+        enc(redirect)
+    );
+    let none = browser.get(&more).await;
+    assert_eq!(none.status, 303);
+    let location = none.location.expect("location");
+    assert_eq!(
+        query_param(&location, "error").as_deref(),
+        Some("consent_required")
+    );
+}

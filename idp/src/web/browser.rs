@@ -117,7 +117,8 @@ pub async fn authorize(
     let fresh = |s: &Session| request.max_age.is_none_or(|age| now - s.auth_time <= age);
     match session {
         Some((secret, session)) if !request.prompt_login && fresh(&session) => {
-            complete(&p, &request, &secret, &session, lang, None).await
+            let browser = cookies::read(&headers, BROWSER);
+            proceed(&p, &request, browser, &secret, &session, lang, None).await
         }
         _ if request.prompt_none => Ok(error_redirect(
             &p,
@@ -171,6 +172,149 @@ fn error_redirect(
     }
     params.push(("iss", &p.config.issuer));
     see_other(&redirect_with(redirect_uri, &params))
+}
+
+/// Asks a third-party client's consent when it is not yet given, then completes.
+async fn proceed(
+    p: &Provider,
+    request: &AuthorizationRequest,
+    browser: Option<String>,
+    secret: &str,
+    session: &Session,
+    lang: Lang,
+    new_cookie: Option<HeaderValue>,
+) -> Result<Response, PageError> {
+    let client = p
+        .clients
+        .get(&request.client_id)
+        .await
+        .map_err(|e| internal(lang, &e))?
+        .ok_or_else(|| {
+            PageError(pages::error(
+                lang,
+                StatusCode::BAD_REQUEST,
+                "unknown client",
+            ))
+        })?;
+    let needs_consent = !client.first_party
+        && (request.prompt_consent
+            || !p
+                .consents
+                .covers(session.account_id, &client.client_id, &request.scopes)
+                .await
+                .map_err(|e| internal(lang, &e))?);
+    if !needs_consent {
+        return complete(p, request, secret, session, lang, new_cookie).await;
+    }
+    if request.prompt_none {
+        return Ok(error_redirect(
+            p,
+            &request.redirect_uri,
+            request.state.as_deref(),
+            "consent_required",
+            "the person must consent",
+        ));
+    }
+    let browser = browser.unwrap_or_else(random_token);
+    let (id, pending) = p
+        .pending
+        .create(request.clone(), &browser)
+        .await
+        .map_err(|e| internal(lang, &e))?;
+    let mut response = pages::consent(lang, &client.name, &request.scopes, &id, &pending.csrf);
+    let binding = cookies::set(
+        BROWSER,
+        &browser,
+        p.config.login_seconds,
+        p.config.secure_cookies(),
+    );
+    response.headers_mut().append(header::SET_COOKIE, binding);
+    if let Some(cookie) = new_cookie {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    Ok(response)
+}
+
+/// The consent form's fields.
+#[derive(Deserialize)]
+pub struct ConsentForm {
+    request_id: Option<String>,
+    csrf: Option<String>,
+    decision: Option<String>,
+}
+
+pub async fn consent(
+    State(p): State<Provider>,
+    headers: HeaderMap,
+    body: Result<Form<ConsentForm>, FormRejection>,
+) -> Result<Response, PageError> {
+    let lang = Lang::negotiate(&headers, None);
+    let refuse = |status, hu, en| PageError(pages::error(lang, status, lang.t(hu, en)));
+    let Ok(Form(form)) = body else {
+        return Err(refuse(
+            StatusCode::BAD_REQUEST,
+            "Hibás kérés.",
+            "Malformed request.",
+        ));
+    };
+    let request_id = form.request_id.unwrap_or_default();
+    let expired = || {
+        refuse(
+            StatusCode::BAD_REQUEST,
+            "A hozzájárulási oldal lejárt.",
+            "The consent page has expired.",
+        )
+    };
+    let Some(pending) = p
+        .pending
+        .get(&request_id)
+        .await
+        .map_err(|e| internal(lang, &e))?
+    else {
+        return Err(expired());
+    };
+    if !pending.accepts(
+        form.csrf.as_deref(),
+        cookies::read(&headers, BROWSER).as_deref(),
+    ) {
+        return Err(refuse(
+            StatusCode::FORBIDDEN,
+            "A kérés nem ebből a böngészőből érkezett (CSRF-védelem).",
+            "The request did not come from this browser (CSRF protection).",
+        ));
+    }
+    let secret = cookies::read(&headers, SESSION).unwrap_or_default();
+    let Some(session) = p
+        .sessions
+        .get(&secret)
+        .await
+        .map_err(|e| internal(lang, &e))?
+    else {
+        return Err(expired());
+    };
+    if !p
+        .pending
+        .finish(&request_id)
+        .await
+        .map_err(|e| internal(lang, &e))?
+    {
+        return Err(expired());
+    }
+    let request = pending.request;
+    if form.decision.as_deref() != Some("allow") {
+        return Ok(error_redirect(
+            &p,
+            &request.redirect_uri,
+            request.state.as_deref(),
+            "access_denied",
+            "the person declined",
+        ));
+    }
+    p.consents
+        .grant(session.account_id, &request.client_id, &request.scopes)
+        .await
+        .map_err(|e| internal(lang, &e))?;
+    complete(&p, &request, &secret, &session, lang, None).await
 }
 
 /// Issues the code and sends the browser back to the client.
@@ -343,7 +487,17 @@ pub async fn login(
         p.config.session_seconds,
         p.config.secure_cookies(),
     );
-    complete(&p, &pending.request, &secret, &session, lang, Some(cookie)).await
+    let browser = cookies::read(&headers, BROWSER);
+    proceed(
+        &p,
+        &pending.request,
+        browser,
+        &secret,
+        &session,
+        lang,
+        Some(cookie),
+    )
+    .await
 }
 
 /// The parameters of RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0).

@@ -173,6 +173,58 @@ pub fn login(status: StatusCode, p: LoginPage<'_>) -> Response {
     )
 }
 
+/// What a scope lets a client see, in words a person understands.
+fn scope_text(lang: Lang, scope: &str) -> Option<&'static str> {
+    Some(match scope {
+        "openid" => lang.t("az Ön azonosítója", "your identifier"),
+        "profile" => lang.t("az Ön neve", "your name"),
+        "email" => lang.t("az Ön e-mail-címe", "your e-mail address"),
+        "roles" => lang.t("az Ön szerepkörei", "your roles"),
+        "offline_access" => lang.t(
+            "hozzáférés akkor is, amikor nincs bejelentkezve",
+            "access while you are signed out",
+        ),
+        _ => return None,
+    })
+}
+
+/// Asks the person whether a third-party client may receive the requested scopes.
+pub fn consent(
+    lang: Lang,
+    client_name: &str,
+    scopes: &[String],
+    request_id: &str,
+    csrf: &str,
+) -> Response {
+    let items: String = scopes
+        .iter()
+        .map(|s| {
+            let text = scope_text(lang, s).map_or_else(|| escape(s), str::to_owned);
+            format!("<li>{text}</li>")
+        })
+        .collect();
+    let body = format!(
+        r#"<p><strong>{client}</strong> {asks}</p>
+<ul>{items}</ul>
+<form method="post" action="/oauth2/consent">
+<input type="hidden" name="request_id" value="{request_id}">
+<input type="hidden" name="csrf" value="{csrf}">
+<button type="submit" name="decision" value="allow" autofocus>{allow}</button>
+<button type="submit" name="decision" value="deny">{deny}</button>
+</form>"#,
+        client = escape(client_name),
+        asks = lang.t("a következőkhöz kér hozzáférést:", "asks to access:"),
+        request_id = escape(request_id),
+        csrf = escape(csrf),
+        allow = lang.t("Engedélyezem", "Allow"),
+        deny = lang.t("Elutasítom", "Deny"),
+    );
+    page(
+        StatusCode::OK,
+        layout(lang, lang.t("Hozzájárulás", "Consent"), &body),
+    )
+}
+
 /// An error page: used wherever redirecting back would be unsafe.
 pub fn error(lang: Lang, status: StatusCode, message: &str) -> Response {
     let body = format!(
