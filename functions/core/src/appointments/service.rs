@@ -10,6 +10,7 @@ use super::slots::{self, Slot};
 use super::store::{AppointmentStore, ClaimFailure, ClaimFailureOr};
 use crate::clock::{Clock, IdGenerator};
 use crate::idempotency::{self, IdempotencyError, Replay};
+use crate::table::TableError;
 use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp};
 use std::sync::Arc;
@@ -58,6 +59,9 @@ pub enum Requester<'a> {
     /// The office (a clerk or manager), with the reason the citizen is told.
     Office { reason: &'a str },
 }
+
+/// Whether a booking call returned an earlier request's booking.
+pub type Replayed = bool;
 
 /// One page of free slots.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -185,13 +189,14 @@ impl Appointments {
         Ok(SlotPage { slots: free, next })
     }
 
-    /// Books a slot for a citizen; with an Idempotency-Key a retry returns the first booking.
+    /// Books a slot for a citizen; with an Idempotency-Key a retry returns the first booking
+    /// (and says it is a replay, so nothing is sent twice).
     pub async fn book(
         &self,
         citizen: &str,
         request: &BookingRequest,
         guard: Option<&IdempotencyGuard>,
-    ) -> Result<Booking, AppointmentError> {
+    ) -> Result<(Booking, Replayed), AppointmentError> {
         let scope = format!("book#{citizen}");
         if let Some(g) = guard {
             match idempotency::lookup::<Booking>(
@@ -202,7 +207,7 @@ impl Appointments {
             )
             .await
             {
-                Ok(Replay::Stored(booking)) => return Ok(booking),
+                Ok(Replay::Stored(booking)) => return Ok((booking, true)),
                 Ok(Replay::Fresh) => {}
                 Err(e) => return Err(idempotency_error(e)),
             }
@@ -262,7 +267,10 @@ impl Appointments {
                 None => None,
             };
             match self.store.insert_booking(&booking, counter, record).await {
-                Ok(()) => return Ok(booking),
+                Ok(()) => return Ok((booking, false)),
+                Err(ClaimFailureOr::Error(AppointmentError::Table(TableError::Unavailable(e)))) => {
+                    return self.settle_ambiguous(&booking, e).await.map(|b| (b, false));
+                }
                 Err(ClaimFailureOr::Failed(ClaimFailure::SlotTaken)) => continue,
                 Err(ClaimFailureOr::Failed(ClaimFailure::IdempotencyRace)) => {
                     let g = guard.ok_or(AppointmentError::Busy)?;
@@ -274,7 +282,7 @@ impl Appointments {
                     )
                     .await
                     {
-                        Ok(Replay::Stored(first)) => Ok(first),
+                        Ok(Replay::Stored(first)) => Ok((first, true)),
                         Ok(Replay::Fresh) => Err(AppointmentError::Busy),
                         Err(e) => Err(idempotency_error(e)),
                     };
@@ -444,6 +452,9 @@ impl Appointments {
                 .await
             {
                 Ok(()) => return Ok(next),
+                Err(ClaimFailureOr::Error(AppointmentError::Table(TableError::Unavailable(e)))) => {
+                    return self.settle_ambiguous(&next, e).await;
+                }
                 Err(ClaimFailureOr::Failed(ClaimFailure::SlotTaken)) => continue,
                 Err(ClaimFailureOr::Failed(_)) => return Err(AppointmentError::Busy),
                 Err(ClaimFailureOr::Error(e)) => return Err(e),
@@ -497,8 +508,26 @@ impl Appointments {
             .await
         {
             Ok(()) => Ok(()),
+            Err(ClaimFailureOr::Error(AppointmentError::Table(TableError::Unavailable(e)))) => {
+                self.settle_ambiguous(after, e).await.map(|_| ())
+            }
             Err(ClaimFailureOr::Failed(_)) => Err(AppointmentError::Busy),
             Err(ClaimFailureOr::Error(e)) => Err(e),
+        }
+    }
+
+    /// After a write whose outcome is unknown (the store failed to answer), reads back
+    /// whether it took effect: if so it stands; if not, nothing was written and the caller
+    /// may try again. A blind retry could instead report the citizen's own seat as taken.
+    async fn settle_ambiguous(
+        &self,
+        intended: &Booking,
+        cause: String,
+    ) -> Result<Booking, AppointmentError> {
+        match self.store.booking(intended.id).await {
+            Ok(Some((stored, _))) if stored == *intended => Ok(stored),
+            Ok(_) => Err(AppointmentError::Busy),
+            Err(_) => Err(AppointmentError::Table(TableError::Unavailable(cause))),
         }
     }
 

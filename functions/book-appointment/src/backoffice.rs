@@ -1,0 +1,408 @@
+//! Back-office routes: clerks' calendars and blocked time, the desk's day view, check-in
+//! and no-show, and the office cancelling or moving bookings with a reason.
+
+use crate::dto::{
+    BlockBody, BlockView, CalendarBody, CalendarDayView, ClerkCalendarView, DayQuery, DayView,
+    DeskBookingView, OfficeCancelBody, OfficeMoveBody, RangeQuery,
+};
+use crate::extract::{ApiQuery, booking_id};
+use crate::notify::tell_citizen;
+use crate::problem::ApiError;
+use crate::retry::retrying;
+use crate::state::AppointmentsState;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use jiff::{SignedDuration, Timestamp};
+use varoskapu_core::appointments::hours::UNIT_MINUTES;
+use varoskapu_core::appointments::notices::Notice;
+use varoskapu_core::appointments::slots::{self, local_date};
+use varoskapu_core::appointments::{
+    AppointmentError, Block, BookingCode, BookingStatus, Clerk, Requester,
+};
+use varoskapu_http::auth::{AuthError, Authenticated, Principal};
+use varoskapu_http::{ApiJson, Problem, ProblemKind};
+
+/// Roles that work the desks; `admin` also manages every clerk's calendar.
+pub const CLERK_ROLE: &str = "clerk";
+pub const ADMIN_ROLE: &str = "admin";
+
+/// Longest reason kept with a change or block.
+const MAX_REASON: usize = 500;
+
+/// Longest block (one working day).
+const MAX_BLOCK_HOURS: i64 = 12;
+
+fn staff(principal: &Principal) -> Result<(), ApiError> {
+    if principal.has_role(CLERK_ROLE) || principal.has_role(ADMIN_ROLE) {
+        Ok(())
+    } else {
+        Err(AuthError::MissingRole(CLERK_ROLE.into()).into())
+    }
+}
+
+/// Clerks manage their own calendar; admins (office managers) everyone's.
+fn may_manage(principal: &Principal, clerk: &Clerk) -> Result<(), ApiError> {
+    staff(principal)?;
+    if principal.has_role(ADMIN_ROLE)
+        || clerk.account_id.as_deref() == Some(principal.subject.as_str())
+    {
+        Ok(())
+    } else {
+        Err(Problem::with_detail(
+            ProblemKind::Forbidden,
+            "only this clerk or a manager may change this calendar",
+        )
+        .into())
+    }
+}
+
+fn reason(text: &str) -> Result<&str, ApiError> {
+    let text = text.trim();
+    if text.is_empty() || text.chars().count() > MAX_REASON {
+        return Err(Problem::with_detail(
+            ProblemKind::ValidationFailed,
+            format!("a reason of 1 to {MAX_REASON} characters is required"),
+        )
+        .into());
+    }
+    Ok(text)
+}
+
+fn range_days(
+    from: jiff::civil::Date,
+    to: jiff::civil::Date,
+) -> Result<Vec<jiff::civil::Date>, ApiError> {
+    let span = from.until(to).map(|s| s.get_days()).unwrap_or(i32::MAX);
+    if to < from || span > 31 {
+        return Err(Problem::with_detail(
+            ProblemKind::ValidationFailed,
+            "the date range must run forwards and cover at most 31 days",
+        )
+        .into());
+    }
+    Ok(slots::dates(from, to))
+}
+
+/// Every clerk (desk) with their calendar settings.
+#[utoipa::path(get, path = "/backoffice/appointments/clerks", tag = "appointments-backoffice", security(("bearer" = [])),
+    responses((status = 200, body = [ClerkCalendarView]), (status = 401, body = Problem), (status = 403, body = Problem)))]
+pub async fn list_clerks(
+    State(s): State<AppointmentsState>,
+    Authenticated(principal): Authenticated,
+) -> Result<Json<Vec<ClerkCalendarView>>, ApiError> {
+    staff(&principal)?;
+    let clerks = s
+        .appointments
+        .store()
+        .clerks()
+        .await
+        .map_err(AppointmentError::from)?;
+    Ok(Json(
+        clerks
+            .into_iter()
+            .map(|c| calendar_view(c, Vec::new()))
+            .collect(),
+    ))
+}
+
+fn calendar_view(c: Clerk, days: Vec<CalendarDayView>) -> ClerkCalendarView {
+    ClerkCalendarView {
+        clerk_id: c.id,
+        office_id: c.office_id,
+        desk: c.desk,
+        name: c.name,
+        working_hours: c.working_hours,
+        breaks: c.breaks,
+        absences: c.absences,
+        days,
+    }
+}
+
+/// A clerk's calendar: hours at the desk, blocks and bookings per day.
+#[utoipa::path(get, path = "/backoffice/appointments/clerks/{clerk_id}/calendar", tag = "appointments-backoffice",
+    security(("bearer" = [])), params(("clerk_id" = String, Path), RangeQuery),
+    responses((status = 200, body = ClerkCalendarView), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn clerk_calendar(
+    State(s): State<AppointmentsState>,
+    Authenticated(principal): Authenticated,
+    Path(clerk_id): Path<String>,
+    ApiQuery(q): ApiQuery<RangeQuery>,
+) -> Result<Json<ClerkCalendarView>, ApiError> {
+    staff(&principal)?;
+    let days = range_days(q.from, q.to)?;
+    let a = &s.appointments;
+    let store = a.store();
+    let tz = store.tz();
+    let clerk = a.clerk(&clerk_id).await?;
+    let office = a.office(&clerk.office_id).await?;
+    let mut out = Vec::new();
+    for day in days {
+        let (Some(from), Some(to)) = (
+            slots::local_instant(tz, day, jiff::civil::time(0, 0, 0, 0)),
+            day.tomorrow()
+                .ok()
+                .and_then(|d| slots::local_instant(tz, d, jiff::civil::time(0, 0, 0, 0))),
+        ) else {
+            continue;
+        };
+        let blocks = store
+            .blocks(&clerk.id, from, to)
+            .await
+            .map_err(AppointmentError::from)?;
+        let bookings = store
+            .day(&office.id, day)
+            .await
+            .map_err(AppointmentError::from)?;
+        out.push(CalendarDayView {
+            date: day,
+            hours: clerk.hours_on(&office, day),
+            blocks: blocks.iter().map(|b| BlockView::of(b, tz)).collect(),
+            bookings: bookings
+                .iter()
+                .filter(|b| b.clerk_id == clerk.id)
+                .map(|b| DeskBookingView::of(b, tz))
+                .collect(),
+        });
+    }
+    Ok(Json(calendar_view(clerk, out)))
+}
+
+/// Sets a clerk's working hours, breaks and absences (leave, training, other hours).
+#[utoipa::path(put, path = "/backoffice/appointments/clerks/{clerk_id}/calendar", tag = "appointments-backoffice",
+    security(("bearer" = [])), params(("clerk_id" = String, Path)), request_body = CalendarBody,
+    responses((status = 200, body = ClerkCalendarView), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 422, body = Problem)))]
+pub async fn set_clerk_calendar(
+    State(s): State<AppointmentsState>,
+    Authenticated(principal): Authenticated,
+    Path(clerk_id): Path<String>,
+    ApiJson(body): ApiJson<CalendarBody>,
+) -> Result<Json<ClerkCalendarView>, ApiError> {
+    let mut clerk = s.appointments.clerk(&clerk_id).await?;
+    may_manage(&principal, &clerk)?;
+    clerk.working_hours = body.working_hours;
+    clerk.breaks = body.breaks;
+    clerk.absences = body.absences;
+    if !clerk.is_valid() {
+        return Err(Problem::with_detail(
+            ProblemKind::ValidationFailed,
+            format!("hours must be non-empty ranges on a {UNIT_MINUTES}-minute grid"),
+        )
+        .into());
+    }
+    s.appointments
+        .store()
+        .put_clerk(&clerk, false)
+        .await
+        .map_err(AppointmentError::from)?;
+    Ok(Json(calendar_view(clerk, Vec::new())))
+}
+
+/// Blocks time in a clerk's calendar; refused if it overlaps a booking or another block.
+#[utoipa::path(post, path = "/backoffice/appointments/clerks/{clerk_id}/blocks", tag = "appointments-backoffice",
+    security(("bearer" = [])), params(("clerk_id" = String, Path)), request_body = BlockBody,
+    responses((status = 201, body = BlockView), (status = 403, body = Problem), (status = 409, body = Problem),
+        (status = 422, body = Problem)))]
+pub async fn add_block(
+    State(s): State<AppointmentsState>,
+    Authenticated(principal): Authenticated,
+    Path(clerk_id): Path<String>,
+    ApiJson(body): ApiJson<BlockBody>,
+) -> Result<(StatusCode, Json<BlockView>), ApiError> {
+    let clerk = s.appointments.clerk(&clerk_id).await?;
+    may_manage(&principal, &clerk)?;
+    let tz = s.appointments.store().tz();
+    let on_grid =
+        |t: Timestamp| t.as_second() % (UNIT_MINUTES * 60) == 0 && t.subsec_nanosecond() == 0;
+    let max = SignedDuration::from_hours(MAX_BLOCK_HOURS);
+    if body.start >= body.end
+        || !on_grid(body.start)
+        || !on_grid(body.end)
+        || body.end.duration_since(body.start) > max
+        || local_date(tz, body.start)
+            != local_date(
+                tz,
+                body.end
+                    .checked_sub(SignedDuration::from_secs(1))
+                    .unwrap_or(body.end),
+            )
+    {
+        return Err(Problem::with_detail(
+            ProblemKind::ValidationFailed,
+            format!("a block lies within one day, lasts at most {MAX_BLOCK_HOURS} hours and starts and ends on a {UNIT_MINUTES}-minute grid"),
+        )
+        .into());
+    }
+    let block = Block {
+        id: uuid::Uuid::now_v7(),
+        clerk_id: clerk.id,
+        start: body.start,
+        end: body.end,
+        reason: reason(&body.reason)?.to_owned(),
+        created_by: principal.subject.clone(),
+    };
+    s.appointments.store().add_block(&block).await?;
+    Ok((StatusCode::CREATED, Json(BlockView::of(&block, tz))))
+}
+
+/// Removes a block, freeing its time.
+#[utoipa::path(delete, path = "/backoffice/appointments/clerks/{clerk_id}/blocks/{block_id}", tag = "appointments-backoffice",
+    security(("bearer" = [])), params(("clerk_id" = String, Path), ("block_id" = String, Path)),
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn remove_block(
+    State(s): State<AppointmentsState>,
+    Authenticated(principal): Authenticated,
+    Path((clerk_id, block_id)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let clerk = s.appointments.clerk(&clerk_id).await?;
+    may_manage(&principal, &clerk)?;
+    let not_found = || Problem::with_detail(ProblemKind::NotFound, "no such block");
+    let id = block_id.parse().map_err(|_| not_found())?;
+    let store = s.appointments.store();
+    let block = store
+        .block(&clerk.id, id)
+        .await
+        .map_err(AppointmentError::from)?
+        .ok_or_else(not_found)?;
+    store.remove_block(&block).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// An office's bookings of one day, by start: the desks' day view.
+#[utoipa::path(get, path = "/backoffice/appointments/offices/{office_id}/day", tag = "appointments-backoffice",
+    security(("bearer" = [])), params(("office_id" = String, Path), DayQuery),
+    responses((status = 200, body = DayView), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn day_view(
+    State(s): State<AppointmentsState>,
+    Authenticated(principal): Authenticated,
+    Path(office_id): Path<String>,
+    ApiQuery(q): ApiQuery<DayQuery>,
+) -> Result<Json<DayView>, ApiError> {
+    staff(&principal)?;
+    let office = s.appointments.office(&office_id).await?;
+    let store = s.appointments.store();
+    let bookings = store
+        .day(&office.id, q.date)
+        .await
+        .map_err(AppointmentError::from)?;
+    Ok(Json(DayView {
+        office_id: office.id,
+        date: q.date,
+        bookings: bookings
+            .iter()
+            .map(|b| DeskBookingView::of(b, store.tz()))
+            .collect(),
+    }))
+}
+
+/// Finds a booking by the code the citizen quotes at the desk.
+#[utoipa::path(get, path = "/backoffice/appointments/bookings/by-code/{code}", tag = "appointments-backoffice",
+    security(("bearer" = [])), params(("code" = String, Path)),
+    responses((status = 200, body = DeskBookingView), (status = 404, body = Problem)))]
+pub async fn booking_by_code(
+    State(s): State<AppointmentsState>,
+    Authenticated(principal): Authenticated,
+    Path(code): Path<String>,
+) -> Result<Json<DeskBookingView>, ApiError> {
+    staff(&principal)?;
+    let not_found = || Problem::with_detail(ProblemKind::NotFound, "no booking has this code");
+    let code = BookingCode::parse(&code).ok_or_else(not_found)?;
+    let store = s.appointments.store();
+    let (booking, _) = store
+        .booking_by_code(&code)
+        .await
+        .map_err(AppointmentError::from)?
+        .ok_or_else(not_found)?;
+    Ok(Json(DeskBookingView::of(&booking, store.tz())))
+}
+
+/// The office cancels a booking; the citizen is told why, with a cancelling calendar entry.
+#[utoipa::path(post, path = "/backoffice/appointments/bookings/{booking_id}/cancel", tag = "appointments-backoffice",
+    security(("bearer" = [])), params(("booking_id" = String, Path)), request_body = OfficeCancelBody,
+    responses((status = 200, body = DeskBookingView), (status = 404, body = Problem), (status = 409, body = Problem),
+        (status = 422, body = Problem)))]
+pub async fn office_cancel(
+    State(s): State<AppointmentsState>,
+    Authenticated(principal): Authenticated,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<OfficeCancelBody>,
+) -> Result<Json<DeskBookingView>, ApiError> {
+    staff(&principal)?;
+    let id = booking_id(&id)?;
+    let why = reason(&body.reason)?;
+    let requester = Requester::Office { reason: why };
+    let booking = retrying(|| s.appointments.cancel(&requester, id)).await?;
+    tell_citizen(&s, Notice::Cancelled, &booking).await;
+    Ok(Json(DeskBookingView::of(
+        &booking,
+        s.appointments.store().tz(),
+    )))
+}
+
+/// The office moves a booking (e.g. the clerk fell ill); the citizen is told why.
+#[utoipa::path(post, path = "/backoffice/appointments/bookings/{booking_id}/move", tag = "appointments-backoffice",
+    security(("bearer" = [])), params(("booking_id" = String, Path)), request_body = OfficeMoveBody,
+    responses((status = 200, body = DeskBookingView), (status = 404, body = Problem), (status = 409, body = Problem),
+        (status = 422, body = Problem)))]
+pub async fn office_move(
+    State(s): State<AppointmentsState>,
+    Authenticated(principal): Authenticated,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<OfficeMoveBody>,
+) -> Result<Json<DeskBookingView>, ApiError> {
+    staff(&principal)?;
+    let id = booking_id(&id)?;
+    let why = reason(&body.reason)?;
+    let requester = Requester::Office { reason: why };
+    let booking = retrying(|| {
+        s.appointments
+            .reschedule(&requester, id, body.start, body.clerk_id.as_deref())
+    })
+    .await?;
+    tell_citizen(&s, Notice::Moved, &booking).await;
+    Ok(Json(DeskBookingView::of(
+        &booking,
+        s.appointments.store().tz(),
+    )))
+}
+
+async fn mark(
+    s: &AppointmentsState,
+    principal: &Principal,
+    id: &str,
+    to: BookingStatus,
+) -> Result<Json<DeskBookingView>, ApiError> {
+    staff(principal)?;
+    let id = booking_id(id)?;
+    let booking = retrying(|| s.appointments.mark(id, to)).await?;
+    Ok(Json(DeskBookingView::of(
+        &booking,
+        s.appointments.store().tz(),
+    )))
+}
+
+/// The citizen has arrived at the desk.
+#[utoipa::path(post, path = "/backoffice/appointments/bookings/{booking_id}/check-in", tag = "appointments-backoffice",
+    security(("bearer" = [])), params(("booking_id" = String, Path)),
+    responses((status = 200, body = DeskBookingView), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn check_in(
+    State(s): State<AppointmentsState>,
+    Authenticated(principal): Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<DeskBookingView>, ApiError> {
+    mark(&s, &principal, &id, BookingStatus::CheckedIn).await
+}
+
+/// The citizen did not come (only after the start).
+#[utoipa::path(post, path = "/backoffice/appointments/bookings/{booking_id}/no-show", tag = "appointments-backoffice",
+    security(("bearer" = [])), params(("booking_id" = String, Path)),
+    responses((status = 200, body = DeskBookingView), (status = 404, body = Problem), (status = 409, body = Problem),
+        (status = 422, body = Problem)))]
+pub async fn no_show(
+    State(s): State<AppointmentsState>,
+    Authenticated(principal): Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<DeskBookingView>, ApiError> {
+    mark(&s, &principal, &id, BookingStatus::NoShow).await
+}

@@ -1,0 +1,41 @@
+//! The scheduled reminder Lambda: each EventBridge invocation sends the due reminders once.
+
+use lambda_http::lambda_runtime::{self, LambdaEvent, service_fn};
+use std::sync::Arc;
+use varoskapu_book_appointment::reminders::run_once;
+use varoskapu_book_appointment::{AppointmentsConfig, AppointmentsState};
+use varoskapu_core::notify::OutboxNotifier;
+use varoskapu_core::{SystemClock, UuidV7Ids};
+use varoskapu_http::auth::TokenValidator;
+use varoskapu_http::logging::{LogFormat, init};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    init(LogFormat::detect());
+    let aws = varoskapu_aws::AwsConfig::from_env()?;
+    let config = AppointmentsConfig::from_env()?;
+    let clock = Arc::new(SystemClock);
+    let table: Arc<dyn varoskapu_core::Table> = Arc::new(aws.engines(clock.clone()).await.table);
+    let notifier = Arc::new(OutboxNotifier::new(
+        table.clone(),
+        clock.clone(),
+        Arc::new(UuidV7Ids),
+    ));
+    // The job validates no tokens; the validator only completes the shared state.
+    let tokens = Arc::new(TokenValidator::from_jwks_url(
+        &config.issuer,
+        &config.audience,
+        &config.jwks_uri,
+        clock.clone(),
+    ));
+    let state = AppointmentsState::new(table, clock, Arc::new(UuidV7Ids), notifier, tokens)?;
+    let lead = config.reminder_lead;
+    lambda_runtime::run(service_fn(|_: LambdaEvent<serde_json::Value>| {
+        let state = state.clone();
+        async move {
+            let run = run_once(&state, lead).await?;
+            Ok::<_, lambda_runtime::Error>(serde_json::json!({ "sent": run.sent, "skipped": run.skipped, "failed": run.failed }))
+        }
+    }))
+    .await
+}

@@ -1,0 +1,30 @@
+//! The `book-appointment` Lambda: the appointment router on DynamoDB behind the HTTP API.
+
+use std::sync::Arc;
+use varoskapu_book_appointment::{AppointmentsConfig, AppointmentsState, router};
+use varoskapu_core::notify::OutboxNotifier;
+use varoskapu_core::{SystemClock, UuidV7Ids};
+use varoskapu_http::auth::TokenValidator;
+use varoskapu_http::logging::{LogFormat, init};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    init(LogFormat::detect());
+    let aws = varoskapu_aws::AwsConfig::from_env()?;
+    let config = AppointmentsConfig::from_env()?;
+    let clock = Arc::new(SystemClock);
+    let table: Arc<dyn varoskapu_core::Table> = Arc::new(aws.engines(clock.clone()).await.table);
+    let notifier = Arc::new(OutboxNotifier::new(
+        table.clone(),
+        clock.clone(),
+        Arc::new(UuidV7Ids),
+    ));
+    let tokens = Arc::new(TokenValidator::from_jwks_url(
+        &config.issuer,
+        &config.audience,
+        &config.jwks_uri,
+        clock.clone(),
+    ));
+    let state = AppointmentsState::new(table, clock, Arc::new(UuidV7Ids), notifier, tokens)?;
+    lambda_http::run(router(state)).await
+}

@@ -1,0 +1,106 @@
+//! The booking race and a reschedule on the DynamoDB engine, against moto's server, which
+//! the test script starts and names in `VAROSKAPU_TEST_AWS_ENDPOINT`. Without it the cases
+//! say they were skipped and pass, so `cargo test` works offline.
+
+mod common;
+
+use common::{TestApp, spawn_app_on, start_of_tests};
+use futures::future::join_all;
+use serde_json::json;
+use std::sync::Arc;
+use varoskapu_aws::AwsConfig;
+use varoskapu_book_appointment::demo::ADDRESS_CARD_SERVICE_ID;
+use varoskapu_core::ManualClock;
+
+const ENDPOINT_VAR: &str = "VAROSKAPU_TEST_AWS_ENDPOINT";
+
+/// The app over a fresh DynamoDB table on the test server, or `None` without one.
+async fn spawn_on_dynamodb() -> Option<TestApp> {
+    let Some(endpoint) = std::env::var(ENDPOINT_VAR).ok().filter(|v| !v.is_empty()) else {
+        eprintln!("skipped: {ENDPOINT_VAR} is not set (the test script starts moto and sets it)");
+        return None;
+    };
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    let config = AwsConfig {
+        table: format!("vk-appointments-{nanos:x}"),
+        documents_bucket: format!("vk-appointments-{nanos:x}"),
+        region: std::env::var("AWS_REGION").unwrap_or_else(|_| "eu-central-1".into()),
+        endpoint_url: Some(endpoint),
+    };
+    config.provision().await.expect("provision table");
+    let clock = Arc::new(ManualClock::new(start_of_tests()));
+    let table = Arc::new(config.engines(clock.clone()).await.table);
+    Some(spawn_app_on(table, clock).await)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn hundred_concurrent_bookings_of_a_one_seat_slot_have_exactly_one_winner_on_dynamodb() {
+    let Some(app) = spawn_on_dynamodb().await else {
+        return;
+    };
+    let start = "2026-03-23T08:00:00Z";
+    assert_eq!(
+        app.remaining(ADDRESS_CARD_SERVICE_ID, "2026-03-23", start)
+            .await,
+        1
+    );
+    let attempts = (0..100).map(|i| {
+        let app = &app;
+        async move {
+            app.book(&format!("racer-{i}"), ADDRESS_CARD_SERVICE_ID, start)
+                .await
+        }
+    });
+    let results = join_all(attempts).await;
+    let won = results.iter().filter(|(s, _)| *s == 201).count();
+    let taken = results
+        .iter()
+        .filter(|(s, p)| *s == 409 && p["type"] == "urn:varoskapu:problem:appointments:slot-taken")
+        .count();
+    assert_eq!(
+        (won, taken),
+        (1, 99),
+        "{:?}",
+        results
+            .iter()
+            .filter(|(s, _)| *s != 409)
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(
+        app.remaining(ADDRESS_CARD_SERVICE_ID, "2026-03-23", start)
+            .await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn rescheduling_keeps_exactly_one_seat_on_dynamodb() {
+    let Some(app) = spawn_on_dynamodb().await else {
+        return;
+    };
+    let (old, new) = ("2026-03-23T08:00:00Z", "2026-03-23T08:15:00Z");
+    let (status, booking) = app.book("mover", ADDRESS_CARD_SERVICE_ID, old).await;
+    assert_eq!(status, 201, "{booking}");
+    let id = booking["id"].as_str().unwrap_or_default();
+    let (status, moved) = app
+        .post(
+            &format!("/appointments/bookings/{id}/reschedule"),
+            Some(&app.citizen("mover")),
+            &json!({ "start": new }),
+        )
+        .await;
+    assert_eq!(status, 200, "{moved}");
+    assert_eq!(
+        app.remaining(ADDRESS_CARD_SERVICE_ID, "2026-03-23", old)
+            .await,
+        1
+    );
+    assert_eq!(
+        app.remaining(ADDRESS_CARD_SERVICE_ID, "2026-03-23", new)
+            .await,
+        0
+    );
+}
