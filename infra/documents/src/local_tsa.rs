@@ -53,8 +53,9 @@ impl LocalTsa {
             .first()
             .ok_or_else(|| TimestampError::Unavailable("no TSA certificate".into()))?;
         let secs = u64::try_from(self.clock.now().as_second()).map_err(|e| failed(&e))?;
+        // Positive, and without a leading zero byte (which DER forbids).
         let mut serial: [u8; 16] = rand::random();
-        serial[0] &= 0x7f;
+        serial[0] = (serial[0] & 0x7f) | 0x01;
         let info = TstInfo {
             version: TspVersion::V1,
             policy: LOCAL_TSA_POLICY,
@@ -133,5 +134,23 @@ impl LocalTsa {
 impl TimestampAuthority for LocalTsa {
     async fn timestamp(&self, sha256: &[u8; 32]) -> Result<Vec<u8>, TimestampError> {
         self.token(sha256, None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use varoskapu_core::SystemClock;
+
+    #[test]
+    fn every_token_decodes_whatever_its_random_serial() -> Result<(), Box<dyn std::error::Error>> {
+        let keys = crate::keys::LocalKeys::generate(jiff::Timestamp::now())?;
+        let tsa = keys.tsa(Arc::new(SystemClock));
+        for i in 0..600u32 {
+            let token = tsa.token(&[i as u8; 32], None)?;
+            let signed = crate::cms_verify::check(&token, None)?;
+            TstInfo::from_der(signed.content.as_deref().unwrap_or_default())?;
+        }
+        Ok(())
     }
 }

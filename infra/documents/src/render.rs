@@ -210,7 +210,7 @@ impl Layout {
             ),
             (
                 FontFace::Regular,
-                "A dokumentum minősített időbélyeggel ellátott PAdES aláírást tartalmaz."
+                "A dokumentum időbélyeggel ellátott elektronikus (PAdES) aláírást tartalmaz."
                     .to_owned(),
             ),
         ];
