@@ -27,7 +27,12 @@ pub struct ServeArgs {
     )]
     pub data_dir: PathBuf,
     /// Address to listen on.
-    #[arg(long, env = "VAROSKAPU_ADDR", default_value = "127.0.0.1:8080")]
+    #[arg(
+        long,
+        env = "VAROSKAPU_ADDR",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
     pub addr: SocketAddr,
 }
 
