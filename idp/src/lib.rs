@@ -5,6 +5,7 @@
 //! `Clock` and [`keys::SigningKeys`] ports; [`web`] is the thin axum layer that serves it.
 
 pub mod authorize;
+pub mod backchannel;
 pub mod clients;
 pub mod codes;
 pub mod config;

@@ -68,6 +68,8 @@ pub struct Provider {
     pub sessions: Sessions,
     pub pending: PendingLogins,
     pub consents: Consents,
+    /// For server-to-server calls (back-channel logout).
+    pub http: reqwest::Client,
 }
 
 impl Provider {
@@ -85,6 +87,7 @@ impl Provider {
             sessions: Sessions::new(table.clone(), clock.clone(), config.session_seconds),
             pending: PendingLogins::new(table.clone(), clock.clone(), config.login_seconds),
             consents: Consents::new(table.clone()),
+            http: reqwest::Client::new(),
             config: Arc::new(config),
             table,
             clock,
@@ -105,6 +108,8 @@ impl Provider {
             "revocation_endpoint": c.url("/oauth2/revoke"),
             "introspection_endpoint": c.url("/oauth2/introspect"),
             "end_session_endpoint": c.url("/oauth2/logout"),
+            "backchannel_logout_supported": true,
+            "backchannel_logout_session_supported": true,
             "scopes_supported": crate::clients::DEFAULT_SCOPES,
             "response_types_supported": ["code"],
             "response_modes_supported": ["query"],

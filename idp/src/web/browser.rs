@@ -518,6 +518,7 @@ async fn end_session(p: &Provider, headers: &HeaderMap) -> Result<HeaderValue, S
                 .revoke_session(&session.sid)
                 .await
                 .map_err(|e| e.to_string())?;
+            crate::backchannel::notify_clients(p, &session).await;
         }
         p.sessions.end(&secret).await.map_err(|e| e.to_string())?;
     }

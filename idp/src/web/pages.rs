@@ -111,7 +111,9 @@ fn page(status: StatusCode, html: String) -> Response {
             (header::X_FRAME_OPTIONS, "DENY"),
             (
                 header::CONTENT_SECURITY_POLICY,
-                "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+                // No `form-action`: browsers apply it to the redirect that follows a sign-in,
+                // which goes to the client's origin.
+                "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
             ),
         ],
         Html(html),
