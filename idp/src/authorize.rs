@@ -234,6 +234,7 @@ mod tests {
             post_logout_redirect_uris: vec![],
             backchannel_logout_uri: None,
             first_party: true,
+            pairwise: false,
             scopes: vec!["openid".into(), "profile".into()],
             created_at: jiff::Timestamp::UNIX_EPOCH,
         }

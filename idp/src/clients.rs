@@ -22,6 +22,10 @@ pub struct Client {
     pub backchannel_logout_uri: Option<String>,
     /// A first-party client skips the consent page.
     pub first_party: bool,
+    /// A pairwise client sees a subject of its own for each person, so that partner apps
+    /// cannot link their users by `sub`.
+    #[serde(default)]
+    pub pairwise: bool,
     /// Scopes the client may ask for.
     pub scopes: Vec<String>,
     pub created_at: jiff::Timestamp,
@@ -43,6 +47,15 @@ impl Client {
 
     fn key(client_id: &str) -> Key {
         Key::new(format!("CLIENT#{client_id}"), "CLIENT")
+    }
+
+    /// The sector a pairwise subject is computed for: the host of the first redirect URI.
+    pub fn sector(&self) -> String {
+        self.redirect_uris
+            .first()
+            .and_then(|u| url::Url::parse(u).ok())
+            .and_then(|u| u.host_str().map(str::to_owned))
+            .unwrap_or_else(|| self.client_id.clone())
     }
 
     /// Whether the client may ask for every one of these scopes.
@@ -67,6 +80,7 @@ pub struct NewClient {
     pub backchannel_logout_uri: Option<String>,
     pub public: bool,
     pub first_party: bool,
+    pub pairwise: bool,
     pub scopes: Vec<String>,
 }
 
@@ -140,6 +154,7 @@ impl ClientRegistry {
             post_logout_redirect_uris: new.post_logout_redirect_uris,
             backchannel_logout_uri: new.backchannel_logout_uri,
             first_party: new.first_party,
+            pairwise: new.pairwise,
             scopes,
             created_at: self.clock.now(),
         };

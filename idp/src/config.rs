@@ -17,6 +17,8 @@ pub struct IdpConfig {
     pub session_seconds: i64,
     /// Lifetime of a login page (pending authorization request).
     pub login_seconds: i64,
+    /// Secret mixed into pairwise subjects; must stay the same across restarts.
+    pub pairwise_salt: String,
 }
 
 impl IdpConfig {
@@ -32,7 +34,14 @@ impl IdpConfig {
             refresh_token_seconds: 30 * 86_400,
             session_seconds: 8 * 3600,
             login_seconds: 15 * 60,
+            pairwise_salt: crate::secrets::random_token(),
         }
+    }
+
+    /// Sets the pairwise salt (kept in the data folder or a secret store).
+    pub fn with_pairwise_salt(mut self, salt: impl Into<String>) -> Self {
+        self.pairwise_salt = salt.into();
+        self
     }
 
     /// Cookies carry `Secure` when the provider is served over HTTPS.

@@ -114,7 +114,7 @@ impl Provider {
             "response_types_supported": ["code"],
             "response_modes_supported": ["query"],
             "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
-            "subject_types_supported": ["public"],
+            "subject_types_supported": ["public", "pairwise"],
             "id_token_signing_alg_values_supported": ["ES256"],
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
             "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
@@ -292,7 +292,7 @@ impl Provider {
         let key = self.keys.signing_key().await?;
         let now = self.clock.unix_seconds();
         let c = &self.config;
-        let sub = account.id.to_string();
+        let sub = self.subject_for(client, account.id);
         let (access_token, _) = mint_access_token(
             &key,
             AccessGrant {
@@ -388,6 +388,20 @@ impl Provider {
         })
     }
 
+    /// The `sub` a client sees for an account: the account id, or for a pairwise client
+    /// SHA-256(sector, account id, salt), stable per client sector and unlinkable across them.
+    pub fn subject_for(&self, client: &Client, account: Uuid) -> String {
+        if !client.pairwise {
+            return account.to_string();
+        }
+        let input = format!(
+            "{}\n{account}\n{}",
+            client.sector(),
+            self.config.pairwise_salt
+        );
+        varoskapu_jose::b64url(&<sha2::Sha256 as sha2::Digest>::digest(input.as_bytes()))
+    }
+
     async fn account(&self, id: Uuid) -> Result<Account, OAuthError> {
         self.accounts
             .get(id)
@@ -436,8 +450,19 @@ impl Provider {
         if !claims.has_scope("openid") {
             return Err(OAuthError::InsufficientScope);
         }
-        let id = Uuid::parse_str(&claims.sub)
-            .map_err(|_| OAuthError::InvalidToken("the token is not a person's".into()))?;
+        // A person's tokens name their family, which names the account (pairwise subjects
+        // cannot be turned back into one).
+        let id = match &claims.fam {
+            Some(family) => self
+                .refresh
+                .family(family)
+                .await
+                .map_err(server)?
+                .map(|f| f.account_id)
+                .ok_or_else(|| OAuthError::InvalidToken("the token was revoked".into()))?,
+            None => Uuid::parse_str(&claims.sub)
+                .map_err(|_| OAuthError::InvalidToken("the token is not a person's".into()))?,
+        };
         let account = self
             .accounts
             .get(id)
@@ -479,7 +504,10 @@ impl Provider {
                 "token_type": "refresh_token",
                 "scope": family.scopes.join(" "),
                 "client_id": family.client_id,
-                "sub": family.account_id.to_string(),
+                "sub": match self.clients.get(&family.client_id).await.map_err(|e| OAuthError::Server(e.to_string()))? {
+                    Some(client) => self.subject_for(&client, family.account_id),
+                    None => family.account_id.to_string(),
+                },
                 "exp": family.expires_at,
                 "iss": self.config.issuer,
             }));

@@ -40,15 +40,37 @@ pub fn accounts(ports: &LocalPorts) -> Accounts {
 
 /// The provider over the local ports; the issuer is the server's own URL.
 pub fn provider(ports: &LocalPorts) -> anyhow::Result<Provider> {
-    let keys = FileKeyStore::open(&ports.data_dir.join("idp"))
+    let dir = ports.data_dir.join("idp");
+    let keys = FileKeyStore::open(&dir)
         .map_err(|e| anyhow::anyhow!("the provider's signing keys: {e}"))?;
+    let config =
+        IdpConfig::new(ports.public_base_url.clone()).with_pairwise_salt(pairwise_salt(&dir)?);
     Ok(Provider::new(
         ports.table.clone(),
         ports.clock.clone(),
         Arc::new(keys),
         accounts(ports),
-        IdpConfig::new(ports.public_base_url.clone()),
+        config,
     ))
+}
+
+/// The pairwise salt of this data folder, created on first use.
+fn pairwise_salt(dir: &std::path::Path) -> anyhow::Result<String> {
+    let path = dir.join("pairwise-salt");
+    match std::fs::read_to_string(&path) {
+        Ok(salt) if !salt.trim().is_empty() => Ok(salt.trim().to_owned()),
+        _ => {
+            let salt = varoskapu_idp::secrets::random_token();
+            std::fs::write(&path, &salt)
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+            }
+            Ok(salt)
+        }
+    }
 }
 
 /// Validates access tokens for the other functions against the provider's keys in-process.

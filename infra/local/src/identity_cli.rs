@@ -24,6 +24,9 @@ pub enum ClientsCommand {
         /// A first-party client skips the consent page.
         #[arg(long)]
         first_party: bool,
+        /// Give this client its own pairwise `sub` for each person.
+        #[arg(long)]
+        pairwise: bool,
         #[arg(long = "post-logout-redirect-uri")]
         post_logout_redirect_uris: Vec<String>,
         #[arg(long)]
@@ -83,6 +86,7 @@ pub async fn clients(data_dir: &Path, command: ClientsCommand) -> anyhow::Result
             redirect_uris,
             public,
             first_party,
+            pairwise,
             post_logout_redirect_uris,
             backchannel_logout_uri,
             scopes,
@@ -95,6 +99,7 @@ pub async fn clients(data_dir: &Path, command: ClientsCommand) -> anyhow::Result
                     redirect_uris,
                     public,
                     first_party,
+                    pairwise,
                     post_logout_redirect_uris,
                     backchannel_logout_uri,
                     scopes,
