@@ -235,6 +235,7 @@ mod tests {
             backchannel_logout_uri: None,
             first_party: true,
             pairwise: false,
+            jwks: None,
             scopes: vec!["openid".into(), "profile".into()],
             created_at: jiff::Timestamp::UNIX_EPOCH,
         }

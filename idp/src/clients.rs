@@ -13,8 +13,11 @@ use varoskapu_core::{Clock, Condition, IndexName, ItemWrite, Key, Query, Table, 
 pub struct Client {
     pub client_id: String,
     pub name: String,
-    /// SHA-256 (hex) of the secret; `None` for a public client.
+    /// SHA-256 (hex) of the secret; `None` for a public or `private_key_jwt` client.
     pub secret_sha256: Option<String>,
+    /// Public keys of a client that authenticates with `private_key_jwt` (ES256).
+    #[serde(default)]
+    pub jwks: Option<varoskapu_jose::JwkSet>,
     pub redirect_uris: Vec<String>,
     #[serde(default)]
     pub post_logout_redirect_uris: Vec<String>,
@@ -41,8 +44,9 @@ impl fmt::Debug for Client {
 }
 
 impl Client {
+    /// A public client cannot authenticate itself (it has neither a secret nor keys).
     pub fn is_public(&self) -> bool {
-        self.secret_sha256.is_none()
+        self.secret_sha256.is_none() && self.jwks.is_none()
     }
 
     fn key(client_id: &str) -> Key {
@@ -81,6 +85,8 @@ pub struct NewClient {
     pub public: bool,
     pub first_party: bool,
     pub pairwise: bool,
+    /// Public keys for `private_key_jwt`; such a client gets no secret.
+    pub jwks: Option<varoskapu_jose::JwkSet>,
     pub scopes: Vec<String>,
 }
 
@@ -136,7 +142,14 @@ impl ClientRegistry {
         let client_id = new
             .client_id
             .unwrap_or_else(|| format!("vk-{}", &random_token()[..22]));
-        let secret = match (new.public, new.secret) {
+        if let Some(jwks) = &new.jwks
+            && (jwks.keys.is_empty() || jwks.keys.iter().any(|k| k.verifying_key().is_none()))
+        {
+            return Err(ClientError::Invalid(
+                "private_key_jwt keys must be ES256 (P-256) public keys".into(),
+            ));
+        }
+        let secret = match (new.public || new.jwks.is_some(), new.secret) {
             (true, _) => None,
             (false, Some(secret)) => Some(secret),
             (false, None) => Some(random_token()),
@@ -155,6 +168,7 @@ impl ClientRegistry {
             backchannel_logout_uri: new.backchannel_logout_uri,
             first_party: new.first_party,
             pairwise: new.pairwise,
+            jwks: new.jwks,
             scopes,
             created_at: self.clock.now(),
         };
@@ -220,7 +234,7 @@ impl ClientRegistry {
             .await?
             .ok_or(ClientError::AuthenticationFailed)?;
         match (&client.secret_sha256, secret) {
-            (None, None) => Ok(client),
+            (None, None) if client.is_public() => Ok(client),
             (Some(stored), Some(secret)) if matches_hash(secret, stored) => Ok(client),
             _ => Err(ClientError::AuthenticationFailed),
         }

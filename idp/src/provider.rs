@@ -26,7 +26,22 @@ use varoskapu_jose::{AccessTokenClaims, JwkSet, Validation, verify_es256};
 pub struct ClientCredentials {
     pub client_id: String,
     pub secret: Option<String>,
+    /// A `private_key_jwt` client assertion (RFC 7523).
+    pub assertion: Option<String>,
 }
+
+/// The claims of a `private_key_jwt` client assertion.
+#[derive(Debug, Deserialize)]
+struct AssertionClaims {
+    iss: String,
+    sub: String,
+    aud: varoskapu_jose::Audience,
+    exp: i64,
+    jti: String,
+}
+
+/// The longest lifetime accepted for a client assertion, so replay records stay small.
+const MAX_ASSERTION_SECONDS: i64 = 600;
 
 /// The form of a token request (RFC 6749 §4.1.3, §6, §4.4).
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -39,6 +54,8 @@ pub struct TokenForm {
     pub scope: Option<String>,
     pub client_id: Option<String>,
     pub client_secret: Option<String>,
+    pub client_assertion_type: Option<String>,
+    pub client_assertion: Option<String>,
 }
 
 /// A successful token response.
@@ -116,7 +133,8 @@ impl Provider {
             "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
             "subject_types_supported": ["public", "pairwise"],
             "id_token_signing_alg_values_supported": ["ES256"],
-            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
+            "token_endpoint_auth_signing_alg_values_supported": ["ES256"],
             "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
             "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
             "code_challenge_methods_supported": ["S256"],
@@ -140,6 +158,11 @@ impl Provider {
         &self,
         credentials: &ClientCredentials,
     ) -> Result<Client, OAuthError> {
+        if let Some(assertion) = &credentials.assertion {
+            return self
+                .authenticate_assertion(&credentials.client_id, assertion)
+                .await;
+        }
         match self
             .clients
             .authenticate(&credentials.client_id, credentials.secret.as_deref())
@@ -148,6 +171,48 @@ impl Provider {
             Ok(client) => Ok(client),
             Err(ClientError::Storage(e)) => Err(e.into()),
             Err(_) => Err(OAuthError::InvalidClient),
+        }
+    }
+
+    /// `private_key_jwt`: a short-lived assertion signed with one of the client's registered
+    /// keys, naming the client as issuer and subject and this provider as audience, used once.
+    async fn authenticate_assertion(
+        &self,
+        client_id: &str,
+        assertion: &str,
+    ) -> Result<Client, OAuthError> {
+        let client = self
+            .clients
+            .get(client_id)
+            .await
+            .map_err(|e| OAuthError::Server(e.to_string()))?
+            .ok_or(OAuthError::InvalidClient)?;
+        let keys = client.jwks.as_ref().ok_or(OAuthError::InvalidClient)?;
+        let (_, claims): (_, AssertionClaims) =
+            verify_es256(assertion, keys).map_err(|_| OAuthError::InvalidClient)?;
+        let now = self.clock.unix_seconds();
+        let audiences = [self.config.issuer.clone(), self.config.url("/oauth2/token")];
+        let valid = claims.iss == client.client_id
+            && claims.sub == client.client_id
+            && audiences.iter().any(|a| claims.aud.contains(a))
+            && claims.exp > now
+            && claims.exp <= now + MAX_ASSERTION_SECONDS
+            && !claims.jti.is_empty();
+        if !valid {
+            return Err(OAuthError::InvalidClient);
+        }
+        let seen = Key::new(
+            format!("ASSERTION#{}", client.client_id),
+            crate::secrets::sha256_hex(&claims.jti),
+        );
+        let item = ItemWrite::new(seen, Default::default()).expires_at(claims.exp + 60);
+        match self.table.put(item, Condition::NotExists).await {
+            Ok(_) => Ok(client),
+            Err(e) if e.is_condition_failure() => {
+                tracing::warn!("client assertion replayed");
+                Err(OAuthError::InvalidClient)
+            }
+            Err(e) => Err(e.into()),
         }
     }
 

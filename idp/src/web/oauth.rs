@@ -77,12 +77,52 @@ fn form_decode(text: &str) -> String {
         .unwrap_or_default()
 }
 
-/// The client's credentials from `client_secret_basic` or `client_secret_post` (never both).
+/// The assertion type of `private_key_jwt` (RFC 7523 §2.2).
+const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// The client-authentication fields a form may carry.
+#[derive(Debug, Default, Deserialize)]
+pub struct ClientAuthFields {
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    client_assertion_type: Option<String>,
+    client_assertion: Option<String>,
+}
+
+/// The client's credentials from exactly one of `client_secret_basic`, `client_secret_post`
+/// or `private_key_jwt`.
 fn credentials(
     headers: &HeaderMap,
-    client_id: Option<&str>,
-    client_secret: Option<&str>,
+    fields: &ClientAuthFields,
 ) -> Result<ClientCredentials, OAuthError> {
+    let client_id = fields.client_id.as_deref();
+    let client_secret = fields.client_secret.as_deref();
+    if let Some(assertion) = fields.client_assertion.as_deref() {
+        if fields.client_assertion_type.as_deref() != Some(JWT_BEARER)
+            || client_secret.is_some()
+            || headers.contains_key(header::AUTHORIZATION)
+        {
+            return Err(OAuthError::InvalidRequest(
+                "use one client authentication method".into(),
+            ));
+        }
+        // The client is named by the assertion's subject; its signature is checked next.
+        let named = assertion
+            .split('.')
+            .nth(1)
+            .and_then(varoskapu_jose::b64url_decode)
+            .and_then(|payload| serde_json::from_slice::<serde_json::Value>(&payload).ok())
+            .and_then(|claims| claims["sub"].as_str().map(str::to_owned))
+            .ok_or(OAuthError::InvalidClient)?;
+        if client_id.is_some_and(|id| id != named) {
+            return Err(OAuthError::InvalidClient);
+        }
+        return Ok(ClientCredentials {
+            client_id: named,
+            secret: None,
+            assertion: Some(assertion.to_owned()),
+        });
+    }
     let basic = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -109,11 +149,13 @@ fn credentials(
             Ok(ClientCredentials {
                 client_id: id,
                 secret: Some(form_decode(secret)),
+                assertion: None,
             })
         }
         None => Ok(ClientCredentials {
             client_id: client_id.ok_or(OAuthError::InvalidClient)?.to_owned(),
             secret: client_secret.map(str::to_owned),
+            assertion: None,
         }),
     }
 }
@@ -129,11 +171,13 @@ pub async fn token(
     body: Result<Form<TokenForm>, FormRejection>,
 ) -> Result<Response, OAuthError> {
     let form = form(body)?;
-    let creds = credentials(
-        &headers,
-        form.client_id.as_deref(),
-        form.client_secret.as_deref(),
-    )?;
+    let fields = ClientAuthFields {
+        client_id: form.client_id.clone(),
+        client_secret: form.client_secret.clone(),
+        client_assertion_type: form.client_assertion_type.clone(),
+        client_assertion: form.client_assertion.clone(),
+    };
+    let creds = credentials(&headers, &fields)?;
     let client = p.authenticate_client(&creds).await?;
     let tokens = p.token(&client, &form).await?;
     Ok((no_store(), Json(tokens)).into_response())
@@ -164,8 +208,8 @@ pub async fn userinfo(
 #[derive(Debug, Deserialize)]
 pub struct TokenRef {
     token: Option<String>,
-    client_id: Option<String>,
-    client_secret: Option<String>,
+    #[serde(flatten)]
+    auth: ClientAuthFields,
 }
 
 pub async fn revoke(
@@ -174,11 +218,7 @@ pub async fn revoke(
     body: Result<Form<TokenRef>, FormRejection>,
 ) -> Result<Response, OAuthError> {
     let form = form(body)?;
-    let creds = credentials(
-        &headers,
-        form.client_id.as_deref(),
-        form.client_secret.as_deref(),
-    )?;
+    let creds = credentials(&headers, &form.auth)?;
     let client = p.authenticate_client(&creds).await?;
     let token = form
         .token
@@ -193,11 +233,7 @@ pub async fn introspect(
     body: Result<Form<TokenRef>, FormRejection>,
 ) -> Result<Response, OAuthError> {
     let form = form(body)?;
-    let creds = credentials(
-        &headers,
-        form.client_id.as_deref(),
-        form.client_secret.as_deref(),
-    )?;
+    let creds = credentials(&headers, &form.auth)?;
     let client = p.authenticate_client(&creds).await?;
     if client.is_public() {
         return Err(OAuthError::UnauthorizedClient(

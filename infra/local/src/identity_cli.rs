@@ -27,6 +27,10 @@ pub enum ClientsCommand {
         /// Give this client its own pairwise `sub` for each person.
         #[arg(long)]
         pairwise: bool,
+        /// A JWK set (JSON) of ES256 public keys: the client authenticates with
+        /// `private_key_jwt` and gets no secret.
+        #[arg(long)]
+        jwks_file: Option<std::path::PathBuf>,
         #[arg(long = "post-logout-redirect-uri")]
         post_logout_redirect_uris: Vec<String>,
         #[arg(long)]
@@ -87,11 +91,23 @@ pub async fn clients(data_dir: &Path, command: ClientsCommand) -> anyhow::Result
             public,
             first_party,
             pairwise,
+            jwks_file,
             post_logout_redirect_uris,
             backchannel_logout_uri,
             scopes,
             json,
         } => {
+            let jwks =
+                match jwks_file {
+                    Some(path) => {
+                        let text = std::fs::read_to_string(&path)
+                            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+                        Some(serde_json::from_str(&text).map_err(|e| {
+                            anyhow::anyhow!("{} is not a JWK set: {e}", path.display())
+                        })?)
+                    }
+                    None => None,
+                };
             let (client, secret) = provider
                 .clients
                 .register(NewClient {
@@ -100,6 +116,7 @@ pub async fn clients(data_dir: &Path, command: ClientsCommand) -> anyhow::Result
                     public,
                     first_party,
                     pairwise,
+                    jwks,
                     post_logout_redirect_uris,
                     backchannel_logout_uri,
                     scopes,
