@@ -6,6 +6,7 @@
 pub mod appointments;
 pub mod blob;
 pub mod calendar;
+pub mod cases;
 pub mod clock;
 pub mod documents;
 pub mod idempotency;

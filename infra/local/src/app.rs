@@ -31,6 +31,14 @@ pub fn build_router(ports: &LocalPorts) -> Router {
             functions
         }
     };
+    // Cases: the catalogue, citizens' cases, the back office and signed decisions.
+    let functions = match crate::cases::router(ports) {
+        Ok(cases) => functions.merge(cases),
+        Err(e) => {
+            tracing::error!(error = %e, "cases are unavailable");
+            functions
+        }
+    };
     // RFC 3161 at POST /tsa, with the TSA keys under the data folder.
     let functions =
         match varoskapu_documents::local_tsa_router(&ports.data_dir, ports.clock.clone()) {

@@ -3,6 +3,7 @@
 //! of everything mounted and a docs page.
 
 pub mod app;
+pub mod cases;
 pub mod cli;
 pub mod docs;
 pub mod identity;

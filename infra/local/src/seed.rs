@@ -8,5 +8,7 @@ use crate::ports::LocalPorts;
 /// Seeds every function's demo data into a fresh data folder.
 pub async fn seed_demo_data(ports: &LocalPorts) -> anyhow::Result<()> {
     crate::identity::seed(ports).await?;
+    // The case-type catalogue and a signatory who approves decisions.
+    crate::cases::seed(ports).await?;
     Ok(())
 }

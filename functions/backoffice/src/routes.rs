@@ -1,0 +1,335 @@
+//! The back-office case routes: clerks (and signatories) only; approval is the signatory's.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use jiff::civil::Date;
+use serde::Deserialize;
+use varoskapu_case_api::extract::{ApiQuery, Origin, case_id};
+use varoskapu_case_api::state::require_office;
+use varoskapu_case_api::views::{DiaryLine, OfficeCaseView};
+use varoskapu_case_api::{ApiError, CasesState};
+use varoskapu_core::cases::{
+    Actor, AuditEntry, CaseStatus, Note, OfficeActor, Outcome, QueueFilter,
+};
+use varoskapu_http::auth::{Authenticated, Principal};
+use varoskapu_http::{ApiJson, Problem, ProblemKind};
+
+/// Filters of the queue.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+pub struct QueueQuery {
+    /// Only this status (default: every open status).
+    pub status: Option<String>,
+    pub case_type: Option<String>,
+    /// Only cases due on or before this day (`YYYY-MM-DD`).
+    #[param(value_type = Option<String>, format = Date)]
+    pub due_by: Option<Date>,
+}
+
+/// Whom to give the case to.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct AssignBody {
+    /// The clerk's account id.
+    pub clerk: String,
+    /// Take it from the clerk holding it.
+    #[serde(default)]
+    pub reassign: bool,
+}
+
+/// A text: a note, a request for missing information, or a remark.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct TextBody {
+    pub text: String,
+}
+
+/// A drafted decision.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct DecisionBody {
+    pub outcome: Outcome,
+    pub reasoning: String,
+}
+
+/// The acting clerk or signatory, refused unless they work in the office.
+fn office(p: &Principal, origin: Origin) -> Result<OfficeActor, ApiError> {
+    require_office(p)?;
+    let actor = if p.has_role("signatory") && !p.has_role("clerk") {
+        Actor::Signatory(p.subject.clone())
+    } else {
+        Actor::Clerk(p.subject.clone())
+    };
+    Ok(OfficeActor {
+        actor,
+        origin: origin.0,
+    })
+}
+
+fn view(state: &CasesState, case: varoskapu_core::cases::Case) -> Json<OfficeCaseView> {
+    Json(OfficeCaseView::of(case, state.cases.today()))
+}
+
+/// Cases waiting for the office, earliest deadline first.
+#[utoipa::path(get, path = "/backoffice/cases", tag = "cases-backoffice", security(("bearer" = [])),
+    params(QueueQuery),
+    responses((status = 200, body = Vec<OfficeCaseView>), (status = 403, body = Problem)))]
+pub async fn queue(
+    State(state): State<CasesState>,
+    Authenticated(p): Authenticated,
+    ApiQuery(q): ApiQuery<QueueQuery>,
+) -> Result<Json<Vec<OfficeCaseView>>, ApiError> {
+    require_office(&p)?;
+    let status = match q.status.as_deref() {
+        None => None,
+        Some(s) => Some(CaseStatus::parse(s).ok_or_else(|| {
+            Problem::with_detail(ProblemKind::BadRequest, format!("unknown status {s:?}"))
+        })?),
+    };
+    let filter = QueueFilter {
+        status,
+        case_type: q.case_type,
+        due_by: q.due_by,
+    };
+    let today = state.cases.today();
+    let cases = state.cases.queue(&filter).await?;
+    Ok(Json(
+        cases
+            .into_iter()
+            .map(|c| OfficeCaseView::of(c, today))
+            .collect(),
+    ))
+}
+
+/// The deadline diary: open cases by working days left, overdue ones flagged.
+#[utoipa::path(get, path = "/backoffice/cases/diary", tag = "cases-backoffice", security(("bearer" = [])),
+    responses((status = 200, body = Vec<DiaryLine>), (status = 403, body = Problem)))]
+pub async fn diary(
+    State(state): State<CasesState>,
+    Authenticated(p): Authenticated,
+) -> Result<Json<Vec<DiaryLine>>, ApiError> {
+    require_office(&p)?;
+    let entries = state.cases.diary().await?;
+    Ok(Json(entries.iter().map(DiaryLine::from).collect()))
+}
+
+/// A case with everything the office knows; the read is audited.
+#[utoipa::path(get, path = "/backoffice/cases/{case_id}", tag = "cases-backoffice", security(("bearer" = [])),
+    params(("case_id" = Uuid, Path)),
+    responses((status = 200, body = OfficeCaseView), (status = 404, body = Problem)))]
+pub async fn get_one(
+    State(state): State<CasesState>,
+    Authenticated(p): Authenticated,
+    origin: Origin,
+    Path(id): Path<String>,
+) -> Result<Json<OfficeCaseView>, ApiError> {
+    let by = office(&p, origin)?;
+    let case = state.cases.view(&by, case_id(&id)?).await?;
+    Ok(view(&state, case))
+}
+
+/// Takes the case for oneself; an arrived case goes into review.
+#[utoipa::path(post, path = "/backoffice/cases/{case_id}/claim", tag = "cases-backoffice", security(("bearer" = [])),
+    params(("case_id" = Uuid, Path)),
+    responses((status = 200, body = OfficeCaseView), (status = 409, body = Problem)))]
+pub async fn claim(
+    State(state): State<CasesState>,
+    Authenticated(p): Authenticated,
+    origin: Origin,
+    Path(id): Path<String>,
+) -> Result<Json<OfficeCaseView>, ApiError> {
+    let by = office(&p, origin)?;
+    let case = state.cases.claim(&by, case_id(&id)?).await?;
+    Ok(view(&state, case))
+}
+
+/// Gives the case to a clerk.
+#[utoipa::path(post, path = "/backoffice/cases/{case_id}/assign", tag = "cases-backoffice", security(("bearer" = [])),
+    params(("case_id" = Uuid, Path)), request_body = AssignBody,
+    responses((status = 200, body = OfficeCaseView), (status = 409, body = Problem)))]
+pub async fn assign(
+    State(state): State<CasesState>,
+    Authenticated(p): Authenticated,
+    origin: Origin,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<AssignBody>,
+) -> Result<Json<OfficeCaseView>, ApiError> {
+    let by = office(&p, origin)?;
+    let case = state
+        .cases
+        .assign(&by, case_id(&id)?, &body.clerk, body.reassign)
+        .await?;
+    Ok(view(&state, case))
+}
+
+/// Files the case: assigns its filing number (iktatószám), once.
+#[utoipa::path(post, path = "/backoffice/cases/{case_id}/file", tag = "cases-backoffice", security(("bearer" = [])),
+    params(("case_id" = Uuid, Path)),
+    responses((status = 200, body = OfficeCaseView), (status = 409, body = Problem)))]
+pub async fn file(
+    State(state): State<CasesState>,
+    Authenticated(p): Authenticated,
+    origin: Origin,
+    Path(id): Path<String>,
+) -> Result<Json<OfficeCaseView>, ApiError> {
+    let by = office(&p, origin)?;
+    let case = state.cases.file(&by, case_id(&id)?).await?;
+    Ok(view(&state, case))
+}
+
+/// The case's internal notes; the read is audited.
+#[utoipa::path(get, path = "/backoffice/cases/{case_id}/notes", tag = "cases-backoffice", security(("bearer" = [])),
+    params(("case_id" = Uuid, Path)),
+    responses((status = 200, body = Vec<Note>), (status = 404, body = Problem)))]
+pub async fn notes(
+    State(state): State<CasesState>,
+    Authenticated(p): Authenticated,
+    origin: Origin,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<Note>>, ApiError> {
+    let by = office(&p, origin)?;
+    Ok(Json(state.cases.notes(&by, case_id(&id)?).await?))
+}
+
+/// Adds an internal note (never shown to the citizen).
+#[utoipa::path(post, path = "/backoffice/cases/{case_id}/notes", tag = "cases-backoffice", security(("bearer" = [])),
+    params(("case_id" = Uuid, Path)), request_body = TextBody,
+    responses((status = 201, body = Note), (status = 404, body = Problem)))]
+pub async fn add_note(
+    State(state): State<CasesState>,
+    Authenticated(p): Authenticated,
+    origin: Origin,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<TextBody>,
+) -> Result<(axum::http::StatusCode, Json<Note>), ApiError> {
+    let by = office(&p, origin)?;
+    let note = state.cases.add_note(&by, case_id(&id)?, &body.text).await?;
+    Ok((axum::http::StatusCode::CREATED, Json(note)))
+}
+
+/// Asks the citizen for missing information (hiánypótlás): the deadline pauses and the
+/// citizen is notified.
+#[utoipa::path(post, path = "/backoffice/cases/{case_id}/information-requests", tag = "cases-backoffice",
+    security(("bearer" = [])), params(("case_id" = Uuid, Path)), request_body = TextBody,
+    responses((status = 200, body = OfficeCaseView), (status = 409, body = Problem)))]
+pub async fn request_information(
+    State(state): State<CasesState>,
+    Authenticated(p): Authenticated,
+    origin: Origin,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<TextBody>,
+) -> Result<Json<OfficeCaseView>, ApiError> {
+    let by = office(&p, origin)?;
+    let case = state
+        .cases
+        .request_information(&by, case_id(&id)?, &body.text)
+        .await?;
+    Ok(view(&state, case))
+}
+
+/// Drafts the decision; where the case type needs no signatory it is issued at once.
+#[utoipa::path(post, path = "/backoffice/cases/{case_id}/decision", tag = "cases-backoffice",
+    security(("bearer" = [])), params(("case_id" = Uuid, Path)), request_body = DecisionBody,
+    responses((status = 200, body = OfficeCaseView), (status = 409, body = Problem)))]
+pub async fn draft_decision(
+    State(state): State<CasesState>,
+    Authenticated(p): Authenticated,
+    origin: Origin,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<DecisionBody>,
+) -> Result<Json<OfficeCaseView>, ApiError> {
+    let by = office(&p, origin)?;
+    let case = state
+        .cases
+        .draft_decision(&by, case_id(&id)?, body.outcome, &body.reasoning)
+        .await?;
+    Ok(view(&state, case))
+}
+
+/// The signatory approves the drafted decision, which is then signed, timestamped and issued.
+#[utoipa::path(post, path = "/backoffice/cases/{case_id}/decision/approve", tag = "cases-backoffice",
+    security(("bearer" = [])), params(("case_id" = Uuid, Path)),
+    responses((status = 200, body = OfficeCaseView), (status = 403, body = Problem), (status = 409, body = Problem)))]
+pub async fn approve(
+    State(state): State<CasesState>,
+    Authenticated(p): Authenticated,
+    origin: Origin,
+    Path(id): Path<String>,
+) -> Result<Json<OfficeCaseView>, ApiError> {
+    p.require_role("signatory")?;
+    let by = OfficeActor {
+        actor: Actor::Signatory(p.subject.clone()),
+        origin: origin.0,
+    };
+    let case = state.cases.approve(&by, case_id(&id)?).await?;
+    Ok(view(&state, case))
+}
+
+/// Sends a drafted decision back for rework.
+#[utoipa::path(post, path = "/backoffice/cases/{case_id}/decision/return", tag = "cases-backoffice",
+    security(("bearer" = [])), params(("case_id" = Uuid, Path)), request_body = TextBody,
+    responses((status = 200, body = OfficeCaseView), (status = 409, body = Problem)))]
+pub async fn return_draft(
+    State(state): State<CasesState>,
+    Authenticated(p): Authenticated,
+    origin: Origin,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<TextBody>,
+) -> Result<Json<OfficeCaseView>, ApiError> {
+    let by = office(&p, origin)?;
+    let case = state
+        .cases
+        .return_draft(&by, case_id(&id)?, &body.text)
+        .await?;
+    Ok(view(&state, case))
+}
+
+/// Issues an approved decision whose signing failed earlier (e.g. the TSA was down).
+#[utoipa::path(post, path = "/backoffice/cases/{case_id}/decision/issue", tag = "cases-backoffice",
+    security(("bearer" = [])), params(("case_id" = Uuid, Path)),
+    responses((status = 200, body = OfficeCaseView), (status = 409, body = Problem)))]
+pub async fn issue(
+    State(state): State<CasesState>,
+    Authenticated(p): Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<OfficeCaseView>, ApiError> {
+    require_office(&p)?;
+    let case = state.cases.issue_decision(case_id(&id)?).await?;
+    Ok(view(&state, case))
+}
+
+/// Who read or changed the case, when and from where (read-only).
+#[utoipa::path(get, path = "/backoffice/cases/{case_id}/audit", tag = "cases-backoffice",
+    security(("bearer" = [])), params(("case_id" = Uuid, Path)),
+    responses((status = 200, body = Vec<AuditEntry>), (status = 403, body = Problem)))]
+pub async fn audit(
+    State(state): State<CasesState>,
+    Authenticated(p): Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<AuditEntry>>, ApiError> {
+    require_office(&p)?;
+    Ok(Json(state.cases.audit_trail(case_id(&id)?).await?))
+}
+
+/// A fee paid in cash at the desk.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct CashPaymentBody {
+    /// The cash register's receipt number.
+    pub receipt_number: String,
+}
+
+/// Records the fee of an `awaiting_payment` case as paid at the desk; the case goes into
+/// review.
+#[utoipa::path(post, path = "/backoffice/cases/{case_id}/cash-payment", tag = "cases-backoffice",
+    security(("bearer" = [])), params(("case_id" = Uuid, Path)), request_body = CashPaymentBody,
+    responses((status = 200, body = OfficeCaseView), (status = 409, body = Problem)))]
+pub async fn cash_payment(
+    State(state): State<CasesState>,
+    Authenticated(p): Authenticated,
+    origin: Origin,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<CashPaymentBody>,
+) -> Result<Json<OfficeCaseView>, ApiError> {
+    let by = office(&p, origin)?;
+    let case = state
+        .cases
+        .record_cash_payment(&by, case_id(&id)?, &body.receipt_number)
+        .await?;
+    Ok(view(&state, case))
+}

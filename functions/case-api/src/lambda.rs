@@ -1,0 +1,90 @@
+//! The case state of a Lambda function, from its environment: DynamoDB, the uploads and
+//! documents buckets, the KMS signer with its certificate chain, the RFC 3161 authority,
+//! the table outbox for notices and the provider's JWKS.
+
+use crate::config::CasesConfig;
+use crate::forms::JsonSchemaForms;
+use crate::state::CasesState;
+use std::sync::Arc;
+use varoskapu_aws::S3BlobStore;
+use varoskapu_aws::kms_signer::KmsSigner;
+use varoskapu_core::cases::{CasePorts, Cases};
+use varoskapu_core::documents::DocumentIssuer;
+use varoskapu_core::notify::OutboxNotifier;
+use varoskapu_core::{Clock, SystemClock, Table, UuidV7Ids};
+use varoskapu_documents::PadesIssuer;
+use varoskapu_documents::render::Municipality;
+use varoskapu_documents::tsa_client::HttpTsa;
+use varoskapu_http::auth::TokenValidator;
+use varoskapu_http::config::optional;
+
+/// The municipality's name as printed on documents (default: the demo municipality's).
+pub const MUNICIPALITY_VAR: &str = "VAROSKAPU_MUNICIPALITY_NAME";
+/// The office line printed under it.
+pub const OFFICE_VAR: &str = "VAROSKAPU_OFFICE_LINE";
+
+/// Why a function could not start.
+pub type StartError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Builds the state of a case function from the environment; any missing setting stops
+/// start-up with its name.
+pub async fn state_from_env() -> Result<CasesState, StartError> {
+    let aws = varoskapu_aws::AwsConfig::from_env()?;
+    let config = CasesConfig::from_env(true)?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let sdk = aws.sdk_config().await;
+    let engines = aws.engines(clock.clone()).await;
+    let table: Arc<dyn Table> = Arc::new(engines.table);
+    let documents = Arc::new(engines.blobs);
+    let uploads = Arc::new(S3BlobStore::new(
+        aws.s3_client(&sdk),
+        config.uploads_bucket.clone(),
+    ));
+    let signing = config
+        .signing
+        .clone()
+        .ok_or("the case functions sign documents: signing settings are required")?;
+    let signer = KmsSigner::from_pem_chain(
+        aws_sdk_kms::Client::new(&sdk),
+        signing.key_id,
+        &signing.chain_pem,
+    )?;
+    let demo = Municipality::demo();
+    let issuer: Arc<dyn DocumentIssuer> = Arc::new(PadesIssuer {
+        municipality: Municipality {
+            name: optional(MUNICIPALITY_VAR).unwrap_or(demo.name),
+            office: optional(OFFICE_VAR).unwrap_or(demo.office),
+        },
+        signer: Arc::new(signer),
+        tsa: Arc::new(HttpTsa::new(signing.tsa_url)),
+        blobs: documents.clone(),
+        table: table.clone(),
+        clock: clock.clone(),
+        ids: Arc::new(UuidV7Ids),
+    });
+    let notifier = Arc::new(OutboxNotifier::new(
+        table.clone(),
+        clock.clone(),
+        Arc::new(UuidV7Ids),
+    ));
+    let cases = Cases::new(CasePorts {
+        table,
+        uploads,
+        documents,
+        issuer,
+        notifier,
+        clock: clock.clone(),
+        ids: Arc::new(UuidV7Ids),
+    })?;
+    let tokens = Arc::new(TokenValidator::from_jwks_url(
+        &config.issuer,
+        &config.audience,
+        &config.jwks_uri,
+        clock,
+    ));
+    Ok(CasesState {
+        cases,
+        forms: Arc::new(JsonSchemaForms),
+        tokens,
+    })
+}

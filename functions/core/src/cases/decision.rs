@@ -1,0 +1,368 @@
+//! Decisions as documents: issuing the approved decision as a signed, timestamped PDF,
+//! deciding automatically where a rule allows, delivering it to its owner (kézbesítés) and
+//! certifying the download, and opening an appeal within the appeal window.
+
+use super::case::{Actor, Case, Decision, DocumentRef, Outcome};
+use super::case_type::{CaseType, RuleOutcome};
+use super::deadline::Deadline;
+use super::error::CaseError;
+use super::numbers::{Series, next_number};
+use super::service::{Cases, MAX_ATTEMPTS};
+use super::status::CaseStatus;
+use super::store::{CaseStore, Note};
+use crate::blob::{Blob, PresignedRequest};
+use crate::documents::{DocumentKind, DocumentRequest, KeyFact};
+use crate::table::TableError;
+use jiff::{SignedDuration, Timestamp};
+use serde_json::json;
+use uuid::Uuid;
+
+/// How long a decision's download URL stays valid.
+pub const DOWNLOAD_VALIDITY: SignedDuration = SignedDuration::from_mins(5);
+
+impl Cases {
+    fn local(&self, at: Timestamp) -> String {
+        at.to_zoned(self.tz.clone())
+            .strftime("%Y.%m.%d. %H:%M:%S")
+            .to_string()
+    }
+
+    fn decision_request(
+        &self,
+        case: &Case,
+        case_type: &CaseType,
+        decision: &Decision,
+    ) -> DocumentRequest {
+        let decider = if decision.automatic {
+            "automatikus döntéshozatal (a Városkapu rendszere)".to_owned()
+        } else {
+            "ügyintéző".to_owned()
+        };
+        let mut facts = vec![
+            KeyFact::new("Érkeztetési szám", Self::case_label(case)),
+            KeyFact::new("Ügytípus", case_type.name.hu.clone()),
+            KeyFact::new("Ügyfélazonosító", case.owner.clone()),
+            KeyFact::new("Döntéshozó", decider),
+        ];
+        if let Some(filing) = &case.filing_number {
+            facts.insert(1, KeyFact::new("Iktatószám", filing.clone()));
+        }
+        if let Some(at) = case.submitted_at {
+            facts.push(KeyFact::new("Kérelem beérkezése", self.local(at)));
+        }
+        let mut paragraphs = vec![
+            decision.outcome.operative_hu().to_owned(),
+            format!("Indoklás: {}", decision.reasoning),
+        ];
+        if decision.automatic {
+            paragraphs.push(
+                "Ezt a döntést automatikus döntéshozatal útján, emberi közreműködés nélkül hozta \
+                 meg a hatóság a kérelemben közölt adatok alapján."
+                    .into(),
+            );
+        }
+        paragraphs.push(format!(
+            "Jogorvoslat: a döntés ellen a közléstől számított {} napon belül fellebbezésnek van \
+             helye, amelyet a Városkapuban elektronikusan lehet benyújtani.",
+            case_type.appeal_window_days
+        ));
+        DocumentRequest {
+            kind: DocumentKind::Decision,
+            owner: case.owner.clone(),
+            case_id: Some(case.id.to_string()),
+            title: format!("{} ügyében", case_type.name.hu),
+            facts,
+            paragraphs,
+        }
+    }
+
+    /// Issues an approved decision as a signed PDF and marks the case decided; the citizen
+    /// is told it is ready. Safe to call again if an earlier attempt stopped half-way.
+    pub async fn issue_decision(&self, id: Uuid) -> Result<Case, CaseError> {
+        let stored = self.load(id).await?;
+        stored.case.require(CaseStatus::Approved)?;
+        let case_type = self.case_type(&stored.case.case_type).await?;
+        let decision = stored
+            .case
+            .decision
+            .clone()
+            .ok_or(CaseError::IllegalTransition {
+                from: CaseStatus::Approved,
+                to: CaseStatus::Decided,
+            })?;
+        let issued = self
+            .issuer
+            .issue(self.decision_request(&stored.case, &case_type, &decision))
+            .await?;
+        let mut stored = Some(stored);
+        for _ in 0..MAX_ATTEMPTS {
+            let current = match stored.take() {
+                Some(s) => s,
+                None => self.load(id).await?,
+            };
+            let mut case = current.case;
+            if case.status != CaseStatus::Approved {
+                // Someone else issued it meanwhile.
+                return Ok(case);
+            }
+            if let Some(d) = case.decision.as_mut() {
+                d.document = Some(DocumentRef::from(&issued));
+            }
+            case.move_to(CaseStatus::Decided, Actor::System, self.clock.now(), None)?;
+            match self.store.save(&case, Some(current.version)).await {
+                Ok(_) => {
+                    let label = Self::case_label(&case);
+                    self.notify(
+                        &case,
+                        "case_decided",
+                        "Döntés született ügyében",
+                        format!("A(z) {label} ügyében a hatóság döntött; a hitelesített határozatot a Városkapuban töltheti le."),
+                    )
+                    .await;
+                    return Ok(case);
+                }
+                Err(e) if e.is_condition_failure() || e == TableError::Conflict => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(CaseError::Busy)
+    }
+
+    /// Lets the type's rule decide a submitted case: approval takes the usual path with the
+    /// system as decider; otherwise the case waits for a clerk with the rule's findings as
+    /// an internal note.
+    pub(crate) async fn auto_decide(
+        &self,
+        id: Uuid,
+        case_type: &CaseType,
+    ) -> Result<Case, CaseError> {
+        let Some(rule) = &case_type.auto_decision else {
+            return Ok(self.load(id).await?.case);
+        };
+        for _ in 0..MAX_ATTEMPTS {
+            let stored = self.load(id).await?;
+            let mut case = stored.case;
+            if case.status != CaseStatus::Submitted {
+                return Ok(case);
+            }
+            let now = self.clock.now();
+            let mut ops = Vec::new();
+            match rule.evaluate(&case.form) {
+                RuleOutcome::Approve => {
+                    case.move_to(CaseStatus::InReview, Actor::System, now, None)?;
+                    case.move_to(CaseStatus::DecisionDrafted, Actor::System, now, None)?;
+                    case.decision = Some(Decision {
+                        outcome: Outcome::Approve,
+                        reasoning: rule.approval_reasoning.clone(),
+                        drafted_by: Actor::System,
+                        drafted_at: now,
+                        approved_by: Some(Actor::System),
+                        approved_at: Some(now),
+                        automatic: true,
+                        document: None,
+                    });
+                    case.move_to(
+                        CaseStatus::Approved,
+                        Actor::System,
+                        now,
+                        Some("automatikus döntés".into()),
+                    )?;
+                }
+                RuleOutcome::RouteToClerk(reasons) => {
+                    let note = Note {
+                        id: self.ids.new_id(),
+                        case_id: id,
+                        author: Actor::System,
+                        at: now,
+                        text: format!(
+                            "Az automatikus döntés feltételei nem teljesülnek: {}",
+                            reasons.join("; ")
+                        ),
+                    };
+                    return match self
+                        .store
+                        .table
+                        .transact(vec![CaseStore::note_op(&note)?])
+                        .await
+                    {
+                        Ok(()) => Ok(case),
+                        Err(e) => Err(e.into()),
+                    };
+                }
+            }
+            ops.push(CaseStore::save_op(&case, Some(stored.version))?);
+            match self.store.table.transact(ops).await {
+                Ok(()) => return self.issue_decision(id).await,
+                Err(e) if e.is_condition_failure() || e == TableError::Conflict => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(CaseError::Busy)
+    }
+
+    /// Hands the decision to its owner: the first fetch is the delivery (kézbesítés).
+    async fn deliver(&self, owner: &str, id: Uuid) -> Result<(Case, DocumentRef), CaseError> {
+        for _ in 0..MAX_ATTEMPTS {
+            let stored = self.load_own(owner, id).await?;
+            let mut case = stored.case;
+            let document = case
+                .decision
+                .as_ref()
+                .and_then(|d| d.document.clone())
+                .ok_or(CaseError::IllegalTransition {
+                    from: case.status,
+                    to: CaseStatus::Delivered,
+                })?;
+            if case.status == CaseStatus::Delivered {
+                return Ok((case, document));
+            }
+            let now = self.clock.now();
+            case.move_to(
+                CaseStatus::Delivered,
+                Actor::Citizen(owner.to_owned()),
+                now,
+                Some("kézbesítve (letöltés)".into()),
+            )?;
+            case.delivered_at = Some(now);
+            match self.store.save(&case, Some(stored.version)).await {
+                Ok(_) => return Ok((case, document)),
+                Err(e) if e.is_condition_failure() || e == TableError::Conflict => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(CaseError::Busy)
+    }
+
+    /// The signed decision's bytes, for its owner only; the first fetch delivers it.
+    pub async fn fetch_decision(&self, owner: &str, id: Uuid) -> Result<(Case, Blob), CaseError> {
+        let (case, document) = self.deliver(owner, id).await?;
+        let blob = self.documents.get(&document.blob_key).await?;
+        Ok((case, blob))
+    }
+
+    /// A short-lived URL of the signed decision, for its owner only; handing it out
+    /// delivers the decision.
+    pub async fn decision_url(
+        &self,
+        owner: &str,
+        id: Uuid,
+    ) -> Result<(Case, PresignedRequest), CaseError> {
+        let (case, document) = self.deliver(owner, id).await?;
+        let url = self
+            .documents
+            .presign_download(&document.blob_key, DOWNLOAD_VALIDITY)
+            .await?;
+        Ok((case, url))
+    }
+
+    /// Issues a signed download certificate (letöltési igazolás): what was delivered to
+    /// whom and when, with the decision's SHA-256.
+    pub async fn download_certificate(&self, owner: &str, id: Uuid) -> Result<Blob, CaseError> {
+        let stored = self.load_own(owner, id).await?;
+        let case = stored.case;
+        case.require(CaseStatus::Delivered)?;
+        let (Some(document), Some(delivered_at)) = (
+            case.decision.as_ref().and_then(|d| d.document.clone()),
+            case.delivered_at,
+        ) else {
+            return Err(CaseError::IllegalTransition {
+                from: case.status,
+                to: CaseStatus::Delivered,
+            });
+        };
+        let case_type = self.case_type(&case.case_type).await?;
+        let request = DocumentRequest {
+            kind: DocumentKind::DownloadCertificate,
+            owner: case.owner.clone(),
+            case_id: Some(case.id.to_string()),
+            title: format!("{} – határozat kézbesítése", case_type.name.hu),
+            facts: vec![
+                KeyFact::new("Érkeztetési szám", Self::case_label(&case)),
+                KeyFact::new("Címzett (ügyfélazonosító)", case.owner.clone()),
+                KeyFact::new("Kézbesítés ideje", self.local(delivered_at)),
+                KeyFact::new("Határozat SHA-256", document.sha256.clone()),
+                KeyFact::new("Határozat mérete", format!("{} bájt", document.size)),
+            ],
+            paragraphs: vec![format!(
+                "A hatóság igazolja, hogy a fenti azonosítójú ügyfél a(z) {} ügyében hozott, \
+                 elektronikusan aláírt határozatot a fenti időpontban letöltötte.",
+                Self::case_label(&case)
+            )],
+        };
+        let issued = self.issuer.issue(request).await?;
+        let reference = DocumentRef::from(&issued);
+        for _ in 0..MAX_ATTEMPTS {
+            let current = self.load_own(owner, id).await?;
+            let mut case = current.case;
+            case.download_certificates.push(reference.clone());
+            match self.store.save(&case, Some(current.version)).await {
+                Ok(_) => break,
+                Err(e) if e.is_condition_failure() || e == TableError::Conflict => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(self.documents.get(&issued.blob_key).await?)
+    }
+
+    /// Opens an appeal against a delivered decision within the appeal window: a new case of
+    /// the same type, linked both ways, arrived with its own number.
+    pub async fn appeal(&self, owner: &str, id: Uuid, reasoning: &str) -> Result<Case, CaseError> {
+        if reasoning.trim().is_empty() {
+            return Err(CaseError::Invalid("an appeal needs its reasoning".into()));
+        }
+        for _ in 0..MAX_ATTEMPTS {
+            let stored = self.load_own(owner, id).await?;
+            let mut original = stored.case;
+            original.require(CaseStatus::Delivered)?;
+            if original.appealed_by.is_some() {
+                return Err(CaseError::AlreadyAppealed);
+            }
+            let case_type = self.case_type(&original.case_type).await?;
+            let delivered = original.delivered_at.unwrap_or(original.updated_at);
+            let closes = delivered
+                .to_zoned(self.tz.clone())
+                .date()
+                .checked_add(jiff::Span::new().days(i64::from(case_type.appeal_window_days)))
+                .map_err(|e| CaseError::Invalid(e.to_string()))?;
+            let today = self.today();
+            if today > closes {
+                return Err(CaseError::AppealWindowClosed {
+                    closed_on: closes.to_string(),
+                });
+            }
+            let now = self.clock.now();
+            let number =
+                next_number(self.store.table.as_ref(), Series::Arrival, today.year()).await?;
+            let mut appeal = Case::draft(
+                self.ids.new_id(),
+                &original.case_type,
+                owner,
+                json!({"appeal_reasoning": reasoning}),
+                now,
+            );
+            appeal.appeal_of = Some(id);
+            appeal.move_to(
+                CaseStatus::Submitted,
+                Actor::Citizen(owner.to_owned()),
+                now,
+                Some(format!("fellebbezés: {}", Self::case_label(&original))),
+            )?;
+            appeal.submitted_at = Some(now);
+            appeal.arrival_number = Some(number.number);
+            appeal.deadline = Some(Deadline::start(today, case_type.deadline_working_days));
+            original.appealed_by = Some(appeal.id);
+            original.updated_at = now;
+            let ops = vec![
+                CaseStore::save_op(&original, Some(stored.version))?,
+                CaseStore::save_op(&appeal, None)?,
+                number.claim,
+            ];
+            match self.store.table.transact(ops).await {
+                Ok(()) => return Ok(appeal),
+                Err(e) if e.is_condition_failure() || e == TableError::Conflict => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(CaseError::Busy)
+    }
+}

@@ -1,0 +1,38 @@
+//! Cases: citizens submit case types from the catalogue with documents; the office works
+//! them through an explicit state machine to a signed decision the citizen fetches.
+//!
+//! Numbers (arrival, filing) are claimed by conditional writes in the same transaction as
+//! the change that uses them; every clerk's access is audited; the deadline counts
+//! Hungarian working days and pauses while the office waits for the citizen.
+
+pub mod audit;
+pub mod case;
+pub mod case_type;
+pub mod citizen;
+pub mod deadline;
+pub mod decision;
+pub mod error;
+pub mod form;
+pub mod media;
+pub mod numbers;
+pub mod office;
+pub mod payment;
+pub mod service;
+pub mod status;
+pub mod store;
+
+pub use audit::AuditEntry;
+pub use case::{
+    Actor, AttachedDocument, Case, Decision, DocumentRef, HistoryEntry, InfoRequest, Outcome,
+};
+pub use case_type::{
+    AutoDecisionRule, CaseType, Localized, Money, RequiredDocument, RuleCondition, RuleOutcome,
+};
+pub use citizen::{ANSWER_DOCUMENT_KIND, UploadGrant, UploadRequest};
+pub use deadline::Deadline;
+pub use error::CaseError;
+pub use form::FormValidator;
+pub use office::{DiaryEntry, OfficeActor, QueueFilter};
+pub use service::{CasePorts, Cases};
+pub use status::{CaseStatus, IllegalTransition};
+pub use store::{CaseStore, Note, StoredCase, UploadIntent};

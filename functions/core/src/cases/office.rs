@@ -1,0 +1,384 @@
+//! What the back office does with cases: the queue, claiming and assigning, filing numbers,
+//! internal notes, requests for missing information, drafting and approving decisions, and
+//! the deadline diary. Every read or change of a case by a clerk is audited, in the same
+//! transaction as the change.
+
+use super::case::{Actor, Case, Decision, InfoRequest, Outcome};
+use super::error::CaseError;
+use super::numbers::{Series, next_number};
+use super::service::{Cases, MAX_ATTEMPTS};
+use super::status::CaseStatus;
+use super::store::{CaseStore, Note};
+use crate::table::{TableError, TxOp};
+use jiff::civil::Date;
+use uuid::Uuid;
+
+/// A clerk's or signatory's request, with where it came from (for the audit log).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfficeActor {
+    pub actor: Actor,
+    pub origin: Option<String>,
+}
+
+/// One line of the deadline diary.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DiaryEntry {
+    pub case: Case,
+    pub due: Date,
+    /// Working days left (negative when overdue); frozen while waiting for the citizen.
+    pub days_left: i64,
+    pub overdue: bool,
+    pub paused: bool,
+}
+
+/// A filter of the queue.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueueFilter {
+    /// Only cases in this status; by default every open status.
+    pub status: Option<CaseStatus>,
+    pub case_type: Option<String>,
+    /// Only cases due on or before this day.
+    pub due_by: Option<Date>,
+}
+
+impl Cases {
+    /// Cases waiting for the office, earliest deadline first.
+    pub async fn queue(&self, filter: &QueueFilter) -> Result<Vec<Case>, CaseError> {
+        let statuses: Vec<CaseStatus> = match filter.status {
+            Some(s) => vec![s],
+            None => CaseStatus::ALL
+                .into_iter()
+                .filter(|s| s.is_open())
+                .collect(),
+        };
+        let mut out = Vec::new();
+        for status in statuses {
+            out.extend(self.store.in_status(status).await?);
+        }
+        out.retain(|c| {
+            filter.case_type.as_ref().is_none_or(|t| &c.case_type == t)
+                && filter
+                    .due_by
+                    .is_none_or(|by| c.deadline.as_ref().is_some_and(|d| d.due() <= by))
+        });
+        out.sort_by_key(|c| (c.deadline.as_ref().map(|d| d.due()), c.created_at));
+        Ok(out)
+    }
+
+    /// Open cases by days left, overdue ones flagged.
+    pub async fn diary(&self) -> Result<Vec<DiaryEntry>, CaseError> {
+        let today = self.today();
+        let mut entries: Vec<DiaryEntry> = self
+            .store
+            .open_by_deadline()
+            .await?
+            .into_iter()
+            .filter_map(|case| {
+                let deadline = case.deadline.clone()?;
+                let days_left = deadline.days_left(today);
+                Some(DiaryEntry {
+                    due: deadline.due(),
+                    days_left,
+                    overdue: days_left < 0,
+                    paused: deadline.is_paused(),
+                    case,
+                })
+            })
+            .collect();
+        entries.sort_by_key(|e| (e.days_left, e.case.created_at));
+        Ok(entries)
+    }
+
+    /// A case as a clerk sees it; the read is audited.
+    pub async fn view(&self, by: &OfficeActor, id: Uuid) -> Result<Case, CaseError> {
+        let stored = self.load(id).await?;
+        if stored.case.status == CaseStatus::Draft {
+            // A draft has not arrived at the office.
+            return Err(CaseError::UnknownCase);
+        }
+        let entry = self.audit_entry(&by.actor, id, "read", by.origin.as_deref());
+        self.store.append_audit(&entry).await?;
+        Ok(stored.case)
+    }
+
+    /// Internal notes of a case; the read is audited.
+    pub async fn notes(&self, by: &OfficeActor, id: Uuid) -> Result<Vec<Note>, CaseError> {
+        self.view(by, id).await?;
+        Ok(self.store.notes(id).await?)
+    }
+
+    /// The audit trail of a case (read-only for everybody).
+    pub async fn audit_trail(&self, id: Uuid) -> Result<Vec<super::audit::AuditEntry>, CaseError> {
+        Ok(self.store.audit_trail(id).await?)
+    }
+
+    /// Applies `change` to a case and writes it with an audit entry of `action` and any
+    /// further operations it returns, retrying when a concurrent change got there first.
+    async fn change<F>(
+        &self,
+        by: &OfficeActor,
+        id: Uuid,
+        action: &str,
+        mut change: F,
+    ) -> Result<Case, CaseError>
+    where
+        F: FnMut(&Self, &mut Case) -> Result<Vec<TxOp>, CaseError>,
+    {
+        for _ in 0..MAX_ATTEMPTS {
+            let stored = self.load(id).await?;
+            if stored.case.status == CaseStatus::Draft {
+                return Err(CaseError::UnknownCase);
+            }
+            let mut case = stored.case;
+            let extra = change(self, &mut case)?;
+            case.updated_at = self.clock.now();
+            let entry = self.audit_entry(&by.actor, id, action, by.origin.as_deref());
+            let mut ops = vec![
+                CaseStore::save_op(&case, Some(stored.version))?,
+                CaseStore::audit_op(&entry)?,
+            ];
+            ops.extend(extra);
+            match self.store.table.transact(ops).await {
+                Ok(()) => return Ok(case),
+                Err(e) if e.is_condition_failure() || e == TableError::Conflict => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(CaseError::Busy)
+    }
+
+    /// Takes a case for oneself; an arrived case goes into review.
+    pub async fn claim(&self, by: &OfficeActor, id: Uuid) -> Result<Case, CaseError> {
+        let clerk = by.actor.account().unwrap_or_default().to_owned();
+        self.assign(by, id, &clerk, false).await
+    }
+
+    /// Gives a case to `clerk` (`reassign`: even if another clerk holds it).
+    pub async fn assign(
+        &self,
+        by: &OfficeActor,
+        id: Uuid,
+        clerk: &str,
+        reassign: bool,
+    ) -> Result<Case, CaseError> {
+        if clerk.is_empty() {
+            return Err(CaseError::Invalid("a case is assigned to a clerk".into()));
+        }
+        let actor = by.actor.clone();
+        self.change(by, id, "assign", |this, case| {
+            if case.assignee.as_deref().is_some_and(|a| a != clerk) && !reassign {
+                return Err(CaseError::AssignedToSomeoneElse);
+            }
+            if !case.status.is_open() || case.status == CaseStatus::AwaitingPayment {
+                return Err(CaseError::IllegalTransition {
+                    from: case.status,
+                    to: CaseStatus::InReview,
+                });
+            }
+            case.assignee = Some(clerk.to_owned());
+            if case.status == CaseStatus::Submitted {
+                case.move_to(CaseStatus::InReview, actor.clone(), this.clock.now(), None)?;
+            }
+            Ok(Vec::new())
+        })
+        .await
+    }
+
+    /// Files the case: gives it the next filing number (iktatószám) of the year, once,
+    /// claimed in the same transaction as the case's change.
+    pub async fn file(&self, by: &OfficeActor, id: Uuid) -> Result<Case, CaseError> {
+        for _ in 0..MAX_ATTEMPTS {
+            let stored = self.load(id).await?;
+            let mut case = stored.case;
+            if case.filing_number.is_some() {
+                return Ok(case);
+            }
+            if matches!(
+                case.status,
+                CaseStatus::Draft | CaseStatus::Submitted | CaseStatus::AwaitingPayment
+            ) {
+                return Err(CaseError::IllegalTransition {
+                    from: case.status,
+                    to: CaseStatus::InReview,
+                });
+            }
+            let number = next_number(
+                self.store.table.as_ref(),
+                Series::Filing,
+                self.today().year(),
+            )
+            .await?;
+            case.filing_number = Some(number.number);
+            case.updated_at = self.clock.now();
+            let entry = self.audit_entry(&by.actor, id, "file", by.origin.as_deref());
+            let ops = vec![
+                CaseStore::save_op(&case, Some(stored.version))?,
+                number.claim,
+                CaseStore::audit_op(&entry)?,
+            ];
+            match self.store.table.transact(ops).await {
+                Ok(()) => return Ok(case),
+                Err(e) if e.is_condition_failure() || e == TableError::Conflict => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(CaseError::Busy)
+    }
+
+    /// Adds an internal note.
+    pub async fn add_note(
+        &self,
+        by: &OfficeActor,
+        id: Uuid,
+        text: &str,
+    ) -> Result<Note, CaseError> {
+        if text.trim().is_empty() {
+            return Err(CaseError::Invalid("a note needs text".into()));
+        }
+        let note = Note {
+            id: self.ids.new_id(),
+            case_id: id,
+            author: by.actor.clone(),
+            at: self.clock.now(),
+            text: text.to_owned(),
+        };
+        let op = CaseStore::note_op(&note)?;
+        self.change(by, id, "note", |_, _| Ok(vec![op.clone()]))
+            .await?;
+        Ok(note)
+    }
+
+    /// Asks the citizen for missing information: the deadline pauses until they answer.
+    pub async fn request_information(
+        &self,
+        by: &OfficeActor,
+        id: Uuid,
+        message: &str,
+    ) -> Result<Case, CaseError> {
+        if message.trim().is_empty() {
+            return Err(CaseError::Invalid("say what is missing".into()));
+        }
+        let actor = by.actor.clone();
+        let case = self
+            .change(by, id, "request_information", |this, case| {
+                let now = this.clock.now();
+                case.move_to(
+                    CaseStatus::WaitingForCitizen,
+                    actor.clone(),
+                    now,
+                    Some("hiánypótlási felhívás".into()),
+                )?;
+                if let Some(deadline) = case.deadline.as_mut() {
+                    deadline.pause(this.today());
+                }
+                case.info_requests.push(InfoRequest {
+                    message: message.to_owned(),
+                    requested_by: actor.clone(),
+                    requested_at: now,
+                    answer: None,
+                    answer_documents: Vec::new(),
+                    answered_at: None,
+                });
+                Ok(Vec::new())
+            })
+            .await?;
+        let label = Self::case_label(&case);
+        self.notify(
+            &case,
+            "case_information_requested",
+            "Hiánypótlási felhívás",
+            format!("A(z) {label} ügyében a hatóság hiánypótlást kér: {message}"),
+        )
+        .await;
+        Ok(case)
+    }
+
+    /// The clerk drafts the decision; where the type needs no signatory it is approved at
+    /// once and issued.
+    pub async fn draft_decision(
+        &self,
+        by: &OfficeActor,
+        id: Uuid,
+        outcome: Outcome,
+        reasoning: &str,
+    ) -> Result<Case, CaseError> {
+        if reasoning.trim().is_empty() {
+            return Err(CaseError::Invalid("a decision needs its reasoning".into()));
+        }
+        let actor = by.actor.clone();
+        let case = self
+            .change(by, id, "draft_decision", |this, case| {
+                let now = this.clock.now();
+                case.move_to(CaseStatus::DecisionDrafted, actor.clone(), now, None)?;
+                case.decision = Some(Decision {
+                    outcome,
+                    reasoning: reasoning.to_owned(),
+                    drafted_by: actor.clone(),
+                    drafted_at: now,
+                    approved_by: None,
+                    approved_at: None,
+                    automatic: false,
+                    document: None,
+                });
+                Ok(Vec::new())
+            })
+            .await?;
+        let case_type = self.case_type(&case.case_type).await?;
+        if case_type.signatory_approval {
+            return Ok(case);
+        }
+        self.approve_as(by, id, false).await
+    }
+
+    /// A signatory approves the drafted decision (never their own draft); it is then
+    /// signed, timestamped and issued.
+    pub async fn approve(&self, by: &OfficeActor, id: Uuid) -> Result<Case, CaseError> {
+        self.approve_as(by, id, true).await
+    }
+
+    async fn approve_as(
+        &self,
+        by: &OfficeActor,
+        id: Uuid,
+        four_eyes: bool,
+    ) -> Result<Case, CaseError> {
+        let actor = by.actor.clone();
+        self.change(by, id, "approve_decision", |this, case| {
+            let decision = case.decision.as_mut().ok_or(CaseError::IllegalTransition {
+                from: case.status,
+                to: CaseStatus::Approved,
+            })?;
+            if four_eyes && decision.drafted_by.account() == actor.account() {
+                return Err(CaseError::SelfApproval);
+            }
+            let now = this.clock.now();
+            decision.approved_by = Some(actor.clone());
+            decision.approved_at = Some(now);
+            case.move_to(CaseStatus::Approved, actor.clone(), now, None)?;
+            Ok(Vec::new())
+        })
+        .await?;
+        self.issue_decision(id).await
+    }
+
+    /// A signatory (or the drafter) sends a draft back for rework.
+    pub async fn return_draft(
+        &self,
+        by: &OfficeActor,
+        id: Uuid,
+        remark: &str,
+    ) -> Result<Case, CaseError> {
+        let actor = by.actor.clone();
+        self.change(by, id, "return_draft", |this, case| {
+            case.move_to(
+                CaseStatus::InReview,
+                actor.clone(),
+                this.clock.now(),
+                Some(remark.to_owned()),
+            )?;
+            case.decision = None;
+            Ok(Vec::new())
+        })
+        .await
+    }
+}

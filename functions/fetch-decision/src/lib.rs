@@ -1,0 +1,136 @@
+//! `fetch-decision`: the owner of a case fetches its signed decision, as PDF bytes or a
+//! short-lived URL; the first fetch is the delivery (kézbesítés). On request the system
+//! issues a signed download certificate (letöltési igazolás). Anybody else gets 404.
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use utoipa::OpenApi;
+use varoskapu_case_api::extract::{ApiQuery, case_id};
+use varoskapu_case_api::openapi::BearerScheme;
+use varoskapu_case_api::state::require_citizen;
+use varoskapu_case_api::{ApiError, CasesState};
+use varoskapu_http::Problem;
+use varoskapu_http::auth::Authenticated;
+
+/// Every fetch-decision route over `state`.
+pub fn router(state: CasesState) -> Router {
+    Router::new()
+        .route("/cases/{case_id}/decision", get(fetch))
+        .route(
+            "/cases/{case_id}/decision/download-certificate",
+            post(certificate),
+        )
+        .with_state(state)
+}
+
+/// How the decision is handed over.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+pub struct FetchQuery {
+    /// `pdf` (default): the bytes; `url`: a short-lived download URL.
+    pub delivery: Option<String>,
+}
+
+/// A short-lived URL of the signed decision.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DownloadLink {
+    pub url: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub expires_at: Timestamp,
+    /// SHA-256 of the decision, hex.
+    pub sha256: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub delivered_at: Option<Timestamp>,
+}
+
+fn pdf(bytes: Vec<u8>, filename: &str) -> Response {
+    let mut response = bytes.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/pdf"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    response
+}
+
+/// The signed decision of one of the caller's cases; the first fetch delivers it.
+#[utoipa::path(get, path = "/cases/{case_id}/decision", tag = "decisions", security(("bearer" = [])),
+    params(("case_id" = Uuid, Path), FetchQuery),
+    responses((status = 200, content_type = "application/pdf", body = Vec<u8>),
+        (status = 200, body = DownloadLink), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn fetch(
+    State(state): State<CasesState>,
+    Authenticated(p): Authenticated,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<FetchQuery>,
+) -> Result<Response, ApiError> {
+    require_citizen(&p)?;
+    let id = case_id(&id)?;
+    match q.delivery.as_deref() {
+        Some("url") => {
+            let (case, url) = state.cases.decision_url(&p.subject, id).await?;
+            let sha256 = case
+                .decision
+                .and_then(|d| d.document)
+                .map(|d| d.sha256)
+                .unwrap_or_default();
+            Ok(Json(DownloadLink {
+                url: url.url,
+                expires_at: url.expires_at,
+                sha256,
+                delivered_at: case.delivered_at,
+            })
+            .into_response())
+        }
+        None | Some("pdf") => {
+            let (_, blob) = state.cases.fetch_decision(&p.subject, id).await?;
+            Ok(pdf(blob.bytes.to_vec(), "hatarozat.pdf"))
+        }
+        Some(other) => Err(Problem::with_detail(
+            varoskapu_http::ProblemKind::BadRequest,
+            format!("unknown delivery {other:?}; use pdf or url"),
+        )
+        .into()),
+    }
+}
+
+/// Issues a signed download certificate: what was delivered to whom and when, with the
+/// decision's SHA-256.
+#[utoipa::path(post, path = "/cases/{case_id}/decision/download-certificate", tag = "decisions",
+    security(("bearer" = [])), params(("case_id" = Uuid, Path)),
+    responses((status = 200, content_type = "application/pdf", body = Vec<u8>),
+        (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn certificate(
+    State(state): State<CasesState>,
+    Authenticated(p): Authenticated,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    require_citizen(&p)?;
+    let blob = state
+        .cases
+        .download_certificate(&p.subject, case_id(&id)?)
+        .await?;
+    Ok(pdf(blob.bytes.to_vec(), "letoltesi-igazolas.pdf"))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(fetch, certificate),
+    components(schemas(varoskapu_http::Problem)),
+    modifiers(&BearerScheme),
+    tags((name = "decisions", description = "Citizens fetch their signed decisions"))
+)]
+struct FetchDecisionApi;
+
+/// The OpenAPI description of [`router`].
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    FetchDecisionApi::openapi()
+}

@@ -1,0 +1,10 @@
+//! The `submit-case` Lambda: the catalogue and the citizens' case routes behind the HTTP API.
+
+use varoskapu_http::logging::{LogFormat, init};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    init(LogFormat::detect());
+    let state = varoskapu_case_api::lambda::state_from_env().await?;
+    lambda_http::run(varoskapu_submit_case::router(state)).await
+}

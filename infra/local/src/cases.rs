@@ -1,0 +1,249 @@
+//! The case functions on the local ports (submit-case, backoffice, fetch-decision), the
+//! demo catalogue of case types and a demo signatory.
+//!
+//! Documents are signed with the data folder's embedded CA and timestamped by the local
+//! TSA in process; uploads and signed documents share the blob folder.
+
+use crate::ports::LocalPorts;
+use axum::Router;
+use serde_json::json;
+use std::sync::Arc;
+use varoskapu_accounts::{AccountError, NewAccount, Role};
+use varoskapu_case_api::CasesState;
+use varoskapu_case_api::forms::JsonSchemaForms;
+use varoskapu_core::cases::{
+    AutoDecisionRule, CasePorts, CaseStore, CaseType, Cases, Localized, Money, RequiredDocument,
+    RuleCondition,
+};
+use varoskapu_core::notify::OutboxNotifier;
+use varoskapu_documents::render::Municipality;
+use varoskapu_documents::{LocalKeys, PadesIssuer};
+
+/// The demo signatory, who approves decisions of case types that require it.
+pub const DEMO_SIGNATORY_EMAIL: &str = "kiadmanyozo@demo.varoskapu.hu";
+pub const DEMO_SIGNATORY_PASSWORD: &str = "Demo-kiadmanyozo-2026";
+
+/// Postcodes of the demo district (Budapest V.), where residents may park.
+pub const DEMO_DISTRICT_POSTCODES: [&str; 5] = ["1051", "1052", "1053", "1054", "1055"];
+
+/// The case state over the local ports.
+pub fn state(ports: &LocalPorts) -> anyhow::Result<CasesState> {
+    let keys = LocalKeys::load_or_create(&ports.data_dir, ports.clock.as_ref())
+        .map_err(|e| anyhow::anyhow!("the document signing keys: {e}"))?;
+    let issuer = Arc::new(PadesIssuer {
+        municipality: Municipality::demo(),
+        signer: Arc::new(keys.signer()?),
+        tsa: Arc::new(keys.tsa(ports.clock.clone())),
+        blobs: ports.blobs.clone(),
+        table: ports.table.clone(),
+        clock: ports.clock.clone(),
+        ids: ports.ids.clone(),
+    });
+    let notifier = Arc::new(OutboxNotifier::new(
+        ports.table.clone(),
+        ports.clock.clone(),
+        ports.ids.clone(),
+    ));
+    let cases = Cases::new(CasePorts {
+        table: ports.table.clone(),
+        uploads: ports.blobs.clone(),
+        documents: ports.blobs.clone(),
+        issuer,
+        notifier,
+        clock: ports.clock.clone(),
+        ids: ports.ids.clone(),
+    })?;
+    let provider = crate::identity::provider(ports)?;
+    Ok(CasesState {
+        cases,
+        forms: Arc::new(JsonSchemaForms),
+        tokens: crate::identity::token_validator(&provider, ports.clock.clone()),
+    })
+}
+
+/// The submit-case, backoffice and fetch-decision routes.
+pub fn router(ports: &LocalPorts) -> anyhow::Result<Router> {
+    let state = state(ports)?;
+    Ok(varoskapu_submit_case::router(state.clone())
+        .merge(varoskapu_backoffice::router(state.clone()))
+        .merge(varoskapu_fetch_decision::router(state)))
+}
+
+/// The OpenAPI description of the case routes.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let mut doc = varoskapu_submit_case::openapi();
+    doc.merge(varoskapu_backoffice::openapi());
+    doc.merge(varoskapu_fetch_decision::openapi());
+    doc
+}
+
+/// Seeds the demo case types and the demo signatory (idempotent).
+pub async fn seed(ports: &LocalPorts) -> anyhow::Result<()> {
+    let store = CaseStore::new(ports.table.clone());
+    for case_type in demo_case_types() {
+        store.add_case_type(&case_type).await?;
+    }
+    let signatory = NewAccount {
+        email: DEMO_SIGNATORY_EMAIL.into(),
+        password: DEMO_SIGNATORY_PASSWORD.into(),
+        name: "Szabó Péter jegyző".into(),
+        roles: vec![Role::Signatory],
+    };
+    match crate::identity::accounts(ports).create(signatory).await {
+        Ok(_) | Err(AccountError::EmailTaken) => Ok(()),
+        Err(e) => Err(anyhow::anyhow!("seeding the demo signatory: {e}")),
+    }
+}
+
+const MIB: u64 = 1024 * 1024;
+
+fn scans() -> Vec<String> {
+    ["application/pdf", "image/jpeg", "image/png"]
+        .map(str::to_owned)
+        .to_vec()
+}
+
+/// The demo catalogue: one rule-decidable type, one manual with a fee, one manual without.
+pub fn demo_case_types() -> Vec<CaseType> {
+    vec![
+        CaseType {
+            id: "resident-parking-permit".into(),
+            name: Localized::new("Lakossági várakozási engedély", "Resident parking permit"),
+            description: Localized::new(
+                "A kerületben lakók a saját üzemben tartásukban lévő gépjárművel a lakóhelyük \
+                 szerinti várakozási övezetben díjmentesen parkolhatnak.",
+                "Residents of the district may park a vehicle they keep free of charge in their \
+                 home parking zone.",
+            ),
+            form_schema: json!({
+                "$schema": "https://json-schema.org/draft/2020-12/schema",
+                "type": "object",
+                "required": ["address", "vehicle"],
+                "additionalProperties": false,
+                "properties": {
+                    "address": {
+                        "type": "object",
+                        "required": ["postcode", "city", "street"],
+                        "additionalProperties": false,
+                        "properties": {
+                            "postcode": {"type": "string", "pattern": "^[0-9]{4}$"},
+                            "city": {"type": "string", "minLength": 1, "maxLength": 80},
+                            "street": {"type": "string", "minLength": 1, "maxLength": 120}
+                        }
+                    },
+                    "vehicle": {
+                        "type": "object",
+                        "required": ["plate", "keeper"],
+                        "additionalProperties": false,
+                        "properties": {
+                            "plate": {"type": "string", "pattern": "^([A-Z]{3}-[0-9]{3}|[A-Z]{4}-[0-9]{3})$"},
+                            "keeper": {"enum": ["applicant", "employer", "leasing_company", "other"]}
+                        }
+                    }
+                }
+            }),
+            documents: vec![RequiredDocument {
+                kind: "vehicle_registration".into(),
+                name: Localized::new("Forgalmi engedély", "Vehicle registration certificate"),
+                media_types: scans(),
+                max_bytes: MIB,
+                required: true,
+            }],
+            fee: None,
+            deadline_working_days: 8,
+            signatory_approval: false,
+            auto_decision: Some(AutoDecisionRule {
+                conditions: vec![
+                    RuleCondition {
+                        pointer: "/address/postcode".into(),
+                        one_of: DEMO_DISTRICT_POSTCODES.iter().map(|p| json!(p)).collect(),
+                        explanation: "a kérelmező lakcíme nem a kerületben van".into(),
+                    },
+                    RuleCondition {
+                        pointer: "/vehicle/keeper".into(),
+                        one_of: vec![json!("applicant")],
+                        explanation: "a gépjármű üzemben tartója nem a kérelmező".into(),
+                    },
+                ],
+                approval_reasoning: "A kérelmező lakcíme a kerület várakozási övezetében van, és \
+                                     a gépjármű üzemben tartója a kérelmező, így a helyi rendelet \
+                                     feltételei teljesülnek."
+                    .into(),
+            }),
+            appeal_window_days: 15,
+        },
+        CaseType {
+            id: "public-space-use-permit".into(),
+            name: Localized::new("Közterület-használati engedély", "Public space use permit"),
+            description: Localized::new(
+                "Közterület nem rendeltetésszerű használatához (rendezvény, vendéglátó terasz, \
+                 állványzat) szükséges engedély.",
+                "Permit to use public space for other than its purpose (events, café terraces, \
+                 scaffolding).",
+            ),
+            form_schema: json!({
+                "$schema": "https://json-schema.org/draft/2020-12/schema",
+                "type": "object",
+                "required": ["purpose", "location", "area_m2", "from", "to"],
+                "additionalProperties": false,
+                "properties": {
+                    "purpose": {"type": "string", "minLength": 3, "maxLength": 500},
+                    "location": {"type": "string", "minLength": 3, "maxLength": 200},
+                    "area_m2": {"type": "number", "exclusiveMinimum": 0, "maximum": 1000},
+                    "from": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},
+                    "to": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
+                }
+            }),
+            documents: vec![RequiredDocument {
+                kind: "site_plan".into(),
+                name: Localized::new("Helyszínrajz", "Site plan"),
+                media_types: vec!["application/pdf".into()],
+                max_bytes: MIB,
+                required: true,
+            }],
+            fee: Some(Money {
+                amount: 12_000,
+                currency: "HUF".into(),
+            }),
+            deadline_working_days: 21,
+            signatory_approval: true,
+            auto_decision: None,
+            appeal_window_days: 15,
+        },
+        CaseType {
+            id: "official-certificate".into(),
+            name: Localized::new(
+                "Hatósági bizonyítvány kérése",
+                "Official certificate request",
+            ),
+            description: Localized::new(
+                "Hatósági bizonyítvány a hatóság nyilvántartásában szereplő tényekről \
+                 (például lakcím, hagyatéki ügyek).",
+                "An official certificate of facts in the authority's records (for example \
+                 residence, probate matters).",
+            ),
+            form_schema: json!({
+                "$schema": "https://json-schema.org/draft/2020-12/schema",
+                "type": "object",
+                "required": ["subject", "purpose"],
+                "additionalProperties": false,
+                "properties": {
+                    "subject": {"enum": ["residence", "household", "probate", "other"]},
+                    "purpose": {"type": "string", "minLength": 3, "maxLength": 500}
+                }
+            }),
+            documents: vec![RequiredDocument {
+                kind: "supporting_document".into(),
+                name: Localized::new("Alátámasztó irat", "Supporting document"),
+                media_types: scans(),
+                max_bytes: MIB,
+                required: false,
+            }],
+            fee: None,
+            deadline_working_days: 8,
+            signatory_approval: false,
+            auto_decision: None,
+            appeal_window_days: 15,
+        },
+    ]
+}

@@ -1,0 +1,1106 @@
+//! Cases end to end on the running local server over a fresh data folder, with real tokens
+//! from its provider: citizens submit every seeded case type with documents, clerks and a
+//! signatory work them, citizens fetch signed decisions and download certificates, and
+//! pyHanko (and the project's own verifier) accept every signed document. Refusals answer
+//! problem+json and change nothing.
+
+use openidconnect::PkceCodeChallenge;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use varoskapu_core::Sha256Digest;
+use varoskapu_core::notify::OutboxNotifier;
+use varoskapu_documents::LocalKeys;
+use varoskapu_local::cases::{DEMO_SIGNATORY_EMAIL, DEMO_SIGNATORY_PASSWORD};
+use varoskapu_local::identity::*;
+use varoskapu_local::identity_cli::{UsersCommand, users};
+use varoskapu_local::{RunningServer, ServeConfig, serve};
+
+/// A tiny but real PDF header: enough for the media type to be sniffed as PDF.
+const PDF: &[u8] =
+    b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
+/// A PNG signature and header chunk.
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0\x90wS\xde";
+
+struct World {
+    server: RunningServer,
+    dir: tempfile::TempDir,
+    http: reqwest::Client,
+    base: String,
+}
+
+/// A signed-in person: their access token and account id.
+#[derive(Clone)]
+struct Person {
+    token: String,
+    sub: String,
+}
+
+fn field(page: &str, name: &str) -> String {
+    let marker = format!(r#"name="{name}" value=""#);
+    let start = page.find(&marker).expect("field") + marker.len();
+    page[start..][..page[start..].find('"').expect("quote")].to_owned()
+}
+
+impl World {
+    async fn start() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let server = serve(ServeConfig {
+            data_dir: dir.path().to_owned(),
+            addr: "127.0.0.1:0".parse().expect("addr"),
+        })
+        .await
+        .expect("server starts");
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        let base = server.url();
+        Self {
+            server,
+            dir,
+            http,
+            base,
+        }
+    }
+
+    /// Signs in through the provider (code + PKCE with the demo partner app).
+    async fn sign_in(&self, email: &str, password: &str) -> Person {
+        let base = &self.base;
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let redirect: String =
+            url::form_urlencoded::byte_serialize(DEMO_PARTNER_REDIRECT.as_bytes()).collect();
+        let url = format!(
+            "{base}/oauth2/authorize?response_type=code&client_id={DEMO_PARTNER_ID}&redirect_uri={redirect}&scope=openid%20roles&code_challenge={}&code_challenge_method=S256",
+            challenge.as_str()
+        );
+        let page = self.http.get(&url).send().await.expect("authorize");
+        let cookies: Vec<String> = page
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok()?.split(';').next().map(str::to_owned))
+            .collect();
+        let page = page.text().await.expect("login page");
+        let form = [
+            ("request_id", field(&page, "request_id")),
+            ("csrf", field(&page, "csrf")),
+            ("email", email.to_owned()),
+            ("password", password.to_owned()),
+        ];
+        let response = self
+            .http
+            .post(format!("{base}/oauth2/login"))
+            .header("cookie", cookies.join("; "))
+            .form(&form)
+            .send()
+            .await
+            .expect("login");
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "login of {email}");
+        let location = response.headers()["location"].to_str().expect("ascii");
+        let code = url::Url::parse(location)
+            .expect("url")
+            .query_pairs()
+            .find(|(k, _)| k == "code")
+            .map(|(_, v)| v.into_owned())
+            .expect("code");
+        let tokens: Value = self
+            .http
+            .post(format!("{base}/oauth2/token"))
+            .basic_auth(DEMO_PARTNER_ID, Some(DEMO_PARTNER_SECRET))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", DEMO_PARTNER_REDIRECT),
+                ("code_verifier", verifier.secret()),
+            ])
+            .send()
+            .await
+            .expect("token")
+            .json()
+            .await
+            .expect("json");
+        let token = tokens["access_token"]
+            .as_str()
+            .expect("access token")
+            .to_owned();
+        let info: Value = self
+            .http
+            .get(format!("{base}/oauth2/userinfo"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("userinfo")
+            .json()
+            .await
+            .expect("json");
+        Person {
+            token,
+            sub: info["sub"].as_str().expect("sub").to_owned(),
+        }
+    }
+
+    /// Creates an account with the admin command and signs it in.
+    async fn new_person(&self, email: &str, role: &str) -> Person {
+        let password = "Masik-polgar-2026!";
+        users(
+            self.dir.path(),
+            UsersCommand::Add {
+                email: email.into(),
+                password: password.into(),
+                name: "Teszt Elek".into(),
+                roles: vec![role.into()],
+                json: false,
+            },
+        )
+        .await
+        .expect("account created");
+        self.sign_in(email, password).await
+    }
+
+    async fn call(
+        &self,
+        who: &Person,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&who.token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status();
+        let problem = response
+            .headers()
+            .get("content-type")
+            .is_some_and(|v| v.as_bytes() == b"application/problem+json");
+        let value: Value = response.json().await.unwrap_or(Value::Null);
+        if !status.is_success() {
+            assert!(problem, "{path}: {status} without problem+json: {value}");
+        }
+        (status, value)
+    }
+
+    async fn ok(&self, who: &Person, method: Method, path: &str, body: Option<Value>) -> Value {
+        let (status, value) = self.call(who, method.clone(), path, body).await;
+        assert!(status.is_success(), "{method} {path}: {status} {value}");
+        value
+    }
+
+    async fn bytes(&self, who: &Person, method: Method, path: &str) -> Vec<u8> {
+        let response = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&who.token)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        assert_eq!(response.headers()["content-type"], "application/pdf");
+        response.bytes().await.expect("bytes").to_vec()
+    }
+
+    async fn draft(&self, who: &Person, case_type: &str, form: Value) -> String {
+        let case = self
+            .ok(
+                who,
+                Method::POST,
+                "/cases",
+                Some(json!({"case_type": case_type, "form": form})),
+            )
+            .await;
+        assert_eq!(case["status"], "draft");
+        case["id"].as_str().expect("id").to_owned()
+    }
+
+    /// Announces, uploads (to the one-time URL) and attaches a document.
+    async fn attach(
+        &self,
+        who: &Person,
+        case: &str,
+        kind: &str,
+        bytes: &[u8],
+        media_type: &str,
+    ) -> (StatusCode, Value) {
+        self.attach_announcing(who, case, kind, bytes, media_type, bytes.len())
+            .await
+    }
+
+    /// Like `attach`, announcing `size` whatever the bytes' real size.
+    async fn attach_announcing(
+        &self,
+        who: &Person,
+        case: &str,
+        kind: &str,
+        bytes: &[u8],
+        media_type: &str,
+        size: usize,
+    ) -> (StatusCode, Value) {
+        let ticket = self
+            .ok(
+                who,
+                Method::POST,
+                &format!("/cases/{case}/uploads"),
+                Some(json!({
+                    "kind": kind,
+                    "sha256": Sha256Digest::of(bytes).to_hex(),
+                    "size": size,
+                    "media_type": media_type,
+                })),
+            )
+            .await;
+        let mut put = self
+            .http
+            .put(ticket["url"].as_str().expect("url"))
+            .body(bytes.to_vec());
+        for pair in ticket["headers"].as_array().expect("headers") {
+            put = put.header(
+                pair[0].as_str().expect("name"),
+                pair[1].as_str().expect("value"),
+            );
+        }
+        let uploaded = put.send().await.expect("upload");
+        assert!(
+            uploaded.status().is_success(),
+            "upload {}",
+            uploaded.status()
+        );
+        self.call(
+            who,
+            Method::POST,
+            &format!("/cases/{case}/documents"),
+            Some(json!({"upload_id": ticket["upload_id"]})),
+        )
+        .await
+    }
+
+    async fn submit(&self, who: &Person, case: &str, key: Option<&str>) -> (StatusCode, Value) {
+        let mut request = self
+            .http
+            .post(format!("{}/cases/{case}/submit", self.base))
+            .bearer_auth(&who.token)
+            .json(&json!({}));
+        if let Some(key) = key {
+            request = request.header("idempotency-key", key);
+        }
+        let response = request.send().await.expect("submit");
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    fn root(&self) -> PathBuf {
+        LocalKeys::root_pem_path(self.dir.path())
+    }
+
+    /// pyHanko and the project's verifier both accept the signed PDF.
+    fn assert_signed(&self, name: &str, pdf: &[u8]) {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, pdf).expect("write");
+        let roots = varoskapu_documents::verify::load_roots(&self.root()).expect("roots");
+        let verdict = varoskapu_documents::verify_pdf(pdf, &roots);
+        assert!(verdict.is_valid(), "{name}: {verdict}");
+        pyhanko_accepts(&self.root(), &path);
+    }
+}
+
+fn pyhanko_accepts(root: &Path, pdf: &Path) {
+    let tool = std::env::var_os("PATH")
+        .iter()
+        .flat_map(std::env::split_paths)
+        .map(|dir| dir.join("pyhanko"))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| {
+            panic!("`pyhanko` is not on PATH: install pyhanko and pyhanko-cli (tests/run does)")
+        });
+    let output = Command::new(tool)
+        .args(["sign", "validate", "--trust"])
+        .arg(root)
+        .args(["--trust-replace", "--pretty-print"])
+        .arg(pdf)
+        .output()
+        .expect("run pyhanko");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.status.success(), "{}: {text}", pdf.display());
+    for expected in [
+        "The signature is cryptographically sound.",
+        "This timestamp is backed by a time stamping authority.",
+        "The signature is judged VALID.",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+}
+
+fn parking_form(postcode: &str) -> Value {
+    json!({
+        "address": {"postcode": postcode, "city": "Budapest", "street": "Október 6. utca 12."},
+        "vehicle": {"plate": "ABC-123", "keeper": "applicant"}
+    })
+}
+
+fn space_form() -> Value {
+    json!({
+        "purpose": "Kávézó terasz kihelyezése",
+        "location": "Szent István tér 4. előtti járda",
+        "area_m2": 12.5,
+        "from": "2027-04-01",
+        "to": "2027-09-30"
+    })
+}
+
+fn certificate_form() -> Value {
+    json!({"subject": "residence", "purpose": "munkáltató részére"})
+}
+
+#[tokio::test]
+async fn every_seeded_case_type_goes_from_submission_to_a_delivered_signed_decision() {
+    let world = World::start().await;
+    let citizen = world
+        .sign_in(DEMO_CITIZEN_EMAIL, DEMO_CITIZEN_PASSWORD)
+        .await;
+    let clerk = world.sign_in(DEMO_CLERK_EMAIL, DEMO_CLERK_PASSWORD).await;
+    let signatory = world
+        .sign_in(DEMO_SIGNATORY_EMAIL, DEMO_SIGNATORY_PASSWORD)
+        .await;
+
+    // The public catalogue holds the three seeded types.
+    let catalogue: Value = world
+        .http
+        .get(format!("{}/case-types", world.base))
+        .send()
+        .await
+        .expect("catalogue")
+        .json()
+        .await
+        .expect("json");
+    let ids: BTreeSet<&str> = catalogue
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|t| t["id"].as_str())
+        .collect();
+    assert_eq!(
+        ids,
+        BTreeSet::from([
+            "official-certificate",
+            "public-space-use-permit",
+            "resident-parking-permit"
+        ])
+    );
+
+    // 1. Resident parking permit: decided automatically on submission.
+    let parking = world
+        .draft(&citizen, "resident-parking-permit", parking_form("1054"))
+        .await;
+    let (status, doc) = world
+        .attach(&citizen, &parking, "vehicle_registration", PNG, "image/png")
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{doc}");
+    assert_eq!(doc["media_type"], "image/png");
+    let (status, case) = world.submit(&citizen, &parking, Some("parking-1")).await;
+    assert_eq!(status, StatusCode::OK, "{case}");
+    assert_eq!(case["status"], "decided", "{case}");
+    assert_eq!(case["decision"]["automatic"], true);
+    assert_eq!(case["decision"]["outcome"], "approve");
+    let year = jiff::Zoned::now().year();
+    assert!(
+        case["arrival_number"]
+            .as_str()
+            .is_some_and(|n| n.starts_with(&format!("{year}/")) && n.len() == 11),
+        "{case}"
+    );
+    let history: Vec<&str> = case["history"]
+        .as_array()
+        .expect("history")
+        .iter()
+        .filter_map(|h| h["to"].as_str())
+        .collect();
+    assert_eq!(
+        history,
+        [
+            "draft",
+            "submitted",
+            "in_review",
+            "decision_drafted",
+            "approved",
+            "decided"
+        ]
+    );
+    let receipt = world
+        .bytes(&citizen, Method::GET, &format!("/cases/{parking}/receipt"))
+        .await;
+    world.assert_signed("parking-receipt.pdf", &receipt);
+    let decision = world
+        .bytes(&citizen, Method::GET, &format!("/cases/{parking}/decision"))
+        .await;
+    world.assert_signed("parking-decision.pdf", &decision);
+    let case = world
+        .ok(&citizen, Method::GET, &format!("/cases/{parking}"), None)
+        .await;
+    assert_eq!(case["status"], "delivered");
+    assert!(case["delivered_at"].is_string());
+    let certificate = world
+        .bytes(
+            &citizen,
+            Method::POST,
+            &format!("/cases/{parking}/decision/download-certificate"),
+        )
+        .await;
+    world.assert_signed("parking-certificate.pdf", &certificate);
+
+    // An address outside the district goes to a clerk instead.
+    let elsewhere = world
+        .draft(&citizen, "resident-parking-permit", parking_form("1111"))
+        .await;
+    world
+        .attach(
+            &citizen,
+            &elsewhere,
+            "vehicle_registration",
+            PDF,
+            "application/pdf",
+        )
+        .await;
+    let (_, case) = world.submit(&citizen, &elsewhere, None).await;
+    assert_eq!(case["status"], "submitted", "{case}");
+
+    // 2. Public-space use permit: a fee, missing information, a signatory's approval.
+    let space = world
+        .draft(&citizen, "public-space-use-permit", space_form())
+        .await;
+    let (status, _) = world
+        .attach(&citizen, &space, "site_plan", PDF, "application/pdf")
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, case) = world.submit(&citizen, &space, None).await;
+    assert_eq!(case["status"], "awaiting_payment", "{case}");
+    assert_eq!(case["fee"], json!({"amount": 12000, "currency": "HUF"}));
+    // Nothing happens to it before the fee is paid.
+    let (status, problem) = world
+        .call(
+            &clerk,
+            Method::POST,
+            &format!("/backoffice/cases/{space}/claim"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+    let case = world
+        .ok(
+            &clerk,
+            Method::POST,
+            &format!("/backoffice/cases/{space}/cash-payment"),
+            Some(json!({"receipt_number": "P-0042"})),
+        )
+        .await;
+    assert_eq!(case["status"], "in_review");
+    let queue = world
+        .ok(
+            &clerk,
+            Method::GET,
+            "/backoffice/cases?status=in_review&case_type=public-space-use-permit",
+            None,
+        )
+        .await;
+    assert!(
+        queue
+            .as_array()
+            .expect("queue")
+            .iter()
+            .any(|c| c["id"] == space.as_str())
+    );
+    let case = world
+        .ok(
+            &clerk,
+            Method::POST,
+            &format!("/backoffice/cases/{space}/claim"),
+            None,
+        )
+        .await;
+    assert_eq!(case["assignee"], clerk.sub.as_str());
+    let case = world
+        .ok(
+            &clerk,
+            Method::POST,
+            &format!("/backoffice/cases/{space}/file"),
+            None,
+        )
+        .await;
+    let filing = case["filing_number"]
+        .as_str()
+        .expect("filing number")
+        .to_owned();
+    assert!(filing.starts_with("IK-"), "{filing}");
+    // Filing again changes nothing.
+    let again = world
+        .ok(
+            &clerk,
+            Method::POST,
+            &format!("/backoffice/cases/{space}/file"),
+            None,
+        )
+        .await;
+    assert_eq!(again["filing_number"], filing.as_str());
+    world
+        .ok(
+            &clerk,
+            Method::POST,
+            &format!("/backoffice/cases/{space}/notes"),
+            Some(json!({"text": "A helyszínrajz méretarány nélküli."})),
+        )
+        .await;
+    let case = world
+        .ok(
+            &clerk,
+            Method::POST,
+            &format!("/backoffice/cases/{space}/information-requests"),
+            Some(json!({"text": "Kérjük, küldje meg a méretarányos helyszínrajzot."})),
+        )
+        .await;
+    assert_eq!(case["status"], "waiting_for_citizen");
+    assert_eq!(case["deadline_status"]["paused"], true);
+    let messages = OutboxNotifier::messages_to(world.server.ports.table.as_ref(), &citizen.sub)
+        .await
+        .expect("outbox");
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.kind == "case_information_requested"),
+        "{messages:?}"
+    );
+    let mine = world
+        .ok(&citizen, Method::GET, &format!("/cases/{space}"), None)
+        .await;
+    assert!(
+        mine.get("assignee").is_none(),
+        "internal data leaked: {mine}"
+    );
+    assert_eq!(mine["deadline"]["paused"], true);
+    let (status, answer_doc) = world
+        .attach(
+            &citizen,
+            &space,
+            "missing_information",
+            PDF,
+            "application/pdf",
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{answer_doc}");
+    let case = world
+        .ok(
+            &citizen,
+            Method::POST,
+            &format!("/cases/{space}/answer"),
+            Some(json!({"answer": "Csatoltam.", "documents": [answer_doc["id"]]})),
+        )
+        .await;
+    assert_eq!(case["status"], "in_review");
+    assert_eq!(case["deadline"]["paused"], false);
+    let case = world
+        .ok(
+            &clerk,
+            Method::POST,
+            &format!("/backoffice/cases/{space}/decision"),
+            Some(json!({"outcome": "approve", "reasoning": "A kérelem megfelel a rendeletnek."})),
+        )
+        .await;
+    assert_eq!(case["status"], "decision_drafted");
+    // A clerk cannot approve; the signatory can.
+    let (status, _) = world
+        .call(
+            &clerk,
+            Method::POST,
+            &format!("/backoffice/cases/{space}/decision/approve"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let case = world
+        .ok(
+            &signatory,
+            Method::POST,
+            &format!("/backoffice/cases/{space}/decision/approve"),
+            None,
+        )
+        .await;
+    assert_eq!(case["status"], "decided", "{case}");
+    // The citizen takes it through a short-lived URL.
+    let link = world
+        .ok(
+            &citizen,
+            Method::GET,
+            &format!("/cases/{space}/decision?delivery=url"),
+            None,
+        )
+        .await;
+    let decision = world
+        .http
+        .get(link["url"].as_str().expect("url"))
+        .send()
+        .await
+        .expect("download")
+        .bytes()
+        .await
+        .expect("bytes");
+    assert_eq!(
+        Sha256Digest::of(&decision).to_hex(),
+        link["sha256"].as_str().expect("sha")
+    );
+    world.assert_signed("space-decision.pdf", &decision);
+    let certificate = world
+        .bytes(
+            &citizen,
+            Method::POST,
+            &format!("/cases/{space}/decision/download-certificate"),
+        )
+        .await;
+    world.assert_signed("space-certificate.pdf", &certificate);
+    let audit = world
+        .ok(
+            &clerk,
+            Method::GET,
+            &format!("/backoffice/cases/{space}/audit"),
+            None,
+        )
+        .await;
+    let actions: BTreeSet<&str> = audit
+        .as_array()
+        .expect("audit")
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    for action in [
+        "record_cash_payment",
+        "assign",
+        "file",
+        "note",
+        "request_information",
+        "draft_decision",
+        "approve_decision",
+    ] {
+        assert!(
+            actions.contains(action),
+            "{action} not audited: {actions:?}"
+        );
+    }
+    assert!(
+        audit
+            .as_array()
+            .expect("audit")
+            .iter()
+            .all(|e| e["origin"] == "127.0.0.1")
+    );
+
+    // 3. Official certificate: manual, no fee, no signatory.
+    let cert = world
+        .draft(&citizen, "official-certificate", certificate_form())
+        .await;
+    let (_, case) = world.submit(&citizen, &cert, None).await;
+    assert_eq!(case["status"], "submitted");
+    assert!(case["receipt"]["sha256"].is_string());
+    let diary = world
+        .ok(&clerk, Method::GET, "/backoffice/cases/diary", None)
+        .await;
+    let line = diary
+        .as_array()
+        .expect("diary")
+        .iter()
+        .find(|l| l["case_id"] == cert.as_str())
+        .expect("in the diary");
+    assert_eq!(line["days_left"], 8);
+    assert_eq!(line["overdue"], false);
+    let viewed = world
+        .ok(
+            &clerk,
+            Method::GET,
+            &format!("/backoffice/cases/{cert}"),
+            None,
+        )
+        .await;
+    assert_eq!(viewed["status"], "submitted");
+    world
+        .ok(
+            &clerk,
+            Method::POST,
+            &format!("/backoffice/cases/{cert}/claim"),
+            None,
+        )
+        .await;
+    let case = world
+        .ok(
+            &clerk,
+            Method::POST,
+            &format!("/backoffice/cases/{cert}/decision"),
+            Some(json!({"outcome": "reject", "reasoning": "A nyilvántartás nem tartalmazza a kért tényt."})),
+        )
+        .await;
+    assert_eq!(case["status"], "decided");
+    let decision = world
+        .bytes(&citizen, Method::GET, &format!("/cases/{cert}/decision"))
+        .await;
+    world.assert_signed("certificate-decision.pdf", &decision);
+    let audit = world
+        .ok(
+            &clerk,
+            Method::GET,
+            &format!("/backoffice/cases/{cert}/audit"),
+            None,
+        )
+        .await;
+    assert_eq!(audit[0]["action"], "read");
+    assert_eq!(audit[0]["actor"], json!({"kind": "clerk", "id": clerk.sub}));
+
+    // Appeal within the window opens a linked case.
+    let appeal = world
+        .ok(
+            &citizen,
+            Method::POST,
+            &format!("/cases/{cert}/appeal"),
+            Some(json!({"reasoning": "A lakcímem 2019 óta bejelentett."})),
+        )
+        .await;
+    assert_eq!(appeal["appeal_of"], cert.as_str());
+    assert_eq!(appeal["status"], "submitted");
+    world.server.stop().await.expect("stop");
+}
+
+#[tokio::test]
+async fn a_citizen_cannot_see_or_touch_another_citizens_case() {
+    let world = World::start().await;
+    let owner = world
+        .sign_in(DEMO_CITIZEN_EMAIL, DEMO_CITIZEN_PASSWORD)
+        .await;
+    let other = world.new_person("masik.polgar@example.hu", "citizen").await;
+    let case = world
+        .draft(&owner, "official-certificate", certificate_form())
+        .await;
+    let (status, submitted) = world.submit(&owner, &case, None).await;
+    assert_eq!(status, StatusCode::OK, "{submitted}");
+
+    for (method, path, body) in [
+        (Method::GET, format!("/cases/{case}"), None),
+        (Method::GET, format!("/cases/{case}/receipt"), None),
+        (Method::GET, format!("/cases/{case}/decision"), None),
+        (
+            Method::POST,
+            format!("/cases/{case}/decision/download-certificate"),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/cases/{case}/submit"),
+            Some(json!({})),
+        ),
+        (
+            Method::PUT,
+            format!("/cases/{case}/form"),
+            Some(json!({"form": {}})),
+        ),
+        (
+            Method::POST,
+            format!("/cases/{case}/answer"),
+            Some(json!({"answer": "x"})),
+        ),
+    ] {
+        let (status, problem) = world.call(&other, method.clone(), &path, body).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{method} {path}: {problem}");
+        assert_eq!(problem["type"], "urn:varoskapu:problem:not-found");
+    }
+    let theirs = world.ok(&other, Method::GET, "/cases", None).await;
+    assert_eq!(theirs, json!([]));
+    // A citizen is no clerk either.
+    let (status, _) = world
+        .call(&other, Method::GET, "/backoffice/cases", None)
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let mine = world
+        .ok(&owner, Method::GET, &format!("/cases/{case}"), None)
+        .await;
+    assert_eq!(mine, submitted);
+    world.server.stop().await.expect("stop");
+}
+
+#[tokio::test]
+async fn retried_submit_with_the_same_idempotency_key_returns_the_same_case_and_receipt() {
+    let world = World::start().await;
+    let citizen = world
+        .sign_in(DEMO_CITIZEN_EMAIL, DEMO_CITIZEN_PASSWORD)
+        .await;
+    let case = world
+        .draft(&citizen, "official-certificate", certificate_form())
+        .await;
+    let (first_status, first) = world.submit(&citizen, &case, Some("k-1")).await;
+    assert_eq!(first_status, StatusCode::OK, "{first}");
+    let (second_status, second) = world.submit(&citizen, &case, Some("k-1")).await;
+    assert_eq!(second_status, StatusCode::OK, "{second}");
+    assert_eq!(first["arrival_number"], second["arrival_number"]);
+    assert_eq!(first["receipt"], second["receipt"]);
+    assert_eq!(first["history"], second["history"]);
+    // Without the key, the retry is an illegal transition and changes nothing.
+    let (status, problem) = world.submit(&citizen, &case, None).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(
+        problem["type"],
+        "urn:varoskapu:problem:cases:illegal-transition"
+    );
+    // The same key for another request is refused.
+    let other = world
+        .draft(&citizen, "official-certificate", certificate_form())
+        .await;
+    let (status, problem) = world.submit(&citizen, &other, Some("k-1")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    let other = world
+        .ok(&citizen, Method::GET, &format!("/cases/{other}"), None)
+        .await;
+    assert_eq!(other["status"], "draft");
+    let receipts = world
+        .ok(&citizen, Method::GET, "/cases", None)
+        .await
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter(|c| c["receipt"].is_object())
+        .count();
+    assert_eq!(receipts, 1);
+    world.server.stop().await.expect("stop");
+}
+
+#[tokio::test]
+async fn concurrent_submissions_get_distinct_gap_free_arrival_numbers() {
+    let world = World::start().await;
+    let citizen = world
+        .sign_in(DEMO_CITIZEN_EMAIL, DEMO_CITIZEN_PASSWORD)
+        .await;
+    let mut drafts = Vec::new();
+    for _ in 0..8 {
+        drafts.push(
+            world
+                .draft(&citizen, "official-certificate", certificate_form())
+                .await,
+        );
+    }
+    let results =
+        futures::future::join_all(drafts.iter().map(|case| world.submit(&citizen, case, None)))
+            .await;
+    let mut numbers: Vec<u32> = results
+        .iter()
+        .map(|(status, case)| {
+            assert_eq!(*status, StatusCode::OK, "{case}");
+            let number = case["arrival_number"].as_str().expect("number");
+            number
+                .split_once('/')
+                .and_then(|(_, n)| n.parse().ok())
+                .expect("numeric")
+        })
+        .collect();
+    numbers.sort_unstable();
+    assert_eq!(numbers, (1..=8).collect::<Vec<u32>>());
+    world.server.stop().await.expect("stop");
+}
+
+#[tokio::test]
+async fn bad_forms_bad_uploads_and_illegal_transitions_are_refused_and_change_nothing() {
+    let world = World::start().await;
+    let citizen = world
+        .sign_in(DEMO_CITIZEN_EMAIL, DEMO_CITIZEN_PASSWORD)
+        .await;
+    let clerk = world.sign_in(DEMO_CLERK_EMAIL, DEMO_CLERK_PASSWORD).await;
+    let case = world
+        .draft(
+            &citizen,
+            "resident-parking-permit",
+            json!({"address": {"postcode": "10", "city": "Budapest"}, "vehicle": {"plate": "abc", "keeper": "neighbour"}}),
+        )
+        .await;
+    let before = world
+        .ok(&citizen, Method::GET, &format!("/cases/{case}"), None)
+        .await;
+
+    // A form that breaks the schema.
+    world
+        .attach(
+            &citizen,
+            &case,
+            "vehicle_registration",
+            PDF,
+            "application/pdf",
+        )
+        .await;
+    let with_document = world
+        .ok(&citizen, Method::GET, &format!("/cases/{case}"), None)
+        .await;
+    let (status, problem) = world.submit(&citizen, &case, Some("bad-form")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(problem["type"], "urn:varoskapu:problem:cases:invalid-form");
+    let errors = problem["errors"].as_array().expect("errors");
+    assert!(errors.len() >= 3, "{problem}");
+    assert_eq!(
+        world
+            .ok(&citizen, Method::GET, &format!("/cases/{case}"), None)
+            .await,
+        with_document
+    );
+
+    // Oversized: refused at the announcement.
+    let (status, problem) = world
+        .call(
+            &citizen,
+            Method::POST,
+            &format!("/cases/{case}/uploads"),
+            Some(json!({
+                "kind": "vehicle_registration",
+                "sha256": Sha256Digest::of(b"x").to_hex(),
+                "size": 5 * 1024 * 1024,
+                "media_type": "application/pdf"
+            })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{problem}");
+    // An announced type that is not accepted.
+    let (status, _) = world
+        .call(
+            &citizen,
+            Method::POST,
+            &format!("/cases/{case}/uploads"),
+            Some(json!({
+                "kind": "vehicle_registration",
+                "sha256": Sha256Digest::of(b"x").to_hex(),
+                "size": 1,
+                "media_type": "text/html"
+            })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    // Bytes that claim to be a PDF but are not: sniffed and refused on attaching.
+    let (status, problem) = world
+        .attach(
+            &citizen,
+            &case,
+            "vehicle_registration",
+            b"<html>not a pdf</html>",
+            "application/pdf",
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{problem}");
+    // What the bytes are, not what the client said.
+    assert_eq!(problem["found"], "text/html");
+    // A larger file than announced, past the type's limit: refused on attaching.
+    let mut big = PDF.to_vec();
+    big.resize(1024 * 1024 + 10, b' ');
+    let (status, problem) = world
+        .attach_announcing(
+            &citizen,
+            &case,
+            "vehicle_registration",
+            &big,
+            "application/pdf",
+            1000,
+        )
+        .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{problem}");
+    assert_eq!(
+        world
+            .ok(&citizen, Method::GET, &format!("/cases/{case}"), None)
+            .await,
+        with_document
+    );
+    assert_eq!(before["documents"], json!([]));
+
+    // Illegal transitions: deciding a draft or an unclaimed case, answering unasked.
+    let (status, problem) = world
+        .call(
+            &citizen,
+            Method::POST,
+            &format!("/cases/{case}/answer"),
+            Some(json!({"answer": "?"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+    assert_eq!(problem["from"], "draft");
+    let (status, _) = world
+        .call(
+            &clerk,
+            Method::POST,
+            &format!("/backoffice/cases/{case}/claim"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "a draft has not arrived");
+    let cert = world
+        .draft(&citizen, "official-certificate", certificate_form())
+        .await;
+    let (_, submitted) = world.submit(&citizen, &cert, None).await;
+    let (status, problem) = world
+        .call(
+            &clerk,
+            Method::POST,
+            &format!("/backoffice/cases/{cert}/decision"),
+            Some(json!({"outcome": "approve", "reasoning": "ok"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+    assert_eq!(
+        problem["type"],
+        "urn:varoskapu:problem:cases:illegal-transition"
+    );
+    assert_eq!(problem["from"], "submitted");
+    assert_eq!(problem["to"], "decision_drafted");
+    let (status, _) = world
+        .call(
+            &citizen,
+            Method::GET,
+            &format!("/cases/{cert}/decision"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let after = world
+        .ok(&citizen, Method::GET, &format!("/cases/{cert}"), None)
+        .await;
+    assert_eq!(after, submitted);
+    world.server.stop().await.expect("stop");
+}
+
+#[tokio::test]
+async fn every_case_route_is_in_the_openapi_document() {
+    let world = World::start().await;
+    let doc: Value = world
+        .http
+        .get(format!("{}/openapi.json", world.base))
+        .send()
+        .await
+        .expect("openapi")
+        .json()
+        .await
+        .expect("json");
+    let paths: HashMap<String, Value> =
+        serde_json::from_value(doc["paths"].clone()).expect("paths");
+    for path in [
+        "/case-types",
+        "/cases",
+        "/cases/{case_id}/submit",
+        "/cases/{case_id}/uploads",
+        "/cases/{case_id}/documents",
+        "/cases/{case_id}/decision",
+        "/cases/{case_id}/decision/download-certificate",
+        "/backoffice/cases",
+        "/backoffice/cases/diary",
+        "/backoffice/cases/{case_id}/decision/approve",
+        "/backoffice/cases/{case_id}/information-requests",
+    ] {
+        assert!(
+            paths.contains_key(path),
+            "{path} missing from /openapi.json"
+        );
+    }
+    world.server.stop().await.expect("stop");
+}
