@@ -13,6 +13,9 @@ pub struct PendingLogin {
     pub request: AuthorizationRequest,
     pub csrf: String,
     browser_sha256: String,
+    /// Set once the password was right and the second factor is awaited.
+    #[serde(default)]
+    pub account_id: Option<uuid::Uuid>,
 }
 
 impl PendingLogin {
@@ -52,11 +55,22 @@ impl PendingLogins {
         request: AuthorizationRequest,
         browser: &str,
     ) -> Result<(String, PendingLogin), TableError> {
+        self.create_for(request, browser, None).await
+    }
+
+    /// Stores a request whose password step is done, awaiting the account's second factor.
+    pub async fn create_for(
+        &self,
+        request: AuthorizationRequest,
+        browser: &str,
+        account_id: Option<uuid::Uuid>,
+    ) -> Result<(String, PendingLogin), TableError> {
         let id = random_token();
         let pending = PendingLogin {
             request,
             csrf: random_token(),
             browser_sha256: sha256_hex(browser),
+            account_id,
         };
         let item = ItemWrite::from_serde(Self::key(&id), &pending)?
             .expires_at(self.clock.unix_seconds() + self.lifetime);

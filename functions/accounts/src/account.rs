@@ -53,6 +53,12 @@ pub struct Account {
     pub roles: Vec<Role>,
     pub password_hash: String,
     pub created_at: jiff::Timestamp,
+    /// The TOTP secret (base32) when the second factor is on.
+    #[serde(default)]
+    pub totp_secret: Option<String>,
+    /// The last TOTP step accepted, so that a code is never accepted twice.
+    #[serde(default)]
+    pub totp_last_step: Option<u64>,
 }
 
 impl fmt::Debug for Account {
@@ -67,6 +73,11 @@ impl fmt::Debug for Account {
 impl Account {
     pub fn key(id: AccountId) -> Key {
         Key::new(format!("ACCOUNT#{id}"), "ACCOUNT")
+    }
+
+    /// Whether signing in needs a second factor.
+    pub fn has_second_factor(&self) -> bool {
+        self.totp_secret.is_some()
     }
 
     pub fn role_names(&self) -> Vec<String> {

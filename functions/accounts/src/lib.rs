@@ -14,6 +14,7 @@ pub mod problem;
 pub mod service;
 pub mod throttle;
 pub mod tokens;
+pub mod totp;
 
 pub use account::{Account, AccountId, NewAccount, Role};
 pub use notify::{Notification, Notifier, NotifyError, TableOutbox};

@@ -19,6 +19,10 @@ impl From<AccountError> for Problem {
                 Problem::with_detail(ProblemKind::TooManyRequests, e.to_string())
                     .extension("retry_after", retry_after)
             }
+            AccountError::SecondFactorRequired | AccountError::InvalidSecondFactor => {
+                Problem::with_detail(ProblemKind::Unauthenticated, e.to_string())
+                    .extension("second_factor", "totp")
+            }
             AccountError::InvalidToken => {
                 Problem::with_detail(ProblemKind::BadRequest, e.to_string())
             }

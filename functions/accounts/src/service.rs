@@ -32,6 +32,10 @@ pub enum AccountError {
     Throttled { retry_after: i64 },
     #[error("the link or code is invalid or has expired")]
     InvalidToken,
+    #[error("a second factor (authenticator code) is required")]
+    SecondFactorRequired,
+    #[error("the authenticator code is wrong or was already used")]
+    InvalidSecondFactor,
     #[error("an account with this e-mail address already exists")]
     EmailTaken,
     #[error("the account does not exist")]
@@ -177,6 +181,8 @@ impl Accounts {
             roles,
             password_hash: self.hash(password).await?,
             created_at: self.clock.now(),
+            totp_secret: None,
+            totp_last_step: None,
         })
     }
 
@@ -383,6 +389,76 @@ impl Accounts {
         }
     }
 
+    /// Turns the authenticator-app second factor on and returns the new secret (base32).
+    pub async fn enable_totp(&self, id: AccountId) -> Result<String, AccountError> {
+        let secret = crate::totp::base32_encode(&crate::totp::new_secret());
+        let update = Update::default()
+            .set("totp_secret", secret.clone())
+            .remove("totp_last_step");
+        match self
+            .table
+            .update(&Account::key(id), update, Condition::Exists)
+            .await
+        {
+            Ok(_) => Ok(secret),
+            Err(e) if e.is_condition_failure() => Err(AccountError::NotFound),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Checks an authenticator code once: a code is never accepted twice, and repeated wrong
+    /// codes are throttled like wrong passwords.
+    pub async fn verify_second_factor(
+        &self,
+        id: AccountId,
+        code: &str,
+    ) -> Result<(), AccountError> {
+        let subject = format!("totp:{id}");
+        if let Some(retry_after) = self
+            .throttle
+            .blocked_for(&subject, self.config.per_account)
+            .await?
+        {
+            return Err(AccountError::Throttled { retry_after });
+        }
+        let item = self
+            .table
+            .get(&Account::key(id))
+            .await?
+            .ok_or(AccountError::NotFound)?;
+        let account: Account = item.parse()?;
+        let secret = account
+            .totp_secret
+            .as_deref()
+            .and_then(crate::totp::base32_decode)
+            .ok_or(AccountError::InvalidSecondFactor)?;
+        let step = crate::totp::matching_step(&secret, code, self.clock.unix_seconds())
+            .filter(|step| account.totp_last_step.is_none_or(|last| *step > last));
+        let Some(step) = step else {
+            self.throttle
+                .record_failure(&subject, self.config.per_account)
+                .await?;
+            return Err(AccountError::InvalidSecondFactor);
+        };
+        // Conditional on the version read: two concurrent uses of one code cannot both pass.
+        match self
+            .table
+            .update(
+                &Account::key(id),
+                Update::default().set("totp_last_step", step),
+                Condition::Version(item.version),
+            )
+            .await
+        {
+            Ok(_) => {
+                self.throttle.clear(&subject).await?;
+                Ok(())
+            }
+            Err(e) if e.is_condition_failure() => Err(AccountError::InvalidSecondFactor),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Sends a password-reset link if the address has an account; answers alike either way.
     pub async fn request_password_reset(&self, email: &str) -> Result<(), AccountError> {
         let Some(account) = self.find_by_email(email).await? else {
@@ -529,6 +605,44 @@ mod tests {
                 .await,
             Err(AccountError::Throttled { .. })
         ));
+    }
+
+    #[tokio::test]
+    async fn an_authenticator_code_is_accepted_once() {
+        let (accounts, _) = accounts();
+        let account = accounts
+            .create(NewAccount {
+                email: "t@example.hu".into(),
+                password: "a long password".into(),
+                name: "T".into(),
+                roles: vec![Role::Clerk],
+            })
+            .await
+            .expect("creates");
+        let secret = accounts.enable_totp(account.id).await.expect("enables");
+        let bytes = crate::totp::base32_decode(&secret).expect("base32");
+        let step = 1_800_000_000 / crate::totp::STEP;
+        let code = format!("{:06}", crate::totp::code_at(&bytes, step as u64));
+        assert!(
+            accounts
+                .verify_second_factor(account.id, "000000")
+                .await
+                .is_err()
+        );
+        assert_eq!(
+            accounts.verify_second_factor(account.id, &code).await,
+            Ok(())
+        );
+        assert_eq!(
+            accounts.verify_second_factor(account.id, &code).await,
+            Err(AccountError::InvalidSecondFactor)
+        );
+        let reloaded = accounts
+            .get(account.id)
+            .await
+            .expect("reads")
+            .expect("exists");
+        assert!(reloaded.has_second_factor());
     }
 
     #[tokio::test]

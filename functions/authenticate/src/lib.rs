@@ -20,6 +20,9 @@ use varoskapu_http::{ApiJson, Problem};
 pub struct Credentials {
     pub email: String,
     pub password: String,
+    /// The authenticator code, for accounts with a second factor.
+    #[serde(default)]
+    pub code: Option<String>,
 }
 
 /// A request for a password-reset link.
@@ -65,10 +68,20 @@ async fn authenticate(
     ClientAddress(address): ClientAddress,
     ApiJson(body): ApiJson<Credentials>,
 ) -> Result<Response, Response> {
-    match accounts
+    let outcome = match accounts
         .authenticate(&body.email, &body.password, address.as_deref())
         .await
     {
+        Ok(account) if account.has_second_factor() => match body.code.as_deref() {
+            None => Err(AccountError::SecondFactorRequired),
+            Some(code) => accounts
+                .verify_second_factor(account.id, code)
+                .await
+                .map(|()| account),
+        },
+        other => other,
+    };
+    match outcome {
         Ok(account) => Ok(Json(json!({
             "sub": account.id,
             "roles": account.role_names(),

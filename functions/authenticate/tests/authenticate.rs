@@ -147,3 +147,48 @@ async fn a_password_reset_goes_through_the_outbox() {
     .await;
     assert_eq!(signed_in.0, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn an_account_with_a_second_factor_needs_its_code() {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let ids: Arc<dyn IdGenerator> = Arc::new(UuidV7Ids);
+    let table: Arc<dyn Table> = Arc::new(MemoryTable::new(clock.clone()));
+    let outbox = Arc::new(TableOutbox::new(table.clone(), clock.clone(), ids.clone()));
+    let accounts = Accounts::new(
+        table,
+        clock,
+        ids,
+        outbox,
+        AccountsConfig::new("http://localhost"),
+    );
+    let account = accounts
+        .create(NewAccount {
+            email: "mfa@example.hu".into(),
+            password: "a long password".into(),
+            name: "Kiss Ádám".into(),
+            roles: vec![Role::Signatory],
+        })
+        .await
+        .expect("account");
+    let secret = accounts.enable_totp(account.id).await.expect("totp");
+    let secret = varoskapu_accounts::totp::base32_decode(&secret).expect("base32");
+    let step = (jiff::Timestamp::now().as_second() / varoskapu_accounts::totp::STEP) as u64;
+    let code = format!("{:06}", varoskapu_accounts::totp::code_at(&secret, step));
+    let app = varoskapu_authenticate::router(accounts);
+
+    let (status, body, _) = post(
+        &app,
+        "/authenticate",
+        json!({"email": "mfa@example.hu", "password": "a long password"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["second_factor"], "totp");
+    let (status, _, _) = post(
+        &app,
+        "/authenticate",
+        json!({"email": "mfa@example.hu", "password": "a long password", "code": code}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+}

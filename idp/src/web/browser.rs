@@ -410,6 +410,13 @@ pub async fn login(
             "The request did not come from this browser (CSRF protection).",
         ));
     }
+    if pending.account_id.is_some() {
+        return Err(refuse(
+            StatusCode::BAD_REQUEST,
+            "A bejelentkezési oldal lejárt.",
+            "The sign-in page has expired.",
+        ));
+    }
     let email = form.email.unwrap_or_default();
     let password = form.password.unwrap_or_default();
     let outcome = p
@@ -472,13 +479,39 @@ pub async fn login(
             "The sign-in page has expired.",
         ));
     }
+    if account.has_second_factor() {
+        let browser = cookies::read(&headers, BROWSER).unwrap_or_default();
+        let (id, awaiting) = p
+            .pending
+            .create_for(pending.request, &browser, Some(account.id))
+            .await
+            .map_err(|e| internal(lang, &e))?;
+        return Ok(pages::second_factor(
+            StatusCode::OK,
+            lang,
+            &id,
+            &awaiting.csrf,
+            None,
+        ));
+    }
+    sign_in(&p, &headers, lang, account.id, &pending.request).await
+}
+
+/// Starts a fresh session for the account and continues the authorization request.
+async fn sign_in(
+    p: &Provider,
+    headers: &HeaderMap,
+    lang: Lang,
+    account_id: uuid::Uuid,
+    request: &AuthorizationRequest,
+) -> Result<Response, PageError> {
     // A fresh session at every login: a cookie planted before login is worthless after it.
-    if let Some(old) = cookies::read(&headers, SESSION) {
+    if let Some(old) = cookies::read(headers, SESSION) {
         p.sessions.end(&old).await.map_err(|e| internal(lang, &e))?;
     }
     let (secret, session) = p
         .sessions
-        .start(account.id)
+        .start(account_id)
         .await
         .map_err(|e| internal(lang, &e))?;
     let cookie = cookies::set(
@@ -487,17 +520,101 @@ pub async fn login(
         p.config.session_seconds,
         p.config.secure_cookies(),
     );
-    let browser = cookies::read(&headers, BROWSER);
-    proceed(
-        &p,
-        &pending.request,
-        browser,
-        &secret,
-        &session,
-        lang,
-        Some(cookie),
-    )
-    .await
+    let browser = cookies::read(headers, BROWSER);
+    proceed(p, request, browser, &secret, &session, lang, Some(cookie)).await
+}
+
+/// The second-factor form's fields.
+#[derive(Deserialize)]
+pub struct SecondFactorForm {
+    request_id: Option<String>,
+    csrf: Option<String>,
+    code: Option<String>,
+}
+
+pub async fn second_factor(
+    State(p): State<Provider>,
+    headers: HeaderMap,
+    body: Result<Form<SecondFactorForm>, FormRejection>,
+) -> Result<Response, PageError> {
+    let lang = Lang::negotiate(&headers, None);
+    let refuse = |status, hu, en| PageError(pages::error(lang, status, lang.t(hu, en)));
+    let Ok(Form(form)) = body else {
+        return Err(refuse(
+            StatusCode::BAD_REQUEST,
+            "Hibás kérés.",
+            "Malformed request.",
+        ));
+    };
+    let request_id = form.request_id.unwrap_or_default();
+    let expired = || {
+        refuse(
+            StatusCode::BAD_REQUEST,
+            "A bejelentkezési oldal lejárt.",
+            "The sign-in page has expired.",
+        )
+    };
+    let Some(pending) = p
+        .pending
+        .get(&request_id)
+        .await
+        .map_err(|e| internal(lang, &e))?
+    else {
+        return Err(expired());
+    };
+    if !pending.accepts(
+        form.csrf.as_deref(),
+        cookies::read(&headers, BROWSER).as_deref(),
+    ) {
+        return Err(refuse(
+            StatusCode::FORBIDDEN,
+            "A kérés nem ebből a böngészőből érkezett (CSRF-védelem).",
+            "The request did not come from this browser (CSRF protection).",
+        ));
+    }
+    let Some(account_id) = pending.account_id else {
+        return Err(expired());
+    };
+    let again = |status, hu, en| {
+        pages::second_factor(
+            status,
+            lang,
+            &request_id,
+            &pending.csrf,
+            Some(lang.t(hu, en)),
+        )
+    };
+    match p
+        .accounts
+        .verify_second_factor(account_id, form.code.as_deref().unwrap_or_default())
+        .await
+    {
+        Ok(()) => {}
+        Err(AccountError::InvalidSecondFactor) => {
+            return Ok(again(
+                StatusCode::UNAUTHORIZED,
+                "A kód hibás vagy már felhasználták.",
+                "The code is wrong or was already used.",
+            ));
+        }
+        Err(AccountError::Throttled { .. }) => {
+            return Ok(again(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Túl sok sikertelen próbálkozás. Próbálja újra később.",
+                "Too many failed attempts. Please try again later.",
+            ));
+        }
+        Err(e) => return Err(internal(lang, &e)),
+    }
+    if !p
+        .pending
+        .finish(&request_id)
+        .await
+        .map_err(|e| internal(lang, &e))?
+    {
+        return Err(expired());
+    }
+    sign_in(&p, &headers, lang, account_id, &pending.request).await
 }
 
 /// The parameters of RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0).

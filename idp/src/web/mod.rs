@@ -18,6 +18,7 @@ pub fn router(provider: Provider) -> Router {
         .route("/oauth2/authorize", get(browser::authorize))
         .route("/oauth2/login", post(browser::login))
         .route("/oauth2/consent", post(browser::consent))
+        .route("/oauth2/second-factor", post(browser::second_factor))
         .route(
             "/oauth2/logout",
             get(browser::logout).post(browser::logout_confirmed),

@@ -175,6 +175,44 @@ pub fn login(status: StatusCode, p: LoginPage<'_>) -> Response {
     )
 }
 
+/// Asks for the authenticator app's code after a correct password.
+pub fn second_factor(
+    status: StatusCode,
+    lang: Lang,
+    request_id: &str,
+    csrf: &str,
+    error: Option<&str>,
+) -> Response {
+    let error = error
+        .map(|e| format!(r#"<p class="error" role="alert">{}</p>"#, escape(e)))
+        .unwrap_or_default();
+    let body = format!(
+        r#"{error}
+<form method="post" action="/oauth2/second-factor">
+<input type="hidden" name="request_id" value="{request_id}">
+<input type="hidden" name="csrf" value="{csrf}">
+<label for="code">{label}</label>
+<input id="code" name="code" inputmode="numeric" pattern="[0-9]{{6}}" autocomplete="one-time-code" required autofocus>
+<button type="submit">{submit}</button>
+</form>"#,
+        request_id = escape(request_id),
+        csrf = escape(csrf),
+        label = lang.t(
+            "A hitelesítő alkalmazás 6 jegyű kódja",
+            "The 6-digit code from your authenticator app"
+        ),
+        submit = lang.t("Tovább", "Continue"),
+    );
+    page(
+        status,
+        layout(
+            lang,
+            lang.t("Kétlépcsős azonosítás", "Two-step verification"),
+            &body,
+        ),
+    )
+}
+
 /// What a scope lets a client see, in words a person understands.
 fn scope_text(lang: Lang, scope: &str) -> Option<&'static str> {
     Some(match scope {

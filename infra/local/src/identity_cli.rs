@@ -66,6 +66,11 @@ pub enum UsersCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Turn on the authenticator-app second factor; prints the otpauth URI to scan.
+    Totp {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 /// `varoskapu keys …`
@@ -210,6 +215,17 @@ pub async fn users(data_dir: &Path, command: UsersCommand) -> anyhow::Result<()>
             } else {
                 println!("sub: {}", account.id);
             }
+        }
+        UsersCommand::Totp { email } => {
+            let account = accounts
+                .find_by_email(&email)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no account {email}"))?;
+            let secret = accounts.enable_totp(account.id).await?;
+            println!(
+                "{}",
+                varoskapu_accounts::totp::otpauth_uri("Városkapu", &account.email, &secret)
+            );
         }
     }
     Ok(())

@@ -86,6 +86,9 @@ fn clients_are_added_listed_and_removed_and_keys_rotate() {
     let user: Value = serde_json::from_str(out.trim()).expect("json");
     assert_eq!(user["roles"], serde_json::json!(["clerk", "signatory"]));
 
+    let (ok, uri) = varoskapu(dir.path(), &["users", "totp", "--email", "e@example.hu"]);
+    assert!(ok && uri.starts_with("otpauth://totp/"), "{uri}");
+
     let (ok, first) = varoskapu(dir.path(), &["keys", "rotate"]);
     assert!(ok);
     let (_, second) = varoskapu(dir.path(), &["keys", "rotate"]);

@@ -1,0 +1,78 @@
+//! The authenticator-app second factor on the sign-in pages.
+
+mod support;
+
+use support::*;
+use varoskapu_accounts::totp::{STEP, base32_decode, code_at};
+use varoskapu_idp::pkce::s256;
+
+const VERIFIER: &str = "second-factor-verifier-long-enough-for-rfc-7636-0123456";
+
+fn authorize_url(app: &App) -> String {
+    format!(
+        "{}/oauth2/authorize?response_type=code&client_id={CLIENT_ID}&redirect_uri={}&scope=openid&code_challenge={}&code_challenge_method=S256",
+        app.issuer,
+        url::form_urlencoded::byte_serialize(REDIRECT_URI.as_bytes()).collect::<String>(),
+        s256(VERIFIER)
+    )
+}
+
+async fn submit_code(app: &App, browser: &mut Browser, page: &str, code: &str) -> Answer {
+    let request_id = hidden(page, "request_id");
+    let csrf = hidden(page, "csrf");
+    browser
+        .post_form(
+            &format!("{}/oauth2/second-factor", app.issuer),
+            &[("request_id", &request_id), ("csrf", &csrf), ("code", code)],
+        )
+        .await
+}
+
+#[tokio::test]
+async fn a_correct_password_then_asks_for_a_code_that_works_once() {
+    let app = spawn_app().await;
+    let account = app
+        .provider
+        .accounts
+        .find_by_email(EMAIL)
+        .await
+        .expect("reads")
+        .expect("exists");
+    let secret = app
+        .provider
+        .accounts
+        .enable_totp(account.id)
+        .await
+        .expect("enables");
+    let secret = base32_decode(&secret).expect("base32");
+    let step = (jiff::Timestamp::now().as_second() / STEP) as u64;
+    let code = |step: u64| format!("{:06}", code_at(&secret, step));
+
+    let mut browser = Browser::new();
+    let page = browser.get(&authorize_url(&app)).await;
+    let asked = browser
+        .submit_login(&app.issuer, &page.body, EMAIL, PASSWORD)
+        .await;
+    assert_eq!(asked.status, 200);
+    assert!(asked.body.contains(r#"autocomplete="one-time-code""#));
+    assert!(
+        !browser.cookies.contains_key("vk_session"),
+        "no session before the second factor"
+    );
+
+    let wrong = submit_code(&app, &mut browser, &asked.body, "000000").await;
+    assert_eq!(wrong.status, 401);
+    let done = submit_code(&app, &mut browser, &asked.body, &code(step)).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert!(query_param(&done.location.expect("location"), "code").is_some());
+
+    let mut other = Browser::new();
+    let page = other.get(&authorize_url(&app)).await;
+    let asked = other
+        .submit_login(&app.issuer, &page.body, EMAIL, PASSWORD)
+        .await;
+    let replay = submit_code(&app, &mut other, &asked.body, &code(step)).await;
+    assert_eq!(replay.status, 401, "a code is accepted once");
+    let next = submit_code(&app, &mut other, &asked.body, &code(step + 1)).await;
+    assert_eq!(next.status, 303);
+}
