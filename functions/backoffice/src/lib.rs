@@ -48,6 +48,10 @@ pub fn router(state: CasesState) -> Router {
         )
         .route("/backoffice/cases/{case_id}/audit", get(routes::audit))
         .route(
+            "/backoffice/cases/{case_id}/documents/{document_id}",
+            get(routes::document),
+        )
+        .route(
             "/backoffice/cases/{case_id}/cash-payment",
             post(routes::cash_payment),
         )
@@ -60,7 +64,7 @@ pub fn router(state: CasesState) -> Router {
         routes::queue, routes::diary, routes::get_one, routes::claim, routes::assign,
         routes::file, routes::notes, routes::add_note, routes::request_information,
         routes::draft_decision, routes::approve, routes::return_draft, routes::issue,
-        routes::audit, routes::cash_payment,
+        routes::audit, routes::cash_payment, routes::document,
     ),
     components(schemas(varoskapu_http::Problem)),
     modifiers(&BearerScheme),

@@ -6,7 +6,7 @@ use jiff::civil::Date;
 use serde::Deserialize;
 use varoskapu_case_api::extract::{ApiQuery, Origin, case_id};
 use varoskapu_case_api::state::require_office;
-use varoskapu_case_api::views::{DiaryLine, OfficeCaseView};
+use varoskapu_case_api::views::{DiaryLine, OfficeCaseView, QueueLine};
 use varoskapu_case_api::{ApiError, CasesState};
 use varoskapu_core::cases::{
     Actor, AuditEntry, CaseStatus, Note, OfficeActor, Outcome, QueueFilter,
@@ -66,15 +66,16 @@ fn view(state: &CasesState, case: varoskapu_core::cases::Case) -> Json<OfficeCas
     Json(OfficeCaseView::of(case, state.cases.today()))
 }
 
-/// Cases waiting for the office, earliest deadline first.
+/// Cases waiting for the office, earliest deadline first (no personal data: open a case
+/// to read it, which is audited).
 #[utoipa::path(get, path = "/backoffice/cases", tag = "cases-backoffice", security(("bearer" = [])),
     params(QueueQuery),
-    responses((status = 200, body = Vec<OfficeCaseView>), (status = 403, body = Problem)))]
+    responses((status = 200, body = Vec<QueueLine>), (status = 403, body = Problem)))]
 pub async fn queue(
     State(state): State<CasesState>,
     Authenticated(p): Authenticated,
     ApiQuery(q): ApiQuery<QueueQuery>,
-) -> Result<Json<Vec<OfficeCaseView>>, ApiError> {
+) -> Result<Json<Vec<QueueLine>>, ApiError> {
     require_office(&p)?;
     let status = match q.status.as_deref() {
         None => None,
@@ -90,10 +91,7 @@ pub async fn queue(
     let today = state.cases.today();
     let cases = state.cases.queue(&filter).await?;
     Ok(Json(
-        cases
-            .into_iter()
-            .map(|c| OfficeCaseView::of(c, today))
-            .collect(),
+        cases.iter().map(|c| QueueLine::of(c, today)).collect(),
     ))
 }
 
@@ -332,4 +330,29 @@ pub async fn cash_payment(
         .record_cash_payment(&by, case_id(&id)?, &body.receipt_number)
         .await?;
     Ok(view(&state, case))
+}
+
+/// An attached document's bytes, as sniffed on upload; the read is audited.
+#[utoipa::path(get, path = "/backoffice/cases/{case_id}/documents/{document_id}", tag = "cases-backoffice",
+    security(("bearer" = [])), params(("case_id" = Uuid, Path), ("document_id" = Uuid, Path)),
+    responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>), (status = 404, body = Problem)))]
+pub async fn document(
+    State(state): State<CasesState>,
+    Authenticated(p): Authenticated,
+    origin: Origin,
+    Path((id, document)): Path<(String, String)>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    let by = office(&p, origin)?;
+    let document = document
+        .parse()
+        .map_err(|_| Problem::with_detail(ProblemKind::NotFound, "no such document"))?;
+    let (attached, blob) = state.cases.attachment(&by, case_id(&id)?, document).await?;
+    let mut response = blob.bytes.into_response();
+    if let Ok(v) = axum::http::HeaderValue::from_str(&attached.media_type) {
+        response
+            .headers_mut()
+            .insert(axum::http::header::CONTENT_TYPE, v);
+    }
+    Ok(response)
 }

@@ -21,6 +21,7 @@ pub fn problem(e: CaseError) -> Problem {
         }
         CaseError::UnknownCaseType => Problem::with_detail(ProblemKind::NotFound, detail),
         CaseError::UnknownUpload => typed(ProblemKind::NotFound, "unknown-upload", detail),
+        CaseError::UnknownDocument => Problem::with_detail(ProblemKind::NotFound, detail),
         CaseError::IllegalTransition { from, to } => {
             typed(ProblemKind::Conflict, "illegal-transition", detail)
                 .extension("from", from.as_str())

@@ -215,3 +215,32 @@ impl From<&DiaryEntry> for DiaryLine {
         }
     }
 }
+
+/// A case in the queue: enough to pick it, no personal data (reading that is audited).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct QueueLine {
+    pub case_id: Uuid,
+    pub case_type: String,
+    pub status: CaseStatus,
+    pub arrival_number: Option<String>,
+    pub filing_number: Option<String>,
+    pub assignee: Option<String>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub submitted_at: Option<Timestamp>,
+    pub deadline: Option<DeadlineView>,
+}
+
+impl QueueLine {
+    pub fn of(case: &Case, today: Date) -> Self {
+        Self {
+            case_id: case.id,
+            case_type: case.case_type.clone(),
+            status: case.status,
+            arrival_number: case.arrival_number.clone(),
+            filing_number: case.filing_number.clone(),
+            assignee: case.assignee.clone(),
+            submitted_at: case.submitted_at,
+            deadline: case.deadline.as_ref().map(|d| DeadlineView::of(d, today)),
+        }
+    }
+}

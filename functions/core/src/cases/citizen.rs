@@ -11,7 +11,7 @@ use super::numbers::{Series, next_number};
 use super::service::{Cases, MAX_ATTEMPTS};
 use super::status::CaseStatus;
 use super::store::{CaseStore, UploadIntent};
-use crate::blob::{BlobError, PresignedRequest, Sha256Digest};
+use crate::blob::{BlobError, BlobPut, PresignedRequest, Sha256Digest};
 use crate::documents::{DocumentKind, DocumentRequest, KeyFact};
 use crate::idempotency::{self, Replay};
 use crate::table::TableError;
@@ -26,6 +26,9 @@ pub const ANSWER_DOCUMENT_KIND: &str = "missing_information";
 /// Media types and size accepted for answer documents.
 const ANSWER_MEDIA_TYPES: [&str; 3] = ["application/pdf", "image/jpeg", "image/png"];
 const ANSWER_MAX_BYTES: u64 = 10 * 1024 * 1024;
+
+/// Where accepted attachments are kept in the documents store.
+pub const ATTACHMENT_PREFIX: &str = "attachments";
 
 /// How long an upload URL stays valid.
 const UPLOAD_VALIDITY: SignedDuration = SignedDuration::from_mins(15);
@@ -212,13 +215,23 @@ impl Cases {
                     accepted,
                 });
             }
+            // Uploads are short-lived; the accepted bytes are kept with the signed documents,
+            // content-addressed, so a repeated attach stores nothing new.
+            let kept =
+                BlobPut::content_addressed(ATTACHMENT_PREFIX, blob.bytes, found).write_once();
+            let blob_key = kept.key.clone();
+            match self.documents.put(kept).await {
+                // Content-addressed: what is there holds exactly these bytes.
+                Ok(_) | Err(BlobError::AlreadyExists) => {}
+                Err(e) => return Err(e.into()),
+            }
             let document = AttachedDocument {
                 id: upload_id,
                 kind: intent.kind.clone(),
                 media_type: found.to_owned(),
                 size,
                 sha256: intent.sha256.clone(),
-                blob_key: intent.blob_key.clone(),
+                blob_key,
                 attached_at: self.clock.now(),
             };
             // A draft keeps one document per kind: a new upload replaces the old one.

@@ -31,6 +31,8 @@ pub enum CaseError {
         found: String,
         accepted: Vec<String>,
     },
+    #[error("no such document on this case")]
+    UnknownDocument,
     #[error("no such upload, or it has expired")]
     UnknownUpload,
     #[error("the upload has not arrived yet")]

@@ -3,12 +3,13 @@
 //! the deadline diary. Every read or change of a case by a clerk is audited, in the same
 //! transaction as the change.
 
-use super::case::{Actor, Case, Decision, InfoRequest, Outcome};
+use super::case::{Actor, AttachedDocument, Case, Decision, InfoRequest, Outcome};
 use super::error::CaseError;
 use super::numbers::{Series, next_number};
 use super::service::{Cases, MAX_ATTEMPTS};
 use super::status::CaseStatus;
 use super::store::{CaseStore, Note};
+use crate::blob::Blob;
 use crate::table::{TableError, TxOp};
 use jiff::civil::Date;
 use uuid::Uuid;
@@ -99,6 +100,34 @@ impl Cases {
         let entry = self.audit_entry(&by.actor, id, "read", by.origin.as_deref());
         self.store.append_audit(&entry).await?;
         Ok(stored.case)
+    }
+
+    /// An attached document's bytes for a clerk; the read is audited.
+    pub async fn attachment(
+        &self,
+        by: &OfficeActor,
+        id: Uuid,
+        document: Uuid,
+    ) -> Result<(AttachedDocument, Blob), CaseError> {
+        let case = self.load(id).await?.case;
+        if case.status == CaseStatus::Draft {
+            return Err(CaseError::UnknownCase);
+        }
+        let attached = case
+            .documents
+            .iter()
+            .find(|d| d.id == document)
+            .cloned()
+            .ok_or(CaseError::UnknownDocument)?;
+        let entry = self.audit_entry(
+            &by.actor,
+            id,
+            &format!("read_document:{document}"),
+            by.origin.as_deref(),
+        );
+        self.store.append_audit(&entry).await?;
+        let blob = self.documents.get(&attached.blob_key).await?;
+        Ok((attached, blob))
     }
 
     /// Internal notes of a case; the read is audited.
