@@ -4,9 +4,12 @@ use crate::ports::LocalPorts;
 use axum::Router;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
+use varoskapu_book_appointment::AppointmentsState;
+use varoskapu_core::notify::OutboxNotifier;
 use varoskapu_http::with_common_layers;
 
 /// How the local server is started.
@@ -39,6 +42,14 @@ pub fn build_router(ports: &LocalPorts) -> Router {
             functions
         }
     };
+    // Appointments: citizens' bookings and the back office's calendars.
+    let functions = match appointments_state(ports) {
+        Ok(state) => functions.merge(varoskapu_book_appointment::router(state)),
+        Err(e) => {
+            tracing::error!(error = %e, "appointments are unavailable");
+            functions
+        }
+    };
     // RFC 3161 at POST /tsa, with the TSA keys under the data folder.
     let functions =
         match varoskapu_documents::local_tsa_router(&ports.data_dir, ports.clock.clone()) {
@@ -51,6 +62,25 @@ pub fn build_router(ports: &LocalPorts) -> Router {
     with_common_layers(functions)
 }
 
+/// The appointment functions over the local ports: messages go to the table's outbox and
+/// access tokens are checked against the in-process provider's keys.
+pub fn appointments_state(ports: &LocalPorts) -> anyhow::Result<AppointmentsState> {
+    let provider = crate::identity::provider(ports)?;
+    let tokens = crate::identity::token_validator(&provider, ports.clock.clone());
+    let notifier = Arc::new(OutboxNotifier::new(
+        ports.table.clone(),
+        ports.clock.clone(),
+        ports.ids.clone(),
+    ));
+    Ok(AppointmentsState::new(
+        ports.table.clone(),
+        ports.clock.clone(),
+        ports.ids.clone(),
+        notifier,
+        tokens,
+    )?)
+}
+
 /// A server started by [`serve`].
 pub struct RunningServer {
     pub addr: SocketAddr,
@@ -58,6 +88,7 @@ pub struct RunningServer {
     shutdown: tokio::sync::oneshot::Sender<()>,
     task: JoinHandle<std::io::Result<()>>,
     purger: JoinHandle<()>,
+    reminders: Option<JoinHandle<()>>,
 }
 
 impl RunningServer {
@@ -70,6 +101,9 @@ impl RunningServer {
     pub async fn stop(self) -> std::io::Result<()> {
         let _ = self.shutdown.send(());
         self.purger.abort();
+        if let Some(reminders) = &self.reminders {
+            reminders.abort();
+        }
         self.task
             .await
             .map_err(|e| std::io::Error::other(e.to_string()))?
@@ -80,6 +114,9 @@ impl RunningServer {
         tokio::select! {
             result = &mut self.task => {
                 self.purger.abort();
+                if let Some(reminders) = &self.reminders {
+                    reminders.abort();
+                }
                 return result.map_err(|e| std::io::Error::other(e.to_string()))?;
             }
             () = signal => {}
@@ -110,6 +147,14 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<RunningServer> {
         .await
     });
     let purger = tokio::spawn(purge_expired_periodically(ports.clone()));
+    // The local stand-in for the EventBridge schedule of appointment reminders.
+    let reminders = appointments_state(&ports).ok().map(|state| {
+        tokio::spawn(varoskapu_book_appointment::reminders::run_periodically(
+            state,
+            varoskapu_book_appointment::config::DEFAULT_REMINDER_LEAD,
+            Duration::from_secs(60),
+        ))
+    });
     tracing::info!(%addr, data_dir = %config.data_dir.display(), "Városkapu is listening");
     Ok(RunningServer {
         addr,
@@ -117,6 +162,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<RunningServer> {
         shutdown,
         task,
         purger,
+        reminders,
     })
 }
 

@@ -21,6 +21,7 @@ struct BaseApi;
 pub fn openapi() -> OpenApiDoc {
     let mut doc = BaseApi::openapi();
     doc.merge(varoskapu_http::health::HealthApi::openapi());
+    doc.merge(varoskapu_book_appointment::openapi());
     doc.merge(crate::cases::openapi());
     doc
 }

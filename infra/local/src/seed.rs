@@ -8,6 +8,11 @@ use crate::ports::LocalPorts;
 /// Seeds every function's demo data into a fresh data folder.
 pub async fn seed_demo_data(ports: &LocalPorts) -> anyhow::Result<()> {
     crate::identity::seed(ports).await?;
+    // An Okmányiroda with three desks and its services, for booking appointments.
+    let tz = varoskapu_core::appointments::budapest()
+        .ok_or_else(|| anyhow::anyhow!("the Europe/Budapest time zone is missing"))?;
+    let store = varoskapu_core::appointments::AppointmentStore::new(ports.table.clone(), tz);
+    varoskapu_book_appointment::demo::seed(&store).await?;
     // The case-type catalogue and a signatory who approves decisions.
     crate::cases::seed(ports).await?;
     Ok(())

@@ -81,6 +81,7 @@ pub struct Appointments {
 }
 
 impl Appointments {
+    /// The use cases over a store, a clock and an id source.
     pub fn new(
         store: AppointmentStore,
         clock: Arc<dyn Clock>,
@@ -95,14 +96,17 @@ impl Appointments {
         }
     }
 
+    /// The store, for reads the use cases do not wrap.
     pub fn store(&self) -> &AppointmentStore {
         &self.store
     }
 
+    /// The current time by the injected clock.
     pub fn now(&self) -> Timestamp {
         self.clock.now()
     }
 
+    /// An office, or `UnknownOffice`.
     pub async fn office(&self, id: &str) -> Result<Office, AppointmentError> {
         self.store
             .office(id)
@@ -110,6 +114,7 @@ impl Appointments {
             .ok_or(AppointmentError::UnknownOffice)
     }
 
+    /// A service, or `UnknownService`.
     pub async fn service(&self, id: &str) -> Result<Service, AppointmentError> {
         self.store
             .service(id)
@@ -117,6 +122,7 @@ impl Appointments {
             .ok_or(AppointmentError::UnknownService)
     }
 
+    /// A clerk, or `UnknownClerk`.
     pub async fn clerk(&self, id: &str) -> Result<Clerk, AppointmentError> {
         self.store
             .clerk(id)
@@ -232,7 +238,7 @@ impl Appointments {
             let id = self.ids.new_id();
             let booking = Booking {
                 id,
-                code: BookingCode::from_random(Uuid::new_v4_from(self.ids.new_id(), id)),
+                code: BookingCode::from_random(code_bits(self.ids.new_id(), id)),
                 citizen_id: citizen.to_owned(),
                 office_id: office.id.clone(),
                 service_id: service.id.clone(),
@@ -548,19 +554,14 @@ impl Appointments {
     }
 }
 
-/// A v4-shaped UUID mixing two generated ids, so codes do not follow v7's clock bits.
-trait MixIds {
-    fn new_v4_from(a: Uuid, b: Uuid) -> Uuid;
-}
-
-impl MixIds for Uuid {
-    fn new_v4_from(a: Uuid, b: Uuid) -> Uuid {
-        use sha2::{Digest, Sha256};
-        let digest = Sha256::digest([a.as_bytes().as_slice(), b.as_bytes().as_slice()].concat());
-        let mut bytes = [0u8; 16];
-        bytes.copy_from_slice(&digest[..16]);
-        uuid::Builder::from_random_bytes(bytes).into_uuid()
-    }
+/// Random-looking bits for a booking code from two fresh ids: hashed, so that codes do not
+/// follow the clock bits of time-ordered (v7) ids and consecutive bookings look unrelated.
+fn code_bits(a: Uuid, b: Uuid) -> Uuid {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest([a.as_bytes().as_slice(), b.as_bytes().as_slice()].concat());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    Uuid::from_bytes(bytes)
 }
 
 fn idempotency_error(e: IdempotencyError) -> AppointmentError {

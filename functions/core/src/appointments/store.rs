@@ -103,14 +103,17 @@ pub enum ClaimFailure {
 }
 
 impl AppointmentStore {
+    /// Appointments in `table`, with local dates in `tz` (Europe/Budapest).
     pub fn new(table: Arc<dyn Table>, tz: TimeZone) -> Self {
         Self { table, tz }
     }
 
+    /// The underlying table (for idempotency records written beside bookings).
     pub fn table(&self) -> &Arc<dyn Table> {
         &self.table
     }
 
+    /// The zone local dates and calendars are in.
     pub fn tz(&self) -> &TimeZone {
         &self.tz
     }
@@ -146,6 +149,7 @@ impl AppointmentStore {
             .await
     }
 
+    /// Writes a service; `only_if_new` keeps seeding idempotent.
     pub async fn put_service(
         &self,
         service: &Service,
@@ -155,6 +159,7 @@ impl AppointmentStore {
             .await
     }
 
+    /// Writes a clerk's calendar; `only_if_new` keeps seeding idempotent.
     pub async fn put_clerk(&self, clerk: &Clerk, only_if_new: bool) -> Result<bool, TableError> {
         self.put_record(clerk_key(&clerk.id), clerk, only_if_new)
             .await
@@ -182,26 +187,32 @@ impl AppointmentStore {
         }
     }
 
+    /// An office by id.
     pub async fn office(&self, id: &str) -> Result<Option<Office>, TableError> {
         self.get_as(&office_key(id)).await
     }
 
+    /// Every office.
     pub async fn offices(&self) -> Result<Vec<Office>, TableError> {
         self.all_of(Query::partition("APPT#OFFICE")).await
     }
 
+    /// A service by id.
     pub async fn service(&self, id: &str) -> Result<Option<Service>, TableError> {
         self.get_as(&service_key(id)).await
     }
 
+    /// Every service.
     pub async fn services(&self) -> Result<Vec<Service>, TableError> {
         self.all_of(Query::partition("APPT#SERVICE")).await
     }
 
+    /// A clerk by id.
     pub async fn clerk(&self, id: &str) -> Result<Option<Clerk>, TableError> {
         self.get_as(&clerk_key(id)).await
     }
 
+    /// Every clerk.
     pub async fn clerks(&self) -> Result<Vec<Clerk>, TableError> {
         self.all_of(Query::partition("APPT#CLERK")).await
     }
