@@ -19,6 +19,9 @@ pub struct CodeGrant {
     pub auth_time: i64,
     /// The public id of the SSO session the code came from.
     pub sid: String,
+    /// How the person authenticated.
+    #[serde(default)]
+    pub acr: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -130,6 +133,7 @@ mod tests {
             code_challenge: None,
             auth_time: 0,
             sid: "s".into(),
+            acr: None,
         }
     }
 

@@ -19,6 +19,8 @@ pub struct IdpConfig {
     pub login_seconds: i64,
     /// Secret mixed into pairwise subjects; must stay the same across restarts.
     pub pairwise_salt: String,
+    /// The upstream national eID provider to broker logins to, if any.
+    pub upstream: Option<crate::federation::UpstreamConfig>,
 }
 
 impl IdpConfig {
@@ -35,12 +37,19 @@ impl IdpConfig {
             session_seconds: 8 * 3600,
             login_seconds: 15 * 60,
             pairwise_salt: crate::secrets::random_token(),
+            upstream: None,
         }
     }
 
     /// Sets the pairwise salt (kept in the data folder or a secret store).
     pub fn with_pairwise_salt(mut self, salt: impl Into<String>) -> Self {
         self.pairwise_salt = salt.into();
+        self
+    }
+
+    /// Brokers logins to an upstream provider.
+    pub fn with_upstream(mut self, upstream: crate::federation::UpstreamConfig) -> Self {
+        self.upstream = Some(upstream);
         self
     }
 

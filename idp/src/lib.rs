@@ -11,6 +11,7 @@ pub mod codes;
 pub mod config;
 pub mod consents;
 pub mod error;
+pub mod federation;
 pub mod keys;
 pub mod pending;
 pub mod pkce;

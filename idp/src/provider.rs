@@ -71,6 +71,13 @@ pub struct TokenResponse {
     pub scope: String,
 }
 
+/// `acr` of a sign-in with a password.
+pub const ACR_PASSWORD: &str = "urn:varoskapu:acr:password";
+/// `acr` of a sign-in with a password and an authenticator code.
+pub const ACR_MFA: &str = "urn:varoskapu:acr:mfa";
+/// `acr` of a sign-in through the upstream eID provider that named no level of its own.
+pub const ACR_FEDERATED: &str = "urn:varoskapu:acr:federated";
+
 /// Everything the provider needs, cheap to clone into handlers.
 #[derive(Clone)]
 pub struct Provider {
@@ -87,6 +94,8 @@ pub struct Provider {
     pub consents: Consents,
     /// For server-to-server calls (back-channel logout).
     pub http: reqwest::Client,
+    /// The broker to the upstream eID provider, when configured.
+    pub federation: Option<Arc<crate::federation::Federation>>,
 }
 
 impl Provider {
@@ -105,6 +114,15 @@ impl Provider {
             pending: PendingLogins::new(table.clone(), clock.clone(), config.login_seconds),
             consents: Consents::new(table.clone()),
             http: reqwest::Client::new(),
+            federation: config.upstream.clone().map(|upstream| {
+                Arc::new(crate::federation::Federation::new(
+                    upstream,
+                    config.url("/oauth2/federated/callback"),
+                    table.clone(),
+                    clock.clone(),
+                    accounts.clone(),
+                ))
+            }),
             config: Arc::new(config),
             table,
             clock,
@@ -138,7 +156,8 @@ impl Provider {
             "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
             "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
             "code_challenge_methods_supported": ["S256"],
-            "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "sid",
+            "acr_values_supported": [crate::provider::ACR_PASSWORD, crate::provider::ACR_MFA, crate::provider::ACR_FEDERATED],
+            "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "sid", "acr",
                 "name", "given_name", "family_name", "email", "email_verified", "roles"],
             "prompt_values_supported": ["none", "login", "consent"],
             "authorization_response_iss_parameter_supported": true,
@@ -231,6 +250,7 @@ impl Provider {
             code_challenge: request.code_challenge.clone(),
             auth_time: session.auth_time,
             sid: session.sid.clone(),
+            acr: session.acr.clone(),
         };
         self.codes
             .issue(grant)
@@ -307,6 +327,7 @@ impl Provider {
                 sid: grant.sid.clone(),
                 revoked: false,
                 expires_at: 0,
+                acr: grant.acr.clone(),
             })
             .await
             .map_err(server)?;
@@ -387,6 +408,7 @@ impl Provider {
                     at_hash: None,
                     sid: Some(family.sid.clone()),
                     azp: client.client_id.clone(),
+                    acr: family.acr.clone(),
                     profile: ProfileClaims::for_scopes(account, &family.scopes),
                 },
                 &access_token,

@@ -21,6 +21,9 @@ pub struct Family {
     pub sid: String,
     pub revoked: bool,
     pub expires_at: i64,
+    /// How the person authenticated when the family started.
+    #[serde(default)]
+    pub acr: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -260,6 +263,7 @@ mod tests {
             sid: "s1".into(),
             revoked: false,
             expires_at: 0,
+            acr: None,
         }
     }
 

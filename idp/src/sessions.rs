@@ -17,6 +17,9 @@ pub struct Session {
     /// Clients the session signed in to (for logout).
     #[serde(default)]
     pub clients: Vec<String>,
+    /// How the person authenticated (`acr`), e.g. password, second factor, national eID.
+    #[serde(default)]
+    pub acr: Option<String>,
 }
 
 /// Sessions on the table.
@@ -41,7 +44,11 @@ impl Sessions {
     }
 
     /// Starts a session and returns its cookie secret.
-    pub async fn start(&self, account_id: Uuid) -> Result<(String, Session), TableError> {
+    pub async fn start(
+        &self,
+        account_id: Uuid,
+        acr: Option<String>,
+    ) -> Result<(String, Session), TableError> {
         let secret = random_token();
         let now = self.clock.unix_seconds();
         let session = Session {
@@ -49,6 +56,7 @@ impl Sessions {
             account_id,
             auth_time: now,
             clients: Vec::new(),
+            acr,
         };
         let item =
             ItemWrite::from_serde(Self::key(&secret), &session)?.expires_at(now + self.lifetime);

@@ -187,7 +187,12 @@ impl Accounts {
     }
 
     async fn insert(&self, account: &Account) -> Result<(), AccountError> {
-        let ops = vec![
+        self.insert_with(account, Vec::new()).await
+    }
+
+    /// Inserts an account with its e-mail uniqueness item and further items, all or none.
+    async fn insert_with(&self, account: &Account, more: Vec<TxOp>) -> Result<(), AccountError> {
+        let mut ops = vec![
             TxOp::Put {
                 item: ItemWrite::from_serde(Account::key(account.id), account)?,
                 condition: Condition::NotExists,
@@ -202,10 +207,49 @@ impl Accounts {
                 condition: Condition::NotExists,
             },
         ];
+        ops.extend(more);
         match self.table.transact(ops).await {
             Err(e) if e.is_condition_failure() => Err(AccountError::EmailTaken),
             other => Ok(other?),
         }
+    }
+
+    /// Creates a citizen account for an identity proven elsewhere (federated login): it has no
+    /// usable password, and is written in one transaction with `link`, the item that ties the
+    /// upstream identity to it (which must not exist yet).
+    pub async fn create_linked(
+        &self,
+        email: &str,
+        name: &str,
+        email_verified: bool,
+        link: impl FnOnce(AccountId) -> Result<ItemWrite, TableError>,
+    ) -> Result<Account, AccountError> {
+        let email = normalize_email(email).ok_or(AccountError::InvalidEmail)?;
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(AccountError::InvalidName);
+        }
+        let (given_name, family_name) = split_name(name);
+        let account = Account {
+            id: self.ids.new_id(),
+            email,
+            email_verified,
+            name: name.to_owned(),
+            given_name,
+            family_name,
+            roles: vec![Role::Citizen],
+            // Not a PHC string, so no password ever matches it.
+            password_hash: "!federated".into(),
+            created_at: self.clock.now(),
+            totp_secret: None,
+            totp_last_step: None,
+        };
+        let link = TxOp::Put {
+            item: link(account.id)?,
+            condition: Condition::NotExists,
+        };
+        self.insert_with(&account, vec![link]).await?;
+        Ok(account)
     }
 
     /// Signs a citizen up. The answer is the same whether or not the address is taken: the

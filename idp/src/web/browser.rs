@@ -19,7 +19,7 @@ use std::net::SocketAddr;
 use varoskapu_accounts::AccountError;
 
 /// A failure that can only be shown as a page.
-pub struct PageError(Response);
+pub struct PageError(pub(super) Response);
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
@@ -27,7 +27,7 @@ impl IntoResponse for PageError {
     }
 }
 
-fn internal(lang: Lang, cause: &dyn std::fmt::Display) -> PageError {
+pub(super) fn internal(lang: Lang, cause: &dyn std::fmt::Display) -> PageError {
     tracing::error!(error = %cause, "provider page failure");
     PageError(pages::error(
         lang,
@@ -36,7 +36,7 @@ fn internal(lang: Lang, cause: &dyn std::fmt::Display) -> PageError {
     ))
 }
 
-fn see_other(location: &str) -> Response {
+pub(super) fn see_other(location: &str) -> Response {
     match HeaderValue::from_str(location) {
         Ok(value) => (
             StatusCode::SEE_OTHER,
@@ -145,6 +145,10 @@ pub async fn authorize(
                     csrf: &pending.csrf,
                     email: hint.as_deref(),
                     error: None,
+                    federated: p
+                        .federation
+                        .as_ref()
+                        .map(|f| f.config.display_name.as_str()),
                 },
             );
             let cookie = cookies::set(
@@ -433,6 +437,10 @@ pub async fn login(
                 csrf: &pending.csrf,
                 email: Some(&email),
                 error: Some(message),
+                federated: p
+                    .federation
+                    .as_ref()
+                    .map(|f| f.config.display_name.as_str()),
             },
         )
     };
@@ -494,15 +502,17 @@ pub async fn login(
             None,
         ));
     }
-    sign_in(&p, &headers, lang, account.id, &pending.request).await
+    let acr = Some(crate::provider::ACR_PASSWORD.to_owned());
+    sign_in(&p, &headers, lang, account.id, acr, &pending.request).await
 }
 
 /// Starts a fresh session for the account and continues the authorization request.
-async fn sign_in(
+pub(super) async fn sign_in(
     p: &Provider,
     headers: &HeaderMap,
     lang: Lang,
     account_id: uuid::Uuid,
+    acr: Option<String>,
     request: &AuthorizationRequest,
 ) -> Result<Response, PageError> {
     // A fresh session at every login: a cookie planted before login is worthless after it.
@@ -511,7 +521,7 @@ async fn sign_in(
     }
     let (secret, session) = p
         .sessions
-        .start(account_id)
+        .start(account_id, acr)
         .await
         .map_err(|e| internal(lang, &e))?;
     let cookie = cookies::set(
@@ -614,7 +624,8 @@ pub async fn second_factor(
     {
         return Err(expired());
     }
-    sign_in(&p, &headers, lang, account_id, &pending.request).await
+    let acr = Some(crate::provider::ACR_MFA.to_owned());
+    sign_in(&p, &headers, lang, account_id, acr, &pending.request).await
 }
 
 /// The parameters of RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0).

@@ -2,6 +2,7 @@
 
 mod browser;
 mod cookies;
+mod federated;
 mod oauth;
 pub mod pages;
 
@@ -19,6 +20,8 @@ pub fn router(provider: Provider) -> Router {
         .route("/oauth2/login", post(browser::login))
         .route("/oauth2/consent", post(browser::consent))
         .route("/oauth2/second-factor", post(browser::second_factor))
+        .route("/oauth2/federated/start", post(federated::start))
+        .route("/oauth2/federated/callback", get(federated::callback))
         .route(
             "/oauth2/logout",
             get(browser::logout).post(browser::logout_confirmed),

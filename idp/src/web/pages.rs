@@ -129,6 +129,8 @@ pub struct LoginPage<'a> {
     pub csrf: &'a str,
     pub email: Option<&'a str>,
     pub error: Option<&'a str>,
+    /// The upstream eID provider's name, when federated login is offered.
+    pub federated: Option<&'a str>,
 }
 
 /// The login form.
@@ -155,6 +157,7 @@ pub fn login(status: StatusCode, p: LoginPage<'_>) -> Response {
 <input id="password" name="password" type="password" autocomplete="current-password" required {password_focus}>
 <button type="submit">{submit}</button>
 </form>
+{federated}
 <p><a href="?lang={other_code}">{other_lang}</a></p>"#,
         intro = lang.t("Bejelentkezés ide:", "Sign in to"),
         client = escape(p.client_name),
@@ -166,6 +169,22 @@ pub fn login(status: StatusCode, p: LoginPage<'_>) -> Response {
         password_focus = if p.email.is_some() { "autofocus" } else { "" },
         password_label = lang.t("Jelszó", "Password"),
         submit = lang.t("Bejelentkezés", "Sign in"),
+        federated = p
+            .federated
+            .map(|name| {
+                format!(
+                    r#"<form method="post" action="/oauth2/federated/start">
+<input type="hidden" name="request_id" value="{}">
+<input type="hidden" name="csrf" value="{}">
+<button type="submit">{} {}</button>
+</form>"#,
+                    escape(p.request_id),
+                    escape(p.csrf),
+                    lang.t("Belépés ezzel:", "Sign in with"),
+                    escape(name)
+                )
+            })
+            .unwrap_or_default(),
         other_code = lang.t("en", "hu"),
         other_lang = lang.t("English", "Magyar"),
     );

@@ -28,6 +28,11 @@ pub struct App {
 }
 
 pub async fn spawn_app() -> App {
+    spawn_app_with(|config| config).await
+}
+
+/// `spawn_app` with the provider's configuration adjusted first.
+pub async fn spawn_app_with(configure: impl FnOnce(IdpConfig) -> IdpConfig) -> App {
     let dir = tempfile::tempdir().expect("temp data folder");
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let ids: Arc<dyn IdGenerator> = Arc::new(UuidV7Ids);
@@ -52,7 +57,7 @@ pub async fn spawn_app() -> App {
         clock,
         keys,
         accounts.clone(),
-        IdpConfig::new(issuer.clone()),
+        configure(IdpConfig::new(issuer.clone())),
     );
     provider
         .clients
