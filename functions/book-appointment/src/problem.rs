@@ -20,6 +20,9 @@ pub fn problem(e: AppointmentError) -> Problem {
         | AppointmentError::UnknownClerk
         | AppointmentError::UnknownBooking
         | AppointmentError::NotYours => Problem::with_detail(ProblemKind::NotFound, detail),
+        AppointmentError::UnknownCase => {
+            typed(ProblemKind::ValidationFailed, "unknown-case", detail)
+        }
         AppointmentError::NotASlot => typed(ProblemKind::ValidationFailed, "not-a-slot", detail),
         AppointmentError::OutOfRange => {
             typed(ProblemKind::ValidationFailed, "out-of-range", detail)

@@ -816,3 +816,46 @@ async fn offices_services_and_the_api_description_are_public() {
         assert!(doc["paths"][path].is_object(), "{path} is described");
     }
 }
+
+#[tokio::test]
+async fn a_booking_can_be_linked_only_to_the_citizens_own_case() {
+    use varoskapu_core::Clock;
+    use varoskapu_core::cases::{Case, CaseStore};
+    let app = spawn_app().await;
+    let case_id = uuid::Uuid::now_v7();
+    let case = Case::draft(
+        case_id,
+        "lakcimbejelentes",
+        "with-case",
+        json!({}),
+        app.clock.now(),
+    );
+    CaseStore::new(app.table.clone())
+        .save(&case, None)
+        .await
+        .expect("case");
+    let body = json!({ "service_id": PHOTO_SERVICE_ID, "start": MONDAY_0800, "case_id": case_id.to_string() });
+    let (status, problem) = app
+        .post(
+            "/appointments/bookings",
+            Some(&app.citizen("someone-else")),
+            &body,
+        )
+        .await;
+    assert_eq!(
+        (status, problem["type"].clone()),
+        (
+            422,
+            json!("urn:varoskapu:problem:appointments:unknown-case")
+        )
+    );
+    let (status, booking) = app
+        .post(
+            "/appointments/bookings",
+            Some(&app.citizen("with-case")),
+            &body,
+        )
+        .await;
+    assert_eq!(status, 201, "{booking}");
+    assert_eq!(booking["case_id"], case_id.to_string());
+}

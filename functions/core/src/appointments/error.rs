@@ -14,6 +14,8 @@ pub enum AppointmentError {
     UnknownClerk,
     #[error("no such booking")]
     UnknownBooking,
+    #[error("the appointment can only be linked to one of your own cases")]
+    UnknownCase,
     #[error("this booking belongs to someone else")]
     NotYours,
     #[error("the requested time is not a slot of this service")]

@@ -8,6 +8,7 @@ use super::error::AppointmentError;
 use super::office::{Clerk, Office, Service};
 use super::slots::{self, Slot};
 use super::store::{AppointmentStore, ClaimFailure, ClaimFailureOr};
+use crate::cases::CaseStore;
 use crate::clock::{Clock, IdGenerator};
 use crate::idempotency::{self, IdempotencyError, Replay};
 use crate::table::TableError;
@@ -222,6 +223,9 @@ impl Appointments {
         let office = self.office(&service.office_id).await?;
         let now = self.now();
         self.check_bookable(request.start, now)?;
+        if let Some(case_id) = &request.case_id {
+            self.check_case_owner(citizen, case_id).await?;
+        }
         let candidates = self
             .candidate_clerks(
                 &office,
@@ -298,6 +302,16 @@ impl Appointments {
             }
         }
         Err(AppointmentError::SlotTaken)
+    }
+
+    /// A booking may name only a case of the same citizen; any other id reads as unknown,
+    /// so case ids of other people do not leak.
+    async fn check_case_owner(&self, citizen: &str, case_id: &str) -> Result<(), AppointmentError> {
+        let id = case_id.parse().map_err(|_| AppointmentError::UnknownCase)?;
+        match CaseStore::new(self.store.table().clone()).load(id).await? {
+            Some(stored) if stored.case.owner == citizen => Ok(()),
+            _ => Err(AppointmentError::UnknownCase),
+        }
     }
 
     fn check_bookable(&self, start: Timestamp, now: Timestamp) -> Result<(), AppointmentError> {
