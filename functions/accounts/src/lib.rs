@@ -1,6 +1,6 @@
 //! Accounts of the people who sign in to Városkapu (citizens, clerks, signatories, admins):
 //! their records on the `Table`, Argon2id password hashes, e-mail verification and password
-//! reset through the `Notifier` port, and throttling of repeated failures.
+//! reset through the core `Notifier` port, and throttling of repeated failures.
 //!
 //! The `register` and `authenticate` functions and the identity provider's login page are
 //! thin adapters over [`Accounts`].
@@ -8,7 +8,6 @@
 pub mod account;
 #[cfg(any(test, feature = "memory"))]
 pub mod memory;
-pub mod notify;
 pub mod password;
 pub mod problem;
 pub mod service;
@@ -17,7 +16,6 @@ pub mod tokens;
 pub mod totp;
 
 pub use account::{Account, AccountId, NewAccount, Role};
-pub use notify::{Notification, Notifier, NotifyError, TableOutbox};
 pub use password::Passwords;
 pub use service::{AccountError, Accounts, AccountsConfig};
 pub use throttle::{Throttle, ThrottleLimits};

@@ -3,13 +3,13 @@
 use crate::account::{
     Account, AccountId, NewAccount, Role, email_key, normalize_email, split_name,
 };
-use crate::notify::{Notification, Notifier, NotifyError};
 use crate::password::Passwords;
 use crate::throttle::{Throttle, ThrottleLimits};
 use crate::tokens::{new_token, token_hash};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
+use varoskapu_core::notify::{Message, Notifier, NotifyError};
 use varoskapu_core::{
     Clock, Condition, IdGenerator, ItemWrite, Key, Table, TableError, TxOp, Update,
 };
@@ -273,8 +273,8 @@ impl Accounts {
             Ok(()) => self.send_verification(&account).await,
             Err(AccountError::EmailTaken) => {
                 self.notifier
-                    .send(Notification {
-                        to: email,
+                    .send(Message {
+                        recipient: email,
                         kind: "already_registered".into(),
                         subject: "Regisztrációs kísérlet / Registration attempt".into(),
                         body: "Valaki ezzel a címmel próbált regisztrálni. Ha Ön volt, \
@@ -282,7 +282,7 @@ impl Accounts {
                                Someone tried to register with this address. If it was you, \
                                sign in or reset your password."
                             .into(),
-                        token: None,
+                        attachments: Vec::new(),
                     })
                     .await?;
                 Ok(())
@@ -298,14 +298,14 @@ impl Accounts {
             self.config.public_base_url.trim_end_matches('/')
         );
         self.notifier
-            .send(Notification {
-                to: account.email.clone(),
+            .send(Message {
+                recipient: account.email.clone(),
                 kind: "verify_email".into(),
                 subject: "E-mail-cím megerősítése / Confirm your e-mail address".into(),
                 body: format!(
                     "Kérjük, erősítse meg e-mail-címét: {link}\nPlease confirm your address: {link}"
                 ),
-                token: Some(token),
+                attachments: Vec::new(),
             })
             .await?;
         Ok(())
@@ -514,12 +514,12 @@ impl Accounts {
             self.config.public_base_url.trim_end_matches('/')
         );
         self.notifier
-            .send(Notification {
-                to: account.email.clone(),
+            .send(Message {
+                recipient: account.email.clone(),
                 kind: "password_reset".into(),
                 subject: "Új jelszó / Password reset".into(),
                 body: format!("Új jelszó beállítása: {link}\nSet a new password: {link}"),
-                token: Some(token),
+                attachments: Vec::new(),
             })
             .await?;
         Ok(())
@@ -553,7 +553,8 @@ async fn blocking<T: Send + 'static>(
 mod tests {
     use super::*;
     use crate::memory::MemoryTable;
-    use crate::notify::TableOutbox;
+    use crate::tokens::token_in;
+    use varoskapu_core::notify::OutboxNotifier;
     use varoskapu_core::{ManualClock, SequentialIds};
 
     fn accounts() -> (Accounts, Arc<dyn Table>) {
@@ -562,7 +563,11 @@ mod tests {
         ));
         let table: Arc<dyn Table> = Arc::new(MemoryTable::new(clock.clone()));
         let ids: Arc<dyn IdGenerator> = Arc::new(SequentialIds::default());
-        let outbox = Arc::new(TableOutbox::new(table.clone(), clock.clone(), ids.clone()));
+        let outbox = Arc::new(OutboxNotifier::new(
+            table.clone(),
+            clock.clone(),
+            ids.clone(),
+        ));
         let accounts = Accounts::new(
             table.clone(),
             clock,
@@ -586,11 +591,11 @@ mod tests {
                 .await,
             Err(AccountError::EmailNotVerified)
         );
-        let mail = TableOutbox::messages_to(table.as_ref(), "anna@example.hu")
+        let mail = OutboxNotifier::messages_to(table.as_ref(), "anna@example.hu")
             .await
             .expect("reads");
         assert_eq!(mail.len(), 1);
-        let token = mail[0].token.clone().expect("carries a token");
+        let token = token_in(&mail[0].body).expect("carries a token");
         accounts.verify_email(&token).await.expect("verifies");
         assert_eq!(
             accounts.verify_email(&token).await,
@@ -614,7 +619,7 @@ mod tests {
             .register("anna@example.hu", "other password!", "Mallory")
             .await
             .expect("same answer");
-        let mail = TableOutbox::messages_to(table.as_ref(), "anna@example.hu")
+        let mail = OutboxNotifier::messages_to(table.as_ref(), "anna@example.hu")
             .await
             .expect("reads");
         assert_eq!(
@@ -720,10 +725,10 @@ mod tests {
             .request_password_reset("nobody@example.hu")
             .await
             .expect("same answer");
-        let mail = TableOutbox::messages_to(table.as_ref(), "c@example.hu")
+        let mail = OutboxNotifier::messages_to(table.as_ref(), "c@example.hu")
             .await
             .expect("reads");
-        let token = mail[0].token.clone().expect("token");
+        let token = token_in(&mail[0].body).expect("token");
         accounts
             .reset_password(&token, "a new long password")
             .await

@@ -6,14 +6,18 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 use tower::ServiceExt;
 use varoskapu_accounts::memory::MemoryTable;
-use varoskapu_accounts::{Accounts, AccountsConfig, NewAccount, Role, TableOutbox};
+use varoskapu_accounts::{Accounts, AccountsConfig, NewAccount, Role};
 use varoskapu_core::{Clock, IdGenerator, SystemClock, Table, UuidV7Ids};
 
 async fn app() -> (axum::Router, Arc<dyn Table>) {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let ids: Arc<dyn IdGenerator> = Arc::new(UuidV7Ids);
     let table: Arc<dyn Table> = Arc::new(MemoryTable::new(clock.clone()));
-    let outbox = Arc::new(TableOutbox::new(table.clone(), clock.clone(), ids.clone()));
+    let outbox = Arc::new(varoskapu_core::notify::OutboxNotifier::new(
+        table.clone(),
+        clock.clone(),
+        ids.clone(),
+    ));
     let accounts = Accounts::new(
         table.clone(),
         clock,
@@ -128,10 +132,11 @@ async fn a_password_reset_goes_through_the_outbox() {
     .await;
     assert_eq!(asked.0, StatusCode::ACCEPTED);
     assert_eq!(asked.1, unknown.1, "no enumeration");
-    let mail = TableOutbox::messages_to(table.as_ref(), "clerk@example.hu")
-        .await
-        .expect("outbox");
-    let token = mail[0].token.clone().expect("token");
+    let mail =
+        varoskapu_core::notify::OutboxNotifier::messages_to(table.as_ref(), "clerk@example.hu")
+            .await
+            .expect("outbox");
+    let token = varoskapu_accounts::tokens::token_in(&mail[0].body).expect("token");
     let done = post(
         &app,
         "/password-reset/confirm",
@@ -153,7 +158,11 @@ async fn an_account_with_a_second_factor_needs_its_code() {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let ids: Arc<dyn IdGenerator> = Arc::new(UuidV7Ids);
     let table: Arc<dyn Table> = Arc::new(MemoryTable::new(clock.clone()));
-    let outbox = Arc::new(TableOutbox::new(table.clone(), clock.clone(), ids.clone()));
+    let outbox = Arc::new(varoskapu_core::notify::OutboxNotifier::new(
+        table.clone(),
+        clock.clone(),
+        ids.clone(),
+    ));
     let accounts = Accounts::new(
         table,
         clock,

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use varoskapu_accounts::{Accounts, AccountsConfig, NewAccount, Role, TableOutbox};
+use varoskapu_accounts::{Accounts, AccountsConfig, NewAccount, Role};
 use varoskapu_core::{Clock, IdGenerator, SystemClock, Table, UuidV7Ids};
 use varoskapu_embedded::SqliteTable;
 use varoskapu_idp::{FileKeyStore, IdpConfig, NewClient, Provider};
@@ -44,7 +44,11 @@ pub async fn spawn_app_with(configure: impl FnOnce(IdpConfig) -> IdpConfig) -> A
         .await
         .expect("binds");
     let issuer = format!("http://{}", listener.local_addr().expect("addr"));
-    let outbox = Arc::new(TableOutbox::new(table.clone(), clock.clone(), ids.clone()));
+    let outbox = Arc::new(varoskapu_core::notify::OutboxNotifier::new(
+        table.clone(),
+        clock.clone(),
+        ids.clone(),
+    ));
     let accounts = Accounts::new(
         table.clone(),
         clock.clone(),

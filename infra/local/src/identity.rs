@@ -4,7 +4,7 @@
 use crate::ports::LocalPorts;
 use axum::Router;
 use std::sync::Arc;
-use varoskapu_accounts::{AccountError, Accounts, AccountsConfig, NewAccount, Role, TableOutbox};
+use varoskapu_accounts::{AccountError, Accounts, AccountsConfig, NewAccount, Role};
 use varoskapu_http::auth::{JwksFetch, TokenValidator};
 use varoskapu_idp::clients::ClientError;
 use varoskapu_idp::federation::UpstreamConfig;
@@ -25,7 +25,7 @@ pub const DEMO_CLERK_PASSWORD: &str = "Demo-ugyintezo-2026";
 
 /// The account use cases over the local table, with the outbox as notifier.
 pub fn accounts(ports: &LocalPorts) -> Accounts {
-    let outbox = Arc::new(TableOutbox::new(
+    let outbox = Arc::new(varoskapu_core::notify::OutboxNotifier::new(
         ports.table.clone(),
         ports.clock.clone(),
         ports.ids.clone(),
