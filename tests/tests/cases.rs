@@ -865,6 +865,17 @@ async fn retried_submit_with_the_same_idempotency_key_returns_the_same_case_and_
     assert_eq!(first["arrival_number"], second["arrival_number"]);
     assert_eq!(first["receipt"], second["receipt"]);
     assert_eq!(first["history"], second["history"]);
+    // Two concurrent attempts with one key: one submission, one receipt.
+    let raced = world
+        .draft(&citizen, "official-certificate", certificate_form())
+        .await;
+    let (a, b) = futures::join!(
+        world.submit(&citizen, &raced, Some("k-race")),
+        world.submit(&citizen, &raced, Some("k-race"))
+    );
+    assert_eq!((a.0, b.0), (StatusCode::OK, StatusCode::OK), "{a:?} {b:?}");
+    assert_eq!(a.1["arrival_number"], b.1["arrival_number"]);
+    assert_eq!(a.1["receipt"], b.1["receipt"]);
     // Without the key, the retry is an illegal transition and changes nothing.
     let (status, problem) = world.submit(&citizen, &case, None).await;
     assert_eq!(status, StatusCode::CONFLICT);
@@ -890,7 +901,7 @@ async fn retried_submit_with_the_same_idempotency_key_returns_the_same_case_and_
         .iter()
         .filter(|c| c["receipt"].is_object())
         .count();
-    assert_eq!(receipts, 1);
+    assert_eq!(receipts, 2);
     world.server.stop().await.expect("stop");
 }
 

@@ -3,7 +3,7 @@
 //! for missing information. Nobody sees or touches another citizen's case.
 
 use super::case::{Actor, AttachedDocument, Case, DocumentRef};
-use super::case_type::CaseType;
+use super::case_type::{CaseType, RuleOutcome};
 use super::deadline::Deadline;
 use super::error::CaseError;
 use super::form::FormValidator;
@@ -284,11 +284,24 @@ impl Cases {
         for _ in 0..MAX_ATTEMPTS {
             let stored = self.load_own(owner, id).await?;
             let mut case = stored.case;
-            case.require(CaseStatus::Draft)
-                .map_err(|_| CaseError::IllegalTransition {
+            if case.status != CaseStatus::Draft {
+                // A concurrent request with the same key may have submitted it meanwhile.
+                if let Some((key, fingerprint)) = idempotency_key
+                    && let Replay::Stored(record) = idempotency::lookup::<SubmitRecord>(
+                        self.store.table.as_ref(),
+                        &scope,
+                        key,
+                        fingerprint,
+                    )
+                    .await?
+                {
+                    return self.replay_submission(owner, record.case_id).await;
+                }
+                return Err(CaseError::IllegalTransition {
                     from: case.status,
                     to: CaseStatus::Submitted,
-                })?;
+                });
+            }
             if let Some(form) = &form {
                 case.form = form.clone();
             }
@@ -373,7 +386,17 @@ impl Cases {
     /// (issuing the receipt now if the first attempt stopped before it).
     async fn replay_submission(&self, owner: &str, id: Uuid) -> Result<Case, CaseError> {
         let stored = self.load_own(owner, id).await?;
-        self.ensure_receipt(stored.case, stored.version).await
+        let case = self.ensure_receipt(stored.case, stored.version).await?;
+        // The first attempt may have stopped before its rule decided an approvable case.
+        let case_type = self.case_type(&case.case_type).await?;
+        let approvable = case_type
+            .auto_decision
+            .as_ref()
+            .is_some_and(|rule| rule.evaluate(&case.form) == RuleOutcome::Approve);
+        if case.status == CaseStatus::Submitted && approvable {
+            return self.auto_decide(case.id, &case_type).await;
+        }
+        Ok(case)
     }
 
     /// Issues the submission receipt once; a concurrent issuer's receipt wins.
