@@ -14,8 +14,9 @@ use std::time::{Duration, Instant};
 use varoskapu_book_appointment::demo::{
     ADDRESS_CARD_SERVICE_ID, CONTRACT_SERVICE_ID, PHOTO_SERVICE_ID,
 };
-use varoskapu_idp::SigningKeys;
-use varoskapu_jose::{AccessTokenClaims, Audience, sign_es256};
+
+#[path = "../tests/common/local_token.rs"]
+mod local_token;
 
 fn setting(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -100,30 +101,8 @@ async fn run() -> anyhow::Result<()> {
     })
     .await?;
     let base = server.url();
-    let key = varoskapu_idp::FileKeyStore::open(&dir.path().join("idp"))?
-        .signing_key()
-        .await?;
-    let now = jiff::Timestamp::now().as_second();
-    let token = |sub: &str| {
-        sign_es256(
-            &key,
-            "at+jwt",
-            &AccessTokenClaims {
-                iss: base.clone(),
-                sub: sub.to_owned(),
-                aud: Audience::One("varoskapu-api".into()),
-                exp: now + 3600,
-                iat: now,
-                nbf: None,
-                jti: format!("bench-{sub}"),
-                client_id: "bench".into(),
-                scope: "openid".into(),
-                roles: vec!["citizen".into()],
-                fam: None,
-                auth_time: Some(now),
-            },
-        )
-    };
+    let key = local_token::provider_key(dir.path()).await?;
+    let token = |sub: &str| local_token::access_token(&key, &base, sub, &["citizen"]);
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(concurrency * 2)
         .build()?;
