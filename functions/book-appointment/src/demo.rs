@@ -91,9 +91,16 @@ pub fn office() -> (Office, Vec<Clerk>, Vec<Service>) {
     (office, clerks, services)
 }
 
-/// Writes the demo office unless it is already there (safe on every start).
-pub async fn seed(store: &AppointmentStore) -> Result<(), TableError> {
-    let (office, clerks, services) = office();
+/// Writes the demo office unless it is already there (safe on every start); the clerk
+/// account given, if any, manages the first desk's calendar.
+pub async fn seed(
+    store: &AppointmentStore,
+    first_desk_account: Option<String>,
+) -> Result<(), TableError> {
+    let (office, mut clerks, services) = office();
+    if let Some(first) = clerks.first_mut() {
+        first.account_id = first_desk_account;
+    }
     store.put_office(&office, true).await?;
     for clerk in &clerks {
         store.put_clerk(clerk, true).await?;

@@ -628,6 +628,16 @@ async fn blocked_time_is_not_offered_and_a_block_over_a_booking_is_refused() {
         )
         .await;
     assert_eq!(status, 403);
+    // ...but blocks their own desk.
+    let own = format!("/backoffice/appointments/clerks/{}/blocks", CLERK_IDS[0]);
+    let (status, _) = app
+        .post(
+            &own,
+            Some(&app.clerk()),
+            &block("2026-03-24T08:00:00Z", "2026-03-24T09:00:00Z"),
+        )
+        .await;
+    assert_eq!(status, 201);
     let id = created["id"].as_str().unwrap_or_default();
     let removed = app
         .http

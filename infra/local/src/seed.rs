@@ -12,7 +12,13 @@ pub async fn seed_demo_data(ports: &LocalPorts) -> anyhow::Result<()> {
     let tz = varoskapu_core::appointments::budapest()
         .ok_or_else(|| anyhow::anyhow!("the Europe/Budapest time zone is missing"))?;
     let store = varoskapu_core::appointments::AppointmentStore::new(ports.table.clone(), tz);
-    varoskapu_book_appointment::demo::seed(&store).await?;
+    // The demo clerk manages the first desk's calendar.
+    let clerk = crate::identity::accounts(ports)
+        .find_by_email(crate::identity::DEMO_CLERK_EMAIL)
+        .await
+        .map_err(|e| anyhow::anyhow!("looking up the demo clerk: {e}"))?
+        .map(|account| account.id.to_string());
+    varoskapu_book_appointment::demo::seed(&store, clerk).await?;
     // The case-type catalogue and a signatory who approves decisions.
     crate::cases::seed(ports).await?;
     Ok(())

@@ -72,7 +72,9 @@ pub async fn spawn_app_on(table: Arc<dyn Table>, clock: Arc<ManualClock>) -> Tes
         tokens,
     )
     .expect("state");
-    demo::seed(state.appointments.store()).await.expect("seed");
+    demo::seed(state.appointments.store(), Some("clerk-account-1".into()))
+        .await
+        .expect("seed");
     let app = varoskapu_http::with_common_layers(router(state.clone()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
