@@ -118,6 +118,27 @@ impl Accounts {
         }
     }
 
+    /// The use cases with e-mails queued in the table's outbox (the core `OutboxNotifier`).
+    pub fn with_outbox(
+        table: Arc<dyn Table>,
+        clock: Arc<dyn Clock>,
+        public_base_url: &str,
+    ) -> Self {
+        let ids: Arc<dyn IdGenerator> = Arc::new(varoskapu_core::UuidV7Ids);
+        let outbox = Arc::new(varoskapu_core::notify::OutboxNotifier::new(
+            table.clone(),
+            clock.clone(),
+            ids.clone(),
+        ));
+        Self::new(
+            table,
+            clock,
+            ids,
+            outbox,
+            AccountsConfig::new(public_base_url),
+        )
+    }
+
     /// Reads an account.
     pub async fn get(&self, id: AccountId) -> Result<Option<Account>, AccountError> {
         match self.table.get(&Account::key(id)).await? {

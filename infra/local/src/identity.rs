@@ -4,7 +4,7 @@
 use crate::ports::LocalPorts;
 use axum::Router;
 use std::sync::Arc;
-use varoskapu_accounts::{AccountError, Accounts, AccountsConfig, NewAccount, Role};
+use varoskapu_accounts::{AccountError, Accounts, NewAccount, Role};
 use varoskapu_http::auth::{JwksFetch, TokenValidator};
 use varoskapu_idp::clients::ClientError;
 use varoskapu_idp::federation::UpstreamConfig;
@@ -25,17 +25,10 @@ pub const DEMO_CLERK_PASSWORD: &str = "Demo-ugyintezo-2026";
 
 /// The account use cases over the local table, with the outbox as notifier.
 pub fn accounts(ports: &LocalPorts) -> Accounts {
-    let outbox = Arc::new(varoskapu_core::notify::OutboxNotifier::new(
+    Accounts::with_outbox(
         ports.table.clone(),
         ports.clock.clone(),
-        ports.ids.clone(),
-    ));
-    Accounts::new(
-        ports.table.clone(),
-        ports.clock.clone(),
-        ports.ids.clone(),
-        outbox,
-        AccountsConfig::new(ports.public_base_url.clone()),
+        &ports.public_base_url,
     )
 }
 

@@ -1,0 +1,14 @@
+//! The `authenticate` Lambda: password checks and password reset on DynamoDB behind the HTTP API.
+
+use varoskapu_http::logging::{LogFormat, init};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    init(LogFormat::detect());
+    let aws = varoskapu_aws::AwsConfig::from_env()?;
+    let public_base_url = varoskapu_http::config::required("PUBLIC_BASE_URL")?;
+    let clock = std::sync::Arc::new(varoskapu_core::SystemClock);
+    let table = std::sync::Arc::new(aws.engines(clock.clone()).await.table);
+    let accounts = varoskapu_accounts::Accounts::with_outbox(table, clock, &public_base_url);
+    lambda_http::run(varoskapu_authenticate::router(accounts)).await
+}
