@@ -6,7 +6,7 @@ pub mod config;
 pub mod extract;
 pub mod forms;
 pub mod lambda;
-pub mod openapi;
+pub mod pdf;
 pub mod problem;
 pub mod state;
 pub mod views;

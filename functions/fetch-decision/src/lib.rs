@@ -5,18 +5,18 @@
 use axum::Json;
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::OpenApi;
 use varoskapu_case_api::extract::{ApiQuery, case_id};
-use varoskapu_case_api::openapi::BearerScheme;
+use varoskapu_case_api::pdf::pdf_response;
 use varoskapu_case_api::state::require_citizen;
 use varoskapu_case_api::{ApiError, CasesState};
 use varoskapu_http::Problem;
 use varoskapu_http::auth::Authenticated;
+use varoskapu_http::openapi::BearerScheme;
 
 /// Every fetch-decision route over `state`.
 pub fn router(state: CasesState) -> Router {
@@ -46,19 +46,6 @@ pub struct DownloadLink {
     pub sha256: String,
     #[schema(value_type = String, format = DateTime)]
     pub delivered_at: Option<Timestamp>,
-}
-
-fn pdf(bytes: Vec<u8>, filename: &str) -> Response {
-    let mut response = bytes.into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/pdf"),
-    );
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
-        headers.insert(header::CONTENT_DISPOSITION, v);
-    }
-    response
 }
 
 /// The signed decision of one of the caller's cases; the first fetch delivers it.
@@ -92,7 +79,7 @@ pub async fn fetch(
         }
         None | Some("pdf") => {
             let (_, blob) = state.cases.fetch_decision(&p.subject, id).await?;
-            Ok(pdf(blob.bytes.to_vec(), "hatarozat.pdf"))
+            Ok(pdf_response(blob.bytes.to_vec(), "hatarozat.pdf"))
         }
         Some(other) => Err(Problem::with_detail(
             varoskapu_http::ProblemKind::BadRequest,
@@ -118,7 +105,7 @@ pub async fn certificate(
         .cases
         .download_certificate(&p.subject, case_id(&id)?)
         .await?;
-    Ok(pdf(blob.bytes.to_vec(), "letoltesi-igazolas.pdf"))
+    Ok(pdf_response(blob.bytes.to_vec(), "letoltesi-igazolas.pdf"))
 }
 
 #[derive(OpenApi)]

@@ -4,10 +4,12 @@
 
 pub mod auth;
 pub mod config;
+pub mod extract;
 pub mod health;
 pub mod json;
 pub mod layers;
 pub mod logging;
+pub mod openapi;
 pub mod problem;
 
 pub use config::ConfigError;

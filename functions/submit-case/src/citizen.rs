@@ -4,13 +4,14 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 use varoskapu_case_api::extract::{IdempotencyKey, case_id};
+use varoskapu_case_api::pdf::pdf_response;
 use varoskapu_case_api::state::require_citizen;
 use varoskapu_case_api::views::CaseView;
 use varoskapu_case_api::{ApiError, CasesState};
@@ -246,21 +247,10 @@ pub async fn receipt(
         .get(&receipt.blob_key)
         .await
         .map_err(Problem::from)?;
-    Ok(pdf(blob.bytes.to_vec(), "atveteli-elismerveny.pdf"))
-}
-
-/// A PDF response that browsers save under `filename`.
-pub fn pdf(bytes: Vec<u8>, filename: &str) -> Response {
-    let mut response = bytes.into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/pdf"),
-    );
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
-        headers.insert(header::CONTENT_DISPOSITION, v);
-    }
-    response
+    Ok(pdf_response(
+        blob.bytes.to_vec(),
+        "atveteli-elismerveny.pdf",
+    ))
 }
 
 /// Answers a request for missing information with text and documents; the case returns to

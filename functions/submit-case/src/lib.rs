@@ -12,7 +12,7 @@ use axum::Router;
 use axum::routing::{get, post, put};
 use utoipa::OpenApi;
 use varoskapu_case_api::CasesState;
-use varoskapu_case_api::openapi::BearerScheme;
+use varoskapu_http::openapi::BearerScheme;
 
 /// Every submit-case route over `state`.
 pub fn router(state: CasesState) -> Router {

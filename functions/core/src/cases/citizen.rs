@@ -269,16 +269,11 @@ impl Cases {
         idempotency_key: Option<(&str, &str)>,
     ) -> Result<Case, CaseError> {
         let scope = format!("submit-case#{owner}");
-        if let Some((key, fingerprint)) = idempotency_key
-            && let Replay::Stored(record) = idempotency::lookup::<SubmitRecord>(
-                self.store.table.as_ref(),
-                &scope,
-                key,
-                fingerprint,
-            )
+        if let Some(case) = self
+            .earlier_submission(owner, &scope, idempotency_key)
             .await?
         {
-            return self.replay_submission(owner, record.case_id).await;
+            return Ok(case);
         }
         let mut submitted = None;
         for _ in 0..MAX_ATTEMPTS {
@@ -286,16 +281,11 @@ impl Cases {
             let mut case = stored.case;
             if case.status != CaseStatus::Draft {
                 // A concurrent request with the same key may have submitted it meanwhile.
-                if let Some((key, fingerprint)) = idempotency_key
-                    && let Replay::Stored(record) = idempotency::lookup::<SubmitRecord>(
-                        self.store.table.as_ref(),
-                        &scope,
-                        key,
-                        fingerprint,
-                    )
+                if let Some(case) = self
+                    .earlier_submission(owner, &scope, idempotency_key)
                     .await?
                 {
-                    return self.replay_submission(owner, record.case_id).await;
+                    return Ok(case);
                 }
                 return Err(CaseError::IllegalTransition {
                     from: case.status,
@@ -380,6 +370,31 @@ impl Cases {
             return self.auto_decide(case.id, &case_type).await;
         }
         Ok(case)
+    }
+
+    /// The result of an earlier request with the same key, if there was one.
+    async fn earlier_submission(
+        &self,
+        owner: &str,
+        scope: &str,
+        idempotency_key: Option<(&str, &str)>,
+    ) -> Result<Option<Case>, CaseError> {
+        let Some((key, fingerprint)) = idempotency_key else {
+            return Ok(None);
+        };
+        match idempotency::lookup::<SubmitRecord>(
+            self.store.table.as_ref(),
+            scope,
+            key,
+            fingerprint,
+        )
+        .await?
+        {
+            Replay::Stored(record) => {
+                Ok(Some(self.replay_submission(owner, record.case_id).await?))
+            }
+            Replay::Fresh => Ok(None),
+        }
     }
 
     /// The result of an earlier submission of the same request: the same case and receipt

@@ -1,8 +1,9 @@
-//! The bearer-token security scheme the case functions' OpenAPI documents name.
+//! OpenAPI pieces every function's document needs, such as the bearer-token scheme its
+//! protected routes name (`security(("bearer" = []))`).
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
-/// Adds the `bearer` scheme to a document.
+/// Adds the `bearer` (JWT access token) security scheme to a document.
 pub struct BearerScheme;
 
 impl utoipa::Modify for BearerScheme {
