@@ -606,7 +606,7 @@ pub async fn racing_claims_of_one_key_have_exactly_one_winner((table, _): Engine
         .map(|r| r.expect("task"))
         .collect();
     let winners: Vec<_> = results.iter().filter(|r| r.is_ok()).collect();
-    assert_eq!(winners.len(), 1, "exactly one claim wins");
+    assert_eq!(winners.len(), 1, "exactly one claim wins: {results:?}");
     for r in &results {
         if let Err(e) = r {
             assert!(
