@@ -4,47 +4,18 @@
 //! submission returns the first result, and an upload goes through a presigned S3 URL.
 //! Without the endpoint the cases say they were skipped and pass.
 
+mod common;
+
+use common::Fixture;
 use futures::future::join_all;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use varoskapu_aws::{AwsConfig, S3BlobStore};
 use varoskapu_case_api::forms::JsonSchemaForms;
-use varoskapu_core::cases::{
-    CasePorts, CaseStatus, CaseStore, CaseType, Cases, Localized, RequiredDocument, UploadRequest,
-};
-use varoskapu_core::notify::OutboxNotifier;
-use varoskapu_core::{Clock, Sha256Digest, SystemClock, Table, UuidV7Ids};
-use varoskapu_documents::render::Municipality;
-use varoskapu_documents::{LocalKeys, PadesIssuer};
+use varoskapu_core::cases::{CaseStatus, UploadRequest};
+use varoskapu_core::{Clock, Sha256Digest, SystemClock};
 
 const ENDPOINT_VAR: &str = "VAROSKAPU_TEST_AWS_ENDPOINT";
-
-struct Fixture {
-    cases: Cases,
-    _keys_dir: tempfile::TempDir,
-}
-
-fn case_type() -> CaseType {
-    CaseType {
-        id: "certificate".into(),
-        name: Localized::new("Hatósági bizonyítvány", "Official certificate"),
-        description: Localized::new("teszt", "test"),
-        form_schema: json!({"type": "object", "required": ["purpose"],
-            "properties": {"purpose": {"type": "string", "minLength": 3}}}),
-        documents: vec![RequiredDocument {
-            kind: "evidence".into(),
-            name: Localized::new("Irat", "Evidence"),
-            media_types: vec!["application/pdf".into()],
-            max_bytes: 1024 * 1024,
-            required: false,
-        }],
-        fee: None,
-        deadline_working_days: 8,
-        signatory_approval: false,
-        auto_decision: None,
-        appeal_window_days: 15,
-    }
-}
 
 /// The use cases over a fresh table and buckets on the test server, or `None` without one.
 async fn on_aws() -> Option<Fixture> {
@@ -74,41 +45,15 @@ async fn on_aws() -> Option<Fixture> {
         .expect("uploads bucket");
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let engines = config.engines(clock.clone()).await;
-    let table: Arc<dyn Table> = Arc::new(engines.table);
-    let documents = Arc::new(engines.blobs);
-    let keys_dir = tempfile::tempdir().expect("tempdir");
-    let keys = LocalKeys::load_or_create(keys_dir.path(), clock.as_ref()).expect("keys");
-    let issuer = Arc::new(PadesIssuer {
-        municipality: Municipality::demo(),
-        signer: Arc::new(keys.signer().expect("signer")),
-        tsa: Arc::new(keys.tsa(clock.clone())),
-        blobs: documents.clone(),
-        table: table.clone(),
-        clock: clock.clone(),
-        ids: Arc::new(UuidV7Ids),
-    });
-    CaseStore::new(table.clone())
-        .add_case_type(&case_type())
-        .await
-        .expect("case type");
-    let cases = Cases::new(CasePorts {
-        notifier: Arc::new(OutboxNotifier::new(
-            table.clone(),
-            clock.clone(),
-            Arc::new(UuidV7Ids),
-        )),
-        table,
-        uploads: Arc::new(S3BlobStore::new(s3, uploads_bucket)),
-        documents,
-        issuer,
-        clock,
-        ids: Arc::new(UuidV7Ids),
-    })
-    .expect("cases");
-    Some(Fixture {
-        cases,
-        _keys_dir: keys_dir,
-    })
+    Some(
+        common::cases_over(
+            Arc::new(engines.table),
+            Arc::new(S3BlobStore::new(s3, uploads_bucket)),
+            Arc::new(engines.blobs),
+            clock,
+        )
+        .await,
+    )
 }
 
 fn form() -> Value {
