@@ -244,12 +244,15 @@ impl ClientRegistry {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use varoskapu_accounts::memory::MemoryTable;
     use varoskapu_core::SystemClock;
+    use varoskapu_embedded::SqliteTable;
 
     fn registry() -> ClientRegistry {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        ClientRegistry::new(Arc::new(MemoryTable::new(clock.clone())), clock)
+        ClientRegistry::new(
+            Arc::new(SqliteTable::in_memory(clock.clone()).expect("in-memory SQLite")),
+            clock,
+        )
     }
 
     fn new_client() -> NewClient {

@@ -120,8 +120,8 @@ impl Codes {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use varoskapu_accounts::memory::MemoryTable;
     use varoskapu_core::ManualClock;
+    use varoskapu_embedded::SqliteTable;
 
     fn grant() -> CodeGrant {
         CodeGrant {
@@ -141,7 +141,7 @@ mod tests {
         let clock = Arc::new(ManualClock::new(
             jiff::Timestamp::from_second(1_000_000).expect("ts"),
         ));
-        let table = Arc::new(MemoryTable::new(clock.clone()));
+        let table = Arc::new(SqliteTable::in_memory(clock.clone()).expect("in-memory SQLite"));
         (Codes::new(table, clock.clone(), 60), clock)
     }
 

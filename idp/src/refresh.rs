@@ -245,12 +245,16 @@ impl RefreshTokens {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use varoskapu_accounts::memory::MemoryTable;
     use varoskapu_core::SystemClock;
+    use varoskapu_embedded::SqliteTable;
 
     fn tokens() -> RefreshTokens {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        RefreshTokens::new(Arc::new(MemoryTable::new(clock.clone())), clock, 3600)
+        RefreshTokens::new(
+            Arc::new(SqliteTable::in_memory(clock.clone()).expect("in-memory SQLite")),
+            clock,
+            3600,
+        )
     }
 
     fn family(id: &str) -> Family {

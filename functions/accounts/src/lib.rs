@@ -6,8 +6,6 @@
 //! thin adapters over [`Accounts`].
 
 pub mod account;
-#[cfg(any(test, feature = "memory"))]
-pub mod memory;
 pub mod password;
 pub mod problem;
 pub mod service;

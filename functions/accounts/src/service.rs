@@ -573,16 +573,17 @@ async fn blocking<T: Send + 'static>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::memory::MemoryTable;
     use crate::tokens::token_in;
     use varoskapu_core::notify::OutboxNotifier;
     use varoskapu_core::{ManualClock, SequentialIds};
+    use varoskapu_embedded::SqliteTable;
 
     fn accounts() -> (Accounts, Arc<dyn Table>) {
         let clock: Arc<dyn Clock> = Arc::new(ManualClock::new(
             jiff::Timestamp::from_second(1_800_000_000).expect("valid"),
         ));
-        let table: Arc<dyn Table> = Arc::new(MemoryTable::new(clock.clone()));
+        let table: Arc<dyn Table> =
+            Arc::new(SqliteTable::in_memory(clock.clone()).expect("in-memory SQLite"));
         let ids: Arc<dyn IdGenerator> = Arc::new(SequentialIds::default());
         let outbox = Arc::new(OutboxNotifier::new(
             table.clone(),

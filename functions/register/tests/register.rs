@@ -5,14 +5,15 @@ use axum::http::{Request, StatusCode};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use tower::ServiceExt;
-use varoskapu_accounts::memory::MemoryTable;
 use varoskapu_accounts::{Accounts, AccountsConfig};
 use varoskapu_core::{Clock, IdGenerator, SystemClock, Table, UuidV7Ids};
+use varoskapu_embedded::SqliteTable;
 
 fn app() -> (axum::Router, Arc<dyn Table>, Accounts) {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let ids: Arc<dyn IdGenerator> = Arc::new(UuidV7Ids);
-    let table: Arc<dyn Table> = Arc::new(MemoryTable::new(clock.clone()));
+    let table: Arc<dyn Table> =
+        Arc::new(SqliteTable::in_memory(clock.clone()).expect("in-memory SQLite"));
     let outbox = Arc::new(varoskapu_core::notify::OutboxNotifier::new(
         table.clone(),
         clock.clone(),
