@@ -2,12 +2,12 @@
 //! client it signed in to that registered a `backchannel_logout_uri` receives a signed logout
 //! token, POSTed server to server.
 
+use crate::keys::{ActiveKey, KeyError};
 use crate::provider::Provider;
 use crate::sessions::Session;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use std::time::Duration;
-use varoskapu_jose::{PrivateKey, sign_es256};
 
 /// The event a logout token carries.
 pub const LOGOUT_EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
@@ -26,13 +26,13 @@ pub struct LogoutTokenClaims {
 }
 
 /// Signs a logout token for one client.
-pub fn logout_token(
-    key: &PrivateKey,
+pub async fn logout_token(
+    key: &ActiveKey,
     issuer: &str,
     client_id: &str,
     session: &Session,
     now: i64,
-) -> String {
+) -> Result<String, KeyError> {
     let mut events = Map::new();
     events.insert(LOGOUT_EVENT.into(), json!({}));
     let claims = LogoutTokenClaims {
@@ -45,7 +45,7 @@ pub fn logout_token(
         sid: session.sid.clone(),
         events,
     };
-    sign_es256(key, "logout+jwt", &claims)
+    key.sign("logout+jwt", &claims).await
 }
 
 /// Notifies every client of an ended session, in the background; failures are logged.
@@ -70,7 +70,14 @@ pub async fn notify_clients(provider: &Provider, session: &Session) {
         let Some(uri) = client.backchannel_logout_uri else {
             continue;
         };
-        let token = logout_token(&key, &provider.config.issuer, client_id, session, now);
+        let token = match logout_token(&key, &provider.config.issuer, client_id, session, now).await
+        {
+            Ok(token) => token,
+            Err(e) => {
+                tracing::error!(error = %e, "back-channel logout: signing failed");
+                return;
+            }
+        };
         let http = provider.http.clone();
         let client_id = client_id.clone();
         tokio::spawn(async move {

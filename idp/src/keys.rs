@@ -1,14 +1,18 @@
 //! The signing keys of the provider behind one port, with rotation built in: a new key is
 //! published (as `next`) one rotation before it signs, and a retired key stays published
 //! until every token it signed has expired.
+//!
+//! The port hands out an [`ActiveKey`] (a key id and something that signs with it) rather
+//! than the private key, because a production key never leaves its store: minting a token
+//! is therefore asynchronous, and the protocol code stays free of any key store's types.
 
 use async_trait::async_trait;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
-use varoskapu_jose::{JwkSet, PrivateKey};
+use varoskapu_jose::{JwkSet, PrivateKey, es256_compact, es256_signing_input};
 
 /// What can go wrong with the signing keys.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -19,11 +23,66 @@ pub enum KeyError {
     Corrupt(String),
 }
 
+/// Signs the JWS signing input with one key, wherever that key is kept.
+#[async_trait]
+pub trait TokenSigner: Send + Sync + 'static {
+    /// The ES256 signature of `signing_input` as `r || s` (64 bytes), as JWS wants it.
+    async fn sign_es256(&self, signing_input: &[u8]) -> Result<Vec<u8>, KeyError>;
+}
+
+#[async_trait]
+impl TokenSigner for PrivateKey {
+    async fn sign_es256(&self, signing_input: &[u8]) -> Result<Vec<u8>, KeyError> {
+        Ok(self.sign_raw(signing_input))
+    }
+}
+
+/// The key that signs now: its id goes into the header of what it signs.
+#[derive(Clone)]
+pub struct ActiveKey {
+    pub kid: String,
+    signer: Arc<dyn TokenSigner>,
+}
+
+impl ActiveKey {
+    /// A key named `kid` that signs through `signer`.
+    pub fn new(kid: impl Into<String>, signer: Arc<dyn TokenSigner>) -> Self {
+        Self {
+            kid: kid.into(),
+            signer,
+        }
+    }
+
+    /// A key held in this process.
+    pub fn local(key: PrivateKey) -> Self {
+        Self::new(key.kid.clone(), Arc::new(key))
+    }
+
+    /// Signs `claims` as a compact ES256 JWS of type `typ` with this key's id in the header.
+    pub async fn sign<T: Serialize + Sync>(
+        &self,
+        typ: &str,
+        claims: &T,
+    ) -> Result<String, KeyError> {
+        let input = es256_signing_input(&self.kid, typ, claims);
+        let signature = self.signer.sign_es256(input.as_bytes()).await?;
+        Ok(es256_compact(input, &signature))
+    }
+}
+
+impl std::fmt::Debug for ActiveKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ActiveKey")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Signing keys (embedded: a key file in the data folder; AWS: KMS).
 #[async_trait]
 pub trait SigningKeys: Send + Sync + 'static {
     /// The key that signs now.
-    async fn signing_key(&self) -> Result<PrivateKey, KeyError>;
+    async fn signing_key(&self) -> Result<ActiveKey, KeyError>;
 
     /// Every key a validator may meet: the active, the next and the still-valid retired ones.
     async fn published(&self) -> Result<JwkSet, KeyError>;
@@ -179,6 +238,12 @@ impl FileKeyStore {
         Ok(ring)
     }
 
+    /// The active private key itself, for local tools and tests that mint tokens as this
+    /// provider would (only a key file can hand its key out).
+    pub async fn signing_key(&self) -> Result<PrivateKey, KeyError> {
+        self.read()?.active()
+    }
+
     fn write(&self, ring: &KeyRing) -> Result<(), KeyError> {
         let text = serde_json::to_vec_pretty(ring).map_err(|e| KeyError::Corrupt(e.to_string()))?;
         let tmp = self.path.with_extension("json.tmp");
@@ -208,8 +273,8 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 
 #[async_trait]
 impl SigningKeys for FileKeyStore {
-    async fn signing_key(&self) -> Result<PrivateKey, KeyError> {
-        self.read()?.active()
+    async fn signing_key(&self) -> Result<ActiveKey, KeyError> {
+        Ok(ActiveKey::local(self.read()?.active()?))
     }
 
     async fn published(&self) -> Result<JwkSet, KeyError> {

@@ -25,6 +25,6 @@ pub mod web;
 pub use clients::{Client, ClientRegistry, NewClient};
 pub use config::IdpConfig;
 pub use error::OAuthError;
-pub use keys::{FileKeyStore, KeyError, SigningKeys};
+pub use keys::{ActiveKey, FileKeyStore, KeyError, SigningKeys, TokenSigner};
 pub use provider::Provider;
 pub use web::router;

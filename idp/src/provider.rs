@@ -393,9 +393,10 @@ impl Provider {
             },
             now,
             c.access_token_seconds,
-        );
-        let id_token = family.scopes.iter().any(|s| s == "openid").then(|| {
-            mint_id_token(
+        )
+        .await?;
+        let id_token = if family.scopes.iter().any(|s| s == "openid") {
+            let id_token = mint_id_token(
                 &key,
                 IdTokenClaims {
                     iss: c.issuer.clone(),
@@ -413,7 +414,11 @@ impl Provider {
                 },
                 &access_token,
             )
-        });
+            .await?;
+            Some(id_token)
+        } else {
+            None
+        };
         Ok(TokenResponse {
             access_token,
             token_type: "Bearer".into(),
@@ -464,7 +469,8 @@ impl Provider {
             },
             self.clock.unix_seconds(),
             c.access_token_seconds,
-        );
+        )
+        .await?;
         Ok(TokenResponse {
             access_token,
             token_type: "Bearer".into(),

@@ -1,8 +1,9 @@
 //! Minting access and ID tokens.
 
+use crate::keys::{ActiveKey, KeyError};
 use serde::{Deserialize, Serialize};
 use varoskapu_accounts::Account;
-use varoskapu_jose::{AccessTokenClaims, Audience, PrivateKey, half_hash, sign_es256};
+use varoskapu_jose::{AccessTokenClaims, Audience, half_hash};
 
 /// The claims of an ID token (OpenID Connect Core §2) with Városkapu's profile claims.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -78,12 +79,12 @@ pub struct AccessGrant<'a> {
 }
 
 /// Mints a signed access token; returns it with its claims.
-pub fn mint_access_token(
-    key: &PrivateKey,
+pub async fn mint_access_token(
+    key: &ActiveKey,
     grant: AccessGrant<'_>,
     now: i64,
     lifetime: i64,
-) -> (String, AccessTokenClaims) {
+) -> Result<(String, AccessTokenClaims), KeyError> {
     let claims = AccessTokenClaims {
         iss: grant.issuer.to_owned(),
         sub: grant.sub.to_owned(),
@@ -98,11 +99,15 @@ pub fn mint_access_token(
         fam: grant.family.map(str::to_owned),
         auth_time: grant.auth_time,
     };
-    (sign_es256(key, "at+jwt", &claims), claims)
+    Ok((key.sign("at+jwt", &claims).await?, claims))
 }
 
 /// Mints a signed ID token bound to its access token by `at_hash`.
-pub fn mint_id_token(key: &PrivateKey, mut claims: IdTokenClaims, access_token: &str) -> String {
+pub async fn mint_id_token(
+    key: &ActiveKey,
+    mut claims: IdTokenClaims,
+    access_token: &str,
+) -> Result<String, KeyError> {
     claims.at_hash = Some(half_hash(access_token));
-    sign_es256(key, "JWT", &claims)
+    key.sign("JWT", &claims).await
 }

@@ -105,6 +105,13 @@ impl PrivateKey {
         &self.key
     }
 
+    /// The ES256 signature of `message` as `r || s` (64 bytes), the form JWS uses.
+    pub fn sign_raw(&self, message: &[u8]) -> Vec<u8> {
+        use p256::ecdsa::signature::Signer as _;
+        let signature: p256::ecdsa::Signature = self.key.sign(message);
+        signature.to_bytes().to_vec()
+    }
+
     /// The public half as a JWK.
     pub fn public_jwk(&self) -> Jwk {
         Jwk::es256(&self.kid, self.key.verifying_key())

@@ -3,7 +3,7 @@
 use crate::jwk::{JwkSet, PrivateKey};
 use crate::{b64url, b64url_decode};
 use p256::ecdsa::Signature;
-use p256::ecdsa::signature::{Signer, Verifier};
+use p256::ecdsa::signature::Verifier;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -34,17 +34,27 @@ pub enum JwsError {
 
 /// Signs `claims` as a compact ES256 JWS with the key's id in the header.
 pub fn sign_es256<T: Serialize>(key: &PrivateKey, typ: &str, claims: &T) -> String {
+    let signing_input = es256_signing_input(&key.kid, typ, claims);
+    let signature = key.sign_raw(signing_input.as_bytes());
+    es256_compact(signing_input, &signature)
+}
+
+/// The header and payload part of an ES256 JWS, for keys that sign elsewhere (KMS).
+pub fn es256_signing_input<T: Serialize>(kid: &str, typ: &str, claims: &T) -> String {
     let header = JwsHeader {
         alg: "ES256".into(),
-        kid: Some(key.kid.clone()),
+        kid: Some(kid.to_owned()),
         typ: Some(typ.to_owned()),
     };
     // Both serializations are of plain structs and maps; they cannot fail.
     let header = serde_json::to_vec(&header).unwrap_or_default();
     let payload = serde_json::to_vec(claims).unwrap_or_default();
-    let signing_input = format!("{}.{}", b64url(&header), b64url(&payload));
-    let signature: Signature = key.signing_key().sign(signing_input.as_bytes());
-    format!("{signing_input}.{}", b64url(&signature.to_bytes()))
+    format!("{}.{}", b64url(&header), b64url(&payload))
+}
+
+/// Appends an ES256 signature (`r || s`, 64 bytes) to its signing input.
+pub fn es256_compact(signing_input: String, signature: &[u8]) -> String {
+    format!("{signing_input}.{}", b64url(signature))
 }
 
 /// Verifies a compact ES256 JWS against a key set and returns its header and claims.

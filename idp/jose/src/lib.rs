@@ -11,7 +11,7 @@ pub mod jws;
 
 pub use claims::{AccessTokenClaims, Audience, ClaimsError, Validation};
 pub use jwk::{Jwk, JwkSet, PrivateKey};
-pub use jws::{JwsError, JwsHeader, sign_es256, verify_es256};
+pub use jws::{JwsError, JwsHeader, es256_compact, es256_signing_input, sign_es256, verify_es256};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

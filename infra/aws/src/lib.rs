@@ -1,4 +1,5 @@
-//! AWS engines of the Városkapu ports: the `Table` on DynamoDB and the `BlobStore` on S3,
+//! AWS engines of the Városkapu ports: the `Table` on DynamoDB, the `BlobStore` on S3, the
+//! document `Signer` and (feature `token-keys`) the provider's `SigningKeys` on KMS,
 //! configured from the environment of a Lambda function.
 //!
 //! They are tested for real against moto's server on loopback: `tests/run` starts it and
@@ -13,6 +14,8 @@ mod config;
 mod cursor;
 mod expression;
 pub mod kms_signer;
+#[cfg(feature = "token-keys")]
+pub mod kms_token_keys;
 mod provision;
 mod table;
 

@@ -1,7 +1,6 @@
 //! Access tokens signed with the local server's own provider key (in `<data>/idp/`), as its
 //! provider would issue them: the test and the benchmark drive the real token validation.
 
-use varoskapu_idp::SigningKeys;
 use varoskapu_jose::{AccessTokenClaims, Audience, PrivateKey, sign_es256};
 
 /// The key the local provider signs with now.
