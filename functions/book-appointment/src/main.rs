@@ -26,5 +26,6 @@ async fn main() -> Result<(), lambda_http::Error> {
         clock.clone(),
     ));
     let state = AppointmentsState::new(table, clock, Arc::new(UuidV7Ids), notifier, tokens)?;
-    lambda_http::run(router(state)).await
+    // The same request ids, tracing span and problem+json fallback as the local server.
+    lambda_http::run(varoskapu_http::with_common_layers(router(state))).await
 }

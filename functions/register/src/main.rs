@@ -10,5 +10,9 @@ async fn main() -> Result<(), lambda_http::Error> {
     let clock = std::sync::Arc::new(varoskapu_core::SystemClock);
     let table = std::sync::Arc::new(aws.engines(clock.clone()).await.table);
     let accounts = varoskapu_accounts::Accounts::with_outbox(table, clock, &public_base_url);
-    lambda_http::run(varoskapu_register::router(accounts)).await
+    // The same request ids, tracing span and problem+json fallback as the local server.
+    lambda_http::run(varoskapu_http::with_common_layers(
+        varoskapu_register::router(accounts),
+    ))
+    .await
 }

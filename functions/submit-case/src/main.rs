@@ -6,5 +6,9 @@ use varoskapu_http::logging::{LogFormat, init};
 async fn main() -> Result<(), lambda_http::Error> {
     init(LogFormat::detect());
     let state = varoskapu_case_api::lambda::state_from_env().await?;
-    lambda_http::run(varoskapu_submit_case::router(state)).await
+    // The same request ids, tracing span and problem+json fallback as the local server.
+    lambda_http::run(varoskapu_http::with_common_layers(
+        varoskapu_submit_case::router(state),
+    ))
+    .await
 }
