@@ -11,6 +11,7 @@ pub mod clock;
 pub mod documents;
 pub mod idempotency;
 pub mod notify;
+pub mod payments;
 pub mod table;
 
 pub use blob::{Blob, BlobError, BlobMeta, BlobPut, BlobStore, PresignedRequest, Sha256Digest};

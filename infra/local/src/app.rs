@@ -50,6 +50,16 @@ pub fn build_router(ports: &LocalPorts) -> Router {
             functions
         }
     };
+    // Fee payments, with the SimplePay simulator standing in for the card provider.
+    let functions = match pay_fee_state(ports) {
+        Ok((state, simulator)) => functions
+            .merge(varoskapu_pay_fee::router(state))
+            .merge(varoskapu_pay_fee::simulator::router(simulator)),
+        Err(e) => {
+            tracing::error!(error = %e, "payments are unavailable");
+            functions
+        }
+    };
     // RFC 3161 at POST /tsa, with the TSA keys under the data folder.
     let functions =
         match varoskapu_documents::local_tsa_router(&ports.data_dir, ports.clock.clone()) {
@@ -79,6 +89,50 @@ pub fn appointments_state(ports: &LocalPorts) -> anyhow::Result<AppointmentsStat
         notifier,
         tokens,
     )?)
+}
+
+/// The local merchant secret shared by the pay-fee function and the simulator
+/// (`VAROSKAPU_SIMPLEPAY_SECRET` overrides it).
+pub const DEMO_MERCHANT_SECRET: &str = "varoskapu-local-simplepay-secret";
+/// The local merchant account.
+pub const DEMO_MERCHANT_ID: &str = "VAROSKAPUHUF";
+
+/// The pay-fee state over the local ports, its card provider being the simulator.
+pub fn pay_fee_state(
+    ports: &LocalPorts,
+) -> anyhow::Result<(
+    varoskapu_pay_fee::PayFeeState,
+    varoskapu_pay_fee::simulator::Simulator,
+)> {
+    use varoskapu_core::payments::simplepay::Merchant;
+    let cases = crate::cases::state(ports)?;
+    let secret = std::env::var("VAROSKAPU_SIMPLEPAY_SECRET")
+        .unwrap_or_else(|_| DEMO_MERCHANT_SECRET.to_owned());
+    let merchant = Merchant::new(DEMO_MERCHANT_ID, secret);
+    let simulator = varoskapu_pay_fee::simulator::Simulator::new(
+        merchant.clone(),
+        ports.table.clone(),
+        ports.clock.clone(),
+        &ports.public_base_url,
+    );
+    let provider =
+        varoskapu_pay_fee::simplepay_client::SimplePayClient::new(merchant, &simulator.api_url());
+    let payments = varoskapu_core::payments::Payments::new(
+        cases.cases.clone(),
+        Arc::new(provider),
+        Arc::new(varoskapu_core::payments::nav::RecordingInvoiceReporter {
+            table: ports.table.clone(),
+        }),
+        varoskapu_core::payments::PaymentSettings::default(),
+    );
+    Ok((
+        varoskapu_pay_fee::PayFeeState {
+            payments,
+            tokens: cases.tokens,
+            public_base_url: ports.public_base_url.clone(),
+        },
+        simulator,
+    ))
 }
 
 /// A server started by [`serve`].
@@ -177,4 +231,19 @@ async fn purge_expired_periodically(ports: LocalPorts) {
             Err(e) => tracing::warn!(error = %e, "purging expired items failed"),
         }
     }
+}
+
+/// Imports a bank statement file into the data folder, as the back office would.
+pub async fn import_statement(
+    data_dir: &std::path::Path,
+    file: &std::path::Path,
+) -> anyhow::Result<varoskapu_core::payments::ImportSummary> {
+    let xml = std::fs::read_to_string(file)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+    let ports = LocalPorts::open(data_dir, "http://127.0.0.1:8080")?;
+    let (state, _) = pay_fee_state(&ports)?;
+    Ok(state
+        .payments
+        .import(&xml, varoskapu_core::cases::Actor::System)
+        .await?)
 }

@@ -52,6 +52,9 @@ pub enum Command {
     /// Operators' document commands.
     #[command(subcommand)]
     Documents(DocumentsCommand),
+    /// Fee payments: import bank statements.
+    #[command(subcommand)]
+    Payments(PaymentsCommand),
     /// Check a signed PDF: signature, timestamp and chain to the municipality's root.
     Verify {
         /// The PDF to check.
@@ -70,5 +73,15 @@ pub enum DocumentsCommand {
         /// Where to write the signed PDF.
         #[arg(long)]
         out: PathBuf,
+    },
+}
+
+/// `varoskapu payments …`
+#[derive(Debug, Subcommand)]
+pub enum PaymentsCommand {
+    /// Import a camt.053 or camt.054 bank statement; importing it again changes nothing.
+    Import {
+        /// The statement's XML file.
+        file: PathBuf,
     },
 }

@@ -23,6 +23,7 @@ pub fn openapi() -> OpenApiDoc {
     doc.merge(varoskapu_http::health::HealthApi::openapi());
     doc.merge(varoskapu_book_appointment::openapi());
     doc.merge(crate::cases::openapi());
+    doc.merge(varoskapu_pay_fee::openapi());
     doc
 }
 

@@ -2,7 +2,7 @@
 
 use clap::Parser;
 use varoskapu_http::logging::{LogFormat, init};
-use varoskapu_local::cli::{Cli, Command, DocumentsCommand};
+use varoskapu_local::cli::{Cli, Command, DocumentsCommand, PaymentsCommand};
 use varoskapu_local::{ServeConfig, serve};
 
 #[tokio::main]
@@ -40,6 +40,11 @@ async fn main() -> anyhow::Result<()> {
                 "{}",
                 varoskapu_documents::sample::describe(&document, &out, &data_dir)
             );
+            Ok(())
+        }
+        Command::Payments(PaymentsCommand::Import { file }) => {
+            let summary = varoskapu_local::import_statement(&cli.serve.data_dir, &file).await?;
+            println!("{}", serde_json::to_string_pretty(&summary)?);
             Ok(())
         }
         Command::Verify { file, roots } => {

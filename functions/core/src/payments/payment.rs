@@ -1,0 +1,115 @@
+//! A payment as recorded: what it is for, how much, where it stands, what settled it and
+//! the history of every change (its audit trail); and overpayments waiting for a refund.
+
+use super::reference::PaymentReference;
+use super::status::{PaymentMethod, PaymentStatus};
+use crate::cases::{Actor, Money};
+use crate::documents::IssuedDocument;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// What moved money onto a payment; its key makes settling the same money twice a no-op.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SettlementSource {
+    /// The card provider's notification of this transaction.
+    Provider { transaction_id: String },
+    /// A credit entry of an imported bank statement.
+    BankEntry { entry_id: String },
+    /// A clerk at the desk, with the cash register's or terminal's receipt number.
+    Desk { receipt_number: String },
+}
+
+impl SettlementSource {
+    /// The stable identity of the money, used in storage keys.
+    pub fn key(&self) -> String {
+        match self {
+            SettlementSource::Provider { transaction_id } => format!("provider:{transaction_id}"),
+            SettlementSource::BankEntry { entry_id } => format!("bank:{entry_id}"),
+            SettlementSource::Desk { receipt_number } => format!("desk:{receipt_number}"),
+        }
+    }
+}
+
+/// One change of a payment, kept forever with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PaymentEvent {
+    #[schema(value_type = String, format = DateTime)]
+    pub at: Timestamp,
+    pub from: Option<PaymentStatus>,
+    pub to: PaymentStatus,
+    pub actor: Actor,
+    /// Why: the provider's status, the bank entry, the clerk's remark.
+    pub remark: Option<String>,
+}
+
+/// A fee payment for a case.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Payment {
+    pub id: Uuid,
+    pub case_id: Uuid,
+    /// The citizen's account.
+    pub owner: String,
+    pub method: PaymentMethod,
+    pub amount: Money,
+    pub status: PaymentStatus,
+    pub reference: PaymentReference,
+    /// The name a bank transfer is expected from, for matching when the reference is lost.
+    pub payer_name: Option<String>,
+    /// The provider's transaction (card payments).
+    pub provider_transaction: Option<String>,
+    /// Where the payer completes a card payment.
+    pub redirect_url: Option<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub settled_at: Option<Timestamp>,
+    pub settled_by: Option<SettlementSource>,
+    /// Sequential invoice number, assigned when the receipt is issued.
+    pub invoice_number: Option<String>,
+    pub receipt: Option<IssuedDocument>,
+    /// `BlobStore` key of the NAV `InvoiceData` XML.
+    pub invoice_xml_key: Option<String>,
+    pub history: Vec<PaymentEvent>,
+}
+
+impl Payment {
+    /// Moves the payment to `to`, recording who and why, or refuses an illegal change.
+    pub fn move_to(
+        &mut self,
+        to: PaymentStatus,
+        actor: Actor,
+        at: Timestamp,
+        remark: Option<String>,
+    ) -> Result<(), super::PaymentError> {
+        if !self.status.may_become(to) {
+            return Err(super::PaymentError::IllegalTransition {
+                from: self.status,
+                to,
+            });
+        }
+        self.history.push(PaymentEvent {
+            at,
+            from: Some(self.status),
+            to,
+            actor,
+            remark,
+        });
+        self.status = to;
+        self.updated_at = at;
+        Ok(())
+    }
+}
+
+/// Money received beyond what a case owed (a second success, a duplicate transfer): kept
+/// for refunding, never counted as a second payment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Overpayment {
+    pub payment_id: Uuid,
+    pub case_id: Uuid,
+    pub amount: Money,
+    pub source: SettlementSource,
+    #[schema(value_type = String, format = DateTime)]
+    pub recorded_at: Timestamp,
+    pub refunded: bool,
+}

@@ -1,0 +1,151 @@
+//! The back office's payment routes: statement import, the matching queue, manual link and
+//! unlink, desk payments (cash, POS) and overpayments to refund. Clerks only.
+
+use crate::citizen::PaymentView;
+use crate::problem::ApiError;
+use crate::state::PayFeeState;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use serde::Deserialize;
+use uuid::Uuid;
+use varoskapu_case_api::extract::Origin;
+use varoskapu_case_api::state::require_office;
+use varoskapu_core::cases::{Actor, OfficeActor};
+use varoskapu_core::payments::{BankEntry, ImportSummary, Overpayment, PaymentMethod, Settled};
+use varoskapu_http::auth::{Authenticated, Principal};
+use varoskapu_http::{ApiJson, Problem, ProblemKind};
+
+fn clerk(p: &Principal, origin: Origin) -> Result<OfficeActor, ApiError> {
+    require_office(p)?;
+    Ok(OfficeActor {
+        actor: Actor::Clerk(p.subject.clone()),
+        origin: origin.0,
+    })
+}
+
+/// Imports a camt.053 or camt.054 file (the XML as the body); importing it again changes nothing.
+#[utoipa::path(post, path = "/backoffice/payments/statements", tag = "payments-backoffice", security(("bearer" = [])),
+    request_body(content = String, content_type = "application/xml"),
+    responses((status = 200, body = ImportSummary), (status = 422, body = Problem)))]
+pub async fn import(
+    State(state): State<PayFeeState>,
+    Authenticated(p): Authenticated,
+    origin: Origin,
+    body: Bytes,
+) -> Result<Json<ImportSummary>, ApiError> {
+    let by = clerk(&p, origin)?;
+    let xml = std::str::from_utf8(&body).map_err(|_| {
+        Problem::with_detail(ProblemKind::BadRequest, "the statement must be UTF-8 XML")
+    })?;
+    Ok(Json(state.payments.import(xml, by.actor).await?))
+}
+
+/// Entries waiting for a clerk, with the automatic suggestion and why it was not clear.
+#[utoipa::path(get, path = "/backoffice/payments/queue", tag = "payments-backoffice", security(("bearer" = [])),
+    responses((status = 200, body = Vec<BankEntry>)))]
+pub async fn queue(
+    State(state): State<PayFeeState>,
+    Authenticated(p): Authenticated,
+) -> Result<Json<Vec<BankEntry>>, ApiError> {
+    require_office(&p)?;
+    Ok(Json(state.payments.queue().await?))
+}
+
+/// A clerk's link of an entry to a payment.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct LinkBody {
+    pub entry_id: String,
+    pub payment_id: Uuid,
+}
+
+/// Links a queued entry to a payment by hand (audited); the payment settles.
+#[utoipa::path(post, path = "/backoffice/payments/link", tag = "payments-backoffice", security(("bearer" = [])),
+    request_body = LinkBody, responses((status = 200, body = Object), (status = 409, body = Problem)))]
+pub async fn link(
+    State(state): State<PayFeeState>,
+    Authenticated(p): Authenticated,
+    origin: Origin,
+    ApiJson(body): ApiJson<LinkBody>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let by = clerk(&p, origin)?;
+    let settled = state
+        .payments
+        .link(&by, &body.entry_id, body.payment_id)
+        .await?;
+    let outcome = match settled {
+        Settled::Now(_) => "settled",
+        Settled::Already(_) => "already_settled",
+        Settled::Overpaid(_) => "overpayment",
+    };
+    Ok(Json(
+        serde_json::json!({"outcome": outcome, "payment_id": body.payment_id}),
+    ))
+}
+
+/// A clerk's decision that an entry pays no fee.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct UnlinkBody {
+    pub entry_id: String,
+    pub remark: Option<String>,
+}
+
+/// Takes a queued entry off the queue as paying no fee, dropping the suggestion (audited).
+#[utoipa::path(post, path = "/backoffice/payments/unlink", tag = "payments-backoffice", security(("bearer" = [])),
+    request_body = UnlinkBody, responses((status = 200, body = BankEntry), (status = 409, body = Problem)))]
+pub async fn unlink(
+    State(state): State<PayFeeState>,
+    Authenticated(p): Authenticated,
+    origin: Origin,
+    ApiJson(body): ApiJson<UnlinkBody>,
+) -> Result<Json<BankEntry>, ApiError> {
+    let by = clerk(&p, origin)?;
+    Ok(Json(
+        state
+            .payments
+            .unlink(&by, &body.entry_id, body.remark)
+            .await?,
+    ))
+}
+
+/// A payment taken at the desk.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct DeskBody {
+    /// `cash` or `pos`.
+    pub method: PaymentMethod,
+    /// The cash register's or card terminal's receipt number.
+    pub receipt_number: String,
+}
+
+/// Records a fee paid at the desk in cash or by card terminal; the case moves on and the
+/// citizen gets a signed receipt.
+#[utoipa::path(post, path = "/backoffice/cases/{case_id}/desk-payment", tag = "payments-backoffice", security(("bearer" = [])),
+    request_body = DeskBody, responses((status = 200, body = PaymentView), (status = 409, body = Problem)))]
+pub async fn desk_payment(
+    State(state): State<PayFeeState>,
+    Authenticated(p): Authenticated,
+    origin: Origin,
+    Path(case_id): Path<String>,
+    ApiJson(body): ApiJson<DeskBody>,
+) -> Result<Json<PaymentView>, ApiError> {
+    let by = clerk(&p, origin)?;
+    let case_id: Uuid = case_id
+        .parse()
+        .map_err(|_| Problem::with_detail(ProblemKind::NotFound, "no such case"))?;
+    let payment = state
+        .payments
+        .record_at_desk(&by, case_id, body.method, &body.receipt_number)
+        .await?;
+    Ok(Json(PaymentView::of(payment, &state)))
+}
+
+/// Money received beyond what cases owed, to refund.
+#[utoipa::path(get, path = "/backoffice/payments/overpayments", tag = "payments-backoffice", security(("bearer" = [])),
+    responses((status = 200, body = Vec<Overpayment>)))]
+pub async fn overpayments(
+    State(state): State<PayFeeState>,
+    Authenticated(p): Authenticated,
+) -> Result<Json<Vec<Overpayment>>, ApiError> {
+    require_office(&p)?;
+    Ok(Json(state.payments.overpayments().await?))
+}
