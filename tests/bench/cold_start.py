@@ -1,0 +1,182 @@
+#!/usr/bin/env python3
+"""Cold start of every function binary, next to a hello-world lambda_http function.
+
+A minimal Lambda Runtime API (the three endpoints a runtime calls) listens on loopback;
+each binary is spawned with it as AWS_LAMBDA_RUNTIME_API, receives one API Gateway v2
+event (a route no function has, so no storage is touched and every function answers from
+its fallback after building its whole state), and the time from spawn to the posted
+response and the process's peak RSS (VmHWM) are reported. AWS endpoints point at a closed
+loopback port: nothing leaves the machine. Linux only (reads /proc).
+
+    cargo build --release -p varoskapu-tests --example hello_lambda \
+      --bin register --bin authenticate --bin idp --bin book-appointment \
+      --bin submit-case --bin backoffice --bin fetch-decision
+    python3 tests/bench/cold_start.py [--runs 5] [--target target/release]
+"""
+
+import argparse
+import http.server
+import json
+import os
+import pathlib
+import statistics
+import subprocess
+import threading
+import time
+import uuid
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+FUNCTIONS = ["register", "authenticate", "idp", "book-appointment", "submit-case",
+             "backoffice", "fetch-decision", "pay-fee"]
+# A syntactically valid PEM block: the case functions parse their chain at start-up.
+DUMMY_CHAIN = "-----BEGIN CERTIFICATE-----\nAQI=\n-----END CERTIFICATE-----\n"
+
+
+class Runtime(http.server.BaseHTTPRequestHandler):
+    """The Runtime API: hands out one event, records when its response arrives."""
+
+    protocol_version = "HTTP/1.1"
+    event = b""
+    request_id = ""
+    answered = None  # threading.Event
+    response = None
+
+    def log_message(self, *_):
+        pass
+
+    def do_GET(self):
+        if self.path.endswith("/runtime/invocation/next"):
+            cls = type(self)
+            if cls.served:
+                # Later polls wait for the process to be killed.
+                time.sleep(30)
+                return
+            cls.served = True
+            self.send_response(200)
+            self.send_header("Lambda-Runtime-Aws-Request-Id", cls.request_id)
+            self.send_header("Lambda-Runtime-Deadline-Ms", str(int(time.time() * 1000) + 30000))
+            self.send_header("Lambda-Runtime-Invoked-Function-Arn",
+                             "arn:aws:lambda:eu-central-1:123456789012:function:bench")
+            self.send_header("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000")
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(cls.event)))
+            self.end_headers()
+            self.wfile.write(cls.event)
+        else:
+            self.send_error(404)
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length", "0"))
+        body = self.rfile.read(length)
+        cls = type(self)
+        cls.response = (self.path, body)
+        self.send_response(202)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+        cls.answered_at = time.perf_counter()
+        cls.answered.set()
+
+
+def event():
+    path = ROOT / "tests/fixtures/apigw/public_get.json"
+    e = json.loads(path.read_text())
+    e["rawPath"] = e["requestContext"]["http"]["path"] = "/cold-start"
+    e["routeKey"] = e["requestContext"]["routeKey"] = "GET /cold-start"
+    return json.dumps(e).encode()
+
+
+def environment(port):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "VAROSKAPU_"))}
+    env.update({
+        "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{port}",
+        "AWS_LAMBDA_FUNCTION_NAME": "bench",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256",
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/bench",
+        "AWS_LAMBDA_LOG_STREAM_NAME": "bench",
+        "AWS_REGION": "eu-central-1",
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "VAROSKAPU_AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+        "VAROSKAPU_TABLE": "bench",
+        "VAROSKAPU_DOCUMENTS_BUCKET": "bench-documents",
+        "VAROSKAPU_UPLOADS_BUCKET": "bench-uploads",
+        "VAROSKAPU_ISSUER": "https://kapu.example.hu",
+        "PUBLIC_BASE_URL": "https://kapu.example.hu",
+        "VAROSKAPU_SIGNING_KEY_ID": "bench",
+        "VAROSKAPU_SIGNING_CHAIN": DUMMY_CHAIN,
+        "VAROSKAPU_TSA_URL": "http://127.0.0.1:9/tsa",
+        "VAROSKAPU_TOKEN_KEY_ID": "bench",
+        "VAROSKAPU_PAIRWISE_SALT": "bench-salt",
+        "RUST_LOG": "off",
+    })
+    return env
+
+
+def peak_rss_kib(pid):
+    try:
+        for line in pathlib.Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def measure(binary, server, port):
+    Runtime.served = False
+    Runtime.request_id = str(uuid.uuid4())
+    Runtime.answered = threading.Event()
+    Runtime.response = None
+    start = time.perf_counter()
+    proc = subprocess.Popen([str(binary)], env=environment(port),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    ok = Runtime.answered.wait(20)
+    elapsed = (Runtime.answered_at - start) * 1000 if ok else float("nan")
+    rss = peak_rss_kib(proc.pid)
+    proc.kill()
+    _, err = proc.communicate()
+    if not ok:
+        raise RuntimeError(f"{binary.name} gave no response: {err.decode(errors='replace')[-500:]}")
+    path, body = Runtime.response
+    status = json.loads(body).get("statusCode") if path.endswith("/response") else "error"
+    return elapsed, rss / 1024, status
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--target", default=str(ROOT / "target/release"))
+    args = parser.parse_args()
+    target = pathlib.Path(args.target)
+    Runtime.event = event()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Runtime)
+    # A killed runtime drops its pending poll; that is expected, not worth a traceback.
+    server.handle_error = lambda *_: None
+    server.daemon_threads = True
+    port = server.server_address[1]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+
+    names = ["hello (floor)"] + [f for f in FUNCTIONS if (target / f).exists()]
+    paths = {"hello (floor)": target / "examples/hello_lambda"}
+    rows = []
+    for name in names:
+        binary = paths.get(name, target / name)
+        try:
+            runs = [measure(binary, server, port) for _ in range(args.runs)]
+        except RuntimeError as e:
+            print(f"{name}: {e}")
+            continue
+        rows.append((name, statistics.median(r[0] for r in runs), max(r[1] for r in runs), runs[0][2]))
+    floor = rows[0][1]
+    print(f"{'function':<16} {'spawn→response ms':>18} {'× floor':>8} {'peak RSS MB':>12} {'status':>7}")
+    for name, ms, rss, status in rows:
+        print(f"{name:<16} {ms:>18.1f} {ms / floor:>8.2f} {rss:>12.1f} {status!s:>7}")
+    bad = [n for n, ms, rss, _ in rows[1:] if ms > 2 * floor or rss > 40]
+    if bad:
+        print("over target (2× floor or 40 MB):", ", ".join(bad))
+
+
+if __name__ == "__main__":
+    main()
