@@ -1,0 +1,82 @@
+//! The provider's KMS token keys on moto: tokens signed by KMS verify against the published
+//! key set, and a second published key is served beside the active one.
+//! Skipped, with a line saying so, when `VAROSKAPU_TEST_AWS_ENDPOINT` is not set.
+#![cfg(feature = "token-keys")]
+
+use aws_sdk_kms::types::{KeySpec, KeyUsageType};
+use varoskapu_aws::AwsConfig;
+use varoskapu_aws::kms_token_keys::KmsTokenKeys;
+use varoskapu_idp::SigningKeys;
+use varoskapu_jose::{AccessTokenClaims, Audience, verify_es256};
+
+async fn kms() -> Option<aws_sdk_kms::Client> {
+    let Ok(endpoint) = std::env::var("VAROSKAPU_TEST_AWS_ENDPOINT") else {
+        eprintln!("skipped: VAROSKAPU_TEST_AWS_ENDPOINT is not set");
+        return None;
+    };
+    let config = AwsConfig::from_lookup(|name| match name {
+        "VAROSKAPU_TABLE" => Some("unused".into()),
+        "VAROSKAPU_DOCUMENTS_BUCKET" => Some("unused".into()),
+        "AWS_REGION" => Some("eu-central-1".into()),
+        "VAROSKAPU_AWS_ENDPOINT_URL" => Some(endpoint.clone()),
+        _ => None,
+    })
+    .expect("config");
+    Some(aws_sdk_kms::Client::new(&config.sdk_config().await))
+}
+
+async fn new_key(client: &aws_sdk_kms::Client) -> String {
+    client
+        .create_key()
+        .key_spec(KeySpec::EccNistP256)
+        .key_usage(KeyUsageType::SignVerify)
+        .send()
+        .await
+        .expect("create key")
+        .key_metadata
+        .expect("metadata")
+        .key_id
+}
+
+fn claims() -> AccessTokenClaims {
+    AccessTokenClaims {
+        iss: "https://kapu.example.hu".into(),
+        sub: "someone".into(),
+        aud: Audience::One("varoskapu-api".into()),
+        exp: 2_000_000_000,
+        iat: 1_900_000_000,
+        nbf: None,
+        jti: "kms-test".into(),
+        client_id: "c".into(),
+        scope: "openid".into(),
+        roles: vec!["citizen".into()],
+        fam: None,
+        auth_time: None,
+    }
+}
+
+#[tokio::test]
+async fn tokens_signed_in_kms_verify_against_the_published_keys() {
+    let Some(client) = kms().await else { return };
+    let active = new_key(&client).await;
+    let next = new_key(&client).await;
+    let keys = KmsTokenKeys::new(client, active, vec![next]);
+    let key = keys.signing_key().await.expect("active key");
+    let token = key.sign("at+jwt", &claims()).await.expect("signed by KMS");
+    let jwks = keys.published().await.expect("published");
+    assert_eq!(jwks.keys.len(), 2);
+    let (header, verified): (_, AccessTokenClaims) = verify_es256(&token, &jwks).expect("verifies");
+    assert_eq!(header.kid.as_deref(), Some(key.kid.as_str()));
+    assert_eq!(verified, claims());
+    assert!(
+        keys.rotate(600).await.is_err(),
+        "rotation is a deployment step"
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_key_is_reported_not_panicked_on() {
+    let Some(client) = kms().await else { return };
+    let keys = KmsTokenKeys::new(client, "00000000-0000-0000-0000-000000000000", vec![]);
+    assert!(keys.signing_key().await.is_err());
+}
