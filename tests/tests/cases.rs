@@ -494,15 +494,25 @@ async fn every_seeded_case_type_goes_from_submission_to_a_delivered_signed_decis
         )
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "{problem}");
-    let case = world
+    // Paid in cash at the desk: the payment is recorded with a signed receipt.
+    let payment = world
         .ok(
             &clerk,
             Method::POST,
-            &format!("/backoffice/cases/{space}/cash-payment"),
-            Some(json!({"receipt_number": "P-0042"})),
+            &format!("/backoffice/cases/{space}/desk-payment"),
+            Some(json!({"method": "cash", "receipt_number": "P-0042"})),
         )
         .await;
-    assert_eq!(case["status"], "in_review");
+    assert_eq!(payment["status"], "succeeded", "{payment}");
+    let case = world
+        .ok(
+            &clerk,
+            Method::GET,
+            &format!("/backoffice/cases/{space}"),
+            None,
+        )
+        .await;
+    assert_eq!(case["status"], "in_review", "{case}");
     let queue = world
         .ok(
             &clerk,
@@ -698,7 +708,7 @@ async fn every_seeded_case_type_goes_from_submission_to_a_delivered_signed_decis
         .filter_map(|e| e["action"].as_str())
         .collect();
     for action in [
-        "record_cash_payment",
+        "settle_payment",
         "assign",
         "file",
         "read_document:",

@@ -51,10 +51,6 @@ pub fn router(state: CasesState) -> Router {
             "/backoffice/cases/{case_id}/documents/{document_id}",
             get(routes::document),
         )
-        .route(
-            "/backoffice/cases/{case_id}/cash-payment",
-            post(routes::cash_payment),
-        )
         .with_state(state)
 }
 
@@ -64,7 +60,7 @@ pub fn router(state: CasesState) -> Router {
         routes::queue, routes::diary, routes::get_one, routes::claim, routes::assign,
         routes::file, routes::notes, routes::add_note, routes::request_information,
         routes::draft_decision, routes::approve, routes::return_draft, routes::issue,
-        routes::audit, routes::cash_payment, routes::document,
+        routes::audit, routes::document,
     ),
     components(schemas(varoskapu_http::Problem)),
     modifiers(&BearerScheme),

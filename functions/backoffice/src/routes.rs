@@ -305,33 +305,6 @@ pub async fn audit(
     Ok(Json(state.cases.audit_trail(case_id(&id)?).await?))
 }
 
-/// A fee paid in cash at the desk.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-pub struct CashPaymentBody {
-    /// The cash register's receipt number.
-    pub receipt_number: String,
-}
-
-/// Records the fee of an `awaiting_payment` case as paid at the desk; the case goes into
-/// review.
-#[utoipa::path(post, path = "/backoffice/cases/{case_id}/cash-payment", tag = "cases-backoffice",
-    security(("bearer" = [])), params(("case_id" = Uuid, Path)), request_body = CashPaymentBody,
-    responses((status = 200, body = OfficeCaseView), (status = 409, body = Problem)))]
-pub async fn cash_payment(
-    State(state): State<CasesState>,
-    Authenticated(p): Authenticated,
-    origin: Origin,
-    Path(id): Path<String>,
-    ApiJson(body): ApiJson<CashPaymentBody>,
-) -> Result<Json<OfficeCaseView>, ApiError> {
-    let by = office(&p, origin)?;
-    let case = state
-        .cases
-        .record_cash_payment(&by, case_id(&id)?, &body.receipt_number)
-        .await?;
-    Ok(view(&state, case))
-}
-
 /// An attached document's bytes, as sniffed on upload; the read is audited.
 #[utoipa::path(get, path = "/backoffice/cases/{case_id}/documents/{document_id}", tag = "cases-backoffice",
     security(("bearer" = [])), params(("case_id" = Uuid, Path), ("document_id" = Uuid, Path)),

@@ -58,28 +58,3 @@ impl Cases {
         Err(CaseError::Busy)
     }
 }
-
-impl Cases {
-    /// A clerk records a fee paid in cash at the desk (`receipt_number`: the cash
-    /// register's receipt); audited with the change.
-    pub async fn record_cash_payment(
-        &self,
-        by: &super::office::OfficeActor,
-        id: Uuid,
-        receipt_number: &str,
-    ) -> Result<Case, CaseError> {
-        if receipt_number.trim().is_empty() {
-            return Err(CaseError::Invalid(
-                "the cash receipt's number is required".into(),
-            ));
-        }
-        let entry = self.audit_entry(&by.actor, id, "record_cash_payment", by.origin.as_deref());
-        self.mark_paid(
-            id,
-            &format!("cash:{receipt_number}"),
-            by.actor.clone(),
-            vec![CaseStore::audit_op(&entry)?],
-        )
-        .await
-    }
-}
