@@ -575,3 +575,47 @@ async fn authenticate_checks_the_demo_citizens_password() {
     assert_eq!(status(&wrong), 401, "{wrong}");
     assert!(header(&wrong, "content-type").starts_with("application/problem+json"));
 }
+
+#[tokio::test]
+async fn pay_fee_refuses_a_forged_return_and_a_payment_for_a_case_without_a_fee() {
+    let world = World::start().await;
+    let id = submitted_case(&world).await;
+    let router = || {
+        let (state, _simulator) =
+            varoskapu_local::app::pay_fee_state(&world.ports).expect("pay-fee state");
+        varoskapu_pay_fee::router(state)
+    };
+
+    let forged = invoke(
+        router(),
+        Event::from(
+            "public_get.json",
+            "GET",
+            "/payments/return",
+            "/payments/return",
+        )
+        .query("r=forged&s=forged", json!({"r": "forged", "s": "forged"})),
+    )
+    .await;
+    assert!((400..500).contains(&status(&forged)), "{forged}");
+    assert!(header(&forged, "content-type").starts_with("application/problem+json"));
+    assert!(!header(&forged, "x-request-id").is_empty());
+
+    let path = format!("/cases/{id}/payments");
+    let refused = invoke(
+        router(),
+        Event::from(
+            "authenticated_post.json",
+            "POST",
+            "/cases/{case_id}/payments",
+            &path,
+        )
+        .bearer(&world.token(CITIZEN, "citizen"))
+        .json_body(json!({"method": "bank_transfer"})),
+    )
+    .await;
+    assert_eq!(status(&refused), 409, "{refused}");
+    let problem: Value =
+        serde_json::from_str(refused["body"].as_str().expect("body")).expect("problem JSON");
+    assert!(problem["type"].is_string(), "{problem}");
+}

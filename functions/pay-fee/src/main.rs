@@ -33,5 +33,9 @@ async fn main() -> Result<(), lambda_http::Error> {
         tokens: cases.tokens.clone(),
         public_base_url,
     };
-    lambda_http::run(varoskapu_pay_fee::router(state)).await
+    // The same request ids, tracing span and problem+json fallback as the local server.
+    lambda_http::run(varoskapu_http::with_common_layers(
+        varoskapu_pay_fee::router(state),
+    ))
+    .await
 }
