@@ -1,6 +1,6 @@
 //! AWS engines of the Városkapu ports: the `Table` on DynamoDB, the `BlobStore` on S3, the
-//! document `Signer` and (feature `token-keys`) the provider's `SigningKeys` on KMS,
-//! configured from the environment of a Lambda function.
+//! document `Signer`, (feature `token-keys`) the provider's `SigningKeys` on KMS and
+//! (feature `ses`) the `Notifier` on SES, configured from the environment of a Lambda function.
 //!
 //! They are tested for real against moto's server on loopback: `tests/run` starts it and
 //! exports `VAROSKAPU_TEST_AWS_ENDPOINT`; by hand, run `moto_server -H 127.0.0.1 -p 5599`
@@ -17,6 +17,8 @@ pub mod kms_signer;
 #[cfg(feature = "token-keys")]
 pub mod kms_token_keys;
 mod provision;
+#[cfg(feature = "ses")]
+pub mod ses_notifier;
 mod table;
 
 pub use blob::S3BlobStore;

@@ -1,0 +1,230 @@
+//! The production `Notifier`: e-mail through Amazon SES (v2 API), as a raw MIME message so
+//! that attachments such as a booking's `.ics` travel with it.
+//!
+//! Messages are addressed to accounts; the address is looked up through [`AddressBook`] at
+//! the last moment, so no function ever holds an e-mail address it does not need.
+
+use async_trait::async_trait;
+use aws_sdk_sesv2::primitives::Blob;
+use aws_sdk_sesv2::types::{Destination, EmailContent, RawMessage};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use std::sync::Arc;
+use varoskapu_core::notify::{Message, Notifier, NotifyError};
+
+/// Environment variable naming the verified SES identity notices are sent from.
+pub const SENDER_VAR: &str = "VAROSKAPU_SES_SENDER";
+
+/// Finds the e-mail address of an account (the accounts store implements it).
+#[async_trait]
+pub trait AddressBook: Send + Sync + 'static {
+    /// The account's address, or `None` if the account has none (or is gone).
+    async fn email_of(&self, account: &str) -> Result<Option<String>, NotifyError>;
+}
+
+/// Sends each message as one e-mail from a verified SES identity.
+pub struct SesNotifier {
+    client: aws_sdk_sesv2::Client,
+    from: String,
+    addresses: Arc<dyn AddressBook>,
+}
+
+impl SesNotifier {
+    /// A notifier sending from `from` (a verified SES identity) to the addresses `addresses` knows.
+    pub fn new(
+        client: aws_sdk_sesv2::Client,
+        from: impl Into<String>,
+        addresses: Arc<dyn AddressBook>,
+    ) -> Result<Self, NotifyError> {
+        let from = from.into();
+        if !plausible_address(&from) {
+            return Err(NotifyError::Unavailable(format!(
+                "{SENDER_VAR} is not an e-mail address"
+            )));
+        }
+        Ok(Self {
+            client,
+            from,
+            addresses,
+        })
+    }
+}
+
+#[async_trait]
+impl Notifier for SesNotifier {
+    #[tracing::instrument(skip_all, fields(kind = %message.kind))]
+    async fn send(&self, message: Message) -> Result<(), NotifyError> {
+        let Some(to) = self.addresses.email_of(&message.recipient).await? else {
+            // Nothing to deliver to; the caller's action must not fail for it.
+            tracing::warn!("notice not sent: the account has no e-mail address");
+            return Ok(());
+        };
+        if !plausible_address(&to) {
+            return Err(NotifyError::Unavailable(
+                "the account's e-mail address is malformed".into(),
+            ));
+        }
+        let boundary = format!("varoskapu-{}", uuid::Uuid::now_v7().simple());
+        let raw = mime_message(&self.from, &to, &message, &boundary);
+        self.client
+            .send_email()
+            .from_email_address(&self.from)
+            .destination(Destination::builder().to_addresses(&to).build())
+            .content(
+                EmailContent::builder()
+                    .raw(
+                        RawMessage::builder()
+                            .data(Blob::new(raw))
+                            .build()
+                            .map_err(|e| NotifyError::Unavailable(e.to_string()))?,
+                    )
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| {
+                NotifyError::Unavailable(aws_sdk_sesv2::error::DisplayErrorContext(e).to_string())
+            })?;
+        Ok(())
+    }
+}
+
+/// One address, no display name, nothing that could end a header line.
+fn plausible_address(address: &str) -> bool {
+    let ok_chars = !address
+        .chars()
+        .any(|c| c.is_control() || c.is_whitespace() || matches!(c, '<' | '>' | ',' | '"'));
+    ok_chars
+        && address
+            .split_once('@')
+            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'))
+}
+
+/// An RFC 2047 encoded word, so that any subject (accents, line breaks) is one safe header.
+fn encoded_word(text: &str) -> String {
+    format!("=?UTF-8?B?{}?=", STANDARD.encode(text))
+}
+
+/// Base64 wrapped at 76 characters, as MIME bodies want it.
+fn wrapped_base64(bytes: &[u8]) -> String {
+    let encoded = STANDARD.encode(bytes);
+    let mut out = String::with_capacity(encoded.len() + encoded.len() / 76 * 2 + 2);
+    for chunk in encoded.as_bytes().chunks(76) {
+        out.push_str(&String::from_utf8_lossy(chunk));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// A file name safe inside a quoted MIME parameter.
+fn safe_filename(name: &str) -> String {
+    let cleaned: String = name
+        .chars()
+        .filter(|c| c.is_ascii_graphic() && !matches!(c, '"' | '\\' | '/'))
+        .collect();
+    if cleaned.is_empty() {
+        "attachment".into()
+    } else {
+        cleaned
+    }
+}
+
+/// A media type safe as a header value (falls back to octet-stream).
+fn safe_media_type(media_type: &str) -> &str {
+    let ok = !media_type.is_empty()
+        && media_type.contains('/')
+        && media_type
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/.+-".contains(c));
+    if ok {
+        media_type
+    } else {
+        "application/octet-stream"
+    }
+}
+
+/// The whole message: a UTF-8 text part and one part per attachment, all base64.
+fn mime_message(from: &str, to: &str, message: &Message, boundary: &str) -> Vec<u8> {
+    let mut out = String::new();
+    out.push_str(&format!("From: {from}\r\nTo: {to}\r\n"));
+    out.push_str(&format!("Subject: {}\r\n", encoded_word(&message.subject)));
+    out.push_str("MIME-Version: 1.0\r\n");
+    out.push_str(&format!(
+        "Content-Type: multipart/mixed; boundary=\"{boundary}\"\r\n\r\n"
+    ));
+    out.push_str(&format!("--{boundary}\r\n"));
+    out.push_str("Content-Type: text/plain; charset=UTF-8\r\n");
+    out.push_str("Content-Transfer-Encoding: base64\r\n\r\n");
+    out.push_str(&wrapped_base64(message.body.as_bytes()));
+    for attachment in &message.attachments {
+        let name = safe_filename(&attachment.filename);
+        out.push_str(&format!("--{boundary}\r\n"));
+        out.push_str(&format!(
+            "Content-Type: {}; charset=UTF-8; name=\"{name}\"\r\n",
+            safe_media_type(&attachment.content_type)
+        ));
+        out.push_str(&format!(
+            "Content-Disposition: attachment; filename=\"{name}\"\r\n"
+        ));
+        out.push_str("Content-Transfer-Encoding: base64\r\n\r\n");
+        out.push_str(&wrapped_base64(attachment.content.as_bytes()));
+    }
+    out.push_str(&format!("--{boundary}--\r\n"));
+    out.into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use varoskapu_core::notify::Attachment;
+
+    fn message() -> Message {
+        Message {
+            recipient: "account-1".into(),
+            kind: "appointment_booked".into(),
+            subject: "Időpontfoglalás\r\nBcc: victim@example.com".into(),
+            body: "Kedves Ügyfél! Az időpontja: 2026-11-25 08:00.".into(),
+            attachments: vec![Attachment {
+                filename: "foglalas\".ics".into(),
+                content_type: "text/calendar".into(),
+                content: "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n".into(),
+            }],
+        }
+    }
+
+    #[test]
+    fn the_message_is_mime_with_a_safe_subject_and_base64_parts() {
+        let raw = mime_message(
+            "ertesito@kapu.example.hu",
+            "polgar@example.hu",
+            &message(),
+            "b1",
+        );
+        let text = String::from_utf8(raw).expect("ASCII");
+        assert!(text.is_ascii());
+        let headers = text.split("\r\n\r\n").next().expect("headers");
+        assert!(
+            !headers.contains("Bcc:"),
+            "no header injection through the subject"
+        );
+        assert!(headers.contains(&encoded_word(&message().subject)));
+        assert!(text.contains(&STANDARD.encode(message().body.as_bytes())));
+        assert!(text.contains("filename=\"foglalas.ics\""));
+        assert!(text.contains("Content-Type: text/calendar; charset=UTF-8"));
+        assert!(text.ends_with("--b1--\r\n"));
+        assert!(text.lines().all(|line| line.len() <= 998));
+    }
+
+    #[test]
+    fn only_plain_addresses_are_accepted() {
+        assert!(plausible_address("polgar@example.hu"));
+        assert!(!plausible_address("polgar@example.hu\r\nBcc: x@y.z"));
+        assert!(!plausible_address("Polgár <polgar@example.hu>"));
+        assert!(!plausible_address("a,b@example.hu"));
+        assert!(!plausible_address("nobody"));
+        assert_eq!(
+            safe_media_type("text/calendar\r\nX: y"),
+            "application/octet-stream"
+        );
+    }
+}
