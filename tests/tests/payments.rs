@@ -250,6 +250,39 @@ async fn fees_are_paid_by_card_transfer_and_cash_once_each_with_signed_receipts(
     assert_eq!(over.as_array().map(Vec::len), Some(1), "{over}");
     assert_eq!(over[0]["payment_id"], second["id"]);
 
+    // The clerk pays it back: it leaves the list, and the same money is not refunded twice.
+    let refund_path = format!(
+        "/backoffice/payments/{}/refunds",
+        over[0]["payment_id"].as_str().expect("id")
+    );
+    let body = json!({"source": over[0]["source"], "reference": "UTALAS-2026-1124-77"});
+    let (status, _) = world
+        .call(&citizen, Method::POST, &refund_path, Some(body.clone()))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "only the office refunds");
+    let refunded = world
+        .ok(&clerk, Method::POST, &refund_path, Some(body.clone()))
+        .await;
+    assert_eq!(refunded["refunded"], true, "{refunded}");
+    assert_eq!(refunded["refund"]["reference"], "UTALAS-2026-1124-77");
+    let over = world
+        .ok(
+            &clerk,
+            Method::GET,
+            "/backoffice/payments/overpayments",
+            None,
+        )
+        .await;
+    assert_eq!(over.as_array().map(Vec::len), Some(0), "{over}");
+    let (status, problem) = world
+        .call(&clerk, Method::POST, &refund_path, Some(body))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+    assert_eq!(
+        problem["type"],
+        "urn:varoskapu:problem:payments:already-refunded"
+    );
+
     // A declined card leaves the case waiting.
     let declined_case = world.case_awaiting_payment(&citizen).await;
     let (_, declined) = world

@@ -41,6 +41,10 @@ pub fn router(state: PayFeeState) -> Router {
             get(office::overpayments),
         )
         .route(
+            "/backoffice/payments/{payment_id}/refunds",
+            post(office::refund),
+        )
+        .route(
             "/backoffice/cases/{case_id}/desk-payment",
             post(office::desk_payment),
         )
@@ -54,6 +58,7 @@ pub fn router(state: PayFeeState) -> Router {
         citizen::back_redirect, citizen::ipn,
         office::import, office::queue, office::link, office::unlink, office::desk_payment,
         office::overpayments,
+        office::refund,
     ),
     components(schemas(varoskapu_http::Problem)),
     modifiers(&BearerScheme),

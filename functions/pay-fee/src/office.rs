@@ -12,7 +12,9 @@ use uuid::Uuid;
 use varoskapu_case_api::extract::Origin;
 use varoskapu_case_api::state::require_office;
 use varoskapu_core::cases::{Actor, OfficeActor};
-use varoskapu_core::payments::{BankEntry, ImportSummary, Overpayment, PaymentMethod, Settled};
+use varoskapu_core::payments::{
+    BankEntry, ImportSummary, Overpayment, PaymentMethod, Settled, SettlementSource,
+};
 use varoskapu_http::auth::{Authenticated, Principal};
 use varoskapu_http::{ApiJson, Problem, ProblemKind};
 
@@ -148,4 +150,37 @@ pub async fn overpayments(
 ) -> Result<Json<Vec<Overpayment>>, ApiError> {
     require_office(&p)?;
     Ok(Json(state.payments.overpayments().await?))
+}
+
+/// An overpayment paid back to the citizen.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct RefundBody {
+    /// The money to refund, exactly as the overpayments list names it.
+    pub source: SettlementSource,
+    /// The outgoing transfer's or cash register's reference.
+    pub reference: String,
+}
+
+/// Records that an overpayment was refunded; it leaves the list of refunds to make, and a
+/// second refund of the same money is refused.
+#[utoipa::path(post, path = "/backoffice/payments/{payment_id}/refunds", tag = "payments-backoffice", security(("bearer" = [])),
+    params(("payment_id" = Uuid, Path)), request_body = RefundBody,
+    responses((status = 200, body = Overpayment), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn refund(
+    State(state): State<PayFeeState>,
+    Authenticated(p): Authenticated,
+    origin: Origin,
+    Path(payment_id): Path<String>,
+    ApiJson(body): ApiJson<RefundBody>,
+) -> Result<Json<Overpayment>, ApiError> {
+    let by = clerk(&p, origin)?;
+    let payment_id: Uuid = payment_id
+        .parse()
+        .map_err(|_| Problem::with_detail(ProblemKind::NotFound, "no such payment"))?;
+    Ok(Json(
+        state
+            .payments
+            .refund_overpayment(&by, payment_id, &body.source, &body.reference)
+            .await?,
+    ))
 }

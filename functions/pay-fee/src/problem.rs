@@ -42,6 +42,8 @@ pub fn problem(e: PaymentError) -> Problem {
             typed(ProblemKind::Conflict, "idempotency-key-reused", detail)
         }
         PaymentError::Busy => Problem::with_detail(ProblemKind::Conflict, detail),
+        PaymentError::UnknownOverpayment => Problem::with_detail(ProblemKind::NotFound, detail),
+        PaymentError::AlreadyRefunded => typed(ProblemKind::Conflict, "already-refunded", detail),
         PaymentError::Case(c) => varoskapu_case_api::problem::problem(c),
         PaymentError::Document(_) | PaymentError::Blob(_) | PaymentError::Table(_) => {
             Problem::internal(&detail)

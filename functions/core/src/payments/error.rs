@@ -20,6 +20,10 @@ pub enum PaymentError {
     UnknownEntry,
     #[error("the entry is not waiting in the matching queue")]
     EntryNotQueued,
+    #[error("no such overpayment")]
+    UnknownOverpayment,
+    #[error("this overpayment was already refunded")]
+    AlreadyRefunded,
     #[error("a payment that is {from} cannot become {to}")]
     IllegalTransition {
         from: PaymentStatus,

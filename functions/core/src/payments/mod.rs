@@ -16,7 +16,7 @@ pub mod status;
 pub mod store;
 
 pub use error::PaymentError;
-pub use payment::{Overpayment, Payment, PaymentEvent, SettlementSource};
+pub use payment::{Overpayment, Payment, PaymentEvent, Refund, SettlementSource};
 pub use provider::{PaymentProvider, ProviderError};
 pub use reference::PaymentReference;
 pub use service::{ImportSummary, PaymentSettings, Payments, Settled, StartPayment};

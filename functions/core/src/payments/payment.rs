@@ -112,4 +112,17 @@ pub struct Overpayment {
     #[schema(value_type = String, format = DateTime)]
     pub recorded_at: Timestamp,
     pub refunded: bool,
+    /// The refund transfer's reference, once a clerk has paid the money back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refund: Option<Refund>,
+}
+
+/// An overpayment paid back to the citizen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Refund {
+    /// The outgoing transfer's or the cash register's reference.
+    pub reference: String,
+    pub actor: Actor,
+    #[schema(value_type = String, format = DateTime)]
+    pub at: Timestamp,
 }

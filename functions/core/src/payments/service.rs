@@ -8,7 +8,7 @@ use super::matching::{self, MatchBasis, MatchDecision, Suggestion};
 use super::nav::{
     self, InvoiceFacts, InvoiceOperation, InvoiceReport, InvoiceReporter, Seller, VatTreatment,
 };
-use super::payment::{Overpayment, Payment, PaymentEvent, SettlementSource};
+use super::payment::{Overpayment, Payment, PaymentEvent, Refund, SettlementSource};
 use super::provider::{Acknowledgement, PaymentProvider, ProviderOutcome, StartRequest};
 use super::reference::PaymentReference;
 use super::status::{PaymentMethod, PaymentStatus};
@@ -347,6 +347,7 @@ impl Payments {
                     source: source.clone(),
                     recorded_at: now,
                     refunded: false,
+                    refund: None,
                 };
                 let mut ops = vec![PaymentStore::overpayment_op(&overpayment)?];
                 if payment.status.is_open() {
@@ -683,6 +684,55 @@ impl Payments {
     /// Overpayments to refund.
     pub async fn overpayments(&self) -> Result<Vec<Overpayment>, PaymentError> {
         Ok(self.store.overpayments().await?)
+    }
+
+    /// A clerk records that an overpayment was paid back (`reference`: the outgoing
+    /// transfer or cash register receipt); audited on the case. Refunding twice is refused.
+    pub async fn refund_overpayment(
+        &self,
+        by: &OfficeActor,
+        payment_id: Uuid,
+        source: &SettlementSource,
+        reference: &str,
+    ) -> Result<Overpayment, PaymentError> {
+        let reference = reference.trim();
+        if reference.is_empty() || reference.len() > 140 {
+            return Err(PaymentError::Invalid(
+                "the refund's reference is required (at most 140 characters)".into(),
+            ));
+        }
+        for _ in 0..MAX_ATTEMPTS {
+            let (mut overpayment, version) = self
+                .store
+                .overpayment(payment_id, source)
+                .await?
+                .ok_or(PaymentError::UnknownOverpayment)?;
+            if overpayment.refunded {
+                return Err(PaymentError::AlreadyRefunded);
+            }
+            overpayment.refunded = true;
+            overpayment.refund = Some(Refund {
+                reference: reference.to_owned(),
+                actor: by.actor.clone(),
+                at: self.now(),
+            });
+            let entry = self.cases.audit_entry(
+                &by.actor,
+                overpayment.case_id,
+                "refund_overpayment",
+                by.origin.as_deref(),
+            );
+            let ops = vec![
+                PaymentStore::refunded_op(&overpayment, version)?,
+                CaseStore::audit_op(&entry)?,
+            ];
+            match self.store.table.transact(ops).await {
+                Ok(()) => return Ok(overpayment),
+                Err(e) if e.is_condition_failure() || e == TableError::Conflict => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(PaymentError::Busy)
     }
 
     /// A clerk links a queued entry to a payment (overriding any suggestion); audited on

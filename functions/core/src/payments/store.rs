@@ -4,7 +4,7 @@
 
 use super::camt::StatementEntry;
 use super::matching::Suggestion;
-use super::payment::{Overpayment, Payment};
+use super::payment::{Overpayment, Payment, SettlementSource};
 use super::reference::PaymentReference;
 use crate::cases::Actor;
 use crate::table::{
@@ -216,10 +216,7 @@ impl PaymentStore {
     /// Records an overpayment once per source of money.
     pub fn overpayment_op(overpayment: &Overpayment) -> Result<TxOp, TableError> {
         let item = ItemWrite::from_serde(
-            Key::new(
-                format!("PAYMENT#{}", overpayment.payment_id),
-                format!("OVERPAYMENT#{}", overpayment.source.key()),
-            ),
+            Self::overpayment_key(overpayment.payment_id, &overpayment.source),
             overpayment,
         )?
         .with_index(
@@ -232,6 +229,47 @@ impl PaymentStore {
         Ok(TxOp::Put {
             item,
             condition: Condition::NotExists,
+        })
+    }
+
+    fn overpayment_key(payment_id: Uuid, source: &SettlementSource) -> Key {
+        Key::new(
+            format!("PAYMENT#{payment_id}"),
+            format!("OVERPAYMENT#{}", source.key()),
+        )
+    }
+
+    /// One overpayment with its version, if recorded.
+    pub async fn overpayment(
+        &self,
+        payment_id: Uuid,
+        source: &SettlementSource,
+    ) -> Result<Option<(Overpayment, u64)>, TableError> {
+        match self
+            .table
+            .get(&Self::overpayment_key(payment_id, source))
+            .await?
+        {
+            Some(item) => Ok(Some((item.parse()?, item.version))),
+            None => Ok(None),
+        }
+    }
+
+    /// Records an overpayment as refunded (at `version`) and takes it off the list of
+    /// refunds to make.
+    pub fn refunded_op(overpayment: &Overpayment, version: u64) -> Result<TxOp, TableError> {
+        let refund = serde_json::to_value(&overpayment.refund)
+            .map_err(|e| TableError::Invalid(e.to_string()))?;
+        Ok(TxOp::Update {
+            key: Self::overpayment_key(overpayment.payment_id, &overpayment.source),
+            update: Update::default()
+                .set("refunded", true)
+                .set("refund", refund)
+                .index(IndexName::Gsi3, None),
+            condition: Condition::All(vec![
+                Condition::Version(version),
+                Condition::field_equals("refunded", false),
+            ]),
         })
     }
 
