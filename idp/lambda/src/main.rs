@@ -18,7 +18,12 @@ async fn main() -> Result<(), lambda_http::Error> {
     let clock = Arc::new(varoskapu_core::SystemClock);
     let sdk = aws.sdk_config().await;
     let keys = KmsTokenKeys::from_env(aws_sdk_kms::Client::new(&sdk))?;
-    let table = Arc::new(aws.engines(clock.clone()).await.table);
+    // One SDK configuration (credential chain, region) serves both clients.
+    let table = Arc::new(varoskapu_aws::DynamoTable::new(
+        aws.dynamodb_client(&sdk),
+        aws.table.clone(),
+        clock.clone(),
+    ));
     let accounts =
         varoskapu_accounts::Accounts::with_outbox(table.clone(), clock.clone(), &public_base_url);
     let config = IdpConfig::new(issuer).with_pairwise_salt(salt);
