@@ -109,6 +109,9 @@ def environment(port):
         "VAROSKAPU_TSA_URL": "http://127.0.0.1:9/tsa",
         "VAROSKAPU_TOKEN_KEY_ID": "bench",
         "VAROSKAPU_PAIRWISE_SALT": "bench-salt",
+        "VAROSKAPU_PUBLIC_URL": "https://kapu.example.hu",
+        "VAROSKAPU_SIMPLEPAY_MERCHANT": "BENCHHUF",
+        "VAROSKAPU_SIMPLEPAY_SECRET": "bench-secret",
         "RUST_LOG": "off",
     })
     return env
