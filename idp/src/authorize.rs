@@ -237,6 +237,7 @@ mod tests {
             pairwise: false,
             jwks: None,
             scopes: vec!["openid".into(), "profile".into()],
+            id_token_signed_response_alg: Default::default(),
             created_at: jiff::Timestamp::UNIX_EPOCH,
         }
     }

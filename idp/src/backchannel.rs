@@ -50,13 +50,6 @@ pub async fn logout_token(
 
 /// Notifies every client of an ended session, in the background; failures are logged.
 pub async fn notify_clients(provider: &Provider, session: &Session) {
-    let key = match provider.keys.signing_key().await {
-        Ok(key) => key,
-        Err(e) => {
-            tracing::error!(error = %e, "back-channel logout: no signing key");
-            return;
-        }
-    };
     let now = provider.clock.unix_seconds();
     for client_id in &session.clients {
         let client = match provider.clients.get(client_id).await {
@@ -69,6 +62,18 @@ pub async fn notify_clients(provider: &Provider, session: &Session) {
         };
         let Some(uri) = client.backchannel_logout_uri else {
             continue;
+        };
+        // Logout tokens are signed like the client's ID tokens, so it can verify both alike.
+        let key = match provider
+            .keys
+            .signing_key_for(client.id_token_signed_response_alg)
+            .await
+        {
+            Ok(key) => key,
+            Err(e) => {
+                tracing::error!(error = %e, "back-channel logout: no signing key");
+                continue;
+            }
         };
         let token = match logout_token(&key, &provider.config.issuer, client_id, session, now).await
         {

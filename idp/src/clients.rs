@@ -31,6 +31,10 @@ pub struct Client {
     pub pairwise: bool,
     /// Scopes the client may ask for.
     pub scopes: Vec<String>,
+    /// The algorithm of the client's ID and logout tokens: ES256 unless a partner's library
+    /// needs RS256 (access tokens are ES256 whatever this says).
+    #[serde(default)]
+    pub id_token_signed_response_alg: varoskapu_jose::JwsAlgorithm,
     pub created_at: jiff::Timestamp,
 }
 
@@ -88,6 +92,8 @@ pub struct NewClient {
     /// Public keys for `private_key_jwt`; such a client gets no secret.
     pub jwks: Option<varoskapu_jose::JwkSet>,
     pub scopes: Vec<String>,
+    /// RS256 for a partner that cannot verify ES256 ID tokens; ES256 by default.
+    pub id_token_signed_response_alg: varoskapu_jose::JwsAlgorithm,
 }
 
 /// Why a client could not be registered or authenticated.
@@ -170,6 +176,7 @@ impl ClientRegistry {
             pairwise: new.pairwise,
             jwks: new.jwks,
             scopes,
+            id_token_signed_response_alg: new.id_token_signed_response_alg,
             created_at: self.clock.now(),
         };
         let item = ItemWrite::from_serde(Client::key(&client_id), &client)?

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
-use varoskapu_jose::{JwkSet, PrivateKey, es256_compact, es256_signing_input};
+use varoskapu_jose::{Jwk, JwkSet, JwsAlgorithm, PrivateKey, RsaKey, es256_compact, signing_input};
 
 /// What can go wrong with the signing keys.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -21,6 +21,13 @@ pub enum KeyError {
     Unavailable(String),
     #[error("the key store is corrupt: {0}")]
     Corrupt(String),
+    #[error("{0} not configured: this key store has no key for it")]
+    NotConfigured(JwsAlgorithm),
+    #[error("a {got} key cannot sign what must be {expected}")]
+    WrongAlgorithm {
+        expected: JwsAlgorithm,
+        got: JwsAlgorithm,
+    },
 }
 
 /// Signs the JWS signing input with one key, wherever that key is kept.
@@ -37,35 +44,80 @@ impl TokenSigner for PrivateKey {
     }
 }
 
-/// The key that signs now: its id goes into the header of what it signs.
+/// Signs the JWS signing input with one RSA key as RS256, wherever that key is kept.
+#[async_trait]
+pub trait Rs256Signer: Send + Sync + 'static {
+    /// The RSASSA-PKCS1-v1_5 SHA-256 signature of `signing_input`.
+    async fn sign_rs256(&self, signing_input: &[u8]) -> Result<Vec<u8>, KeyError>;
+}
+
+#[async_trait]
+impl Rs256Signer for RsaKey {
+    async fn sign_rs256(&self, signing_input: &[u8]) -> Result<Vec<u8>, KeyError> {
+        Ok(self.sign_raw(signing_input))
+    }
+}
+
+#[derive(Clone)]
+enum Signer {
+    Es256(Arc<dyn TokenSigner>),
+    Rs256(Arc<dyn Rs256Signer>),
+}
+
+/// The key that signs now: its id and algorithm go into the header of what it signs.
 #[derive(Clone)]
 pub struct ActiveKey {
     pub kid: String,
-    signer: Arc<dyn TokenSigner>,
+    signer: Signer,
 }
 
 impl ActiveKey {
-    /// A key named `kid` that signs through `signer`.
+    /// An ES256 key named `kid` that signs through `signer`.
     pub fn new(kid: impl Into<String>, signer: Arc<dyn TokenSigner>) -> Self {
         Self {
             kid: kid.into(),
-            signer,
+            signer: Signer::Es256(signer),
         }
     }
 
-    /// A key held in this process.
+    /// An RS256 key named `kid` that signs through `signer`.
+    pub fn rs256(kid: impl Into<String>, signer: Arc<dyn Rs256Signer>) -> Self {
+        Self {
+            kid: kid.into(),
+            signer: Signer::Rs256(signer),
+        }
+    }
+
+    /// An ES256 key held in this process.
     pub fn local(key: PrivateKey) -> Self {
         Self::new(key.kid.clone(), Arc::new(key))
     }
 
-    /// Signs `claims` as a compact ES256 JWS of type `typ` with this key's id in the header.
+    /// An RS256 key held in this process.
+    pub fn local_rs256(key: RsaKey) -> Self {
+        Self::rs256(key.kid.clone(), Arc::new(key))
+    }
+
+    /// The algorithm this key signs with.
+    pub fn alg(&self) -> JwsAlgorithm {
+        match self.signer {
+            Signer::Es256(_) => JwsAlgorithm::Es256,
+            Signer::Rs256(_) => JwsAlgorithm::Rs256,
+        }
+    }
+
+    /// Signs `claims` as a compact JWS of type `typ` with this key's id and algorithm in the
+    /// header.
     pub async fn sign<T: Serialize + Sync>(
         &self,
         typ: &str,
         claims: &T,
     ) -> Result<String, KeyError> {
-        let input = es256_signing_input(&self.kid, typ, claims);
-        let signature = self.signer.sign_es256(input.as_bytes()).await?;
+        let input = signing_input(self.alg(), &self.kid, typ, claims);
+        let signature = match &self.signer {
+            Signer::Es256(signer) => signer.sign_es256(input.as_bytes()).await?,
+            Signer::Rs256(signer) => signer.sign_rs256(input.as_bytes()).await?,
+        };
         Ok(es256_compact(input, &signature))
     }
 }
@@ -74,6 +126,7 @@ impl std::fmt::Debug for ActiveKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ActiveKey")
             .field("kid", &self.kid)
+            .field("alg", &self.alg())
             .finish_non_exhaustive()
     }
 }
@@ -81,8 +134,16 @@ impl std::fmt::Debug for ActiveKey {
 /// Signing keys (embedded: a key file in the data folder; AWS: KMS).
 #[async_trait]
 pub trait SigningKeys: Send + Sync + 'static {
-    /// The key that signs now.
+    /// The ES256 key that signs now (access tokens, and ID tokens by default).
     async fn signing_key(&self) -> Result<ActiveKey, KeyError>;
+
+    /// The key that signs with `alg` now; a store that keeps no RSA key refuses RS256.
+    async fn signing_key_for(&self, alg: JwsAlgorithm) -> Result<ActiveKey, KeyError> {
+        match alg {
+            JwsAlgorithm::Es256 => self.signing_key().await,
+            JwsAlgorithm::Rs256 => Err(KeyError::NotConfigured(alg)),
+        }
+    }
 
     /// Every key a validator may meet: the active, the next and the still-valid retired ones.
     async fn published(&self) -> Result<JwkSet, KeyError>;
@@ -106,25 +167,60 @@ pub enum KeyState {
 #[derive(Clone, Serialize, Deserialize)]
 pub struct StoredKey {
     pub kid: String,
-    /// The private scalar, base64url.
+    /// ES256 keys (and key files from before RS256, which name no algorithm).
+    #[serde(default)]
+    pub alg: JwsAlgorithm,
+    /// The private scalar of an ES256 key, base64url.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     d: String,
+    /// The PKCS#8 DER of an RS256 key, base64url.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pkcs8: Option<String>,
     pub state: KeyState,
     #[serde(default)]
     pub retire_until: Option<i64>,
 }
 
 impl StoredKey {
-    fn generate(now: i64, state: KeyState) -> Result<Self, KeyError> {
+    fn new_kid(now: i64) -> String {
+        let mut kid = [0u8; 6];
+        rand::rng().fill_bytes(&mut kid);
+        format!("{now}-{}", varoskapu_jose::b64url(&kid))
+    }
+
+    fn generate(now: i64, state: KeyState, alg: JwsAlgorithm) -> Result<Self, KeyError> {
+        match alg {
+            JwsAlgorithm::Es256 => Self::generate_es256(now, state),
+            JwsAlgorithm::Rs256 => {
+                let kid = Self::new_kid(now);
+                let key = RsaKey::generate(kid.clone())
+                    .map_err(|e| KeyError::Unavailable(e.to_string()))?;
+                Ok(Self {
+                    kid,
+                    alg,
+                    d: String::new(),
+                    pkcs8: Some(
+                        key.pkcs8_b64()
+                            .map_err(|e| KeyError::Corrupt(e.to_string()))?,
+                    ),
+                    state,
+                    retire_until: None,
+                })
+            }
+        }
+    }
+
+    fn generate_es256(now: i64, state: KeyState) -> Result<Self, KeyError> {
         for _ in 0..4 {
             let mut scalar = [0u8; 32];
             rand::rng().fill_bytes(&mut scalar);
-            let mut kid = [0u8; 6];
-            rand::rng().fill_bytes(&mut kid);
-            let kid = format!("{now}-{}", varoskapu_jose::b64url(&kid));
+            let kid = Self::new_kid(now);
             if let Some(key) = PrivateKey::from_scalar(kid.clone(), &scalar) {
                 return Ok(Self {
                     kid,
+                    alg: JwsAlgorithm::Es256,
                     d: key.scalar_b64(),
+                    pkcs8: None,
                     state,
                     retire_until: None,
                 });
@@ -138,31 +234,75 @@ impl StoredKey {
             .and_then(|scalar| PrivateKey::from_scalar(self.kid.clone(), &scalar))
             .ok_or_else(|| KeyError::Corrupt(format!("key {} is not a P-256 key", self.kid)))
     }
+
+    fn rsa(&self) -> Result<RsaKey, KeyError> {
+        self.pkcs8
+            .as_deref()
+            .and_then(|text| RsaKey::from_pkcs8_b64(self.kid.clone(), text).ok())
+            .ok_or_else(|| KeyError::Corrupt(format!("key {} is not an RSA key", self.kid)))
+    }
+
+    fn public_jwk(&self) -> Result<Jwk, KeyError> {
+        match self.alg {
+            JwsAlgorithm::Es256 => Ok(self.private()?.public_jwk()),
+            JwsAlgorithm::Rs256 => Ok(self.rsa()?.public_jwk()),
+        }
+    }
+
+    fn active_key(&self) -> Result<ActiveKey, KeyError> {
+        match self.alg {
+            JwsAlgorithm::Es256 => Ok(ActiveKey::local(self.private()?)),
+            JwsAlgorithm::Rs256 => Ok(ActiveKey::local_rs256(self.rsa()?)),
+        }
+    }
 }
 
-/// The set of keys and the rules of their rotation, free of storage.
+/// The set of keys and the rules of their rotation, free of storage. Each algorithm has its
+/// own active and next key; a rotation moves them all on together.
 #[derive(Clone, Serialize, Deserialize)]
 pub struct KeyRing {
     pub keys: Vec<StoredKey>,
 }
 
 impl KeyRing {
-    /// A first ring: one active key and the next one already published.
+    /// A first ring: per algorithm one active key and the next one already published.
     pub fn generate(now: i64) -> Result<Self, KeyError> {
-        Ok(Self {
-            keys: vec![
-                StoredKey::generate(now, KeyState::Active)?,
-                StoredKey::generate(now, KeyState::Next)?,
-            ],
-        })
+        let mut ring = Self { keys: Vec::new() };
+        ring.complete(now)?;
+        Ok(ring)
     }
 
-    pub fn active(&self) -> Result<PrivateKey, KeyError> {
+    /// Gives every algorithm without keys (a key file from before RS256) an active and a
+    /// next key; `true` if it added any.
+    pub fn complete(&mut self, now: i64) -> Result<bool, KeyError> {
+        let mut added = false;
+        for alg in JwsAlgorithm::ALL {
+            if !self.keys.iter().any(|k| k.alg == alg) {
+                self.keys
+                    .push(StoredKey::generate(now, KeyState::Active, alg)?);
+                self.keys
+                    .push(StoredKey::generate(now, KeyState::Next, alg)?);
+                added = true;
+            }
+        }
+        Ok(added)
+    }
+
+    fn active_stored(&self, alg: JwsAlgorithm) -> Result<&StoredKey, KeyError> {
         self.keys
             .iter()
-            .find(|k| k.state == KeyState::Active)
-            .ok_or_else(|| KeyError::Corrupt("no active key".into()))?
-            .private()
+            .find(|k| k.state == KeyState::Active && k.alg == alg)
+            .ok_or(KeyError::NotConfigured(alg))
+    }
+
+    /// The active ES256 private key.
+    pub fn active(&self) -> Result<PrivateKey, KeyError> {
+        self.active_stored(JwsAlgorithm::Es256)?.private()
+    }
+
+    /// The key that signs with `alg` now.
+    pub fn active_for(&self, alg: JwsAlgorithm) -> Result<ActiveKey, KeyError> {
+        self.active_stored(alg)?.active_key()
     }
 
     pub fn published(&self, now: i64) -> Result<JwkSet, KeyError> {
@@ -170,7 +310,7 @@ impl KeyRing {
             .keys
             .iter()
             .filter(|k| k.retire_until.is_none_or(|until| until > now))
-            .map(|k| k.private().map(|p| p.public_jwk()))
+            .map(StoredKey::public_jwk)
             .collect::<Result<_, _>>()?;
         Ok(JwkSet { keys })
     }
@@ -188,10 +328,18 @@ impl KeyRing {
                 KeyState::Retired => {}
             }
         }
-        if !self.keys.iter().any(|k| k.state == KeyState::Active) {
-            self.keys.push(StoredKey::generate(now, KeyState::Active)?);
+        for alg in JwsAlgorithm::ALL {
+            if !self
+                .keys
+                .iter()
+                .any(|k| k.state == KeyState::Active && k.alg == alg)
+            {
+                self.keys
+                    .push(StoredKey::generate(now, KeyState::Active, alg)?);
+            }
+            self.keys
+                .push(StoredKey::generate(now, KeyState::Next, alg)?);
         }
-        self.keys.push(StoredKey::generate(now, KeyState::Next)?);
         Ok(())
     }
 }
@@ -211,8 +359,15 @@ impl FileKeyStore {
             path: dir.join("signing-keys.json"),
             cache: Mutex::new(None),
         };
+        let now = jiff::Timestamp::now().as_second();
         if !store.path.exists() {
-            store.write(&KeyRing::generate(jiff::Timestamp::now().as_second())?)?;
+            store.write(&KeyRing::generate(now)?)?;
+        } else {
+            let mut ring = store.read()?;
+            if ring.complete(now)? {
+                store.write(&ring)?;
+                store.forget();
+            }
         }
         Ok(store)
     }
@@ -242,6 +397,13 @@ impl FileKeyStore {
     /// provider would (only a key file can hand its key out).
     pub async fn signing_key(&self) -> Result<PrivateKey, KeyError> {
         self.read()?.active()
+    }
+
+    /// Drops the cached ring, so a write within the file's timestamp granularity is seen.
+    fn forget(&self) {
+        if let Ok(mut cache) = self.cache.lock() {
+            *cache = None;
+        }
     }
 
     fn write(&self, ring: &KeyRing) -> Result<(), KeyError> {
@@ -277,6 +439,10 @@ impl SigningKeys for FileKeyStore {
         Ok(ActiveKey::local(self.read()?.active()?))
     }
 
+    async fn signing_key_for(&self, alg: JwsAlgorithm) -> Result<ActiveKey, KeyError> {
+        self.read()?.active_for(alg)
+    }
+
     async fn published(&self) -> Result<JwkSet, KeyError> {
         self.read()?.published(jiff::Timestamp::now().as_second())
     }
@@ -285,10 +451,7 @@ impl SigningKeys for FileKeyStore {
         let mut ring = self.read()?;
         ring.rotate(jiff::Timestamp::now().as_second(), keep_seconds)?;
         self.write(&ring)?;
-        // A rotation within the file's timestamp granularity must still be seen.
-        if let Ok(mut cache) = self.cache.lock() {
-            *cache = None;
-        }
+        self.forget();
         Ok(())
     }
 }
@@ -330,8 +493,110 @@ mod tests {
         again.rotate(600).await.expect("rotates");
         assert_ne!(again.signing_key().await.expect("key").kid, before);
         let jwks = again.published().await.expect("jwks");
-        assert_eq!(jwks.keys.len(), 3);
+        // Per algorithm: the new active, the new next and the retired key.
+        assert_eq!(jwks.keys.len(), 6);
         let text = std::fs::read_to_string(dir.path().join("signing-keys.json")).expect("reads");
         assert!(!text.is_empty());
+    }
+
+    #[test]
+    fn the_rsa_key_rotates_by_the_same_rules_beside_the_ec_key() {
+        let mut ring = KeyRing::generate(1_000).expect("generates");
+        let first = ring.active_for(JwsAlgorithm::Rs256).expect("RSA key");
+        assert_eq!(first.alg(), JwsAlgorithm::Rs256);
+        let next = ring
+            .keys
+            .iter()
+            .find(|k| k.state == KeyState::Next && k.alg == JwsAlgorithm::Rs256)
+            .expect("next RSA key")
+            .kid
+            .clone();
+        let jwks = ring.published(1_000).expect("jwks");
+        let published = jwks.find(&next).expect("next RSA key published");
+        assert_eq!(published.alg.as_deref(), Some("RS256"));
+        ring.rotate(2_000, 600).expect("rotates");
+        assert_eq!(ring.active_for(JwsAlgorithm::Rs256).expect("RSA").kid, next);
+        assert_eq!(
+            ring.active_for(JwsAlgorithm::Es256).expect("EC").alg(),
+            JwsAlgorithm::Es256
+        );
+        assert!(
+            ring.published(2_599)
+                .expect("jwks")
+                .find(&first.kid)
+                .is_some()
+        );
+        assert!(
+            ring.published(2_600)
+                .expect("jwks")
+                .find(&first.kid)
+                .is_none()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_key_file_from_before_rs256_keeps_its_ec_key_and_gains_rsa_keys() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut ring = KeyRing::generate(1_000).expect("generates");
+        ring.keys.retain(|k| k.alg == JwsAlgorithm::Es256);
+        let mut old = serde_json::to_value(&ring).expect("serializes");
+        for key in old["keys"].as_array_mut().expect("keys") {
+            key.as_object_mut().expect("key").remove("alg");
+        }
+        std::fs::write(
+            dir.path().join("signing-keys.json"),
+            serde_json::to_vec(&old).expect("serializes"),
+        )
+        .expect("writes");
+        let ec = ring.active().expect("EC key").kid;
+        let store = FileKeyStore::open(dir.path()).expect("opens");
+        assert_eq!(store.signing_key().await.expect("EC key").kid, ec);
+        let rsa = SigningKeys::signing_key_for(&store, JwsAlgorithm::Rs256)
+            .await
+            .expect("RSA key added");
+        let jwks = store.published().await.expect("jwks");
+        assert_eq!(jwks.keys.len(), 4);
+        assert!(jwks.find(&rsa.kid).is_some());
+        let text = std::fs::read_to_string(dir.path().join("signing-keys.json")).expect("reads");
+        assert!(text.contains("\"pkcs8\""));
+    }
+
+    /// A store with EC keys only, like the KMS one.
+    struct EcOnly(PrivateKey);
+
+    #[async_trait]
+    impl SigningKeys for EcOnly {
+        async fn signing_key(&self) -> Result<ActiveKey, KeyError> {
+            Ok(ActiveKey::local(self.0.clone()))
+        }
+        async fn published(&self) -> Result<JwkSet, KeyError> {
+            Ok(JwkSet {
+                keys: vec![self.0.public_jwk()],
+            })
+        }
+        async fn rotate(&self, _keep_seconds: i64) -> Result<(), KeyError> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_store_without_rsa_keys_refuses_rs256_and_still_signs_es256() {
+        let store = EcOnly(PrivateKey::from_scalar("k1", &[5u8; 32]).expect("valid"));
+        assert_eq!(
+            store
+                .signing_key_for(JwsAlgorithm::Rs256)
+                .await
+                .map(|k| k.kid),
+            Err(KeyError::NotConfigured(JwsAlgorithm::Rs256))
+        );
+        let key = store
+            .signing_key_for(JwsAlgorithm::Es256)
+            .await
+            .expect("EC key");
+        assert_eq!(key.alg(), JwsAlgorithm::Es256);
+        assert_eq!(
+            KeyError::NotConfigured(JwsAlgorithm::Rs256).to_string(),
+            "RS256 not configured: this key store has no key for it"
+        );
     }
 }

@@ -25,6 +25,7 @@ pub mod web;
 pub use clients::{Client, ClientRegistry, NewClient};
 pub use config::IdpConfig;
 pub use error::OAuthError;
-pub use keys::{ActiveKey, FileKeyStore, KeyError, SigningKeys, TokenSigner};
+pub use keys::{ActiveKey, FileKeyStore, KeyError, Rs256Signer, SigningKeys, TokenSigner};
 pub use provider::Provider;
+pub use varoskapu_jose::JwsAlgorithm;
 pub use web::router;

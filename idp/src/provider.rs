@@ -150,7 +150,7 @@ impl Provider {
             "response_modes_supported": ["query"],
             "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
             "subject_types_supported": ["public", "pairwise"],
-            "id_token_signing_alg_values_supported": ["ES256"],
+            "id_token_signing_alg_values_supported": varoskapu_jose::JwsAlgorithm::ALL.map(|a| a.as_str()),
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
             "token_endpoint_auth_signing_alg_values_supported": ["ES256"],
             "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
@@ -396,8 +396,12 @@ impl Provider {
         )
         .await?;
         let id_token = if family.scopes.iter().any(|s| s == "openid") {
+            let id_key = self
+                .keys
+                .signing_key_for(client.id_token_signed_response_alg)
+                .await?;
             let id_token = mint_id_token(
-                &key,
+                &id_key,
                 IdTokenClaims {
                     iss: c.issuer.clone(),
                     sub: sub.clone(),
@@ -641,7 +645,21 @@ impl Provider {
     /// The claims of an ID token this provider issued, expired or not (`id_token_hint`).
     pub async fn id_token_hint(&self, hint: &str) -> Option<IdTokenClaims> {
         let keys = self.keys.published().await.ok()?;
-        let (_, claims): (_, IdTokenClaims) = verify_es256(hint, &keys).ok()?;
+        // The algorithm is the one of the client the token names, never the token's header.
+        let aud = hint
+            .split('.')
+            .nth(1)
+            .and_then(varoskapu_jose::b64url_decode)
+            .and_then(|payload| serde_json::from_slice::<Value>(&payload).ok())
+            .and_then(|claims| claims["aud"].as_str().map(str::to_owned))?;
+        let alg = self
+            .clients
+            .get(&aud)
+            .await
+            .ok()
+            .flatten()?
+            .id_token_signed_response_alg;
+        let (_, claims): (_, IdTokenClaims) = varoskapu_jose::verify(hint, &keys, alg).ok()?;
         (claims.iss == self.config.issuer).then_some(claims)
     }
 }

@@ -3,7 +3,7 @@
 use crate::keys::{ActiveKey, KeyError};
 use serde::{Deserialize, Serialize};
 use varoskapu_accounts::Account;
-use varoskapu_jose::{AccessTokenClaims, Audience, half_hash};
+use varoskapu_jose::{AccessTokenClaims, Audience, JwsAlgorithm, half_hash};
 
 /// The claims of an ID token (OpenID Connect Core §2) with Városkapu's profile claims.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -78,13 +78,20 @@ pub struct AccessGrant<'a> {
     pub auth_time: Option<i64>,
 }
 
-/// Mints a signed access token; returns it with its claims.
+/// Mints a signed access token; returns it with its claims. Access tokens are ES256 only,
+/// because that is all the functions' validator accepts.
 pub async fn mint_access_token(
     key: &ActiveKey,
     grant: AccessGrant<'_>,
     now: i64,
     lifetime: i64,
 ) -> Result<(String, AccessTokenClaims), KeyError> {
+    if key.alg() != JwsAlgorithm::Es256 {
+        return Err(KeyError::WrongAlgorithm {
+            expected: JwsAlgorithm::Es256,
+            got: key.alg(),
+        });
+    }
     let claims = AccessTokenClaims {
         iss: grant.issuer.to_owned(),
         sub: grant.sub.to_owned(),

@@ -331,8 +331,8 @@ async fn rotating_keys_keeps_old_tokens_valid_and_signs_with_the_pre_published_k
         .expect("json");
     assert_eq!(
         before["keys"].as_array().expect("keys").len(),
-        2,
-        "active and next"
+        4,
+        "active and next, for ES256 and for RS256"
     );
     let mut browser = Browser::new();
     let code = code(&app, &mut browser).await;
@@ -354,6 +354,17 @@ async fn rotating_keys_keeps_old_tokens_valid_and_signs_with_the_pre_published_k
     assert!(
         published.contains(&signing.as_str()),
         "the new key was published before it signs"
+    );
+    let rsa_signing = app
+        .provider
+        .keys
+        .signing_key_for(varoskapu_idp::JwsAlgorithm::Rs256)
+        .await
+        .expect("RSA key")
+        .kid;
+    assert!(
+        published.contains(&rsa_signing.as_str()),
+        "the new RSA key was published before it signs"
     );
 }
 

@@ -1,9 +1,13 @@
-//! Public and private P-256 keys in JWK form.
+//! Public keys in JWK form (P-256 for ES256, RSA for RS256) and the P-256 private key.
 
+use crate::rs256::MIN_RSA_BITS;
 use crate::{b64url, b64url_decode};
 use p256::ecdsa::{SigningKey, VerifyingKey};
 use p256::{EncodedPoint, FieldBytes};
+use rsa::traits::PublicKeyParts;
+use rsa::{BigUint, RsaPublicKey};
 use serde::{Deserialize, Serialize};
+use sha2::Sha256;
 use std::fmt;
 
 /// A public signing key as published in the JWKS.
@@ -16,6 +20,12 @@ pub struct Jwk {
     pub x: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub y: Option<String>,
+    /// RSA modulus, base64url big-endian.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub n: Option<String>,
+    /// RSA public exponent, base64url big-endian.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub e: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kid: Option<String>,
     #[serde(default, rename = "use", skip_serializing_if = "Option::is_none")]
@@ -33,6 +43,8 @@ impl Jwk {
             crv: Some("P-256".into()),
             x: point.x().map(|x| b64url(x)),
             y: point.y().map(|y| b64url(y)),
+            n: None,
+            e: None,
             kid: Some(kid.to_owned()),
             use_: Some("sig".into()),
             alg: Some("ES256".into()),
@@ -60,6 +72,35 @@ impl Jwk {
             false,
         );
         VerifyingKey::from_encoded_point(&point).ok()
+    }
+
+    /// The JWK of an RSA public key used for RS256 signatures.
+    pub fn rs256(kid: &str, key: &RsaPublicKey) -> Self {
+        Self {
+            kty: "RSA".into(),
+            crv: None,
+            x: None,
+            y: None,
+            n: Some(b64url(&key.n().to_bytes_be())),
+            e: Some(b64url(&key.e().to_bytes_be())),
+            kid: Some(kid.to_owned()),
+            use_: Some("sig".into()),
+            alg: Some("RS256".into()),
+        }
+    }
+
+    /// The RS256 verifying key, if this JWK is an RSA signing key of at least 2048 bits.
+    pub fn rs256_verifying_key(&self) -> Option<rsa::pkcs1v15::VerifyingKey<Sha256>> {
+        if self.kty != "RSA"
+            || self.use_.as_deref().is_some_and(|u| u != "sig")
+            || self.alg.as_deref().is_some_and(|a| a != "RS256")
+        {
+            return None;
+        }
+        let n = BigUint::from_bytes_be(&b64url_decode(self.n.as_deref()?)?);
+        let e = BigUint::from_bytes_be(&b64url_decode(self.e.as_deref()?)?);
+        let key = RsaPublicKey::new(n, e).ok()?;
+        (key.size() * 8 >= MIN_RSA_BITS).then(|| rsa::pkcs1v15::VerifyingKey::new(key))
     }
 }
 

@@ -1,6 +1,8 @@
-//! Compact JWS with ES256 only.
+//! Compact JWS with ES256, and RS256 where a verifier asks for it by name.
 
+use crate::alg::JwsAlgorithm;
 use crate::jwk::{JwkSet, PrivateKey};
+use crate::rs256::RsaKey;
 use crate::{b64url, b64url_decode};
 use p256::ecdsa::Signature;
 use p256::ecdsa::signature::Verifier;
@@ -22,7 +24,7 @@ pub struct JwsHeader {
 pub enum JwsError {
     #[error("the token is not a compact JWS")]
     Malformed,
-    #[error("the token's algorithm {0:?} is not accepted (only ES256)")]
+    #[error("the token's algorithm {0:?} is not the one accepted here")]
     AlgorithmNotAccepted(String),
     #[error("the token names no key or an unknown key")]
     UnknownKey,
@@ -39,10 +41,22 @@ pub fn sign_es256<T: Serialize>(key: &PrivateKey, typ: &str, claims: &T) -> Stri
     es256_compact(signing_input, &signature)
 }
 
+/// Signs `claims` as a compact RS256 JWS with the key's id in the header.
+pub fn sign_rs256<T: Serialize>(key: &RsaKey, typ: &str, claims: &T) -> String {
+    let input = signing_input(JwsAlgorithm::Rs256, &key.kid, typ, claims);
+    let signature = key.sign_raw(input.as_bytes());
+    es256_compact(input, &signature)
+}
+
 /// The header and payload part of an ES256 JWS, for keys that sign elsewhere (KMS).
 pub fn es256_signing_input<T: Serialize>(kid: &str, typ: &str, claims: &T) -> String {
+    signing_input(JwsAlgorithm::Es256, kid, typ, claims)
+}
+
+/// The header and payload part of a JWS of algorithm `alg`, for keys that sign elsewhere.
+pub fn signing_input<T: Serialize>(alg: JwsAlgorithm, kid: &str, typ: &str, claims: &T) -> String {
     let header = JwsHeader {
-        alg: "ES256".into(),
+        alg: alg.as_str().into(),
         kid: Some(kid.to_owned()),
         typ: Some(typ.to_owned()),
     };
@@ -52,7 +66,8 @@ pub fn es256_signing_input<T: Serialize>(kid: &str, typ: &str, claims: &T) -> St
     format!("{}.{}", b64url(&header), b64url(&payload))
 }
 
-/// Appends an ES256 signature (`r || s`, 64 bytes) to its signing input.
+/// Appends a signature (ES256: `r || s`, 64 bytes; RS256: the PKCS#1 v1.5 signature) to its
+/// signing input.
 pub fn es256_compact(signing_input: String, signature: &[u8]) -> String {
     format!("{signing_input}.{}", b64url(signature))
 }
@@ -61,6 +76,24 @@ pub fn es256_compact(signing_input: String, signature: &[u8]) -> String {
 pub fn verify_es256<T: DeserializeOwned>(
     token: &str,
     keys: &JwkSet,
+) -> Result<(JwsHeader, T), JwsError> {
+    verify(token, keys, JwsAlgorithm::Es256)
+}
+
+/// Verifies a compact RS256 JWS against a key set and returns its header and claims.
+pub fn verify_rs256<T: DeserializeOwned>(
+    token: &str,
+    keys: &JwkSet,
+) -> Result<(JwsHeader, T), JwsError> {
+    verify(token, keys, JwsAlgorithm::Rs256)
+}
+
+/// Verifies a compact JWS that must be of algorithm `expected`, chosen by the caller (from
+/// the key or the client), never by the token; a key of another kind counts as unknown.
+pub fn verify<T: DeserializeOwned>(
+    token: &str,
+    keys: &JwkSet,
+    expected: JwsAlgorithm,
 ) -> Result<(JwsHeader, T), JwsError> {
     let mut parts = token.split('.');
     let (Some(h), Some(p), Some(s), None) =
@@ -71,20 +104,29 @@ pub fn verify_es256<T: DeserializeOwned>(
     let header: JwsHeader = b64url_decode(h)
         .and_then(|bytes| serde_json::from_slice(&bytes).ok())
         .ok_or(JwsError::Malformed)?;
-    if header.alg != "ES256" {
+    if header.alg != expected.as_str() {
         return Err(JwsError::AlgorithmNotAccepted(header.alg));
     }
     let kid = header.kid.as_deref().ok_or(JwsError::UnknownKey)?;
-    let key = keys
-        .find(kid)
-        .and_then(|jwk| jwk.verifying_key())
-        .ok_or(JwsError::UnknownKey)?;
-    let signature = b64url_decode(s)
-        .and_then(|bytes| Signature::from_slice(&bytes).ok())
-        .ok_or(JwsError::BadSignature)?;
-    let signing_input = &token[..h.len() + 1 + p.len()];
-    key.verify(signing_input.as_bytes(), &signature)
-        .map_err(|_| JwsError::BadSignature)?;
+    let jwk = keys.find(kid).ok_or(JwsError::UnknownKey)?;
+    let signature = b64url_decode(s).ok_or(JwsError::BadSignature)?;
+    let signing_input = &token.as_bytes()[..h.len() + 1 + p.len()];
+    match expected {
+        JwsAlgorithm::Es256 => {
+            let key = jwk.verifying_key().ok_or(JwsError::UnknownKey)?;
+            let signature =
+                Signature::from_slice(&signature).map_err(|_| JwsError::BadSignature)?;
+            key.verify(signing_input, &signature)
+                .map_err(|_| JwsError::BadSignature)?;
+        }
+        JwsAlgorithm::Rs256 => {
+            let key = jwk.rs256_verifying_key().ok_or(JwsError::UnknownKey)?;
+            let signature = rsa::pkcs1v15::Signature::try_from(signature.as_slice())
+                .map_err(|_| JwsError::BadSignature)?;
+            rsa::signature::Verifier::verify(&key, signing_input, &signature)
+                .map_err(|_| JwsError::BadSignature)?;
+        }
+    }
     let payload = b64url_decode(p).ok_or(JwsError::Malformed)?;
     let claims =
         serde_json::from_slice(&payload).map_err(|e| JwsError::BadClaims(e.to_string()))?;
@@ -192,5 +234,63 @@ mod tests {
             verify_es256::<Value>(&token, &jwks()),
             Err(JwsError::UnknownKey)
         );
+    }
+
+    /// One RSA key for all tests here: generating one takes a while.
+    fn rsa_key() -> RsaKey {
+        static KEY: std::sync::OnceLock<RsaKey> = std::sync::OnceLock::new();
+        KEY.get_or_init(|| RsaKey::generate("r1").expect("generates"))
+            .clone()
+    }
+
+    fn both_jwks() -> JwkSet {
+        JwkSet {
+            keys: vec![key().public_jwk(), rsa_key().public_jwk()],
+        }
+    }
+
+    #[test]
+    fn an_rs256_token_verifies_only_when_rs256_is_expected() {
+        let token = sign_rs256(&rsa_key(), "JWT", &json!({"sub": "a"}));
+        let (header, claims): (JwsHeader, Value) =
+            verify_rs256(&token, &both_jwks()).expect("verifies");
+        assert_eq!(header.alg, "RS256");
+        assert_eq!(claims["sub"], "a");
+        assert_eq!(
+            verify_es256::<Value>(&token, &both_jwks()),
+            Err(JwsError::AlgorithmNotAccepted("RS256".into()))
+        );
+    }
+
+    #[test]
+    fn a_header_naming_the_other_algorithm_for_a_key_is_refused() {
+        // An RS256 signature relabelled ES256 finds an RSA key where an EC key is needed.
+        let token = sign_rs256(&rsa_key(), "JWT", &json!({"sub": "a"}));
+        let (_, rest) = token.split_once('.').expect("dot");
+        let relabelled = format!("{}.{rest}", b64url(br#"{"alg":"ES256","kid":"r1"}"#));
+        assert_eq!(
+            verify_es256::<Value>(&relabelled, &both_jwks()),
+            Err(JwsError::UnknownKey)
+        );
+        // And an ES256 token relabelled RS256 finds an EC key where an RSA key is needed.
+        let token = sign_es256(&key(), "JWT", &json!({"sub": "a"}));
+        let (_, rest) = token.split_once('.').expect("dot");
+        let relabelled = format!("{}.{rest}", b64url(br#"{"alg":"RS256","kid":"k1"}"#));
+        assert_eq!(
+            verify_rs256::<Value>(&relabelled, &both_jwks()),
+            Err(JwsError::UnknownKey)
+        );
+    }
+
+    #[test]
+    fn an_rsa_key_survives_its_pkcs8_form_and_publishes_no_private_part() {
+        let key = rsa_key();
+        let again =
+            RsaKey::from_pkcs8_b64("r1", &key.pkcs8_b64().expect("encodes")).expect("decodes");
+        assert_eq!(again.public_jwk(), key.public_jwk());
+        let text = serde_json::to_string(&key.public_jwk()).expect("serializes");
+        assert!(text.contains(r#""alg":"RS256""#) && text.contains(r#""use":"sig""#));
+        assert!(!text.contains("\"d\"") && !text.contains("\"p\""));
+        assert!(RsaKey::from_pkcs8_b64("r1", "bm90IGEga2V5").is_err());
     }
 }

@@ -39,7 +39,10 @@ pub async fn spawn_app_with(configure: impl FnOnce(IdpConfig) -> IdpConfig) -> A
     let table: Arc<dyn Table> = Arc::new(
         SqliteTable::open(&dir.path().join("varoskapu.sqlite"), clock.clone()).expect("table"),
     );
-    let keys = Arc::new(FileKeyStore::open(&dir.path().join("idp")).expect("keys"));
+    let key_dir = dir.path().join("idp");
+    std::fs::create_dir_all(&key_dir).expect("key folder");
+    std::fs::write(key_dir.join("signing-keys.json"), key_file()).expect("key file");
+    let keys = Arc::new(FileKeyStore::open(&key_dir).expect("keys"));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("binds");
@@ -112,6 +115,17 @@ pub async fn spawn_app_with(configure: impl FnOnce(IdpConfig) -> IdpConfig) -> A
         table,
         dir,
     }
+}
+
+/// One key file per test binary, copied into each app's data folder: generating its RSA keys
+/// takes a while, and no test depends on apps having different keys.
+fn key_file() -> &'static [u8] {
+    static FILE: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    FILE.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("temp key folder");
+        FileKeyStore::open(dir.path()).expect("keys");
+        std::fs::read(dir.path().join("signing-keys.json")).expect("key file")
+    })
 }
 
 /// A browser that keeps cookies and never follows redirects, so tests see each hop.

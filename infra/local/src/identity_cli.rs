@@ -37,6 +37,10 @@ pub enum ClientsCommand {
         backchannel_logout_uri: Option<String>,
         #[arg(long = "scope")]
         scopes: Vec<String>,
+        /// Sign this client's ID and logout tokens with RS256 instead of ES256, for partners
+        /// whose libraries need it (access tokens stay ES256).
+        #[arg(long = "id-token-alg", default_value = "ES256")]
+        id_token_alg: varoskapu_idp::JwsAlgorithm,
         #[arg(long)]
         json: bool,
     },
@@ -100,6 +104,7 @@ pub async fn clients(data_dir: &Path, command: ClientsCommand) -> anyhow::Result
             post_logout_redirect_uris,
             backchannel_logout_uri,
             scopes,
+            id_token_alg,
             json,
         } => {
             let jwks =
@@ -125,6 +130,7 @@ pub async fn clients(data_dir: &Path, command: ClientsCommand) -> anyhow::Result
                     post_logout_redirect_uris,
                     backchannel_logout_uri,
                     scopes,
+                    id_token_signed_response_alg: id_token_alg,
                     ..NewClient::default()
                 })
                 .await?;
@@ -154,6 +160,7 @@ pub async fn clients(data_dir: &Path, command: ClientsCommand) -> anyhow::Result
                             "first_party": c.first_party,
                             "redirect_uris": c.redirect_uris,
                             "scopes": c.scopes,
+                            "id_token_signed_response_alg": c.id_token_signed_response_alg,
                         })
                     })
                     .collect();

@@ -53,9 +53,48 @@ fn clients_are_added_listed_and_removed_and_keys_rotate() {
     assert!(ok);
     assert!(serde_json::from_str::<Value>(out.trim()).expect("json")["client_secret"].is_null());
 
+    let (ok, out) = varoskapu(
+        dir.path(),
+        &[
+            "clients",
+            "add",
+            "--name",
+            "Régi partner",
+            "--redirect-uri",
+            "https://legacy.example/cb",
+            "--id-token-alg",
+            "RS256",
+            "--json",
+        ],
+    );
+    assert!(ok, "{out}");
+    let legacy = serde_json::from_str::<Value>(out.trim()).expect("json")["client_id"].clone();
+    let (ok, _) = varoskapu(
+        dir.path(),
+        &[
+            "clients",
+            "add",
+            "--name",
+            "Rossz",
+            "--redirect-uri",
+            "https://bad.example/cb",
+            "--id-token-alg",
+            "HS256",
+        ],
+    );
+    assert!(!ok, "only ES256 and RS256 are offered");
+
     let (_, out) = varoskapu(dir.path(), &["clients", "list", "--json"]);
     let list: Value = serde_json::from_str(out.trim()).expect("json");
-    assert_eq!(list.as_array().expect("array").len(), 2);
+    assert_eq!(list.as_array().expect("array").len(), 3);
+    for client in list.as_array().expect("array") {
+        let expected = if client["client_id"] == legacy {
+            "RS256"
+        } else {
+            "ES256"
+        };
+        assert_eq!(client["id_token_signed_response_alg"], expected, "{client}");
+    }
     assert!(
         !out.contains(added["client_secret"].as_str().expect("secret")),
         "secrets are never listed"
