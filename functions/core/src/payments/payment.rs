@@ -73,7 +73,52 @@ pub struct Payment {
     pub history: Vec<PaymentEvent>,
 }
 
+/// What a new payment is made of; the rest starts empty.
+#[derive(Debug, Clone)]
+pub struct NewPayment {
+    pub id: Uuid,
+    pub case_id: Uuid,
+    pub owner: String,
+    pub method: PaymentMethod,
+    pub amount: Money,
+    pub reference: PaymentReference,
+    pub payer_name: Option<String>,
+    /// Who started it, and why, for the first history entry.
+    pub actor: Actor,
+    pub remark: Option<String>,
+}
+
 impl Payment {
+    /// A payment just initiated, with its first history entry.
+    pub fn initiated(new: NewPayment, now: Timestamp) -> Self {
+        Payment {
+            id: new.id,
+            case_id: new.case_id,
+            owner: new.owner,
+            method: new.method,
+            amount: new.amount,
+            status: PaymentStatus::Initiated,
+            reference: new.reference,
+            payer_name: new.payer_name,
+            provider_transaction: None,
+            redirect_url: None,
+            created_at: now,
+            updated_at: now,
+            settled_at: None,
+            settled_by: None,
+            invoice_number: None,
+            receipt: None,
+            invoice_xml_key: None,
+            history: vec![PaymentEvent {
+                at: now,
+                from: None,
+                to: PaymentStatus::Initiated,
+                actor: new.actor,
+                remark: new.remark,
+            }],
+        }
+    }
+
     /// Moves the payment to `to`, recording who and why, or refuses an illegal change.
     pub fn move_to(
         &mut self,

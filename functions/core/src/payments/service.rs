@@ -8,7 +8,7 @@ use super::matching::{self, MatchBasis, MatchDecision, Suggestion};
 use super::nav::{
     self, InvoiceFacts, InvoiceOperation, InvoiceReport, InvoiceReporter, Seller, VatTreatment,
 };
-use super::payment::{Overpayment, Payment, PaymentEvent, Refund, SettlementSource};
+use super::payment::{NewPayment, Overpayment, Payment, Refund, SettlementSource};
 use super::provider::{Acknowledgement, PaymentProvider, ProviderOutcome, StartRequest};
 use super::reference::PaymentReference;
 use super::status::{PaymentMethod, PaymentStatus};
@@ -146,36 +146,24 @@ impl Payments {
         }
         let now = self.now();
         let id = self.cases.ids.new_id();
-        let mut payment = Payment {
-            id,
-            case_id,
-            owner: owner.to_owned(),
-            method: request.method,
-            amount: fee,
-            status: PaymentStatus::Initiated,
-            reference: self.new_reference(),
-            payer_name: request
-                .payer_name
-                .as_ref()
-                .map(|n| n.trim().to_owned())
-                .filter(|n| !n.is_empty()),
-            provider_transaction: None,
-            redirect_url: None,
-            created_at: now,
-            updated_at: now,
-            settled_at: None,
-            settled_by: None,
-            invoice_number: None,
-            receipt: None,
-            invoice_xml_key: None,
-            history: vec![PaymentEvent {
-                at: now,
-                from: None,
-                to: PaymentStatus::Initiated,
+        let mut payment = Payment::initiated(
+            NewPayment {
+                id,
+                case_id,
+                owner: owner.to_owned(),
+                method: request.method,
+                amount: fee,
+                reference: self.new_reference(),
+                payer_name: request
+                    .payer_name
+                    .as_ref()
+                    .map(|n| n.trim().to_owned())
+                    .filter(|n| !n.is_empty()),
                 actor: Actor::Citizen(owner.to_owned()),
                 remark: None,
-            }],
-        };
+            },
+            now,
+        );
         let remark = if payment.method == PaymentMethod::Card {
             let started = self
                 .provider
@@ -860,32 +848,20 @@ impl Payments {
         };
         let now = self.now();
         let id = self.cases.ids.new_id();
-        let payment = Payment {
-            id,
-            case_id,
-            owner: stored.case.owner.clone(),
-            method,
-            amount: fee,
-            status: PaymentStatus::Initiated,
-            reference: self.new_reference(),
-            payer_name: None,
-            provider_transaction: None,
-            redirect_url: None,
-            created_at: now,
-            updated_at: now,
-            settled_at: None,
-            settled_by: None,
-            invoice_number: None,
-            receipt: None,
-            invoice_xml_key: None,
-            history: vec![PaymentEvent {
-                at: now,
-                from: None,
-                to: PaymentStatus::Initiated,
+        let payment = Payment::initiated(
+            NewPayment {
+                id,
+                case_id,
+                owner: stored.case.owner.clone(),
+                method,
+                amount: fee,
+                reference: self.new_reference(),
+                payer_name: None,
                 actor: by.actor.clone(),
                 remark: Some(format!("{} at the desk", method.as_str())),
-            }],
-        };
+            },
+            now,
+        );
         self.store
             .table
             .transact(vec![
