@@ -22,6 +22,40 @@ pub struct UpstreamConfig {
     pub display_name: String,
 }
 
+/// The variable whose presence turns federation on.
+pub const EID_ISSUER_VAR: &str = "VAROSKAPU_EID_ISSUER";
+
+impl UpstreamConfig {
+    /// The upstream provider from `VAROSKAPU_EID_ISSUER`, `VAROSKAPU_EID_CLIENT_ID`,
+    /// `VAROSKAPU_EID_CLIENT_SECRET` and optionally `VAROSKAPU_EID_NAME`; `None` without
+    /// an issuer. The local server and the provider's Lambda read the same settings.
+    pub fn from_env() -> Result<Option<Self>, String> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// [`UpstreamConfig::from_env`] with the settings read through `lookup`.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Option<Self>, String> {
+        let setting = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let Some(issuer) = setting(EID_ISSUER_VAR) else {
+            return Ok(None);
+        };
+        // Plain http only for a provider on this machine (a test or demo eID).
+        let loopback = ["http://127.0.0.1", "http://localhost", "http://[::1]"];
+        if !issuer.starts_with("https://") && !loopback.iter().any(|l| issuer.starts_with(l)) {
+            return Err(format!("{EID_ISSUER_VAR} must be an https:// URL"));
+        }
+        let required = |name: &str| {
+            setting(name).ok_or_else(|| format!("{name} must be set with {EID_ISSUER_VAR}"))
+        };
+        Ok(Some(Self {
+            issuer,
+            client_id: required("VAROSKAPU_EID_CLIENT_ID")?,
+            client_secret: required("VAROSKAPU_EID_CLIENT_SECRET")?,
+            display_name: setting("VAROSKAPU_EID_NAME").unwrap_or_else(|| "nemzeti eID".into()),
+        }))
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 struct Metadata {
     issuer: String,
@@ -344,5 +378,49 @@ impl Federation {
             Some(item) => Ok(Some(item.parse()?)),
             None => Ok(None),
         }
+    }
+}
+
+#[cfg(test)]
+mod settings_tests {
+    use super::*;
+
+    fn lookup<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        }
+    }
+
+    #[test]
+    fn no_issuer_means_no_federation_and_a_complete_set_is_read() {
+        assert_eq!(UpstreamConfig::from_lookup(lookup(&[])), Ok(None));
+        let config = UpstreamConfig::from_lookup(lookup(&[
+            ("VAROSKAPU_EID_ISSUER", "https://eid.example.hu"),
+            ("VAROSKAPU_EID_CLIENT_ID", "varoskapu"),
+            ("VAROSKAPU_EID_CLIENT_SECRET", "s3cret"),
+        ]))
+        .unwrap()
+        .unwrap();
+        assert_eq!(config.issuer, "https://eid.example.hu");
+        assert_eq!(config.display_name, "nemzeti eID");
+    }
+
+    #[test]
+    fn a_half_set_or_a_plain_http_issuer_stops_start_up() {
+        let missing = UpstreamConfig::from_lookup(lookup(&[
+            ("VAROSKAPU_EID_ISSUER", "https://eid.example.hu"),
+            ("VAROSKAPU_EID_CLIENT_ID", "varoskapu"),
+        ]))
+        .unwrap_err();
+        assert!(missing.contains("VAROSKAPU_EID_CLIENT_SECRET"), "{missing}");
+        let plain = UpstreamConfig::from_lookup(lookup(&[
+            ("VAROSKAPU_EID_ISSUER", "http://eid.example.hu"),
+            ("VAROSKAPU_EID_CLIENT_ID", "varoskapu"),
+            ("VAROSKAPU_EID_CLIENT_SECRET", "s3cret"),
+        ]))
+        .unwrap_err();
+        assert!(plain.contains("https"), "{plain}");
     }
 }

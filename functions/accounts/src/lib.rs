@@ -6,6 +6,7 @@
 //! thin adapters over [`Accounts`].
 
 pub mod account;
+pub mod addresses;
 pub mod password;
 pub mod problem;
 pub mod service;
@@ -14,6 +15,7 @@ pub mod tokens;
 pub mod totp;
 
 pub use account::{Account, AccountId, NewAccount, Role};
+pub use addresses::AccountAddresses;
 pub use password::Passwords;
 pub use service::{AccountError, Accounts, AccountsConfig};
 pub use throttle::{Throttle, ThrottleLimits};

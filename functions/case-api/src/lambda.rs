@@ -1,16 +1,17 @@
 //! The case state of a Lambda function, from its environment: DynamoDB, the uploads and
 //! documents buckets, the KMS signer with its certificate chain, the RFC 3161 authority,
-//! the table outbox for notices and the provider's JWKS.
+//! SES (or the table's outbox) for notices and the provider's JWKS.
 
 use crate::config::CasesConfig;
 use crate::forms::JsonSchemaForms;
 use crate::state::CasesState;
 use std::sync::Arc;
+use varoskapu_accounts::AccountAddresses;
 use varoskapu_aws::S3BlobStore;
 use varoskapu_aws::kms_signer::KmsSigner;
+use varoskapu_aws::ses_notifier::notifier_from_env;
 use varoskapu_core::cases::{CasePorts, Cases};
 use varoskapu_core::documents::DocumentIssuer;
-use varoskapu_core::notify::OutboxNotifier;
 use varoskapu_core::{Clock, SystemClock, Table, UuidV7Ids};
 use varoskapu_documents::PadesIssuer;
 use varoskapu_documents::render::Municipality;
@@ -32,10 +33,10 @@ pub async fn state_from_env() -> Result<CasesState, StartError> {
     let aws = varoskapu_aws::AwsConfig::from_env()?;
     let config = CasesConfig::from_env(true)?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    // One SDK configuration (credential chain, region) serves every client.
     let sdk = aws.sdk_config().await;
-    let engines = aws.engines(clock.clone()).await;
-    let table: Arc<dyn Table> = Arc::new(engines.table);
-    let documents = Arc::new(engines.blobs);
+    let table: Arc<dyn Table> = Arc::new(aws.table(&sdk, clock.clone()));
+    let documents = Arc::new(aws.documents(&sdk));
     let uploads = Arc::new(S3BlobStore::new(
         aws.s3_client(&sdk),
         config.uploads_bucket.clone(),
@@ -62,11 +63,8 @@ pub async fn state_from_env() -> Result<CasesState, StartError> {
         clock: clock.clone(),
         ids: Arc::new(UuidV7Ids),
     });
-    let notifier = Arc::new(OutboxNotifier::new(
-        table.clone(),
-        clock.clone(),
-        Arc::new(UuidV7Ids),
-    ));
+    let addresses = Arc::new(AccountAddresses::new(table.clone()));
+    let notifier = notifier_from_env(&sdk, table.clone(), clock.clone(), addresses)?;
     let cases = Cases::new(CasePorts {
         table,
         uploads,

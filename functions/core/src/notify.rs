@@ -51,6 +51,14 @@ pub trait Notifier: Send + Sync + 'static {
     async fn send(&self, message: Message) -> Result<(), NotifyError>;
 }
 
+/// Finds where a message's recipient is reached by e-mail (the accounts store implements
+/// it), so that a sending adapter looks an address up only at the moment it sends.
+#[async_trait]
+pub trait AddressBook: Send + Sync + 'static {
+    /// The recipient's address, or `None` if there is none (or the account is gone).
+    async fn email_of(&self, recipient: &str) -> Result<Option<String>, NotifyError>;
+}
+
 /// How long the outbox keeps a message.
 const OUTBOX_DAYS: i64 = 30;
 

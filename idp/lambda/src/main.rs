@@ -2,9 +2,13 @@
 //! signed by the KMS token key. Everything is built once per execution environment.
 
 use std::sync::Arc;
+use varoskapu_accounts::{AccountAddresses, Accounts, AccountsConfig};
 use varoskapu_aws::kms_token_keys::KmsTokenKeys;
+use varoskapu_aws::ses_notifier::notifier_from_env;
+use varoskapu_core::{Table, UuidV7Ids};
 use varoskapu_http::config::{optional, required};
 use varoskapu_http::logging::{LogFormat, init};
+use varoskapu_idp::federation::UpstreamConfig;
 use varoskapu_idp::{IdpConfig, Provider};
 
 #[tokio::main]
@@ -18,15 +22,21 @@ async fn main() -> Result<(), lambda_http::Error> {
     let clock = Arc::new(varoskapu_core::SystemClock);
     let sdk = aws.sdk_config().await;
     let keys = KmsTokenKeys::from_env(aws_sdk_kms::Client::new(&sdk))?;
-    // One SDK configuration (credential chain, region) serves both clients.
-    let table = Arc::new(varoskapu_aws::DynamoTable::new(
-        aws.dynamodb_client(&sdk),
-        aws.table.clone(),
+    // One SDK configuration (credential chain, region) serves every client.
+    let table: Arc<dyn Table> = Arc::new(aws.table(&sdk, clock.clone()));
+    let addresses = Arc::new(AccountAddresses::new(table.clone()));
+    let notifier = notifier_from_env(&sdk, table.clone(), clock.clone(), addresses)?;
+    let accounts = Accounts::new(
+        table.clone(),
         clock.clone(),
-    ));
-    let accounts =
-        varoskapu_accounts::Accounts::with_outbox(table.clone(), clock.clone(), &public_base_url);
-    let config = IdpConfig::new(issuer).with_pairwise_salt(salt);
+        Arc::new(UuidV7Ids),
+        notifier,
+        AccountsConfig::new(public_base_url),
+    );
+    let mut config = IdpConfig::new(issuer).with_pairwise_salt(salt);
+    if let Some(upstream) = UpstreamConfig::from_env()? {
+        config = config.with_upstream(upstream);
+    }
     let provider = Provider::new(table, clock, Arc::new(keys), accounts, config);
     // The same request ids, tracing span and problem+json fallback as the local server.
     lambda_http::run(varoskapu_http::with_common_layers(varoskapu_idp::router(

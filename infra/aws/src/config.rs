@@ -1,8 +1,12 @@
 //! Configuration of the AWS engines, read once from the environment at start-up.
 
 use crate::{DynamoTable, ProvisionError, S3BlobStore, create_bucket, create_table};
+use aws_config::environment::EnvironmentVariableCredentialsProvider;
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_s3::config::{RequestChecksumCalculation, ResponseChecksumValidation};
+use aws_smithy_http_client::tls::rustls_provider::CryptoMode;
+use aws_smithy_http_client::tls::{Provider, TlsContext, TrustStore};
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use std::sync::Arc;
 use varoskapu_core::Clock;
 
@@ -69,6 +73,25 @@ impl AwsConfig {
         if let Some(url) = &self.endpoint_url {
             loader = loader.endpoint_url(url);
         }
+        // A server of another kind over https (a proxy, a test double) may present any
+        // certificate the platform trusts; AWS itself and plain-http servers get the client
+        // that trusts Amazon's roots only.
+        let other_tls_server = self
+            .endpoint_url
+            .as_deref()
+            .is_some_and(|url| url.starts_with("https://"));
+        if !other_tls_server {
+            loader = loader.http_client(amazon_trust_services_client());
+        }
+        // Keys in the environment (always so on Lambda) are what the default chain would
+        // take first anyway; naming that provider spares building the rest of the chain
+        // (an STS client among it), a good part of a cold start.
+        let keys_in_environment = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]
+            .iter()
+            .all(|name| std::env::var_os(name).is_some_and(|v| !v.is_empty()));
+        if keys_in_environment {
+            loader = loader.credentials_provider(EnvironmentVariableCredentialsProvider::new());
+        }
         loader.load().await
     }
 
@@ -90,14 +113,47 @@ impl AwsConfig {
         aws_sdk_s3::Client::from_conf(config)
     }
 
-    /// Builds both engines; `clock` decides item expiry in the table.
+    /// The table on an SDK configuration the caller shares with its other clients;
+    /// `clock` decides item expiry.
+    pub fn table(&self, sdk: &aws_config::SdkConfig, clock: Arc<dyn Clock>) -> DynamoTable {
+        DynamoTable::new(self.dynamodb_client(sdk), self.table.clone(), clock)
+    }
+
+    /// The documents bucket on a shared SDK configuration.
+    pub fn documents(&self, sdk: &aws_config::SdkConfig) -> S3BlobStore {
+        S3BlobStore::new(self.s3_client(sdk), self.documents_bucket.clone())
+    }
+
+    /// Builds both engines on an SDK configuration of their own; `clock` decides item
+    /// expiry in the table.
     pub async fn engines(&self, clock: Arc<dyn Clock>) -> AwsEngines {
         let sdk = self.sdk_config().await;
         AwsEngines {
-            table: DynamoTable::new(self.dynamodb_client(&sdk), self.table.clone(), clock),
-            blobs: S3BlobStore::new(self.s3_client(&sdk), self.documents_bucket.clone()),
+            table: self.table(&sdk, clock),
+            blobs: self.documents(&sdk),
         }
     }
+}
+
+/// The roots AWS's own endpoints chain to: Amazon Root CA 1 to 4 and the Starfield
+/// Services G2 root that cross-signs them (as Debian's ca-certificates ships them).
+const AMAZON_TRUST_SERVICES_ROOTS: &str = include_str!("amazon-trust-services.pem");
+
+/// An HTTPS client that trusts only Amazon Trust Services for AWS's endpoints. Besides
+/// trusting no more than AWS needs, it spares each cold start the platform's certificate
+/// store (on Debian, 146 files read and decoded: most of a function's start-up time).
+fn amazon_trust_services_client() -> SharedHttpClient {
+    let trust = TrustStore::empty()
+        .with_native_roots(false)
+        .with_pem_certificate(AMAZON_TRUST_SERVICES_ROOTS.as_bytes());
+    let context = TlsContext::builder()
+        .with_trust_store(trust)
+        .build()
+        .expect("a trust store of fixed certificates is a valid TLS context");
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
+        .tls_context(context)
+        .build_https()
 }
 
 impl AwsConfig {
@@ -128,6 +184,36 @@ mod tests {
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
         move |name| vars.get(name).cloned()
+    }
+
+    #[test]
+    fn the_pinned_roots_are_the_five_amazon_trust_services_certificates() {
+        use base64::Engine as _;
+        let blocks: Vec<&str> = AMAZON_TRUST_SERVICES_ROOTS
+            .split("-----BEGIN CERTIFICATE-----")
+            .skip(1)
+            .map(|b| b.split("-----END CERTIFICATE-----").next().unwrap())
+            .collect();
+        assert_eq!(blocks.len(), 5);
+        for block in blocks {
+            let text: String = block.split_whitespace().collect();
+            let der = base64::engine::general_purpose::STANDARD
+                .decode(text)
+                .expect("base64");
+            // A DER certificate is one SEQUENCE with a two-byte length.
+            assert_eq!(&der[..2], &[0x30, 0x82]);
+            assert_eq!(
+                usize::from(der[2]) << 8 | usize::from(der[3]),
+                der.len() - 4
+            );
+        }
+        // A client on it builds its TLS configuration at once, parsing them (or panicking).
+        let config = aws_sdk_dynamodb::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("eu-central-1"))
+            .http_client(amazon_trust_services_client())
+            .build();
+        let _ = aws_sdk_dynamodb::Client::from_conf(config);
     }
 
     #[test]

@@ -10,17 +10,12 @@ use aws_sdk_sesv2::types::{Destination, EmailContent, RawMessage};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use std::sync::Arc;
-use varoskapu_core::notify::{Message, Notifier, NotifyError};
+pub use varoskapu_core::notify::AddressBook;
+use varoskapu_core::notify::{Message, Notifier, NotifyError, OutboxNotifier};
+use varoskapu_core::{Clock, Table, UuidV7Ids};
 
 /// Environment variable naming the verified SES identity notices are sent from.
 pub const SENDER_VAR: &str = "VAROSKAPU_SES_SENDER";
-
-/// Finds the e-mail address of an account (the accounts store implements it).
-#[async_trait]
-pub trait AddressBook: Send + Sync + 'static {
-    /// The account's address, or `None` if the account has none (or is gone).
-    async fn email_of(&self, account: &str) -> Result<Option<String>, NotifyError>;
-}
 
 /// Sends each message as one e-mail from a verified SES identity.
 pub struct SesNotifier {
@@ -86,6 +81,45 @@ impl Notifier for SesNotifier {
                 NotifyError::Unavailable(aws_sdk_sesv2::error::DisplayErrorContext(e).to_string())
             })?;
         Ok(())
+    }
+}
+
+/// The notifier a function delivers notices with: SES from the sender `VAROSKAPU_SES_SENDER`
+/// names, or, when it is unset (the emulator, a stage without SES), the table's outbox,
+/// which start-up reports in the log so that no one mistakes it for delivery.
+pub fn notifier_from_env(
+    sdk: &aws_config::SdkConfig,
+    table: Arc<dyn Table>,
+    clock: Arc<dyn Clock>,
+    addresses: Arc<dyn AddressBook>,
+) -> Result<Arc<dyn Notifier>, NotifyError> {
+    notifier_from_lookup(sdk, table, clock, addresses, |name| {
+        std::env::var(name).ok()
+    })
+}
+
+/// [`notifier_from_env`] with the environment read through `lookup`, for tests.
+pub fn notifier_from_lookup(
+    sdk: &aws_config::SdkConfig,
+    table: Arc<dyn Table>,
+    clock: Arc<dyn Clock>,
+    addresses: Arc<dyn AddressBook>,
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<Arc<dyn Notifier>, NotifyError> {
+    match lookup(SENDER_VAR).filter(|sender| !sender.trim().is_empty()) {
+        Some(sender) => Ok(Arc::new(SesNotifier::new(
+            aws_sdk_sesv2::Client::new(sdk),
+            sender.trim(),
+            addresses,
+        )?)),
+        None => {
+            tracing::warn!("{SENDER_VAR} is not set: notices stay in the table's outbox");
+            Ok(Arc::new(OutboxNotifier::new(
+                table,
+                clock,
+                Arc::new(UuidV7Ids),
+            )))
+        }
     }
 }
 

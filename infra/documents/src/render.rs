@@ -254,12 +254,12 @@ fn wrap(face: FontFace, size: f32, width: f32, text: &str) -> Vec<String> {
 
 /// The time as printed in documents: Europe/Budapest, or UTC where no zone data exists.
 pub fn local_time(at: Timestamp) -> String {
-    match jiff::tz::TimeZone::get("Europe/Budapest") {
-        Ok(tz) => at
+    match varoskapu_core::appointments::budapest() {
+        Some(tz) => at
             .to_zoned(tz)
             .strftime("%Y. %m. %d. %H:%M:%S %Z")
             .to_string(),
-        Err(_) => at.strftime("%Y. %m. %d. %H:%M:%S UTC").to_string(),
+        None => at.strftime("%Y. %m. %d. %H:%M:%S UTC").to_string(),
     }
 }
 

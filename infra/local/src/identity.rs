@@ -39,7 +39,7 @@ pub fn provider(ports: &LocalPorts) -> anyhow::Result<Provider> {
         .map_err(|e| anyhow::anyhow!("the provider's signing keys: {e}"))?;
     let mut config =
         IdpConfig::new(ports.public_base_url.clone()).with_pairwise_salt(pairwise_salt(&dir)?);
-    if let Some(upstream) = upstream_from_env()? {
+    if let Some(upstream) = UpstreamConfig::from_env().map_err(anyhow::Error::msg)? {
         config = config.with_upstream(upstream);
     }
     Ok(Provider::new(
@@ -49,24 +49,6 @@ pub fn provider(ports: &LocalPorts) -> anyhow::Result<Provider> {
         accounts(ports),
         config,
     ))
-}
-
-/// The upstream national eID provider, from `VAROSKAPU_EID_ISSUER`, `VAROSKAPU_EID_CLIENT_ID`,
-/// `VAROSKAPU_EID_CLIENT_SECRET` (and optionally `VAROSKAPU_EID_NAME`); none if no issuer.
-fn upstream_from_env() -> anyhow::Result<Option<UpstreamConfig>> {
-    let Ok(issuer) = std::env::var("VAROSKAPU_EID_ISSUER") else {
-        return Ok(None);
-    };
-    let required = |name: &str| {
-        std::env::var(name)
-            .map_err(|_| anyhow::anyhow!("{name} must be set with VAROSKAPU_EID_ISSUER"))
-    };
-    Ok(Some(UpstreamConfig {
-        issuer,
-        client_id: required("VAROSKAPU_EID_CLIENT_ID")?,
-        client_secret: required("VAROSKAPU_EID_CLIENT_SECRET")?,
-        display_name: std::env::var("VAROSKAPU_EID_NAME").unwrap_or_else(|_| "nemzeti eID".into()),
-    }))
 }
 
 /// The pairwise salt of this data folder, created on first use.

@@ -2,9 +2,10 @@
 
 use lambda_http::lambda_runtime::{self, LambdaEvent, service_fn};
 use std::sync::Arc;
+use varoskapu_accounts::AccountAddresses;
+use varoskapu_aws::ses_notifier::notifier_from_env;
 use varoskapu_book_appointment::reminders::run_once;
 use varoskapu_book_appointment::{AppointmentsConfig, AppointmentsState};
-use varoskapu_core::notify::OutboxNotifier;
 use varoskapu_core::{SystemClock, UuidV7Ids};
 use varoskapu_http::auth::TokenValidator;
 use varoskapu_http::logging::{LogFormat, init};
@@ -15,12 +16,10 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let aws = varoskapu_aws::AwsConfig::from_env()?;
     let config = AppointmentsConfig::from_env()?;
     let clock = Arc::new(SystemClock);
-    let table: Arc<dyn varoskapu_core::Table> = Arc::new(aws.engines(clock.clone()).await.table);
-    let notifier = Arc::new(OutboxNotifier::new(
-        table.clone(),
-        clock.clone(),
-        Arc::new(UuidV7Ids),
-    ));
+    let sdk = aws.sdk_config().await;
+    let table: Arc<dyn varoskapu_core::Table> = Arc::new(aws.table(&sdk, clock.clone()));
+    let addresses = Arc::new(AccountAddresses::new(table.clone()));
+    let notifier = notifier_from_env(&sdk, table.clone(), clock.clone(), addresses)?;
     // The job validates no tokens; the validator only completes the shared state.
     let tokens = Arc::new(TokenValidator::from_jwks_url(
         &config.issuer,

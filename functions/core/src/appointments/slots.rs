@@ -16,7 +16,10 @@ use std::sync::LazyLock;
 /// The zone of every office, calendar and document.
 pub const ZONE: &str = "Europe/Budapest";
 
-static BUDAPEST: LazyLock<Option<TimeZone>> = LazyLock::new(|| TimeZone::get(ZONE).ok());
+// The bundled database, not the system's: the same rules on every host, and no walk of
+// /usr/share/zoneinfo (a large part of a Lambda function's cold start).
+static BUDAPEST: LazyLock<Option<TimeZone>> =
+    LazyLock::new(|| jiff::tz::TimeZoneDatabase::bundled().get(ZONE).ok());
 
 /// Europe/Budapest from the bundled time zone database (`None` only if it is missing).
 pub fn budapest() -> Option<TimeZone> {

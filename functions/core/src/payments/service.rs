@@ -414,7 +414,7 @@ impl Payments {
         }
         let settled_at = payment.settled_at.unwrap_or_else(|| self.now());
         let today = settled_at
-            .to_zoned(jiff::tz::TimeZone::get("Europe/Budapest").unwrap_or(jiff::tz::TimeZone::UTC))
+            .to_zoned(crate::appointments::budapest().unwrap_or(jiff::tz::TimeZone::UTC))
             .date();
         let number = match &payment.invoice_number {
             Some(n) => n.clone(),
