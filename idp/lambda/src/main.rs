@@ -2,10 +2,8 @@
 //! signed by the KMS token key. Everything is built once per execution environment.
 
 use std::sync::Arc;
-use varoskapu_accounts::{AccountAddresses, Accounts, AccountsConfig};
+use varoskapu_aws::accounts::accounts_on_aws;
 use varoskapu_aws::kms_token_keys::KmsTokenKeys;
-use varoskapu_aws::ses_notifier::notifier_from_env;
-use varoskapu_core::{Table, UuidV7Ids};
 use varoskapu_http::config::{optional, required};
 use varoskapu_http::logging::{LogFormat, init};
 use varoskapu_idp::federation::UpstreamConfig;
@@ -23,16 +21,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     let sdk = aws.sdk_config().await;
     let keys = KmsTokenKeys::from_env(aws_sdk_kms::Client::new(&sdk))?;
     // One SDK configuration (credential chain, region) serves every client.
-    let table: Arc<dyn Table> = Arc::new(aws.table(&sdk, clock.clone()));
-    let addresses = Arc::new(AccountAddresses::new(table.clone()));
-    let notifier = notifier_from_env(&sdk, table.clone(), clock.clone(), addresses)?;
-    let accounts = Accounts::new(
-        table.clone(),
-        clock.clone(),
-        Arc::new(UuidV7Ids),
-        notifier,
-        AccountsConfig::new(public_base_url),
-    );
+    let (table, accounts) = accounts_on_aws(&aws, &sdk, clock.clone(), public_base_url)?;
     let mut config = IdpConfig::new(issuer).with_pairwise_salt(salt);
     if let Some(upstream) = UpstreamConfig::from_env()? {
         config = config.with_upstream(upstream);

@@ -1,0 +1,30 @@
+//! The accounts of a Lambda function, from its environment: the DynamoDB table, and SES
+//! (or the table's outbox when no sender is configured) for verification and reset mails.
+
+use crate::AwsConfig;
+use crate::ses_notifier::notifier_from_env;
+use std::sync::Arc;
+use varoskapu_accounts::{AccountAddresses, Accounts, AccountsConfig};
+use varoskapu_core::notify::NotifyError;
+use varoskapu_core::{Clock, Table, UuidV7Ids};
+
+/// The account use cases on the table `aws` names, with links pointing at `public_base_url`;
+/// the table is returned too, for functions that keep more than accounts in it.
+pub fn accounts_on_aws(
+    aws: &AwsConfig,
+    sdk: &aws_config::SdkConfig,
+    clock: Arc<dyn Clock>,
+    public_base_url: String,
+) -> Result<(Arc<dyn Table>, Accounts), NotifyError> {
+    let table: Arc<dyn Table> = Arc::new(aws.table(sdk, clock.clone()));
+    let addresses = Arc::new(AccountAddresses::new(table.clone()));
+    let notifier = notifier_from_env(sdk, table.clone(), clock.clone(), addresses)?;
+    let accounts = Accounts::new(
+        table.clone(),
+        clock,
+        Arc::new(UuidV7Ids),
+        notifier,
+        AccountsConfig::new(public_base_url),
+    );
+    Ok((table, accounts))
+}
