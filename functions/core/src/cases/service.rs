@@ -116,7 +116,10 @@ impl Cases {
             body,
             attachments: Vec::new(),
         };
-        let _ = self.notifier.send(message).await;
+        if let Err(e) = self.notifier.send(message).await {
+            // Operators must see undelivered notices; the case itself is already saved.
+            tracing::warn!(error = %e, case = %case.id, kind, "notice not sent");
+        }
     }
 
     /// How a case is named in messages and documents.
