@@ -1,8 +1,7 @@
 //! The `book-appointment` Lambda: the appointment router on DynamoDB behind the HTTP API.
 
 use std::sync::Arc;
-use varoskapu_accounts::AccountAddresses;
-use varoskapu_aws::ses_notifier::notifier_from_env;
+use varoskapu_aws::accounts::notices_on_aws;
 use varoskapu_book_appointment::{AppointmentsConfig, AppointmentsState, router};
 use varoskapu_core::{SystemClock, UuidV7Ids};
 use varoskapu_http::auth::TokenValidator;
@@ -16,8 +15,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     let clock = Arc::new(SystemClock);
     let sdk = aws.sdk_config().await;
     let table: Arc<dyn varoskapu_core::Table> = Arc::new(aws.table(&sdk, clock.clone()));
-    let addresses = Arc::new(AccountAddresses::new(table.clone()));
-    let notifier = notifier_from_env(&sdk, table.clone(), clock.clone(), addresses)?;
+    let notifier = notices_on_aws(&sdk, table.clone(), clock.clone())?;
     let tokens = Arc::new(TokenValidator::from_jwks_url(
         &config.issuer,
         &config.audience,

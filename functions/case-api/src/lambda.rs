@@ -6,10 +6,9 @@ use crate::config::CasesConfig;
 use crate::forms::JsonSchemaForms;
 use crate::state::CasesState;
 use std::sync::Arc;
-use varoskapu_accounts::AccountAddresses;
 use varoskapu_aws::S3BlobStore;
+use varoskapu_aws::accounts::notices_on_aws;
 use varoskapu_aws::kms_signer::KmsSigner;
-use varoskapu_aws::ses_notifier::notifier_from_env;
 use varoskapu_core::cases::{CasePorts, Cases};
 use varoskapu_core::documents::DocumentIssuer;
 use varoskapu_core::{Clock, SystemClock, Table, UuidV7Ids};
@@ -63,8 +62,7 @@ pub async fn state_from_env() -> Result<CasesState, StartError> {
         clock: clock.clone(),
         ids: Arc::new(UuidV7Ids),
     });
-    let addresses = Arc::new(AccountAddresses::new(table.clone()));
-    let notifier = notifier_from_env(&sdk, table.clone(), clock.clone(), addresses)?;
+    let notifier = notices_on_aws(&sdk, table.clone(), clock.clone())?;
     let cases = Cases::new(CasePorts {
         table,
         uploads,

@@ -5,7 +5,7 @@ use crate::AwsConfig;
 use crate::ses_notifier::notifier_from_env;
 use std::sync::Arc;
 use varoskapu_accounts::{AccountAddresses, Accounts, AccountsConfig};
-use varoskapu_core::notify::NotifyError;
+use varoskapu_core::notify::{Notifier, NotifyError};
 use varoskapu_core::{Clock, Table, UuidV7Ids};
 
 /// The account use cases on the table `aws` names, with links pointing at `public_base_url`;
@@ -17,8 +17,7 @@ pub fn accounts_on_aws(
     public_base_url: String,
 ) -> Result<(Arc<dyn Table>, Accounts), NotifyError> {
     let table: Arc<dyn Table> = Arc::new(aws.table(sdk, clock.clone()));
-    let addresses = Arc::new(AccountAddresses::new(table.clone()));
-    let notifier = notifier_from_env(sdk, table.clone(), clock.clone(), addresses)?;
+    let notifier = notices_on_aws(sdk, table.clone(), clock.clone())?;
     let accounts = Accounts::new(
         table.clone(),
         clock,
@@ -27,4 +26,15 @@ pub fn accounts_on_aws(
         AccountsConfig::new(public_base_url),
     );
     Ok((table, accounts))
+}
+
+/// How a function notifies people: SES when a sender is configured (addresses looked up
+/// among the accounts in `table`), the table's outbox otherwise.
+pub fn notices_on_aws(
+    sdk: &aws_config::SdkConfig,
+    table: Arc<dyn Table>,
+    clock: Arc<dyn Clock>,
+) -> Result<Arc<dyn Notifier>, NotifyError> {
+    let addresses = Arc::new(AccountAddresses::new(table.clone()));
+    notifier_from_env(sdk, table, clock, addresses)
 }

@@ -1,7 +1,7 @@
 //! AWS engines of the Városkapu ports: the `Table` on DynamoDB, the `BlobStore` on S3, the
 //! document `Signer`, (feature `token-keys`) the provider's `SigningKeys` on KMS and
 //! (feature `ses`) the `Notifier` on SES, configured from the environment of a Lambda function;
-//! (feature `accounts`) the account use cases of a function on both.
+//! (feature `accounts`) the account use cases and the notifier of a function on both.
 //!
 //! They are tested for real against moto's server on loopback: `tests/run` starts it and
 //! exports `VAROSKAPU_TEST_AWS_ENDPOINT`; by hand, run `moto_server -H 127.0.0.1 -p 5599`

@@ -2,8 +2,7 @@
 
 use lambda_http::lambda_runtime::{self, LambdaEvent, service_fn};
 use std::sync::Arc;
-use varoskapu_accounts::AccountAddresses;
-use varoskapu_aws::ses_notifier::notifier_from_env;
+use varoskapu_aws::accounts::notices_on_aws;
 use varoskapu_book_appointment::reminders::run_once;
 use varoskapu_book_appointment::{AppointmentsConfig, AppointmentsState};
 use varoskapu_core::{SystemClock, UuidV7Ids};
@@ -18,8 +17,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let clock = Arc::new(SystemClock);
     let sdk = aws.sdk_config().await;
     let table: Arc<dyn varoskapu_core::Table> = Arc::new(aws.table(&sdk, clock.clone()));
-    let addresses = Arc::new(AccountAddresses::new(table.clone()));
-    let notifier = notifier_from_env(&sdk, table.clone(), clock.clone(), addresses)?;
+    let notifier = notices_on_aws(&sdk, table.clone(), clock.clone())?;
     // The job validates no tokens; the validator only completes the shared state.
     let tokens = Arc::new(TokenValidator::from_jwks_url(
         &config.issuer,
