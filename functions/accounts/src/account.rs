@@ -8,37 +8,7 @@ use varoskapu_core::Key;
 /// The stable identifier of an account (the `sub` the provider issues).
 pub type AccountId = Uuid;
 
-/// What an account may do in Városkapu.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Citizen,
-    Clerk,
-    Signatory,
-    Admin,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Citizen => "citizen",
-            Role::Clerk => "clerk",
-            Role::Signatory => "signatory",
-            Role::Admin => "admin",
-        }
-    }
-
-    /// Parses a role name as given on the command line.
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "citizen" => Some(Role::Citizen),
-            "clerk" => Some(Role::Clerk),
-            "signatory" => Some(Role::Signatory),
-            "admin" => Some(Role::Admin),
-            _ => None,
-        }
-    }
-}
+pub use varoskapu_core::access::Role;
 
 /// A person's account; its Debug output leaves the password hash out.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]

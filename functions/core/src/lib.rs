@@ -3,6 +3,7 @@
 //! Nothing in this crate performs I/O or chooses an async runtime: adapters in `infra/`
 //! implement the ports, and the function crates wire them together.
 
+pub mod access;
 pub mod appointments;
 pub mod blob;
 pub mod calendar;

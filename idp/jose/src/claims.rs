@@ -35,7 +35,7 @@ pub struct AccessTokenClaims {
     #[serde(default)]
     pub scope: String,
     /// The account's roles (`citizen`, `clerk`, `signatory`, `admin`); empty for services.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub roles: Vec<String>,
     /// The refresh-token family this token came from, so revoking the family revokes it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -43,6 +43,23 @@ pub struct AccessTokenClaims {
     /// When the person last authenticated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth_time: Option<i64>,
+    /// How the person authenticated: the assurance class (`acr`) and methods (`amr`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acr: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub amr: Vec<String>,
+}
+
+/// The `typ` of a JWT access token (RFC 9068 §2.1); validators require it, so that an ID
+/// token or a logout token is never taken for one.
+pub const ACCESS_TOKEN_TYPE: &str = "at+jwt";
+
+/// Whether a JWS header's `typ` names an access token (`at+jwt` or `application/at+jwt`).
+pub fn is_access_token_type(typ: Option<&str>) -> bool {
+    typ.is_some_and(|t| {
+        let t = t.strip_prefix("application/").unwrap_or(t);
+        t.eq_ignore_ascii_case(ACCESS_TOKEN_TYPE)
+    })
 }
 
 impl AccessTokenClaims {
@@ -131,6 +148,8 @@ mod tests {
             roles: vec!["citizen".into()],
             fam: None,
             auth_time: None,
+            acr: None,
+            amr: Vec::new(),
         }
     }
 
@@ -139,6 +158,15 @@ mod tests {
             issuer: "https://idp.example".into(),
             audiences: vec!["varoskapu-api".into()],
             leeway: 0,
+        }
+    }
+
+    #[test]
+    fn only_an_access_token_type_is_one() {
+        assert!(is_access_token_type(Some("at+jwt")));
+        assert!(is_access_token_type(Some("application/at+JWT")));
+        for other in [None, Some("JWT"), Some("logout+jwt"), Some("jwt")] {
+            assert!(!is_access_token_type(other));
         }
     }
 

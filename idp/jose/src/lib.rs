@@ -13,7 +13,9 @@ pub mod jws;
 pub mod rs256;
 
 pub use alg::{JwsAlgorithm, UnsupportedAlgorithm};
-pub use claims::{AccessTokenClaims, Audience, ClaimsError, Validation};
+pub use claims::{
+    ACCESS_TOKEN_TYPE, AccessTokenClaims, Audience, ClaimsError, Validation, is_access_token_type,
+};
 pub use jwk::{Jwk, JwkSet, PrivateKey};
 pub use jws::{
     JwsError, JwsHeader, es256_compact, es256_signing_input, sign_es256, sign_rs256, signing_input,
