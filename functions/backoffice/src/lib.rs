@@ -8,50 +8,65 @@
 pub mod routes;
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::http::Method;
 use utoipa::OpenApi;
 use varoskapu_case_api::CasesState;
+use varoskapu_http::auth::{OFFICE, OFFICE_APPROVAL, Routes};
 use varoskapu_http::openapi::BearerScheme;
+
+/// Every back-office case route with what it needs.
+fn routes() -> Routes<CasesState> {
+    Routes::new()
+        .protected(Method::GET, "/backoffice/cases", &OFFICE, routes::queue)
+        .protected(Method::GET, "/backoffice/cases/diary", &OFFICE, routes::diary)
+        .protected(Method::GET, "/backoffice/cases/{case_id}", &OFFICE, routes::get_one)
+        .protected(Method::POST, "/backoffice/cases/{case_id}/claim", &OFFICE, routes::claim)
+        .protected(Method::POST, "/backoffice/cases/{case_id}/assign", &OFFICE, routes::assign)
+        .protected(Method::POST, "/backoffice/cases/{case_id}/file", &OFFICE, routes::file)
+        .protected(Method::GET, "/backoffice/cases/{case_id}/notes", &OFFICE, routes::notes)
+        .protected(Method::POST, "/backoffice/cases/{case_id}/notes", &OFFICE, routes::add_note)
+        .protected(
+            Method::POST,
+            "/backoffice/cases/{case_id}/information-requests",
+            &OFFICE,
+            routes::request_information,
+        )
+        .protected(
+            Method::POST,
+            "/backoffice/cases/{case_id}/decision",
+            &OFFICE,
+            routes::draft_decision,
+        )
+        .protected(
+            Method::POST,
+            "/backoffice/cases/{case_id}/decision/approve",
+            &OFFICE_APPROVAL,
+            routes::approve,
+        )
+        .protected(
+            Method::POST,
+            "/backoffice/cases/{case_id}/decision/return",
+            &OFFICE,
+            routes::return_draft,
+        )
+        .protected(
+            Method::POST,
+            "/backoffice/cases/{case_id}/decision/issue",
+            &OFFICE,
+            routes::issue,
+        )
+        .protected(Method::GET, "/backoffice/cases/{case_id}/audit", &OFFICE, routes::audit)
+        .protected(
+            Method::GET,
+            "/backoffice/cases/{case_id}/documents/{document_id}",
+            &OFFICE,
+            routes::document,
+        )
+}
 
 /// Every back-office case route over `state`.
 pub fn router(state: CasesState) -> Router {
-    Router::new()
-        .route("/backoffice/cases", get(routes::queue))
-        .route("/backoffice/cases/diary", get(routes::diary))
-        .route("/backoffice/cases/{case_id}", get(routes::get_one))
-        .route("/backoffice/cases/{case_id}/claim", post(routes::claim))
-        .route("/backoffice/cases/{case_id}/assign", post(routes::assign))
-        .route("/backoffice/cases/{case_id}/file", post(routes::file))
-        .route(
-            "/backoffice/cases/{case_id}/notes",
-            get(routes::notes).post(routes::add_note),
-        )
-        .route(
-            "/backoffice/cases/{case_id}/information-requests",
-            post(routes::request_information),
-        )
-        .route(
-            "/backoffice/cases/{case_id}/decision",
-            post(routes::draft_decision),
-        )
-        .route(
-            "/backoffice/cases/{case_id}/decision/approve",
-            post(routes::approve),
-        )
-        .route(
-            "/backoffice/cases/{case_id}/decision/return",
-            post(routes::return_draft),
-        )
-        .route(
-            "/backoffice/cases/{case_id}/decision/issue",
-            post(routes::issue),
-        )
-        .route("/backoffice/cases/{case_id}/audit", get(routes::audit))
-        .route(
-            "/backoffice/cases/{case_id}/documents/{document_id}",
-            get(routes::document),
-        )
-        .with_state(state)
+    routes().into_router(state.tokens.clone()).with_state(state)
 }
 
 #[derive(OpenApi)]
@@ -72,5 +87,7 @@ struct BackofficeApi;
 
 /// The OpenAPI description of [`router`].
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    BackofficeApi::openapi()
+    let mut doc = BackofficeApi::openapi();
+    routes().document(&mut doc);
+    doc
 }

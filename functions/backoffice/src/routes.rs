@@ -5,12 +5,12 @@ use axum::extract::{Path, State};
 use jiff::civil::Date;
 use serde::Deserialize;
 use varoskapu_case_api::extract::{ApiQuery, Origin, case_id};
-use varoskapu_case_api::state::require_office;
 use varoskapu_case_api::views::{DiaryLine, OfficeCaseView, QueueLine};
 use varoskapu_case_api::{ApiError, CasesState};
 use varoskapu_core::cases::{
     Actor, AuditEntry, CaseStatus, Note, OfficeActor, Outcome, QueueFilter,
 };
+use varoskapu_core::access::Role;
 use varoskapu_http::auth::{Authenticated, Principal};
 use varoskapu_http::{ApiJson, Problem, ProblemKind};
 
@@ -48,18 +48,17 @@ pub struct DecisionBody {
     pub reasoning: String,
 }
 
-/// The acting clerk or signatory, refused unless they work in the office.
-fn office(p: &Principal, origin: Origin) -> Result<OfficeActor, ApiError> {
-    require_office(p)?;
-    let actor = if p.has_role("signatory") && !p.has_role("clerk") {
-        Actor::Signatory(p.subject.clone())
+/// The acting clerk or signatory (the route's requirement admitted only office staff).
+fn office(p: &Principal, origin: Origin) -> OfficeActor {
+    let actor = if p.has_role(Role::Signatory) && !p.has_role(Role::Clerk) {
+        Actor::Signatory(p.account.clone())
     } else {
-        Actor::Clerk(p.subject.clone())
+        Actor::Clerk(p.account.clone())
     };
-    Ok(OfficeActor {
+    OfficeActor {
         actor,
         origin: origin.0,
-    })
+    }
 }
 
 fn view(state: &CasesState, case: varoskapu_core::cases::Case) -> Json<OfficeCaseView> {
@@ -68,15 +67,13 @@ fn view(state: &CasesState, case: varoskapu_core::cases::Case) -> Json<OfficeCas
 
 /// Cases waiting for the office, earliest deadline first (no personal data: open a case
 /// to read it, which is audited).
-#[utoipa::path(get, path = "/backoffice/cases", tag = "cases-backoffice", security(("bearer" = [])),
-    params(QueueQuery),
+#[utoipa::path(get, path = "/backoffice/cases", tag = "cases-backoffice", params(QueueQuery),
     responses((status = 200, body = Vec<QueueLine>), (status = 403, body = Problem)))]
 pub async fn queue(
     State(state): State<CasesState>,
-    Authenticated(p): Authenticated,
+    _: Authenticated,
     ApiQuery(q): ApiQuery<QueueQuery>,
 ) -> Result<Json<Vec<QueueLine>>, ApiError> {
-    require_office(&p)?;
     let status = match q.status.as_deref() {
         None => None,
         Some(s) => Some(CaseStatus::parse(s).ok_or_else(|| {
@@ -96,20 +93,17 @@ pub async fn queue(
 }
 
 /// The deadline diary: open cases by working days left, overdue ones flagged.
-#[utoipa::path(get, path = "/backoffice/cases/diary", tag = "cases-backoffice", security(("bearer" = [])),
-    responses((status = 200, body = Vec<DiaryLine>), (status = 403, body = Problem)))]
+#[utoipa::path(get, path = "/backoffice/cases/diary", tag = "cases-backoffice", responses((status = 200, body = Vec<DiaryLine>), (status = 403, body = Problem)))]
 pub async fn diary(
     State(state): State<CasesState>,
-    Authenticated(p): Authenticated,
+    _: Authenticated,
 ) -> Result<Json<Vec<DiaryLine>>, ApiError> {
-    require_office(&p)?;
     let entries = state.cases.diary().await?;
     Ok(Json(entries.iter().map(DiaryLine::from).collect()))
 }
 
 /// A case with everything the office knows; the read is audited.
-#[utoipa::path(get, path = "/backoffice/cases/{case_id}", tag = "cases-backoffice", security(("bearer" = [])),
-    params(("case_id" = Uuid, Path)),
+#[utoipa::path(get, path = "/backoffice/cases/{case_id}", tag = "cases-backoffice", params(("case_id" = Uuid, Path)),
     responses((status = 200, body = OfficeCaseView), (status = 404, body = Problem)))]
 pub async fn get_one(
     State(state): State<CasesState>,
@@ -117,14 +111,13 @@ pub async fn get_one(
     origin: Origin,
     Path(id): Path<String>,
 ) -> Result<Json<OfficeCaseView>, ApiError> {
-    let by = office(&p, origin)?;
+    let by = office(&p, origin);
     let case = state.cases.view(&by, case_id(&id)?).await?;
     Ok(view(&state, case))
 }
 
 /// Takes the case for oneself; an arrived case goes into review.
-#[utoipa::path(post, path = "/backoffice/cases/{case_id}/claim", tag = "cases-backoffice", security(("bearer" = [])),
-    params(("case_id" = Uuid, Path)),
+#[utoipa::path(post, path = "/backoffice/cases/{case_id}/claim", tag = "cases-backoffice", params(("case_id" = Uuid, Path)),
     responses((status = 200, body = OfficeCaseView), (status = 409, body = Problem)))]
 pub async fn claim(
     State(state): State<CasesState>,
@@ -132,14 +125,13 @@ pub async fn claim(
     origin: Origin,
     Path(id): Path<String>,
 ) -> Result<Json<OfficeCaseView>, ApiError> {
-    let by = office(&p, origin)?;
+    let by = office(&p, origin);
     let case = state.cases.claim(&by, case_id(&id)?).await?;
     Ok(view(&state, case))
 }
 
 /// Gives the case to a clerk.
-#[utoipa::path(post, path = "/backoffice/cases/{case_id}/assign", tag = "cases-backoffice", security(("bearer" = [])),
-    params(("case_id" = Uuid, Path)), request_body = AssignBody,
+#[utoipa::path(post, path = "/backoffice/cases/{case_id}/assign", tag = "cases-backoffice", params(("case_id" = Uuid, Path)), request_body = AssignBody,
     responses((status = 200, body = OfficeCaseView), (status = 409, body = Problem)))]
 pub async fn assign(
     State(state): State<CasesState>,
@@ -148,7 +140,7 @@ pub async fn assign(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<AssignBody>,
 ) -> Result<Json<OfficeCaseView>, ApiError> {
-    let by = office(&p, origin)?;
+    let by = office(&p, origin);
     let case = state
         .cases
         .assign(&by, case_id(&id)?, &body.clerk, body.reassign)
@@ -157,8 +149,7 @@ pub async fn assign(
 }
 
 /// Files the case: assigns its filing number (iktatószám), once.
-#[utoipa::path(post, path = "/backoffice/cases/{case_id}/file", tag = "cases-backoffice", security(("bearer" = [])),
-    params(("case_id" = Uuid, Path)),
+#[utoipa::path(post, path = "/backoffice/cases/{case_id}/file", tag = "cases-backoffice", params(("case_id" = Uuid, Path)),
     responses((status = 200, body = OfficeCaseView), (status = 409, body = Problem)))]
 pub async fn file(
     State(state): State<CasesState>,
@@ -166,14 +157,13 @@ pub async fn file(
     origin: Origin,
     Path(id): Path<String>,
 ) -> Result<Json<OfficeCaseView>, ApiError> {
-    let by = office(&p, origin)?;
+    let by = office(&p, origin);
     let case = state.cases.file(&by, case_id(&id)?).await?;
     Ok(view(&state, case))
 }
 
 /// The case's internal notes; the read is audited.
-#[utoipa::path(get, path = "/backoffice/cases/{case_id}/notes", tag = "cases-backoffice", security(("bearer" = [])),
-    params(("case_id" = Uuid, Path)),
+#[utoipa::path(get, path = "/backoffice/cases/{case_id}/notes", tag = "cases-backoffice", params(("case_id" = Uuid, Path)),
     responses((status = 200, body = Vec<Note>), (status = 404, body = Problem)))]
 pub async fn notes(
     State(state): State<CasesState>,
@@ -181,13 +171,12 @@ pub async fn notes(
     origin: Origin,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<Note>>, ApiError> {
-    let by = office(&p, origin)?;
+    let by = office(&p, origin);
     Ok(Json(state.cases.notes(&by, case_id(&id)?).await?))
 }
 
 /// Adds an internal note (never shown to the citizen).
-#[utoipa::path(post, path = "/backoffice/cases/{case_id}/notes", tag = "cases-backoffice", security(("bearer" = [])),
-    params(("case_id" = Uuid, Path)), request_body = TextBody,
+#[utoipa::path(post, path = "/backoffice/cases/{case_id}/notes", tag = "cases-backoffice", params(("case_id" = Uuid, Path)), request_body = TextBody,
     responses((status = 201, body = Note), (status = 404, body = Problem)))]
 pub async fn add_note(
     State(state): State<CasesState>,
@@ -196,7 +185,7 @@ pub async fn add_note(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<TextBody>,
 ) -> Result<(axum::http::StatusCode, Json<Note>), ApiError> {
-    let by = office(&p, origin)?;
+    let by = office(&p, origin);
     let note = state.cases.add_note(&by, case_id(&id)?, &body.text).await?;
     Ok((axum::http::StatusCode::CREATED, Json(note)))
 }
@@ -204,7 +193,7 @@ pub async fn add_note(
 /// Asks the citizen for missing information (hiánypótlás): the deadline pauses and the
 /// citizen is notified.
 #[utoipa::path(post, path = "/backoffice/cases/{case_id}/information-requests", tag = "cases-backoffice",
-    security(("bearer" = [])), params(("case_id" = Uuid, Path)), request_body = TextBody,
+    params(("case_id" = Uuid, Path)), request_body = TextBody,
     responses((status = 200, body = OfficeCaseView), (status = 409, body = Problem)))]
 pub async fn request_information(
     State(state): State<CasesState>,
@@ -213,7 +202,7 @@ pub async fn request_information(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<TextBody>,
 ) -> Result<Json<OfficeCaseView>, ApiError> {
-    let by = office(&p, origin)?;
+    let by = office(&p, origin);
     let case = state
         .cases
         .request_information(&by, case_id(&id)?, &body.text)
@@ -223,7 +212,7 @@ pub async fn request_information(
 
 /// Drafts the decision; where the case type needs no signatory it is issued at once.
 #[utoipa::path(post, path = "/backoffice/cases/{case_id}/decision", tag = "cases-backoffice",
-    security(("bearer" = [])), params(("case_id" = Uuid, Path)), request_body = DecisionBody,
+    params(("case_id" = Uuid, Path)), request_body = DecisionBody,
     responses((status = 200, body = OfficeCaseView), (status = 409, body = Problem)))]
 pub async fn draft_decision(
     State(state): State<CasesState>,
@@ -232,7 +221,7 @@ pub async fn draft_decision(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<DecisionBody>,
 ) -> Result<Json<OfficeCaseView>, ApiError> {
-    let by = office(&p, origin)?;
+    let by = office(&p, origin);
     let case = state
         .cases
         .draft_decision(&by, case_id(&id)?, body.outcome, &body.reasoning)
@@ -242,7 +231,7 @@ pub async fn draft_decision(
 
 /// The signatory approves the drafted decision, which is then signed, timestamped and issued.
 #[utoipa::path(post, path = "/backoffice/cases/{case_id}/decision/approve", tag = "cases-backoffice",
-    security(("bearer" = [])), params(("case_id" = Uuid, Path)),
+    params(("case_id" = Uuid, Path)),
     responses((status = 200, body = OfficeCaseView), (status = 403, body = Problem), (status = 409, body = Problem)))]
 pub async fn approve(
     State(state): State<CasesState>,
@@ -250,9 +239,8 @@ pub async fn approve(
     origin: Origin,
     Path(id): Path<String>,
 ) -> Result<Json<OfficeCaseView>, ApiError> {
-    p.require_role("signatory")?;
     let by = OfficeActor {
-        actor: Actor::Signatory(p.subject.clone()),
+        actor: Actor::Signatory(p.account.clone()),
         origin: origin.0,
     };
     let case = state.cases.approve(&by, case_id(&id)?).await?;
@@ -261,7 +249,7 @@ pub async fn approve(
 
 /// Sends a drafted decision back for rework.
 #[utoipa::path(post, path = "/backoffice/cases/{case_id}/decision/return", tag = "cases-backoffice",
-    security(("bearer" = [])), params(("case_id" = Uuid, Path)), request_body = TextBody,
+    params(("case_id" = Uuid, Path)), request_body = TextBody,
     responses((status = 200, body = OfficeCaseView), (status = 409, body = Problem)))]
 pub async fn return_draft(
     State(state): State<CasesState>,
@@ -270,7 +258,7 @@ pub async fn return_draft(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<TextBody>,
 ) -> Result<Json<OfficeCaseView>, ApiError> {
-    let by = office(&p, origin)?;
+    let by = office(&p, origin);
     let case = state
         .cases
         .return_draft(&by, case_id(&id)?, &body.text)
@@ -280,34 +268,32 @@ pub async fn return_draft(
 
 /// Issues an approved decision whose signing failed earlier (e.g. the TSA was down).
 #[utoipa::path(post, path = "/backoffice/cases/{case_id}/decision/issue", tag = "cases-backoffice",
-    security(("bearer" = [])), params(("case_id" = Uuid, Path)),
+    params(("case_id" = Uuid, Path)),
     responses((status = 200, body = OfficeCaseView), (status = 409, body = Problem)))]
 pub async fn issue(
     State(state): State<CasesState>,
-    Authenticated(p): Authenticated,
+    _: Authenticated,
     Path(id): Path<String>,
 ) -> Result<Json<OfficeCaseView>, ApiError> {
-    require_office(&p)?;
     let case = state.cases.issue_decision(case_id(&id)?).await?;
     Ok(view(&state, case))
 }
 
 /// Who read or changed the case, when and from where (read-only).
 #[utoipa::path(get, path = "/backoffice/cases/{case_id}/audit", tag = "cases-backoffice",
-    security(("bearer" = [])), params(("case_id" = Uuid, Path)),
+    params(("case_id" = Uuid, Path)),
     responses((status = 200, body = Vec<AuditEntry>), (status = 403, body = Problem)))]
 pub async fn audit(
     State(state): State<CasesState>,
-    Authenticated(p): Authenticated,
+    _: Authenticated,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<AuditEntry>>, ApiError> {
-    require_office(&p)?;
     Ok(Json(state.cases.audit_trail(case_id(&id)?).await?))
 }
 
 /// An attached document's bytes, as sniffed on upload; the read is audited.
 #[utoipa::path(get, path = "/backoffice/cases/{case_id}/documents/{document_id}", tag = "cases-backoffice",
-    security(("bearer" = [])), params(("case_id" = Uuid, Path), ("document_id" = Uuid, Path)),
+    params(("case_id" = Uuid, Path), ("document_id" = Uuid, Path)),
     responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>), (status = 404, body = Problem)))]
 pub async fn document(
     State(state): State<CasesState>,
@@ -316,7 +302,7 @@ pub async fn document(
     Path((id, document)): Path<(String, String)>,
 ) -> Result<axum::response::Response, ApiError> {
     use axum::response::IntoResponse;
-    let by = office(&p, origin)?;
+    let by = office(&p, origin);
     let document = document
         .parse()
         .map_err(|_| Problem::with_detail(ProblemKind::NotFound, "no such document"))?;

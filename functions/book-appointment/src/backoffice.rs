@@ -20,12 +20,10 @@ use varoskapu_core::appointments::slots::{self, local_date};
 use varoskapu_core::appointments::{
     AppointmentError, Block, BookingCode, BookingStatus, Clerk, Requester,
 };
-use varoskapu_http::auth::{AuthError, Authenticated, Principal};
+use varoskapu_core::access::Role;
+use varoskapu_http::auth::{Authenticated, Principal};
 use varoskapu_http::{ApiJson, Problem, ProblemKind};
 
-/// Roles that work the desks; `admin` also manages every clerk's calendar.
-pub const CLERK_ROLE: &str = "clerk";
-pub const ADMIN_ROLE: &str = "admin";
 
 /// Longest reason kept with a change or block.
 const MAX_REASON: usize = 500;
@@ -33,19 +31,10 @@ const MAX_REASON: usize = 500;
 /// Longest block (one working day).
 const MAX_BLOCK_HOURS: i64 = 12;
 
-fn staff(principal: &Principal) -> Result<(), ApiError> {
-    if principal.has_role(CLERK_ROLE) || principal.has_role(ADMIN_ROLE) {
-        Ok(())
-    } else {
-        Err(AuthError::MissingRole(CLERK_ROLE.into()).into())
-    }
-}
-
 /// Clerks manage their own calendar; admins (office managers) everyone's.
 fn may_manage(principal: &Principal, clerk: &Clerk) -> Result<(), ApiError> {
-    staff(principal)?;
-    if principal.has_role(ADMIN_ROLE)
-        || clerk.account_id.as_deref() == Some(principal.subject.as_str())
+    if principal.has_role(Role::Admin)
+        || clerk.account_id.as_deref() == Some(principal.account.as_str())
     {
         Ok(())
     } else {
@@ -85,13 +74,11 @@ fn range_days(
 }
 
 /// Every clerk (desk) with their calendar settings.
-#[utoipa::path(get, path = "/backoffice/appointments/clerks", tag = "appointments-backoffice", security(("bearer" = [])),
-    responses((status = 200, body = [ClerkCalendarView]), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[utoipa::path(get, path = "/backoffice/appointments/clerks", tag = "appointments-backoffice", responses((status = 200, body = [ClerkCalendarView]), (status = 401, body = Problem), (status = 403, body = Problem)))]
 pub async fn list_clerks(
     State(s): State<AppointmentsState>,
-    Authenticated(principal): Authenticated,
+    _: Authenticated,
 ) -> Result<Json<Vec<ClerkCalendarView>>, ApiError> {
-    staff(&principal)?;
     let clerks = s
         .appointments
         .store()
@@ -121,15 +108,14 @@ fn calendar_view(c: Clerk, days: Vec<CalendarDayView>) -> ClerkCalendarView {
 
 /// A clerk's calendar: hours at the desk, blocks and bookings per day.
 #[utoipa::path(get, path = "/backoffice/appointments/clerks/{clerk_id}/calendar", tag = "appointments-backoffice",
-    security(("bearer" = [])), params(("clerk_id" = String, Path), RangeQuery),
+    params(("clerk_id" = String, Path), RangeQuery),
     responses((status = 200, body = ClerkCalendarView), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn clerk_calendar(
     State(s): State<AppointmentsState>,
-    Authenticated(principal): Authenticated,
+    _: Authenticated,
     Path(clerk_id): Path<String>,
     ApiQuery(q): ApiQuery<RangeQuery>,
 ) -> Result<Json<ClerkCalendarView>, ApiError> {
-    staff(&principal)?;
     let days = range_days(q.from, q.to)?;
     let a = &s.appointments;
     let store = a.store();
@@ -170,7 +156,7 @@ pub async fn clerk_calendar(
 
 /// Sets a clerk's working hours, breaks and absences (leave, training, other hours).
 #[utoipa::path(put, path = "/backoffice/appointments/clerks/{clerk_id}/calendar", tag = "appointments-backoffice",
-    security(("bearer" = [])), params(("clerk_id" = String, Path)), request_body = CalendarBody,
+    params(("clerk_id" = String, Path)), request_body = CalendarBody,
     responses((status = 200, body = ClerkCalendarView), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 422, body = Problem)))]
 pub async fn set_clerk_calendar(
@@ -201,7 +187,7 @@ pub async fn set_clerk_calendar(
 
 /// Blocks time in a clerk's calendar; refused if it overlaps a booking or another block.
 #[utoipa::path(post, path = "/backoffice/appointments/clerks/{clerk_id}/blocks", tag = "appointments-backoffice",
-    security(("bearer" = [])), params(("clerk_id" = String, Path)), request_body = BlockBody,
+    params(("clerk_id" = String, Path)), request_body = BlockBody,
     responses((status = 201, body = BlockView), (status = 403, body = Problem), (status = 409, body = Problem),
         (status = 422, body = Problem)))]
 pub async fn add_block(
@@ -240,7 +226,7 @@ pub async fn add_block(
         start: body.start,
         end: body.end,
         reason: reason(&body.reason)?.to_owned(),
-        created_by: principal.subject.clone(),
+        created_by: principal.account.clone(),
     };
     s.appointments.store().add_block(&block).await?;
     Ok((StatusCode::CREATED, Json(BlockView::of(&block, tz))))
@@ -248,7 +234,7 @@ pub async fn add_block(
 
 /// Removes a block, freeing its time.
 #[utoipa::path(delete, path = "/backoffice/appointments/clerks/{clerk_id}/blocks/{block_id}", tag = "appointments-backoffice",
-    security(("bearer" = [])), params(("clerk_id" = String, Path), ("block_id" = String, Path)),
+    params(("clerk_id" = String, Path), ("block_id" = String, Path)),
     responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn remove_block(
     State(s): State<AppointmentsState>,
@@ -271,15 +257,14 @@ pub async fn remove_block(
 
 /// An office's bookings of one day, by start: the desks' day view.
 #[utoipa::path(get, path = "/backoffice/appointments/offices/{office_id}/day", tag = "appointments-backoffice",
-    security(("bearer" = [])), params(("office_id" = String, Path), DayQuery),
+    params(("office_id" = String, Path), DayQuery),
     responses((status = 200, body = DayView), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn day_view(
     State(s): State<AppointmentsState>,
-    Authenticated(principal): Authenticated,
+    _: Authenticated,
     Path(office_id): Path<String>,
     ApiQuery(q): ApiQuery<DayQuery>,
 ) -> Result<Json<DayView>, ApiError> {
-    staff(&principal)?;
     let office = s.appointments.office(&office_id).await?;
     let store = s.appointments.store();
     let bookings = store
@@ -298,14 +283,13 @@ pub async fn day_view(
 
 /// Finds a booking by the code the citizen quotes at the desk.
 #[utoipa::path(get, path = "/backoffice/appointments/bookings/by-code/{code}", tag = "appointments-backoffice",
-    security(("bearer" = [])), params(("code" = String, Path)),
+    params(("code" = String, Path)),
     responses((status = 200, body = DeskBookingView), (status = 404, body = Problem)))]
 pub async fn booking_by_code(
     State(s): State<AppointmentsState>,
-    Authenticated(principal): Authenticated,
+    _: Authenticated,
     Path(code): Path<String>,
 ) -> Result<Json<DeskBookingView>, ApiError> {
-    staff(&principal)?;
     let not_found = || Problem::with_detail(ProblemKind::NotFound, "no booking has this code");
     let code = BookingCode::parse(&code).ok_or_else(not_found)?;
     let store = s.appointments.store();
@@ -319,16 +303,15 @@ pub async fn booking_by_code(
 
 /// The office cancels a booking; the citizen is told why, with a cancelling calendar entry.
 #[utoipa::path(post, path = "/backoffice/appointments/bookings/{booking_id}/cancel", tag = "appointments-backoffice",
-    security(("bearer" = [])), params(("booking_id" = String, Path)), request_body = OfficeCancelBody,
+    params(("booking_id" = String, Path)), request_body = OfficeCancelBody,
     responses((status = 200, body = DeskBookingView), (status = 404, body = Problem), (status = 409, body = Problem),
         (status = 422, body = Problem)))]
 pub async fn office_cancel(
     State(s): State<AppointmentsState>,
-    Authenticated(principal): Authenticated,
+    _: Authenticated,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<OfficeCancelBody>,
 ) -> Result<Json<DeskBookingView>, ApiError> {
-    staff(&principal)?;
     let id = booking_id(&id)?;
     let why = reason(&body.reason)?;
     let requester = Requester::Office { reason: why };
@@ -342,16 +325,15 @@ pub async fn office_cancel(
 
 /// The office moves a booking (e.g. the clerk fell ill); the citizen is told why.
 #[utoipa::path(post, path = "/backoffice/appointments/bookings/{booking_id}/move", tag = "appointments-backoffice",
-    security(("bearer" = [])), params(("booking_id" = String, Path)), request_body = OfficeMoveBody,
+    params(("booking_id" = String, Path)), request_body = OfficeMoveBody,
     responses((status = 200, body = DeskBookingView), (status = 404, body = Problem), (status = 409, body = Problem),
         (status = 422, body = Problem)))]
 pub async fn office_move(
     State(s): State<AppointmentsState>,
-    Authenticated(principal): Authenticated,
+    _: Authenticated,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<OfficeMoveBody>,
 ) -> Result<Json<DeskBookingView>, ApiError> {
-    staff(&principal)?;
     let id = booking_id(&id)?;
     let why = reason(&body.reason)?;
     let requester = Requester::Office { reason: why };
@@ -369,11 +351,9 @@ pub async fn office_move(
 
 async fn mark(
     s: &AppointmentsState,
-    principal: &Principal,
     id: &str,
     to: BookingStatus,
 ) -> Result<Json<DeskBookingView>, ApiError> {
-    staff(principal)?;
     let id = booking_id(id)?;
     let booking = retrying(|| s.appointments.mark(id, to)).await?;
     Ok(Json(DeskBookingView::of(
@@ -384,25 +364,25 @@ async fn mark(
 
 /// The citizen has arrived at the desk.
 #[utoipa::path(post, path = "/backoffice/appointments/bookings/{booking_id}/check-in", tag = "appointments-backoffice",
-    security(("bearer" = [])), params(("booking_id" = String, Path)),
+    params(("booking_id" = String, Path)),
     responses((status = 200, body = DeskBookingView), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn check_in(
     State(s): State<AppointmentsState>,
-    Authenticated(principal): Authenticated,
+    _: Authenticated,
     Path(id): Path<String>,
 ) -> Result<Json<DeskBookingView>, ApiError> {
-    mark(&s, &principal, &id, BookingStatus::CheckedIn).await
+    mark(&s, &id, BookingStatus::CheckedIn).await
 }
 
 /// The citizen did not come (only after the start).
 #[utoipa::path(post, path = "/backoffice/appointments/bookings/{booking_id}/no-show", tag = "appointments-backoffice",
-    security(("bearer" = [])), params(("booking_id" = String, Path)),
+    params(("booking_id" = String, Path)),
     responses((status = 200, body = DeskBookingView), (status = 404, body = Problem), (status = 409, body = Problem),
         (status = 422, body = Problem)))]
 pub async fn no_show(
     State(s): State<AppointmentsState>,
-    Authenticated(principal): Authenticated,
+    _: Authenticated,
     Path(id): Path<String>,
 ) -> Result<Json<DeskBookingView>, ApiError> {
-    mark(&s, &principal, &id, BookingStatus::NoShow).await
+    mark(&s, &id, BookingStatus::NoShow).await
 }

@@ -6,8 +6,6 @@ use varoskapu_http::config::{optional, parsed, required};
 
 /// Issuer whose access tokens are accepted.
 pub const ISSUER_VAR: &str = "VAROSKAPU_ISSUER";
-/// Audience access tokens must name (default `varoskapu-api`).
-pub const AUDIENCE_VAR: &str = "VAROSKAPU_API_AUDIENCE";
 /// Where the provider publishes its keys (default `<issuer>/oauth2/jwks`).
 pub const JWKS_URI_VAR: &str = "VAROSKAPU_JWKS_URI";
 /// Minutes before an appointment its reminder goes out (default 1440, one day).
@@ -17,7 +15,6 @@ pub const REMINDER_LEAD_VAR: &str = "VAROSKAPU_REMINDER_LEAD_MINUTES";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppointmentsConfig {
     pub issuer: String,
-    pub audience: String,
     pub jwks_uri: String,
     pub reminder_lead: SignedDuration,
 }
@@ -40,7 +37,6 @@ impl AppointmentsConfig {
         }
         Ok(Self {
             jwks_uri: optional(JWKS_URI_VAR).unwrap_or_else(|| format!("{issuer}/oauth2/jwks")),
-            audience: optional(AUDIENCE_VAR).unwrap_or_else(|| "varoskapu-api".into()),
             issuer,
             reminder_lead: SignedDuration::from_mins(minutes),
         })

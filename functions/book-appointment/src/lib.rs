@@ -20,106 +20,109 @@ pub use config::AppointmentsConfig;
 pub use state::{AppointmentsState, StateError};
 
 use axum::Router;
-use axum::routing::{delete, get, post};
+use axum::http::Method;
 use utoipa::OpenApi;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use varoskapu_http::auth::{OFFICE_DESKS, OWN_APPOINTMENTS, Routes};
+use varoskapu_http::openapi::BearerScheme;
+
+/// Every appointment route with what it needs: offices, services and free slots are public.
+fn routes() -> Routes<AppointmentsState> {
+    const BOOKINGS: &str = "/appointments/bookings";
+    let own = &OWN_APPOINTMENTS;
+    let desks = &OFFICE_DESKS;
+    Routes::new()
+        .public(Method::GET, "/appointments/offices", citizen::list_offices)
+        .public(Method::GET, "/appointments/offices/{office_id}", citizen::get_office)
+        .public(Method::GET, "/appointments/services", citizen::list_services)
+        .public(Method::GET, "/appointments/services/{service_id}", citizen::get_service)
+        .public(Method::GET, "/appointments/services/{service_id}/slots", citizen::free_slots)
+        .protected(Method::POST, BOOKINGS, own, citizen::book)
+        .protected(Method::GET, BOOKINGS, own, citizen::my_bookings)
+        .protected(Method::GET, "/appointments/bookings/{booking_id}", own, citizen::get_booking)
+        .protected(
+            Method::POST,
+            "/appointments/bookings/{booking_id}/cancel",
+            own,
+            citizen::cancel_booking,
+        )
+        .protected(
+            Method::POST,
+            "/appointments/bookings/{booking_id}/reschedule",
+            own,
+            citizen::reschedule_booking,
+        )
+        .protected(
+            Method::GET,
+            "/appointments/bookings/{booking_id}/calendar.ics",
+            own,
+            citizen::booking_calendar,
+        )
+        .protected(Method::GET, "/backoffice/appointments/clerks", desks, backoffice::list_clerks)
+        .protected(
+            Method::GET,
+            "/backoffice/appointments/clerks/{clerk_id}/calendar",
+            desks,
+            backoffice::clerk_calendar,
+        )
+        .protected(
+            Method::PUT,
+            "/backoffice/appointments/clerks/{clerk_id}/calendar",
+            desks,
+            backoffice::set_clerk_calendar,
+        )
+        .protected(
+            Method::POST,
+            "/backoffice/appointments/clerks/{clerk_id}/blocks",
+            desks,
+            backoffice::add_block,
+        )
+        .protected(
+            Method::DELETE,
+            "/backoffice/appointments/clerks/{clerk_id}/blocks/{block_id}",
+            desks,
+            backoffice::remove_block,
+        )
+        .protected(
+            Method::GET,
+            "/backoffice/appointments/offices/{office_id}/day",
+            desks,
+            backoffice::day_view,
+        )
+        .protected(
+            Method::GET,
+            "/backoffice/appointments/bookings/by-code/{code}",
+            desks,
+            backoffice::booking_by_code,
+        )
+        .protected(
+            Method::POST,
+            "/backoffice/appointments/bookings/{booking_id}/cancel",
+            desks,
+            backoffice::office_cancel,
+        )
+        .protected(
+            Method::POST,
+            "/backoffice/appointments/bookings/{booking_id}/move",
+            desks,
+            backoffice::office_move,
+        )
+        .protected(
+            Method::POST,
+            "/backoffice/appointments/bookings/{booking_id}/check-in",
+            desks,
+            backoffice::check_in,
+        )
+        .protected(
+            Method::POST,
+            "/backoffice/appointments/bookings/{booking_id}/no-show",
+            desks,
+            backoffice::no_show,
+        )
+}
 
 /// Every appointment route over `state`.
 pub fn router(state: AppointmentsState) -> Router {
-    Router::new()
-        .route("/appointments/offices", get(citizen::list_offices))
-        .route(
-            "/appointments/offices/{office_id}",
-            get(citizen::get_office),
-        )
-        .route("/appointments/services", get(citizen::list_services))
-        .route(
-            "/appointments/services/{service_id}",
-            get(citizen::get_service),
-        )
-        .route(
-            "/appointments/services/{service_id}/slots",
-            get(citizen::free_slots),
-        )
-        .route(
-            "/appointments/bookings",
-            post(citizen::book).get(citizen::my_bookings),
-        )
-        .route(
-            "/appointments/bookings/{booking_id}",
-            get(citizen::get_booking),
-        )
-        .route(
-            "/appointments/bookings/{booking_id}/cancel",
-            post(citizen::cancel_booking),
-        )
-        .route(
-            "/appointments/bookings/{booking_id}/reschedule",
-            post(citizen::reschedule_booking),
-        )
-        .route(
-            "/appointments/bookings/{booking_id}/calendar.ics",
-            get(citizen::booking_calendar),
-        )
-        .route(
-            "/backoffice/appointments/clerks",
-            get(backoffice::list_clerks),
-        )
-        .route(
-            "/backoffice/appointments/clerks/{clerk_id}/calendar",
-            get(backoffice::clerk_calendar).put(backoffice::set_clerk_calendar),
-        )
-        .route(
-            "/backoffice/appointments/clerks/{clerk_id}/blocks",
-            post(backoffice::add_block),
-        )
-        .route(
-            "/backoffice/appointments/clerks/{clerk_id}/blocks/{block_id}",
-            delete(backoffice::remove_block),
-        )
-        .route(
-            "/backoffice/appointments/offices/{office_id}/day",
-            get(backoffice::day_view),
-        )
-        .route(
-            "/backoffice/appointments/bookings/by-code/{code}",
-            get(backoffice::booking_by_code),
-        )
-        .route(
-            "/backoffice/appointments/bookings/{booking_id}/cancel",
-            post(backoffice::office_cancel),
-        )
-        .route(
-            "/backoffice/appointments/bookings/{booking_id}/move",
-            post(backoffice::office_move),
-        )
-        .route(
-            "/backoffice/appointments/bookings/{booking_id}/check-in",
-            post(backoffice::check_in),
-        )
-        .route(
-            "/backoffice/appointments/bookings/{booking_id}/no-show",
-            post(backoffice::no_show),
-        )
-        .with_state(state)
-}
-
-/// Adds the bearer-token scheme the protected routes name.
-struct BearerScheme;
-
-impl utoipa::Modify for BearerScheme {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("JWT")
-                    .build(),
-            ),
-        );
-    }
+    routes().into_router(state.tokens.clone()).with_state(state)
 }
 
 #[derive(OpenApi)]
@@ -144,5 +147,7 @@ struct AppointmentsApi;
 
 /// The OpenAPI description of [`router`].
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    AppointmentsApi::openapi()
+    let mut doc = AppointmentsApi::openapi();
+    routes().document(&mut doc);
+    doc
 }

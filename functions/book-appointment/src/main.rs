@@ -16,12 +16,12 @@ async fn main() -> Result<(), lambda_http::Error> {
     let sdk = aws.sdk_config().await;
     let table: Arc<dyn varoskapu_core::Table> = Arc::new(aws.table(&sdk, clock.clone()));
     let notifier = notices_on_aws(&sdk, table.clone(), clock.clone())?;
-    let tokens = Arc::new(TokenValidator::from_jwks_url(
+    let tokens = Arc::new(TokenValidator::deployed(
         &config.issuer,
-        &config.audience,
         &config.jwks_uri,
+        table.clone(),
         clock.clone(),
-    ));
+    )?);
     let state = AppointmentsState::new(table, clock, Arc::new(UuidV7Ids), notifier, tokens)?;
     // The same request ids, tracing span and problem+json fallback as the local server.
     lambda_http::run(varoskapu_http::with_common_layers(router(state))).await

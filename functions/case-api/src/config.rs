@@ -5,8 +5,6 @@ use varoskapu_http::config::{optional, required};
 
 /// Issuer whose access tokens are accepted.
 pub const ISSUER_VAR: &str = "VAROSKAPU_ISSUER";
-/// Audience access tokens must name (default `varoskapu-api`).
-pub const AUDIENCE_VAR: &str = "VAROSKAPU_API_AUDIENCE";
 /// Where the provider publishes its keys (default `<issuer>/oauth2/jwks`).
 pub const JWKS_URI_VAR: &str = "VAROSKAPU_JWKS_URI";
 /// The KMS key that signs documents (functions that issue documents only).
@@ -30,7 +28,6 @@ pub struct SigningConfig {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CasesConfig {
     pub issuer: String,
-    pub audience: String,
     pub jwks_uri: String,
     pub uploads_bucket: String,
     /// `None` for functions that issue no documents.
@@ -58,7 +55,6 @@ impl CasesConfig {
         };
         Ok(Self {
             jwks_uri: optional(JWKS_URI_VAR).unwrap_or_else(|| format!("{issuer}/oauth2/jwks")),
-            audience: optional(AUDIENCE_VAR).unwrap_or_else(|| "varoskapu-api".into()),
             uploads_bucket: required(UPLOADS_BUCKET_VAR)?,
             issuer,
             signing,

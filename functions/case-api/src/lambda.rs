@@ -63,6 +63,12 @@ pub async fn state_from_env() -> Result<CasesState, StartError> {
         ids: Arc::new(UuidV7Ids),
     });
     let notifier = notices_on_aws(&sdk, table.clone(), clock.clone())?;
+    let tokens = Arc::new(TokenValidator::deployed(
+        &config.issuer,
+        &config.jwks_uri,
+        table.clone(),
+        clock.clone(),
+    )?);
     let cases = Cases::new(CasePorts {
         table,
         uploads,
@@ -72,12 +78,6 @@ pub async fn state_from_env() -> Result<CasesState, StartError> {
         clock: clock.clone(),
         ids: Arc::new(UuidV7Ids),
     })?;
-    let tokens = Arc::new(TokenValidator::from_jwks_url(
-        &config.issuer,
-        &config.audience,
-        &config.jwks_uri,
-        clock,
-    ));
     Ok(CasesState {
         cases,
         forms: Arc::new(JsonSchemaForms),

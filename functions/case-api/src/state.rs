@@ -3,7 +3,7 @@
 use axum::extract::FromRef;
 use std::sync::Arc;
 use varoskapu_core::cases::{Cases, FormValidator};
-use varoskapu_http::auth::{AuthError, Principal, TokenValidator};
+use varoskapu_http::auth::TokenValidator;
 
 /// The shared state of the case routes.
 #[derive(Clone)]
@@ -16,19 +16,5 @@ pub struct CasesState {
 impl FromRef<CasesState> for Arc<TokenValidator> {
     fn from_ref(state: &CasesState) -> Self {
         state.tokens.clone()
-    }
-}
-
-/// Refuses unless the principal is a citizen.
-pub fn require_citizen(principal: &Principal) -> Result<(), AuthError> {
-    principal.require_role("citizen")
-}
-
-/// Refuses unless the principal works in the office (clerk or signatory).
-pub fn require_office(principal: &Principal) -> Result<(), AuthError> {
-    if principal.has_role("signatory") {
-        Ok(())
-    } else {
-        principal.require_role("clerk")
     }
 }

@@ -6,27 +6,32 @@ use axum::Json;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::http::Method;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::OpenApi;
 use varoskapu_case_api::extract::{ApiQuery, case_id};
 use varoskapu_case_api::pdf::pdf_response;
-use varoskapu_case_api::state::require_citizen;
 use varoskapu_case_api::{ApiError, CasesState};
 use varoskapu_http::Problem;
-use varoskapu_http::auth::Authenticated;
+use varoskapu_http::auth::{Authenticated, OWN_CASES, Routes};
 use varoskapu_http::openapi::BearerScheme;
+
+/// Every fetch-decision route with what it needs.
+fn routes() -> Routes<CasesState> {
+    Routes::new()
+        .protected(Method::GET, "/cases/{case_id}/decision", &OWN_CASES, fetch)
+        .protected(
+            Method::POST,
+            "/cases/{case_id}/decision/download-certificate",
+            &OWN_CASES,
+            certificate,
+        )
+}
 
 /// Every fetch-decision route over `state`.
 pub fn router(state: CasesState) -> Router {
-    Router::new()
-        .route("/cases/{case_id}/decision", get(fetch))
-        .route(
-            "/cases/{case_id}/decision/download-certificate",
-            post(certificate),
-        )
-        .with_state(state)
+    routes().into_router(state.tokens.clone()).with_state(state)
 }
 
 /// How the decision is handed over.
@@ -49,8 +54,7 @@ pub struct DownloadLink {
 }
 
 /// The signed decision of one of the caller's cases; the first fetch delivers it.
-#[utoipa::path(get, path = "/cases/{case_id}/decision", tag = "decisions", security(("bearer" = [])),
-    params(("case_id" = Uuid, Path), FetchQuery),
+#[utoipa::path(get, path = "/cases/{case_id}/decision", tag = "decisions", params(("case_id" = Uuid, Path), FetchQuery),
     responses((status = 200, content_type = "application/pdf", body = Vec<u8>),
         (status = 200, body = DownloadLink), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn fetch(
@@ -59,11 +63,10 @@ pub async fn fetch(
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<FetchQuery>,
 ) -> Result<Response, ApiError> {
-    require_citizen(&p)?;
     let id = case_id(&id)?;
     match q.delivery.as_deref() {
         Some("url") => {
-            let (case, url) = state.cases.decision_url(&p.subject, id).await?;
+            let (case, url) = state.cases.decision_url(&p.account, id).await?;
             let sha256 = case
                 .decision
                 .and_then(|d| d.document)
@@ -78,7 +81,7 @@ pub async fn fetch(
             .into_response())
         }
         None | Some("pdf") => {
-            let (_, blob) = state.cases.fetch_decision(&p.subject, id).await?;
+            let (_, blob) = state.cases.fetch_decision(&p.account, id).await?;
             Ok(pdf_response(blob.bytes.to_vec(), "hatarozat.pdf"))
         }
         Some(other) => Err(Problem::with_detail(
@@ -92,7 +95,7 @@ pub async fn fetch(
 /// Issues a signed download certificate: what was delivered to whom and when, with the
 /// decision's SHA-256.
 #[utoipa::path(post, path = "/cases/{case_id}/decision/download-certificate", tag = "decisions",
-    security(("bearer" = [])), params(("case_id" = Uuid, Path)),
+    params(("case_id" = Uuid, Path)),
     responses((status = 200, content_type = "application/pdf", body = Vec<u8>),
         (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn certificate(
@@ -100,10 +103,9 @@ pub async fn certificate(
     Authenticated(p): Authenticated,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    require_citizen(&p)?;
     let blob = state
         .cases
-        .download_certificate(&p.subject, case_id(&id)?)
+        .download_certificate(&p.account, case_id(&id)?)
         .await?;
     Ok(pdf_response(blob.bytes.to_vec(), "letoltesi-igazolas.pdf"))
 }
@@ -119,5 +121,7 @@ struct FetchDecisionApi;
 
 /// The OpenAPI description of [`router`].
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    FetchDecisionApi::openapi()
+    let mut doc = FetchDecisionApi::openapi();
+    routes().document(&mut doc);
+    doc
 }

@@ -57,19 +57,14 @@ impl PaymentView {
     }
 }
 
-fn citizen(p: &Principal) -> Result<(), ApiError> {
-    Ok(p.require_role("citizen")?)
-}
-
-fn uuid(text: &str, what: &str) -> Result<Uuid, ApiError> {
+pub(crate) fn uuid(text: &str, what: &str) -> Result<Uuid, ApiError> {
     text.parse()
         .map_err(|_| Problem::with_detail(ProblemKind::NotFound, format!("no such {what}")).into())
 }
 
 /// Starts paying a case's fee by card (returns the provider's URL) or bank transfer
 /// (returns the account and reference). A retry with the same key returns the first.
-#[utoipa::path(post, path = "/cases/{case_id}/payments", tag = "payments", security(("bearer" = [])),
-    request_body = StartPayment,
+#[utoipa::path(post, path = "/cases/{case_id}/payments", tag = "payments", request_body = StartPayment,
     params(("Idempotency-Key" = String, Header, description = "required; a retry returns the first payment")),
     responses((status = 201, body = PaymentView), (status = 400, body = Problem), (status = 409, body = Problem)))]
 pub async fn start(
@@ -79,7 +74,6 @@ pub async fn start(
     IdempotencyKey(key): IdempotencyKey,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    citizen(&p)?;
     let case_id = uuid(&case_id, "case")?;
     let key = key.ok_or_else(|| {
         Problem::with_detail(
@@ -94,7 +88,7 @@ pub async fn start(
     let back = format!("{}/payments/return", state.public_base_url);
     let payment = state
         .payments
-        .start(&p.subject, case_id, &request, &key, &fingerprint, &back)
+        .start(&p.account, case_id, &request, &key, &fingerprint, &back)
         .await?;
     Ok((
         axum::http::StatusCode::CREATED,
@@ -103,9 +97,8 @@ pub async fn start(
         .into_response())
 }
 
-/// One of the citizen's payments (the office may read any).
-#[utoipa::path(get, path = "/payments/{payment_id}", tag = "payments", security(("bearer" = [])),
-    responses((status = 200, body = PaymentView), (status = 404, body = Problem)))]
+/// One of the caller's own payments.
+#[utoipa::path(get, path = "/payments/{payment_id}", tag = "payments", responses((status = 200, body = PaymentView), (status = 404, body = Problem)))]
 pub async fn get_one(
     State(state): State<PayFeeState>,
     Authenticated(p): Authenticated,
@@ -117,16 +110,11 @@ pub async fn get_one(
 
 async fn readable(state: &PayFeeState, p: &Principal, id: &str) -> Result<Payment, ApiError> {
     let id = uuid(id, "payment")?;
-    if varoskapu_case_api::state::require_office(p).is_ok() {
-        return Ok(state.payments.payment(id).await?);
-    }
-    citizen(p)?;
-    Ok(state.payments.payment_of(&p.subject, id).await?)
+    Ok(state.payments.payment_of(&p.account, id).await?)
 }
 
 /// The signed payment receipt and invoice (PDF/A, PAdES, timestamped).
-#[utoipa::path(get, path = "/payments/{payment_id}/receipt", tag = "payments", security(("bearer" = [])),
-    responses((status = 200, content_type = "application/pdf", body = Vec<u8>), (status = 404, body = Problem), (status = 409, body = Problem)))]
+#[utoipa::path(get, path = "/payments/{payment_id}/receipt", tag = "payments", responses((status = 200, content_type = "application/pdf", body = Vec<u8>), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn receipt(
     State(state): State<PayFeeState>,
     Authenticated(p): Authenticated,
@@ -156,8 +144,7 @@ pub async fn receipt(
 }
 
 /// The NAV Online Számla `InvoiceData` XML of the payment's invoice.
-#[utoipa::path(get, path = "/payments/{payment_id}/invoice-data", tag = "payments", security(("bearer" = [])),
-    responses((status = 200, content_type = "application/xml", body = String), (status = 404, body = Problem)))]
+#[utoipa::path(get, path = "/payments/{payment_id}/invoice-data", tag = "payments", responses((status = 200, content_type = "application/xml", body = String), (status = 404, body = Problem)))]
 pub async fn invoice_data(
     State(state): State<PayFeeState>,
     Authenticated(p): Authenticated,

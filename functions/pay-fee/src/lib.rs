@@ -14,41 +14,61 @@ pub mod simulator;
 pub mod state;
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::http::Method;
 use utoipa::OpenApi;
+use varoskapu_http::auth::{OFFICE, OWN_PAYMENTS, Routes};
 use varoskapu_http::openapi::BearerScheme;
 
 pub use state::PayFeeState;
 
+/// Every pay-fee route with what it needs: the card provider's back-redirect and signed
+/// notification are public (the notification proves itself by its signature).
+fn routes() -> Routes<PayFeeState> {
+    Routes::new()
+        .protected(Method::POST, "/cases/{case_id}/payments", &OWN_PAYMENTS, citizen::start)
+        .public(Method::GET, "/payments/return", citizen::back_redirect)
+        .public(Method::POST, "/payments/simplepay/ipn", citizen::ipn)
+        .protected(Method::GET, "/payments/{payment_id}", &OWN_PAYMENTS, citizen::get_one)
+        .protected(
+            Method::GET,
+            "/payments/{payment_id}/receipt",
+            &OWN_PAYMENTS,
+            citizen::receipt,
+        )
+        .protected(
+            Method::GET,
+            "/payments/{payment_id}/invoice-data",
+            &OWN_PAYMENTS,
+            citizen::invoice_data,
+        )
+        .protected(Method::POST, "/backoffice/payments/statements", &OFFICE, office::import)
+        .protected(Method::GET, "/backoffice/payments/queue", &OFFICE, office::queue)
+        .protected(Method::POST, "/backoffice/payments/link", &OFFICE, office::link)
+        .protected(Method::POST, "/backoffice/payments/unlink", &OFFICE, office::unlink)
+        .protected(
+            Method::GET,
+            "/backoffice/payments/overpayments",
+            &OFFICE,
+            office::overpayments,
+        )
+        .protected(Method::GET, "/backoffice/payments/{payment_id}", &OFFICE, office::get_one)
+        .protected(
+            Method::POST,
+            "/backoffice/payments/{payment_id}/refunds",
+            &OFFICE,
+            office::refund,
+        )
+        .protected(
+            Method::POST,
+            "/backoffice/cases/{case_id}/desk-payment",
+            &OFFICE,
+            office::desk_payment,
+        )
+}
+
 /// Every pay-fee route over `state`.
 pub fn router(state: PayFeeState) -> Router {
-    Router::new()
-        .route("/cases/{case_id}/payments", post(citizen::start))
-        .route("/payments/return", get(citizen::back_redirect))
-        .route("/payments/simplepay/ipn", post(citizen::ipn))
-        .route("/payments/{payment_id}", get(citizen::get_one))
-        .route("/payments/{payment_id}/receipt", get(citizen::receipt))
-        .route(
-            "/payments/{payment_id}/invoice-data",
-            get(citizen::invoice_data),
-        )
-        .route("/backoffice/payments/statements", post(office::import))
-        .route("/backoffice/payments/queue", get(office::queue))
-        .route("/backoffice/payments/link", post(office::link))
-        .route("/backoffice/payments/unlink", post(office::unlink))
-        .route(
-            "/backoffice/payments/overpayments",
-            get(office::overpayments),
-        )
-        .route(
-            "/backoffice/payments/{payment_id}/refunds",
-            post(office::refund),
-        )
-        .route(
-            "/backoffice/cases/{case_id}/desk-payment",
-            post(office::desk_payment),
-        )
-        .with_state(state)
+    routes().into_router(state.tokens.clone()).with_state(state)
 }
 
 #[derive(OpenApi)]
@@ -57,7 +77,7 @@ pub fn router(state: PayFeeState) -> Router {
         citizen::start, citizen::get_one, citizen::receipt, citizen::invoice_data,
         citizen::back_redirect, citizen::ipn,
         office::import, office::queue, office::link, office::unlink, office::desk_payment,
-        office::overpayments,
+        office::overpayments, office::get_one,
         office::refund,
     ),
     components(schemas(varoskapu_http::Problem)),
@@ -71,5 +91,7 @@ struct PayFeeApi;
 
 /// The OpenAPI description of [`router`].
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    PayFeeApi::openapi()
+    let mut doc = PayFeeApi::openapi();
+    routes().document(&mut doc);
+    doc
 }

@@ -12,7 +12,6 @@ use serde_json::Value;
 use uuid::Uuid;
 use varoskapu_case_api::extract::{IdempotencyKey, case_id};
 use varoskapu_case_api::pdf::pdf_response;
-use varoskapu_case_api::state::require_citizen;
 use varoskapu_case_api::views::CaseView;
 use varoskapu_case_api::{ApiError, CasesState};
 use varoskapu_core::cases::{AttachedDocument, UploadRequest};
@@ -84,51 +83,44 @@ fn view(state: &CasesState, case: &varoskapu_core::cases::Case) -> Json<CaseView
 
 /// Starts a draft.
 #[utoipa::path(post, path = "/cases", tag = "cases", request_body = NewCase,
-    security(("bearer" = [])),
     responses((status = 201, body = CaseView), (status = 404, body = Problem)))]
 pub async fn create(
     State(state): State<CasesState>,
     Authenticated(p): Authenticated,
     ApiJson(body): ApiJson<NewCase>,
 ) -> Result<Response, ApiError> {
-    require_citizen(&p)?;
     let case = state
         .cases
-        .create_draft(&p.subject, &body.case_type, body.form)
+        .create_draft(&p.account, &body.case_type, body.form)
         .await?;
     Ok((StatusCode::CREATED, view(&state, &case)).into_response())
 }
 
 /// The caller's cases, newest first.
-#[utoipa::path(get, path = "/cases", tag = "cases", security(("bearer" = [])),
-    responses((status = 200, body = Vec<CaseView>)))]
+#[utoipa::path(get, path = "/cases", tag = "cases", responses((status = 200, body = Vec<CaseView>)))]
 pub async fn list(
     State(state): State<CasesState>,
     Authenticated(p): Authenticated,
 ) -> Result<Json<Vec<CaseView>>, ApiError> {
-    require_citizen(&p)?;
     let today = state.cases.today();
-    let cases = state.cases.cases_of(&p.subject).await?;
+    let cases = state.cases.cases_of(&p.account).await?;
     Ok(Json(cases.iter().map(|c| CaseView::of(c, today)).collect()))
 }
 
 /// One of the caller's cases with its history.
-#[utoipa::path(get, path = "/cases/{case_id}", tag = "cases", security(("bearer" = [])),
-    params(("case_id" = Uuid, Path)),
+#[utoipa::path(get, path = "/cases/{case_id}", tag = "cases", params(("case_id" = Uuid, Path)),
     responses((status = 200, body = CaseView), (status = 404, body = Problem)))]
 pub async fn get_one(
     State(state): State<CasesState>,
     Authenticated(p): Authenticated,
     Path(id): Path<String>,
 ) -> Result<Json<CaseView>, ApiError> {
-    require_citizen(&p)?;
-    let case = state.cases.case_of(&p.subject, case_id(&id)?).await?;
+    let case = state.cases.case_of(&p.account, case_id(&id)?).await?;
     Ok(view(&state, &case))
 }
 
 /// Replaces a draft's form.
-#[utoipa::path(put, path = "/cases/{case_id}/form", tag = "cases", security(("bearer" = [])),
-    params(("case_id" = Uuid, Path)), request_body = FormBody,
+#[utoipa::path(put, path = "/cases/{case_id}/form", tag = "cases", params(("case_id" = Uuid, Path)), request_body = FormBody,
     responses((status = 200, body = CaseView), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn update_form(
     State(state): State<CasesState>,
@@ -136,18 +128,16 @@ pub async fn update_form(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<FormBody>,
 ) -> Result<Json<CaseView>, ApiError> {
-    require_citizen(&p)?;
     let case = state
         .cases
-        .update_draft(&p.subject, case_id(&id)?, body.form)
+        .update_draft(&p.account, case_id(&id)?, body.form)
         .await?;
     Ok(view(&state, &case))
 }
 
 /// Announces a document (kind, SHA-256, size, media type) and gets a one-time upload URL;
 /// oversized or unaccepted documents are refused here already.
-#[utoipa::path(post, path = "/cases/{case_id}/uploads", tag = "cases", security(("bearer" = [])),
-    params(("case_id" = Uuid, Path)), request_body = UploadRequest,
+#[utoipa::path(post, path = "/cases/{case_id}/uploads", tag = "cases", params(("case_id" = Uuid, Path)), request_body = UploadRequest,
     responses((status = 201, body = UploadTicket), (status = 413, body = Problem),
         (status = 415, body = Problem), (status = 404, body = Problem)))]
 pub async fn upload_intent(
@@ -156,10 +146,9 @@ pub async fn upload_intent(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<UploadRequest>,
 ) -> Result<Response, ApiError> {
-    require_citizen(&p)?;
     let grant = state
         .cases
-        .upload_intent(&p.subject, case_id(&id)?, body)
+        .upload_intent(&p.account, case_id(&id)?, body)
         .await?;
     let ticket = UploadTicket {
         upload_id: grant.upload_id,
@@ -172,8 +161,7 @@ pub async fn upload_intent(
 }
 
 /// Attaches an uploaded document once its digest, size and sniffed media type check out.
-#[utoipa::path(post, path = "/cases/{case_id}/documents", tag = "cases", security(("bearer" = [])),
-    params(("case_id" = Uuid, Path)), request_body = AttachBody,
+#[utoipa::path(post, path = "/cases/{case_id}/documents", tag = "cases", params(("case_id" = Uuid, Path)), request_body = AttachBody,
     responses((status = 201, body = AttachedDocument), (status = 413, body = Problem),
         (status = 415, body = Problem), (status = 409, body = Problem)))]
 pub async fn attach(
@@ -182,18 +170,16 @@ pub async fn attach(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<AttachBody>,
 ) -> Result<Response, ApiError> {
-    require_citizen(&p)?;
     let document = state
         .cases
-        .attach(&p.subject, case_id(&id)?, body.upload_id)
+        .attach(&p.account, case_id(&id)?, body.upload_id)
         .await?;
     Ok((StatusCode::CREATED, Json(document)).into_response())
 }
 
 /// Submits a draft: the form is validated against the case type's JSON Schema, the arrival
 /// number assigned and the signed receipt issued. Send an `Idempotency-Key` to retry safely.
-#[utoipa::path(post, path = "/cases/{case_id}/submit", tag = "cases", security(("bearer" = [])),
-    params(("case_id" = Uuid, Path),
+#[utoipa::path(post, path = "/cases/{case_id}/submit", tag = "cases", params(("case_id" = Uuid, Path),
         ("Idempotency-Key" = Option<String>, Header, description = "retry key; a retry returns the first result")),
     request_body = SubmitBody,
     responses((status = 200, body = CaseView), (status = 422, body = Problem), (status = 409, body = Problem)))]
@@ -204,7 +190,6 @@ pub async fn submit(
     IdempotencyKey(key): IdempotencyKey,
     body: Bytes,
 ) -> Result<Json<CaseView>, ApiError> {
-    require_citizen(&p)?;
     let id = case_id(&id)?;
     let submission: SubmitBody = if body.iter().all(u8::is_ascii_whitespace) {
         SubmitBody::default()
@@ -217,7 +202,7 @@ pub async fn submit(
     let case = state
         .cases
         .submit(
-            &p.subject,
+            &p.account,
             id,
             submission.form,
             state.forms.as_ref(),
@@ -228,16 +213,14 @@ pub async fn submit(
 }
 
 /// The signed submission receipt (PDF).
-#[utoipa::path(get, path = "/cases/{case_id}/receipt", tag = "cases", security(("bearer" = [])),
-    params(("case_id" = Uuid, Path)),
+#[utoipa::path(get, path = "/cases/{case_id}/receipt", tag = "cases", params(("case_id" = Uuid, Path)),
     responses((status = 200, content_type = "application/pdf", body = Vec<u8>), (status = 404, body = Problem)))]
 pub async fn receipt(
     State(state): State<CasesState>,
     Authenticated(p): Authenticated,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    require_citizen(&p)?;
-    let case = state.cases.case_of(&p.subject, case_id(&id)?).await?;
+    let case = state.cases.case_of(&p.account, case_id(&id)?).await?;
     let receipt = case
         .receipt
         .ok_or_else(|| Problem::with_detail(ProblemKind::NotFound, "no receipt yet"))?;
@@ -255,8 +238,7 @@ pub async fn receipt(
 
 /// Answers a request for missing information with text and documents; the case returns to
 /// the office and the deadline runs again.
-#[utoipa::path(post, path = "/cases/{case_id}/answer", tag = "cases", security(("bearer" = [])),
-    params(("case_id" = Uuid, Path)), request_body = AnswerBody,
+#[utoipa::path(post, path = "/cases/{case_id}/answer", tag = "cases", params(("case_id" = Uuid, Path)), request_body = AnswerBody,
     responses((status = 200, body = CaseView), (status = 409, body = Problem)))]
 pub async fn answer(
     State(state): State<CasesState>,
@@ -264,17 +246,15 @@ pub async fn answer(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<AnswerBody>,
 ) -> Result<Json<CaseView>, ApiError> {
-    require_citizen(&p)?;
     let case = state
         .cases
-        .answer_info_request(&p.subject, case_id(&id)?, body.answer, body.documents)
+        .answer_info_request(&p.account, case_id(&id)?, body.answer, body.documents)
         .await?;
     Ok(view(&state, &case))
 }
 
 /// Appeals a delivered decision within the appeal window; opens a linked appeal case.
-#[utoipa::path(post, path = "/cases/{case_id}/appeal", tag = "cases", security(("bearer" = [])),
-    params(("case_id" = Uuid, Path)), request_body = AppealBody,
+#[utoipa::path(post, path = "/cases/{case_id}/appeal", tag = "cases", params(("case_id" = Uuid, Path)), request_body = AppealBody,
     responses((status = 201, body = CaseView), (status = 409, body = Problem)))]
 pub async fn appeal(
     State(state): State<CasesState>,
@@ -282,10 +262,9 @@ pub async fn appeal(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<AppealBody>,
 ) -> Result<Response, ApiError> {
-    require_citizen(&p)?;
     let case = state
         .cases
-        .appeal(&p.subject, case_id(&id)?, &body.reasoning)
+        .appeal(&p.account, case_id(&id)?, &body.reasoning)
         .await?;
     Ok((StatusCode::CREATED, view(&state, &case)).into_response())
 }

@@ -9,26 +9,32 @@ pub mod catalogue;
 pub mod citizen;
 
 use axum::Router;
-use axum::routing::{get, post, put};
+use axum::http::Method;
 use utoipa::OpenApi;
 use varoskapu_case_api::CasesState;
+use varoskapu_http::auth::{OWN_CASES, Routes};
 use varoskapu_http::openapi::BearerScheme;
+
+/// Every submit-case route with what it needs.
+fn routes() -> Routes<CasesState> {
+    Routes::new()
+        .public(Method::GET, "/case-types", catalogue::list)
+        .public(Method::GET, "/case-types/{type_id}", catalogue::get_one)
+        .protected(Method::POST, "/cases", &OWN_CASES, citizen::create)
+        .protected(Method::GET, "/cases", &OWN_CASES, citizen::list)
+        .protected(Method::GET, "/cases/{case_id}", &OWN_CASES, citizen::get_one)
+        .protected(Method::PUT, "/cases/{case_id}/form", &OWN_CASES, citizen::update_form)
+        .protected(Method::POST, "/cases/{case_id}/uploads", &OWN_CASES, citizen::upload_intent)
+        .protected(Method::POST, "/cases/{case_id}/documents", &OWN_CASES, citizen::attach)
+        .protected(Method::POST, "/cases/{case_id}/submit", &OWN_CASES, citizen::submit)
+        .protected(Method::GET, "/cases/{case_id}/receipt", &OWN_CASES, citizen::receipt)
+        .protected(Method::POST, "/cases/{case_id}/answer", &OWN_CASES, citizen::answer)
+        .protected(Method::POST, "/cases/{case_id}/appeal", &OWN_CASES, citizen::appeal)
+}
 
 /// Every submit-case route over `state`.
 pub fn router(state: CasesState) -> Router {
-    Router::new()
-        .route("/case-types", get(catalogue::list))
-        .route("/case-types/{type_id}", get(catalogue::get_one))
-        .route("/cases", post(citizen::create).get(citizen::list))
-        .route("/cases/{case_id}", get(citizen::get_one))
-        .route("/cases/{case_id}/form", put(citizen::update_form))
-        .route("/cases/{case_id}/uploads", post(citizen::upload_intent))
-        .route("/cases/{case_id}/documents", post(citizen::attach))
-        .route("/cases/{case_id}/submit", post(citizen::submit))
-        .route("/cases/{case_id}/receipt", get(citizen::receipt))
-        .route("/cases/{case_id}/answer", post(citizen::answer))
-        .route("/cases/{case_id}/appeal", post(citizen::appeal))
-        .with_state(state)
+    routes().into_router(state.tokens.clone()).with_state(state)
 }
 
 #[derive(OpenApi)]
@@ -49,5 +55,7 @@ struct SubmitCaseApi;
 
 /// The OpenAPI description of [`router`].
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    SubmitCaseApi::openapi()
+    let mut doc = SubmitCaseApi::openapi();
+    routes().document(&mut doc);
+    doc
 }

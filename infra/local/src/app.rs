@@ -76,7 +76,7 @@ pub fn build_router(ports: &LocalPorts) -> Router {
 /// access tokens are checked against the in-process provider's keys.
 pub fn appointments_state(ports: &LocalPorts) -> anyhow::Result<AppointmentsState> {
     let provider = crate::identity::provider(ports)?;
-    let tokens = crate::identity::token_validator(&provider, ports.clock.clone());
+    let tokens = crate::identity::token_validator(&provider, ports.clock.clone())?;
     let notifier = Arc::new(OutboxNotifier::new(
         ports.table.clone(),
         ports.clock.clone(),

@@ -57,7 +57,7 @@ pub fn state(ports: &LocalPorts) -> anyhow::Result<CasesState> {
     Ok(CasesState {
         cases,
         forms: Arc::new(JsonSchemaForms),
-        tokens: crate::identity::token_validator(&provider, ports.clock.clone()),
+        tokens: crate::identity::token_validator(&provider, ports.clock.clone())?,
     })
 }
 

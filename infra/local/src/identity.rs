@@ -5,19 +5,59 @@ use crate::ports::LocalPorts;
 use axum::Router;
 use std::sync::Arc;
 use varoskapu_accounts::{AccountError, Accounts, NewAccount, Role};
-use varoskapu_http::auth::{JwksFetch, TokenValidator};
+use varoskapu_core::access::{PairwiseSubjects, Scope};
+use varoskapu_http::auth::{JwksFetch, TokenValidator, second_factor_scopes_from_env};
 use varoskapu_idp::clients::ClientError;
 use varoskapu_idp::federation::UpstreamConfig;
 use varoskapu_idp::{FileKeyStore, IdpConfig, NewClient, Provider, SigningKeys};
 
-/// The demo partner app (school meals): a confidential, first-party client.
+/// The demo partner app (school meals): a confidential third-party client that only signs
+/// people in (with their name and e-mail address, once they consent).
 pub const DEMO_PARTNER_ID: &str = "demo-iskolai-etkezes";
 /// Its secret; a demo value, printed in the README.
 pub const DEMO_PARTNER_SECRET: &str = "demo-partner-secret-change-me-0123456789abcdef";
 pub const DEMO_PARTNER_REDIRECT: &str = "http://127.0.0.1:8081/callback";
-/// The second demo partner app (parking permits): a public client that must use PKCE.
+/// The second demo partner app (parking permits): a public third-party client (PKCE) that
+/// only signs people in.
 pub const DEMO_PARKING_ID: &str = "demo-parkolas";
 pub const DEMO_PARKING_REDIRECT: &str = "http://127.0.0.1:8082/callback";
+/// The municipality's own citizen portal (Ügyfélkapu): a first-party confidential client
+/// with the citizens' scopes; its pages will live at this redirect's origin.
+pub const DEMO_PORTAL_ID: &str = "demo-ugyfelkapu";
+/// Its secret; a demo value, printed in the README.
+pub const DEMO_PORTAL_SECRET: &str = "demo-portal-secret-change-me-0123456789abcdef";
+pub const DEMO_PORTAL_REDIRECT: &str = "http://127.0.0.1:8083/callback";
+/// The municipality's own office screens (Ügyintézőkapu): a first-party confidential client
+/// with the office scopes.
+pub const DEMO_OFFICE_ID: &str = "demo-ugyintezokapu";
+/// Its secret; a demo value, printed in the README.
+pub const DEMO_OFFICE_SECRET: &str = "demo-office-secret-change-me-0123456789abcdef";
+pub const DEMO_OFFICE_REDIRECT: &str = "http://127.0.0.1:8084/callback";
+
+/// What each demo client may ask for.
+pub const PARTNER_SCOPES: [Scope; 3] = [Scope::OpenId, Scope::Profile, Scope::Email];
+pub const PORTAL_SCOPES: [Scope; 7] = [
+    Scope::OpenId,
+    Scope::Profile,
+    Scope::Email,
+    Scope::OfflineAccess,
+    Scope::Cases,
+    Scope::Payments,
+    Scope::Appointments,
+];
+pub const OFFICE_SCOPES: [Scope; 6] = [
+    Scope::OpenId,
+    Scope::Profile,
+    Scope::Email,
+    Scope::OfflineAccess,
+    Scope::Backoffice,
+    Scope::BackofficeApprove,
+];
+
+fn names(scopes: &[Scope]) -> Vec<String> {
+    scopes.iter().map(|s| s.as_str().to_owned()).collect()
+}
+
 pub const DEMO_CITIZEN_EMAIL: &str = "polgar@demo.varoskapu.hu";
 pub const DEMO_CITIZEN_PASSWORD: &str = "Demo-polgar-2026";
 pub const DEMO_CLERK_EMAIL: &str = "ugyintezo@demo.varoskapu.hu";
@@ -70,21 +110,21 @@ fn pairwise_salt(dir: &std::path::Path) -> anyhow::Result<String> {
     }
 }
 
-/// Validates access tokens for the other functions against the provider's keys in-process.
+/// Validates access tokens for the other functions against the provider's keys in-process,
+/// mapping pairwise subjects back through the provider's records.
 pub fn token_validator(
     provider: &Provider,
     clock: Arc<dyn varoskapu_core::Clock>,
-) -> Arc<TokenValidator> {
+) -> anyhow::Result<Arc<TokenValidator>> {
     let keys: Arc<dyn SigningKeys> = provider.keys.clone();
     let fetch: JwksFetch = Arc::new(move || {
         let keys = keys.clone();
         Box::pin(async move { keys.published().await.map_err(|e| e.to_string()) })
     });
-    Arc::new(TokenValidator::new(
-        &provider.config.issuer,
-        &provider.config.api_audience,
-        fetch,
-        clock,
+    Ok(Arc::new(
+        TokenValidator::new(&provider.config.issuer, fetch, clock)
+            .with_pairwise_subjects(PairwiseSubjects::new(provider.table.clone()))
+            .with_second_factor_for(second_factor_scopes_from_env()?),
     ))
 }
 
@@ -107,7 +147,7 @@ pub async fn seed(ports: &LocalPorts) -> anyhow::Result<()> {
             secret: Some(DEMO_PARTNER_SECRET.into()),
             redirect_uris: vec![DEMO_PARTNER_REDIRECT.into()],
             post_logout_redirect_uris: vec!["http://127.0.0.1:8081/".into()],
-            first_party: true,
+            scopes: names(&PARTNER_SCOPES),
             ..NewClient::default()
         },
         NewClient {
@@ -116,15 +156,42 @@ pub async fn seed(ports: &LocalPorts) -> anyhow::Result<()> {
             redirect_uris: vec![DEMO_PARKING_REDIRECT.into()],
             post_logout_redirect_uris: vec!["http://127.0.0.1:8082/".into()],
             public: true,
+            scopes: names(&PARTNER_SCOPES),
+            ..NewClient::default()
+        },
+        NewClient {
+            name: "Ügyfélkapu (demo)".into(),
+            client_id: Some(DEMO_PORTAL_ID.into()),
+            secret: Some(DEMO_PORTAL_SECRET.into()),
+            redirect_uris: vec![DEMO_PORTAL_REDIRECT.into()],
+            post_logout_redirect_uris: vec!["http://127.0.0.1:8083/".into()],
             first_party: true,
+            scopes: names(&PORTAL_SCOPES),
+            ..NewClient::default()
+        },
+        NewClient {
+            name: "Ügyintézőkapu (demo)".into(),
+            client_id: Some(DEMO_OFFICE_ID.into()),
+            secret: Some(DEMO_OFFICE_SECRET.into()),
+            redirect_uris: vec![DEMO_OFFICE_REDIRECT.into()],
+            post_logout_redirect_uris: vec!["http://127.0.0.1:8084/".into()],
+            first_party: true,
+            scopes: names(&OFFICE_SCOPES),
             ..NewClient::default()
         },
     ];
+    // Demo clients are registered anew at each start, so that a data folder from an older
+    // version gets the scopes and settings this version documents.
     for client in clients {
-        match provider.clients.register(client).await {
-            Ok(_) | Err(ClientError::AlreadyExists) => {}
-            Err(e) => return Err(anyhow::anyhow!("seeding a demo client: {e}")),
-        }
+        let id = client.client_id.clone().unwrap_or_default();
+        let registered = match provider.clients.register(client.clone()).await {
+            Err(ClientError::AlreadyExists) => {
+                provider.clients.remove(&id).await?;
+                provider.clients.register(client).await
+            }
+            other => other,
+        };
+        registered.map_err(|e| anyhow::anyhow!("seeding the demo client {id}: {e}"))?;
     }
     let people = [
         (

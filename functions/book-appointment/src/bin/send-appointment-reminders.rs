@@ -19,12 +19,12 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let table: Arc<dyn varoskapu_core::Table> = Arc::new(aws.table(&sdk, clock.clone()));
     let notifier = notices_on_aws(&sdk, table.clone(), clock.clone())?;
     // The job validates no tokens; the validator only completes the shared state.
-    let tokens = Arc::new(TokenValidator::from_jwks_url(
+    let tokens = Arc::new(TokenValidator::deployed(
         &config.issuer,
-        &config.audience,
         &config.jwks_uri,
+        table.clone(),
         clock.clone(),
-    ));
+    )?);
     let state = AppointmentsState::new(table, clock, Arc::new(UuidV7Ids), notifier, tokens)?;
     let lead = config.reminder_lead;
     lambda_runtime::run(service_fn(|_: LambdaEvent<serde_json::Value>| {

@@ -118,6 +118,20 @@ impl TokenValidator {
         Self::new(issuer, fetch, clock)
     }
 
+    /// The validator of a deployed function: keys from the provider's `jwks_uri`, pairwise
+    /// subjects looked up in the function's table, and the second-factor scopes of
+    /// [`SECOND_FACTOR_SCOPES_VAR`].
+    pub fn deployed(
+        issuer: &str,
+        jwks_uri: &str,
+        table: Arc<dyn varoskapu_core::Table>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, crate::ConfigError> {
+        Ok(Self::from_jwks_url(issuer, jwks_uri, clock)
+            .with_pairwise_subjects(PairwiseSubjects::new(table))
+            .with_second_factor_for(second_factor_scopes_from_env()?))
+    }
+
     /// Maps pairwise subjects back to the person through the provider's records; without
     /// it, tokens of pairwise clients are refused.
     pub fn with_pairwise_subjects(mut self, subjects: PairwiseSubjects) -> Self {
