@@ -164,7 +164,7 @@ async fn run() -> anyhow::Result<()> {
     let bookings = bookings.min(free.len());
     let tokens: Arc<Vec<String>> = Arc::new(
         (0..bookings)
-            .map(|i| token(&format!("bench-citizen-{i}")))
+            .map(|i| token(&format!("0190c7e0-0000-7000-8000-{i:012}")))
             .collect(),
     );
     let book = drive("booking", bookings, concurrency, |i| {

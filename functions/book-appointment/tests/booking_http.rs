@@ -451,7 +451,7 @@ async fn office_move_notifies_the_citizen_and_keeps_one_seat() {
         .await;
     assert_eq!(status, 200, "{moved}");
     assert_eq!(moved["local_start"], "2026-03-24T10:00:00+01:00");
-    assert_eq!(moved["citizen_id"], "citizen-8");
+    assert_eq!(moved["citizen_id"], common::account_id("citizen-8"));
     assert_eq!(
         app.remaining(PHOTO_SERVICE_ID, "2026-03-23", MONDAY_0800)
             .await,
@@ -836,7 +836,7 @@ async fn a_booking_can_be_linked_only_to_the_citizens_own_case() {
     let case = Case::draft(
         case_id,
         "lakcimbejelentes",
-        "with-case",
+        &common::account_id("with-case"),
         json!({}),
         app.clock.now(),
     );

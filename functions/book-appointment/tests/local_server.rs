@@ -9,6 +9,9 @@ use varoskapu_book_appointment::demo::{ADDRESS_CARD_SERVICE_ID, OFFICE_ID};
 use varoskapu_core::notify::OutboxNotifier;
 use varoskapu_local::{RunningServer, ServeConfig, serve};
 
+/// The account the test books for.
+const LOCAL_CITIZEN: &str = "0190c7e0-0000-7000-8000-00000000c171";
+
 async fn start(dir: &std::path::Path) -> RunningServer {
     serve(ServeConfig {
         data_dir: dir.to_owned(),
@@ -61,7 +64,7 @@ async fn the_local_server_seeds_an_office_and_takes_bookings_that_survive_a_rest
     let key = local_token::provider_key(dir.path())
         .await
         .expect("provider key");
-    let citizen = local_token::access_token(&key, &base, "local-citizen", &["citizen"]);
+    let citizen = local_token::access_token(&key, &base, LOCAL_CITIZEN, &["citizen"]);
     let response = http
         .post(format!("{base}/appointments/bookings"))
         .bearer_auth(&citizen)
@@ -71,7 +74,7 @@ async fn the_local_server_seeds_an_office_and_takes_bookings_that_survive_a_rest
         .expect("book");
     assert_eq!(response.status(), 201);
     let booking: Value = response.json().await.expect("json");
-    let outbox = OutboxNotifier::messages_to(server.ports.table.as_ref(), "local-citizen")
+    let outbox = OutboxNotifier::messages_to(server.ports.table.as_ref(), LOCAL_CITIZEN)
         .await
         .expect("outbox");
     assert_eq!(outbox.len(), 1);
@@ -84,7 +87,7 @@ async fn the_local_server_seeds_an_office_and_takes_bookings_that_survive_a_rest
     // A token the provider did not sign is refused.
     let stranger =
         varoskapu_jose::PrivateKey::from_scalar(key.kid.clone(), &[9u8; 32]).expect("key");
-    let forged = local_token::access_token(&stranger, &base, "local-citizen", &["citizen"]);
+    let forged = local_token::access_token(&stranger, &base, LOCAL_CITIZEN, &["citizen"]);
     assert_eq!(
         get(
             &http,
@@ -100,7 +103,7 @@ async fn the_local_server_seeds_an_office_and_takes_bookings_that_survive_a_rest
     server.stop().await.expect("stop");
     let server = start(dir.path()).await;
     let base = server.url();
-    let citizen = local_token::access_token(&key, &base, "local-citizen", &["citizen"]);
+    let citizen = local_token::access_token(&key, &base, LOCAL_CITIZEN, &["citizen"]);
     let (status, mine) = get(
         &http,
         format!("{base}/appointments/bookings"),

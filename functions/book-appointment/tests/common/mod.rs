@@ -7,12 +7,24 @@ use serde_json::Value;
 use std::sync::Arc;
 use varoskapu_book_appointment::{AppointmentsState, demo, router};
 use varoskapu_core::notify::{Message, OutboxNotifier};
+use varoskapu_core::access::{Resource, Scope};
 use varoskapu_core::{Clock, ManualClock, Table, UuidV7Ids};
 use varoskapu_http::auth::TokenValidator;
 use varoskapu_jose::{AccessTokenClaims, Audience, JwkSet, PrivateKey, sign_es256};
 
 pub const ISSUER: &str = "https://idp.test.varoskapu.hu";
-pub const AUDIENCE: &str = "varoskapu-api";
+
+/// The account id a test person's name stands for (tokens name accounts by UUID).
+pub fn account_id(name: &str) -> String {
+    let mut bytes = [0u8; 16];
+    for (i, b) in name.bytes().enumerate() {
+        bytes[i % 16] = bytes[i % 16].wrapping_mul(31).wrapping_add(b);
+    }
+    uuid::Uuid::from_bytes(bytes).to_string()
+}
+
+/// The clerk the demo office's desk belongs to.
+pub const CLERK: &str = "clerk-account-1";
 
 /// Friday 20 March 2026, 09:00 in Budapest: the spring change is a week later.
 pub fn start_of_tests() -> Timestamp {
@@ -53,12 +65,7 @@ pub async fn spawn_app_on(table: Arc<dyn Table>, clock: Arc<ManualClock>) -> Tes
     let keys = JwkSet {
         keys: vec![key.public_jwk()],
     };
-    let tokens = Arc::new(TokenValidator::from_keys(
-        ISSUER,
-        AUDIENCE,
-        keys,
-        clock.clone(),
-    ));
+    let tokens = Arc::new(TokenValidator::from_keys(ISSUER, keys, clock.clone()));
     let notifier = Arc::new(OutboxNotifier::new(
         table.clone(),
         clock.clone(),
@@ -72,7 +79,7 @@ pub async fn spawn_app_on(table: Arc<dyn Table>, clock: Arc<ManualClock>) -> Tes
         tokens,
     )
     .expect("state");
-    demo::seed(state.appointments.store(), Some("clerk-account-1".into()))
+    demo::seed(state.appointments.store(), Some(account_id(CLERK)))
         .await
         .expect("seed");
     let app = varoskapu_http::with_common_layers(router(state.clone()));
@@ -95,22 +102,31 @@ pub async fn spawn_app_on(table: Arc<dyn Table>, clock: Arc<ManualClock>) -> Tes
 }
 
 impl TestApp {
-    /// An access token for `sub` with `roles`, valid for an hour from the app's now.
-    pub fn token(&self, sub: &str, roles: &[&str]) -> String {
+    /// An access token of the person `name` with `roles`, valid for an hour from the app's
+    /// now: the office scope for staff, the appointments scope for everyone else.
+    pub fn token(&self, name: &str, roles: &[&str]) -> String {
         let now = self.clock.now().as_second();
+        let staff = roles.iter().any(|r| *r == "clerk" || *r == "admin");
+        let (scope, resource) = if staff {
+            (Scope::Backoffice, Resource::Backoffice)
+        } else {
+            (Scope::Appointments, Resource::Appointments)
+        };
         let claims = AccessTokenClaims {
             iss: ISSUER.into(),
-            sub: sub.into(),
-            aud: Audience::One(AUDIENCE.into()),
+            sub: account_id(name),
+            aud: Audience::One(resource.audience().into()),
             exp: now + 3600,
             iat: now,
             nbf: None,
-            jti: format!("jti-{sub}-{now}"),
+            jti: format!("jti-{name}-{now}"),
             client_id: "varoskapu-web".into(),
-            scope: "openid".into(),
+            scope: format!("openid {scope}"),
             roles: roles.iter().map(|r| (*r).to_owned()).collect(),
-            fam: None,
+            fam: Some(format!("grant-{name}")),
             auth_time: Some(now),
+            acr: Some(varoskapu_core::access::ACR_PASSWORD.into()),
+            amr: vec!["pwd".into()],
         };
         sign_es256(&self.key, "at+jwt", &claims)
     }
@@ -120,7 +136,7 @@ impl TestApp {
     }
 
     pub fn clerk(&self) -> String {
-        self.token("clerk-account-1", &["clerk"])
+        self.token(CLERK, &["clerk"])
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -180,7 +196,7 @@ impl TestApp {
     }
 
     pub async fn outbox(&self, recipient: &str) -> Vec<Message> {
-        OutboxNotifier::messages_to(self.table.as_ref(), recipient)
+        OutboxNotifier::messages_to(self.table.as_ref(), &account_id(recipient))
             .await
             .expect("outbox")
     }
