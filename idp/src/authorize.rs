@@ -5,7 +5,9 @@
 
 use crate::clients::Client;
 use crate::pkce::valid_challenge;
+use crate::resources::{narrow, parse_resources, parse_scopes};
 use serde::{Deserialize, Serialize};
+use varoskapu_core::access::ACR_MFA;
 
 /// The query parameters of an authorization request as received.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -24,6 +26,11 @@ pub struct AuthorizeParams {
     pub ui_locales: Option<String>,
     pub request: Option<String>,
     pub request_uri: Option<String>,
+    /// Space-separated `acr` values the client wants, in order of preference.
+    pub acr_values: Option<String>,
+    /// RFC 8707 resource indicators; the only parameter that may repeat.
+    #[serde(default)]
+    pub resource: Vec<String>,
 }
 
 /// A validated authorization request, kept while the person signs in.
@@ -31,20 +38,35 @@ pub struct AuthorizeParams {
 pub struct AuthorizationRequest {
     pub client_id: String,
     pub redirect_uri: String,
+    /// The scopes asked for, narrowed to the named resources.
     pub scopes: Vec<String>,
     pub state: Option<String>,
     pub nonce: Option<String>,
-    pub code_challenge: Option<String>,
+    /// The S256 challenge; every client must send one.
+    pub code_challenge: String,
     pub prompt_login: bool,
     pub prompt_none: bool,
     pub prompt_consent: bool,
     pub max_age: Option<i64>,
     pub login_hint: Option<String>,
+    #[serde(default)]
+    pub acr_values: Vec<String>,
 }
 
 impl AuthorizationRequest {
     pub fn scope_string(&self) -> String {
         self.scopes.join(" ")
+    }
+
+    /// Whether the client asked for a sign-in with a second factor (step-up).
+    pub fn wants_second_factor(&self) -> bool {
+        self.acr_values.iter().any(|a| a == ACR_MFA)
+    }
+
+    /// Whether the person must authenticate now, whatever session she has: `prompt=login`
+    /// or `max_age=0`, which hold even within the second of the last sign-in.
+    pub fn forces_sign_in(&self) -> bool {
+        self.prompt_login || self.max_age == Some(0)
     }
 }
 
@@ -92,9 +114,12 @@ pub fn validate(
         &params.scope,
         &params.login_hint,
         &params.prompt,
+        &params.acr_values,
     ]
     .iter()
-    .any(|p| p.as_ref().is_some_and(|v| v.len() > MAX_PARAM));
+    .any(|p| p.as_ref().is_some_and(|v| v.len() > MAX_PARAM))
+        || params.resource.iter().any(|r| r.len() > MAX_PARAM)
+        || params.resource.len() > 8;
     if too_long {
         return Err(redirect("invalid_request", "a parameter is too long"));
     }
@@ -116,13 +141,9 @@ pub fn validate(
             "only the code flow is supported",
         ));
     }
-    let scopes: Vec<String> = params
-        .scope
-        .as_deref()
-        .unwrap_or_default()
-        .split_whitespace()
-        .map(str::to_owned)
-        .collect();
+    let Ok(scopes) = parse_scopes(params.scope.as_deref().unwrap_or_default()) else {
+        return Err(redirect("invalid_scope", "a requested scope is unknown"));
+    };
     if !scopes.iter().any(|s| s == "openid") {
         return Err(redirect("invalid_scope", "the openid scope is required"));
     }
@@ -132,18 +153,29 @@ pub fn validate(
             "a requested scope is not allowed for this client",
         ));
     }
+    let Ok(resources) = parse_resources(&params.resource) else {
+        return Err(redirect(
+            "invalid_target",
+            "a requested resource is unknown",
+        ));
+    };
+    let Ok(scopes) = narrow(&scopes, &resources) else {
+        return Err(redirect(
+            "invalid_target",
+            "a requested resource is opened by none of the requested scopes",
+        ));
+    };
     let code_challenge = match (
         params.code_challenge.as_deref(),
         params.code_challenge_method.as_deref(),
     ) {
-        (None, None) if client.is_public() => {
+        (None, None) => {
             return Err(redirect(
                 "invalid_request",
-                "public clients must use PKCE (S256)",
+                "every client must use PKCE (S256)",
             ));
         }
-        (None, None) => None,
-        (Some(challenge), Some("S256")) if valid_challenge(challenge) => Some(challenge.to_owned()),
+        (Some(challenge), Some("S256")) if valid_challenge(challenge) => challenge.to_owned(),
         (Some(_), Some("S256")) => {
             return Err(redirect(
                 "invalid_request",
@@ -200,6 +232,13 @@ pub fn validate(
         prompt_consent: prompts.contains(&"consent"),
         max_age,
         login_hint: params.login_hint.clone(),
+        acr_values: params
+            .acr_values
+            .as_deref()
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect(),
     })
 }
 
@@ -236,7 +275,8 @@ mod tests {
             first_party: true,
             pairwise: false,
             jwks: None,
-            scopes: vec!["openid".into(), "profile".into()],
+            scopes: vec!["openid".into(), "profile".into(), "cases".into()],
+            resource_server_audiences: vec![],
             id_token_signed_response_alg: Default::default(),
             created_at: jiff::Timestamp::UNIX_EPOCH,
         }
@@ -259,7 +299,7 @@ mod tests {
     fn a_good_request_validates() {
         let request = validate(&params(), Some(&client(true))).expect("valid");
         assert_eq!(request.scopes, ["openid", "profile"]);
-        assert!(request.code_challenge.is_some());
+        assert!(!request.forces_sign_in() && !request.wants_second_factor());
     }
 
     #[test]
@@ -283,18 +323,19 @@ mod tests {
     }
 
     #[test]
-    fn public_clients_must_use_pkce_s256() {
+    fn every_client_must_use_pkce_s256_confidential_ones_too() {
         let mut p = params();
         p.code_challenge = None;
         p.code_challenge_method = None;
-        assert!(matches!(
-            validate(&p, Some(&client(true))),
-            Err(AuthorizeError::Redirect {
-                error: "invalid_request",
-                ..
-            })
-        ));
-        assert!(validate(&p, Some(&client(false))).is_ok());
+        for public in [true, false] {
+            assert!(matches!(
+                validate(&p, Some(&client(public))),
+                Err(AuthorizeError::Redirect {
+                    error: "invalid_request",
+                    ..
+                })
+            ));
+        }
         let mut p = params();
         p.code_challenge_method = Some("plain".into());
         assert!(validate(&p, Some(&client(false))).is_err());
@@ -311,9 +352,17 @@ mod tests {
                 ..
             })
         ));
-        let mut p = params();
-        p.scope = Some("openid admin".into());
-        assert!(validate(&p, Some(&client(false))).is_err());
+        for unknown_or_unregistered in ["openid admin", "openid roles", "openid payments"] {
+            let mut p = params();
+            p.scope = Some(unknown_or_unregistered.into());
+            assert!(matches!(
+                validate(&p, Some(&client(false))),
+                Err(AuthorizeError::Redirect {
+                    error: "invalid_scope",
+                    ..
+                })
+            ));
+        }
         let mut p = params();
         p.prompt = Some("none login".into());
         assert!(validate(&p, Some(&client(false))).is_err());
@@ -324,7 +373,31 @@ mod tests {
         p.prompt = Some("login".into());
         p.max_age = Some("60".into());
         let r = validate(&p, Some(&client(false))).expect("valid");
-        assert!(r.prompt_login && r.max_age == Some(60));
+        assert!(r.prompt_login && r.max_age == Some(60) && r.forces_sign_in());
+        let mut p = params();
+        p.max_age = Some("0".into());
+        p.acr_values = Some(format!("{ACR_MFA} urn:other"));
+        let r = validate(&p, Some(&client(false))).expect("valid");
+        assert!(r.forces_sign_in() && r.wants_second_factor());
+    }
+
+    #[test]
+    fn a_resource_narrows_the_scopes_and_an_unknown_or_unopened_one_is_invalid_target() {
+        let mut p = params();
+        p.scope = Some("openid profile cases".into());
+        p.resource = vec!["urn:varoskapu:api:cases".into()];
+        let r = validate(&p, Some(&client(false))).expect("valid");
+        assert_eq!(r.scopes, ["openid", "profile", "cases"]);
+        for target in ["https://evil.example/", "urn:varoskapu:api:payments"] {
+            p.resource = vec![target.into()];
+            assert!(matches!(
+                validate(&p, Some(&client(false))),
+                Err(AuthorizeError::Redirect {
+                    error: "invalid_target",
+                    ..
+                })
+            ));
+        }
     }
 
     #[test]

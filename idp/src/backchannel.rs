@@ -1,6 +1,6 @@
 //! Back-channel logout (OpenID Connect Back-Channel Logout 1.0): when a session ends, every
 //! client it signed in to that registered a `backchannel_logout_uri` receives a signed logout
-//! token, POSTed server to server.
+//! token, POSTed server to server. The token names the person by that client's own subject.
 
 use crate::keys::{ActiveKey, KeyError};
 use crate::provider::Provider;
@@ -25,11 +25,12 @@ pub struct LogoutTokenClaims {
     pub events: Map<String, Value>,
 }
 
-/// Signs a logout token for one client.
+/// Signs a logout token for one client; `sub` is the subject that client knows the person by.
 pub async fn logout_token(
     key: &ActiveKey,
     issuer: &str,
     client_id: &str,
+    sub: &str,
     session: &Session,
     now: i64,
 ) -> Result<String, KeyError> {
@@ -41,7 +42,7 @@ pub async fn logout_token(
         iat: now,
         exp: now + 120,
         jti: uuid::Uuid::now_v7().to_string(),
-        sub: session.account_id.to_string(),
+        sub: sub.to_owned(),
         sid: session.sid.clone(),
         events,
     };
@@ -60,7 +61,7 @@ pub async fn notify_clients(provider: &Provider, session: &Session) {
                 continue;
             }
         };
-        let Some(uri) = client.backchannel_logout_uri else {
+        let Some(uri) = client.backchannel_logout_uri.clone() else {
             continue;
         };
         // Logout tokens are signed like the client's ID tokens, so it can verify both alike.
@@ -75,8 +76,18 @@ pub async fn notify_clients(provider: &Provider, session: &Session) {
                 continue;
             }
         };
-        let token = match logout_token(&key, &provider.config.issuer, client_id, session, now).await
+        let sub = match provider
+            .subject_issued_to(&client, session.account_id)
+            .await
         {
+            Ok(sub) => sub,
+            Err(e) => {
+                tracing::error!(error = %e, "back-channel logout: subject not recorded");
+                continue;
+            }
+        };
+        let issuer = &provider.config.issuer;
+        let token = match logout_token(&key, issuer, client_id, &sub, session, now).await {
             Ok(token) => token,
             Err(e) => {
                 tracing::error!(error = %e, "back-channel logout: signing failed");

@@ -6,6 +6,7 @@ use crate::secrets::{matches_hash, random_token, sha256_hex};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::sync::Arc;
+use varoskapu_core::access::{Resource, Scope};
 use varoskapu_core::{Clock, Condition, IndexName, ItemWrite, Key, Query, Table, TableError};
 
 /// A registered client; its Debug output leaves the secret hash out.
@@ -29,8 +30,12 @@ pub struct Client {
     /// cannot link their users by `sub`.
     #[serde(default)]
     pub pairwise: bool,
-    /// Scopes the client may ask for.
+    /// Scopes the client may ask for; each a [`Scope`] name, checked at registration.
     pub scopes: Vec<String>,
+    /// A resource server (a Városkapu API) that introspects tokens naming one of these
+    /// audiences; it signs no one in and gets no tokens.
+    #[serde(default)]
+    pub resource_server_audiences: Vec<String>,
     /// The algorithm of the client's ID and logout tokens: ES256 unless a partner's library
     /// needs RS256 (access tokens are ES256 whatever this says).
     #[serde(default)]
@@ -53,6 +58,29 @@ impl Client {
         self.secret_sha256.is_none() && self.jwks.is_none()
     }
 
+    /// Whether the client is an API that may only introspect.
+    pub fn is_resource_server(&self) -> bool {
+        !self.resource_server_audiences.is_empty()
+    }
+
+    /// What the client is, as operators read it: `resource-server`, `public` or `confidential`.
+    pub fn kind(&self) -> &'static str {
+        if self.is_resource_server() {
+            "resource-server"
+        } else if self.is_public() {
+            "public"
+        } else {
+            "confidential"
+        }
+    }
+
+    /// Whether a token naming `aud` is meant for this client as a resource server.
+    pub fn serves(&self, aud: &varoskapu_jose::Audience) -> bool {
+        self.resource_server_audiences
+            .iter()
+            .any(|a| aud.contains(a))
+    }
+
     fn key(client_id: &str) -> Key {
         Key::new(format!("CLIENT#{client_id}"), "CLIENT")
     }
@@ -72,8 +100,8 @@ impl Client {
     }
 }
 
-/// The scopes a client gets when none are given.
-pub const DEFAULT_SCOPES: [&str; 5] = ["openid", "profile", "email", "roles", "offline_access"];
+/// The scopes a client gets when none are given: signing in, nothing more.
+pub const DEFAULT_SCOPES: [Scope; 3] = [Scope::OpenId, Scope::Profile, Scope::Email];
 
 /// What an operator gives to register a client.
 #[derive(Debug, Clone, Default)]
@@ -91,7 +119,11 @@ pub struct NewClient {
     pub pairwise: bool,
     /// Public keys for `private_key_jwt`; such a client gets no secret.
     pub jwks: Option<varoskapu_jose::JwkSet>,
+    /// Scope names the client may ask for; [`DEFAULT_SCOPES`] when empty.
     pub scopes: Vec<String>,
+    /// Makes the client a resource server for these audiences (`Resource` URNs): it needs
+    /// no redirect URI and may only introspect.
+    pub resource_server_audiences: Vec<String>,
     /// RS256 for a partner that cannot verify ES256 ID tokens; ES256 by default.
     pub id_token_signed_response_alg: varoskapu_jose::JwsAlgorithm,
 }
@@ -128,10 +160,35 @@ impl ClientRegistry {
         if new.name.trim().is_empty() {
             return Err(ClientError::Invalid("a name is required".into()));
         }
-        if new.redirect_uris.is_empty() {
-            return Err(ClientError::Invalid(
-                "at least one redirect URI is required".into(),
-            ));
+        let invalid = |m: &str| Err(ClientError::Invalid(m.to_owned()));
+        if let Some(unknown) = new
+            .resource_server_audiences
+            .iter()
+            .find(|a| Resource::from_audience(a).is_none())
+        {
+            return Err(ClientError::Invalid(format!(
+                "{unknown} is not a Városkapu API audience"
+            )));
+        }
+        let resource_server = !new.resource_server_audiences.is_empty();
+        if resource_server {
+            if new.public {
+                return invalid("a resource server must authenticate to introspect");
+            }
+            if !new.redirect_uris.is_empty()
+                || !new.post_logout_redirect_uris.is_empty()
+                || new.backchannel_logout_uri.is_some()
+            {
+                return invalid("a resource server signs no one in: it takes no redirect URIs");
+            }
+            if !new.scopes.is_empty() {
+                return invalid("a resource server asks for no scopes");
+            }
+        } else if new.redirect_uris.is_empty() {
+            return invalid("at least one redirect URI is required");
+        }
+        if let Some(unknown) = new.scopes.iter().find(|s| Scope::parse(s).is_none()) {
+            return Err(ClientError::Invalid(format!("unknown scope {unknown:?}")));
         }
         for uri in new
             .redirect_uris
@@ -148,22 +205,38 @@ impl ClientRegistry {
         let client_id = new
             .client_id
             .unwrap_or_else(|| format!("vk-{}", &random_token()[..22]));
-        if let Some(jwks) = &new.jwks
-            && (jwks.keys.is_empty() || jwks.keys.iter().any(|k| k.verifying_key().is_none()))
-        {
-            return Err(ClientError::Invalid(
-                "private_key_jwt keys must be ES256 (P-256) public keys".into(),
-            ));
+        if let Some(jwks) = &new.jwks {
+            if jwks.keys.is_empty() || jwks.keys.iter().any(|k| k.verifying_key().is_none()) {
+                return invalid("private_key_jwt keys must be ES256 (P-256) public keys");
+            }
+            // An assertion picks its key by `kid`, which may be left out only with one key.
+            let mut kids: Vec<Option<&str>> = jwks.keys.iter().map(|k| k.kid.as_deref()).collect();
+            kids.sort_unstable();
+            kids.dedup();
+            if jwks.keys.len() > 1 && (kids.len() != jwks.keys.len() || kids.contains(&None)) {
+                return invalid("several private_key_jwt keys need a distinct kid each");
+            }
         }
         let secret = match (new.public || new.jwks.is_some(), new.secret) {
             (true, _) => None,
             (false, Some(secret)) => Some(secret),
             (false, None) => Some(random_token()),
         };
-        let scopes = if new.scopes.is_empty() {
-            DEFAULT_SCOPES.iter().map(|s| (*s).to_owned()).collect()
+        let scopes = if resource_server {
+            Vec::new()
+        } else if new.scopes.is_empty() {
+            DEFAULT_SCOPES
+                .iter()
+                .map(|s| s.as_str().to_owned())
+                .collect()
         } else {
-            new.scopes
+            let mut scopes: Vec<String> = Vec::new();
+            for scope in new.scopes {
+                if !scopes.contains(&scope) {
+                    scopes.push(scope);
+                }
+            }
+            scopes
         };
         let client = Client {
             client_id: client_id.clone(),
@@ -176,6 +249,7 @@ impl ClientRegistry {
             pairwise: new.pairwise,
             jwks: new.jwks,
             scopes,
+            resource_server_audiences: new.resource_server_audiences,
             id_token_signed_response_alg: new.id_token_signed_response_alg,
             created_at: self.clock.now(),
         };
@@ -313,6 +387,57 @@ mod tests {
         assert!(registry.remove(&a.client_id).await.expect("removes"));
         assert!(!registry.remove(&a.client_id).await.expect("gone"));
         assert_eq!(registry.list().await.expect("lists").len(), 1);
+    }
+
+    #[tokio::test]
+    async fn unknown_scopes_are_refused_and_the_default_is_signing_in_only() {
+        let registry = registry();
+        for bad in ["roles", "admin", "cases payments"] {
+            let new = NewClient {
+                scopes: vec![bad.into()],
+                ..new_client()
+            };
+            assert!(
+                matches!(registry.register(new).await, Err(ClientError::Invalid(_))),
+                "{bad}"
+            );
+        }
+        let (client, _) = registry.register(new_client()).await.expect("registers");
+        assert_eq!(client.scopes, ["openid", "profile", "email"]);
+        assert_eq!(client.kind(), "confidential");
+    }
+
+    #[tokio::test]
+    async fn a_resource_server_needs_no_redirect_uri_but_a_known_audience_and_a_secret() {
+        let registry = registry();
+        let api = |audiences: Vec<&str>| NewClient {
+            name: "Ügyek API".into(),
+            resource_server_audiences: audiences.into_iter().map(str::to_owned).collect(),
+            ..NewClient::default()
+        };
+        let (client, secret) = registry
+            .register(api(vec!["urn:varoskapu:api:cases"]))
+            .await
+            .expect("registers");
+        assert!(secret.is_some() && client.is_resource_server());
+        assert_eq!(client.kind(), "resource-server");
+        assert!(client.scopes.is_empty());
+        for bad in [
+            api(vec!["https://api.example"]),
+            NewClient {
+                public: true,
+                ..api(vec!["urn:varoskapu:api:cases"])
+            },
+            NewClient {
+                redirect_uris: vec!["https://api.example/cb".into()],
+                ..api(vec!["urn:varoskapu:api:cases"])
+            },
+        ] {
+            assert!(matches!(
+                registry.register(bad).await,
+                Err(ClientError::Invalid(_))
+            ));
+        }
     }
 
     #[tokio::test]

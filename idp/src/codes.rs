@@ -15,7 +15,8 @@ pub struct CodeGrant {
     pub account_id: Uuid,
     pub scopes: Vec<String>,
     pub nonce: Option<String>,
-    pub code_challenge: Option<String>,
+    /// The S256 PKCE challenge the redemption must answer.
+    pub code_challenge: String,
     pub auth_time: i64,
     /// The public id of the SSO session the code came from.
     pub sid: String,
@@ -130,7 +131,7 @@ mod tests {
             account_id: Uuid::nil(),
             scopes: vec!["openid".into()],
             nonce: None,
-            code_challenge: None,
+            code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into(),
             auth_time: 0,
             sid: "s".into(),
             acr: None,

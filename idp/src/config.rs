@@ -5,8 +5,6 @@
 pub struct IdpConfig {
     /// The issuer URL (`iss`), also the base of every endpoint URL.
     pub issuer: String,
-    /// The audience of access tokens meant for the Városkapu API.
-    pub api_audience: String,
     pub access_token_seconds: i64,
     pub id_token_seconds: i64,
     /// How long an authorization code may be redeemed.
@@ -29,7 +27,6 @@ impl IdpConfig {
     pub fn new(issuer: impl Into<String>) -> Self {
         Self {
             issuer: issuer.into().trim_end_matches('/').to_owned(),
-            api_audience: "varoskapu-api".into(),
             access_token_seconds: 300,
             id_token_seconds: 300,
             code_seconds: 60,

@@ -17,6 +17,9 @@ pub enum OAuthError {
     UnsupportedGrantType,
     #[error("invalid_scope")]
     InvalidScope,
+    /// A `resource` (RFC 8707) is unknown or not opened by the granted scopes.
+    #[error("invalid_target: {0}")]
+    InvalidTarget(String),
     /// A bearer token was missing, malformed, expired or revoked (RFC 6750).
     #[error("invalid_token: {0}")]
     InvalidToken(String),
@@ -36,6 +39,7 @@ impl OAuthError {
             OAuthError::UnauthorizedClient(_) => "unauthorized_client",
             OAuthError::UnsupportedGrantType => "unsupported_grant_type",
             OAuthError::InvalidScope => "invalid_scope",
+            OAuthError::InvalidTarget(_) => "invalid_target",
             OAuthError::InvalidToken(_) => "invalid_token",
             OAuthError::InsufficientScope => "insufficient_scope",
             OAuthError::Server(_) => "server_error",
@@ -48,6 +52,7 @@ impl OAuthError {
             OAuthError::InvalidRequest(d)
             | OAuthError::InvalidGrant(d)
             | OAuthError::UnauthorizedClient(d)
+            | OAuthError::InvalidTarget(d)
             | OAuthError::InvalidToken(d) => Some(d.clone()),
             _ => None,
         }

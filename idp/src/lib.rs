@@ -17,6 +17,7 @@ pub mod pending;
 pub mod pkce;
 pub mod provider;
 pub mod refresh;
+pub mod resources;
 pub mod secrets;
 pub mod sessions;
 pub mod tokens;

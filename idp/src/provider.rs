@@ -1,5 +1,8 @@
 //! The provider's use cases: issuing codes, the token endpoint's grants, validating access
 //! tokens, UserInfo, introspection and revocation. No HTTP here.
+//!
+//! Every token names the person by the receiving client's own subject, and every access token
+//! names as audience only the APIs its scopes open (RFC 9068, RFC 8707).
 
 use crate::authorize::AuthorizationRequest;
 use crate::clients::{Client, ClientError, ClientRegistry};
@@ -10,7 +13,8 @@ use crate::error::OAuthError;
 use crate::keys::SigningKeys;
 use crate::pending::PendingLogins;
 use crate::pkce::verify_s256;
-use crate::refresh::{Family, RefreshError, RefreshTokens};
+use crate::refresh::{Family, RefreshError, RefreshTokens, TokenRevocation};
+use crate::resources::{audience, bears_roles, is_sign_in, narrow, parse_resources, parse_scopes};
 use crate::sessions::{Session, Sessions};
 use crate::tokens::{AccessGrant, IdTokenClaims, ProfileClaims, mint_access_token, mint_id_token};
 use serde::{Deserialize, Serialize};
@@ -18,8 +22,16 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 use uuid::Uuid;
 use varoskapu_accounts::{Account, Accounts};
+use varoskapu_core::access::{PairwiseSubjects, Resource, Scope, amr_for};
 use varoskapu_core::{Clock, Condition, ItemWrite, Key, Table};
-use varoskapu_jose::{AccessTokenClaims, JwkSet, Validation, verify_es256};
+use varoskapu_jose::{
+    AccessTokenClaims, JwkSet, JwsAlgorithm, Validation, is_access_token_type, peek_header,
+    verify_es256, verify_with_key,
+};
+
+/// The assurance levels, defined with the APIs that enforce them; re-exported where they
+/// were first defined.
+pub use varoskapu_core::access::{ACR_FEDERATED, ACR_MFA, ACR_PASSWORD};
 
 /// A client's credentials as presented to the token endpoint.
 #[derive(Clone, PartialEq, Eq)]
@@ -35,7 +47,8 @@ pub struct ClientCredentials {
 struct AssertionClaims {
     iss: String,
     sub: String,
-    aud: varoskapu_jose::Audience,
+    /// Kept raw: only the issuer as a single string is accepted.
+    aud: Value,
     exp: i64,
     jti: String,
 }
@@ -56,6 +69,9 @@ pub struct TokenForm {
     pub client_secret: Option<String>,
     pub client_assertion_type: Option<String>,
     pub client_assertion: Option<String>,
+    /// RFC 8707 resource indicators that narrow the token's audience and scopes.
+    #[serde(default)]
+    pub resource: Vec<String>,
 }
 
 /// A successful token response.
@@ -71,13 +87,6 @@ pub struct TokenResponse {
     pub scope: String,
 }
 
-/// `acr` of a sign-in with a password.
-pub const ACR_PASSWORD: &str = "urn:varoskapu:acr:password";
-/// `acr` of a sign-in with a password and an authenticator code.
-pub const ACR_MFA: &str = "urn:varoskapu:acr:mfa";
-/// `acr` of a sign-in through the upstream eID provider that named no level of its own.
-pub const ACR_FEDERATED: &str = "urn:varoskapu:acr:federated";
-
 /// Everything the provider needs, cheap to clone into handlers.
 #[derive(Clone)]
 pub struct Provider {
@@ -92,6 +101,8 @@ pub struct Provider {
     pub sessions: Sessions,
     pub pending: PendingLogins,
     pub consents: Consents,
+    /// Where pairwise subjects handed out are recorded, so the APIs can map them back.
+    pub subjects: PairwiseSubjects,
     /// For server-to-server calls (back-channel logout).
     pub http: reqwest::Client,
     /// The broker to the upstream eID provider, when configured.
@@ -113,6 +124,7 @@ impl Provider {
             sessions: Sessions::new(table.clone(), clock.clone(), config.session_seconds),
             pending: PendingLogins::new(table.clone(), clock.clone(), config.login_seconds),
             consents: Consents::new(table.clone()),
+            subjects: PairwiseSubjects::new(table.clone()),
             http: reqwest::Client::new(),
             federation: config.upstream.clone().map(|upstream| {
                 Arc::new(crate::federation::Federation::new(
@@ -145,7 +157,7 @@ impl Provider {
             "end_session_endpoint": c.url("/oauth2/logout"),
             "backchannel_logout_supported": true,
             "backchannel_logout_session_supported": true,
-            "scopes_supported": crate::clients::DEFAULT_SCOPES,
+            "scopes_supported": Scope::ALL.map(Scope::as_str),
             "response_types_supported": ["code"],
             "response_modes_supported": ["query"],
             "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
@@ -153,11 +165,13 @@ impl Provider {
             "id_token_signing_alg_values_supported": varoskapu_jose::JwsAlgorithm::ALL.map(|a| a.as_str()),
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
             "token_endpoint_auth_signing_alg_values_supported": ["ES256"],
-            "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-            "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+            "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
+            "revocation_endpoint_auth_signing_alg_values_supported": ["ES256"],
+            "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt"],
+            "introspection_endpoint_auth_signing_alg_values_supported": ["ES256"],
             "code_challenge_methods_supported": ["S256"],
-            "acr_values_supported": [crate::provider::ACR_PASSWORD, crate::provider::ACR_MFA, crate::provider::ACR_FEDERATED],
-            "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "sid", "acr",
+            "acr_values_supported": [ACR_PASSWORD, ACR_MFA, ACR_FEDERATED],
+            "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "sid", "acr", "amr",
                 "name", "given_name", "family_name", "email", "email_verified", "roles"],
             "prompt_values_supported": ["none", "login", "consent"],
             "authorization_response_iss_parameter_supported": true,
@@ -195,6 +209,10 @@ impl Provider {
 
     /// `private_key_jwt`: a short-lived assertion signed with one of the client's registered
     /// keys, naming the client as issuer and subject and this provider as audience, used once.
+    /// The audience is the issuer identifier as one string, nothing else: an assertion made
+    /// for a token endpoint URL or for several audiences could have been replayed from
+    /// another server (OpenID Foundation advisory, 2025). With a single registered key the
+    /// assertion may name no `kid`.
     async fn authenticate_assertion(
         &self,
         client_id: &str,
@@ -207,13 +225,21 @@ impl Provider {
             .map_err(|e| OAuthError::Server(e.to_string()))?
             .ok_or(OAuthError::InvalidClient)?;
         let keys = client.jwks.as_ref().ok_or(OAuthError::InvalidClient)?;
+        let header = peek_header(assertion).map_err(|_| OAuthError::InvalidClient)?;
+        let key = match header.kid.as_deref().and_then(|kid| keys.find(kid)) {
+            Some(key) => key,
+            None => match keys.keys.as_slice() {
+                [only] if header.kid.is_none() || only.kid.is_none() => only,
+                _ => return Err(OAuthError::InvalidClient),
+            },
+        };
         let (_, claims): (_, AssertionClaims) =
-            verify_es256(assertion, keys).map_err(|_| OAuthError::InvalidClient)?;
+            verify_with_key(assertion, key, JwsAlgorithm::Es256)
+                .map_err(|_| OAuthError::InvalidClient)?;
         let now = self.clock.unix_seconds();
-        let audiences = [self.config.issuer.clone(), self.config.url("/oauth2/token")];
         let valid = claims.iss == client.client_id
             && claims.sub == client.client_id
-            && audiences.iter().any(|a| claims.aud.contains(a))
+            && claims.aud.as_str() == Some(self.config.issuer.as_str())
             && claims.exp > now
             && claims.exp <= now + MAX_ASSERTION_SECONDS
             && !claims.jti.is_empty();
@@ -265,6 +291,11 @@ impl Provider {
         client: &Client,
         form: &TokenForm,
     ) -> Result<TokenResponse, OAuthError> {
+        if client.is_resource_server() {
+            return Err(OAuthError::UnauthorizedClient(
+                "a resource server may only introspect".into(),
+            ));
+        }
         match form.grant_type.as_deref() {
             Some("authorization_code") => self.code_grant(client, form).await,
             Some("refresh_token") => self.refresh_grant(client, form).await,
@@ -283,6 +314,7 @@ impl Provider {
             .code
             .as_deref()
             .ok_or_else(|| OAuthError::InvalidRequest("code is required".into()))?;
+        let resources = requested_resources(form)?;
         let family_id = Uuid::now_v7().to_string();
         let grant = match self.codes.redeem(code, &family_id).await {
             Ok(grant) => grant,
@@ -310,29 +342,47 @@ impl Provider {
                 "redirect_uri does not match".into(),
             ));
         }
-        match (&grant.code_challenge, &form.code_verifier) {
-            (Some(challenge), Some(verifier)) if verify_s256(verifier, challenge) => {}
-            (None, None) => {}
-            _ => return Err(OAuthError::InvalidGrant("PKCE verification failed".into())),
+        if !form
+            .code_verifier
+            .as_deref()
+            .is_some_and(|verifier| verify_s256(verifier, &grant.code_challenge))
+        {
+            return Err(OAuthError::InvalidGrant("PKCE verification failed".into()));
         }
+        let access_scopes = narrowed(&grant.scopes, &resources)?;
         let account = self.account(grant.account_id).await?;
+        // OpenID Connect Core §11: refresh tokens only for offline access.
+        let offline = has(&grant.scopes, Scope::OfflineAccess);
         let (family, refresh_token) = self
             .refresh
-            .start(Family {
-                id: family_id,
-                client_id: client.client_id.clone(),
-                account_id: account.id,
-                scopes: grant.scopes.clone(),
-                auth_time: grant.auth_time,
-                sid: grant.sid.clone(),
-                revoked: false,
-                expires_at: 0,
-                acr: grant.acr.clone(),
-            })
+            .start(
+                Family {
+                    id: family_id,
+                    client_id: client.client_id.clone(),
+                    account_id: account.id,
+                    scopes: grant.scopes.clone(),
+                    auth_time: grant.auth_time,
+                    sid: grant.sid.clone(),
+                    revoked: false,
+                    expires_at: 0,
+                    acr: grant.acr.clone(),
+                },
+                offline,
+            )
             .await
             .map_err(server)?;
-        self.person_tokens(client, &account, &family, grant.nonce, refresh_token)
-            .await
+        self.person_tokens(
+            client,
+            &account,
+            &family,
+            PersonTokens {
+                granted: &grant.scopes,
+                access: &access_scopes,
+                nonce: grant.nonce,
+                refresh_token,
+            },
+        )
+        .await
     }
 
     async fn refresh_grant(
@@ -344,7 +394,15 @@ impl Provider {
             .refresh_token
             .as_deref()
             .ok_or_else(|| OAuthError::InvalidRequest("refresh_token is required".into()))?;
-        let (mut family, next) = match self.refresh.rotate(token, &client.client_id).await {
+        let resources = requested_resources(form)?;
+        // A request that will be refused must not rotate the token away from its client.
+        if (form.scope.is_some() || !resources.is_empty())
+            && let Some(family) = self.refresh.peek(token).await.map_err(server)?
+            && family.client_id == client.client_id
+        {
+            refreshed_scopes(&family, form, &resources)?;
+        }
+        let (family, next) = match self.refresh.rotate(token, &client.client_id).await {
             Ok(rotated) => rotated,
             Err(RefreshError::Storage(e)) => return Err(e.into()),
             Err(RefreshError::Reused) => {
@@ -355,16 +413,20 @@ impl Provider {
             }
             Err(e) => return Err(OAuthError::InvalidGrant(e.to_string())),
         };
-        if let Some(scope) = form.scope.as_deref() {
-            let asked: Vec<String> = scope.split_whitespace().map(str::to_owned).collect();
-            if !asked.iter().all(|s| family.scopes.contains(s)) {
-                return Err(OAuthError::InvalidScope);
-            }
-            family.scopes = asked;
-        }
+        let (granted, access) = refreshed_scopes(&family, form, &resources)?;
         let account = self.account(family.account_id).await?;
-        self.person_tokens(client, &account, &family, None, next)
-            .await
+        self.person_tokens(
+            client,
+            &account,
+            &family,
+            PersonTokens {
+                granted: &granted,
+                access: &access,
+                nonce: None,
+                refresh_token: Some(next),
+            },
+        )
+        .await
     }
 
     async fn person_tokens(
@@ -372,30 +434,35 @@ impl Provider {
         client: &Client,
         account: &Account,
         family: &Family,
-        nonce: Option<String>,
-        refresh_token: String,
+        tokens: PersonTokens<'_>,
     ) -> Result<TokenResponse, OAuthError> {
         let key = self.keys.signing_key().await?;
         let now = self.clock.unix_seconds();
         let c = &self.config;
-        let sub = self.subject_for(client, account.id);
+        let sub = self.subject_issued_to(client, account.id).await?;
+        let roles = if bears_roles(tokens.access) {
+            account.role_names()
+        } else {
+            Vec::new()
+        };
         let (access_token, _) = mint_access_token(
             &key,
             AccessGrant {
                 issuer: &c.issuer,
                 sub: &sub,
-                audience: &c.api_audience,
+                audience: audience(tokens.access, &c.issuer),
                 client_id: &client.client_id,
-                scopes: &family.scopes,
-                roles: account.role_names(),
+                scopes: tokens.access,
+                roles,
                 family: Some(&family.id),
                 auth_time: Some(family.auth_time),
+                acr: family.acr.as_deref(),
             },
             now,
             c.access_token_seconds,
         )
         .await?;
-        let id_token = if family.scopes.iter().any(|s| s == "openid") {
+        let id_token = if has(tokens.granted, Scope::OpenId) {
             let id_key = self
                 .keys
                 .signing_key_for(client.id_token_signed_response_alg)
@@ -409,12 +476,13 @@ impl Provider {
                     exp: now + c.id_token_seconds,
                     iat: now,
                     auth_time: family.auth_time,
-                    nonce,
+                    nonce: tokens.nonce,
                     at_hash: None,
                     sid: Some(family.sid.clone()),
                     azp: client.client_id.clone(),
                     acr: family.acr.clone(),
-                    profile: ProfileClaims::for_scopes(account, &family.scopes),
+                    amr: amr_for(family.acr.as_deref()),
+                    profile: ProfileClaims::for_scopes(account, tokens.granted),
                 },
                 &access_token,
             )
@@ -427,9 +495,9 @@ impl Provider {
             access_token,
             token_type: "Bearer".into(),
             expires_in: c.access_token_seconds,
-            refresh_token: Some(refresh_token),
+            refresh_token: tokens.refresh_token,
             id_token,
-            scope: family.scopes.join(" "),
+            scope: tokens.access.join(" "),
         })
     }
 
@@ -443,20 +511,15 @@ impl Provider {
                 "public clients cannot use client_credentials".into(),
             ));
         }
-        let scopes: Vec<String> = form
-            .scope
-            .as_deref()
-            .unwrap_or_default()
-            .split_whitespace()
-            .map(str::to_owned)
-            .collect();
-        if scopes
-            .iter()
-            .any(|s| s == "openid" || s == "offline_access")
+        let scopes = parse_scopes(form.scope.as_deref().unwrap_or_default())
+            .map_err(|_| OAuthError::InvalidScope)?;
+        // A service acts for no person: the scopes of signing someone in are not for it.
+        if scopes.iter().any(|s| is_sign_in(s))
             || !client.allows_scopes(scopes.iter().map(String::as_str))
         {
             return Err(OAuthError::InvalidScope);
         }
+        let scopes = narrowed(&scopes, &requested_resources(form)?)?;
         let key = self.keys.signing_key().await?;
         let c = &self.config;
         let (access_token, _) = mint_access_token(
@@ -464,12 +527,13 @@ impl Provider {
             AccessGrant {
                 issuer: &c.issuer,
                 sub: &client.client_id,
-                audience: &c.api_audience,
+                audience: audience(&scopes, &c.issuer),
                 client_id: &client.client_id,
                 scopes: &scopes,
                 roles: Vec::new(),
                 family: None,
                 auth_time: None,
+                acr: None,
             },
             self.clock.unix_seconds(),
             c.access_token_seconds,
@@ -483,6 +547,20 @@ impl Provider {
             id_token: None,
             scope: scopes.join(" "),
         })
+    }
+
+    /// The `sub` to put into something `client` receives, recorded first when it is a
+    /// pairwise subject so that the APIs can map it back to the person.
+    pub async fn subject_issued_to(
+        &self,
+        client: &Client,
+        account: Uuid,
+    ) -> Result<String, OAuthError> {
+        let sub = self.subject_for(client, account);
+        if client.pairwise {
+            self.subjects.remember(&sub, account).await?;
+        }
+        Ok(sub)
     }
 
     /// The `sub` a client sees for an account: the account id, or for a pairwise client
@@ -510,17 +588,26 @@ impl Provider {
         Key::new(format!("REVOKEDAT#{jti}"), "REVOKEDAT")
     }
 
-    /// Validates an access token this provider issued, including revocation.
+    /// Validates an access token this provider issued, including revocation. Only a JWS
+    /// typed `at+jwt` is one: ID tokens and logout tokens are signed with the same keys and
+    /// are refused here. The audience is the issuer (UserInfo) or any Városkapu API.
     pub async fn validate_access_token(
         &self,
         token: &str,
     ) -> Result<AccessTokenClaims, OAuthError> {
         let keys = self.keys.published().await?;
-        let (_, claims): (_, AccessTokenClaims) =
+        let (header, claims): (_, AccessTokenClaims) =
             verify_es256(token, &keys).map_err(|e| OAuthError::InvalidToken(e.to_string()))?;
+        if !is_access_token_type(header.typ.as_deref()) {
+            return Err(OAuthError::InvalidToken(
+                "the token is not an access token".into(),
+            ));
+        }
+        let mut audiences = vec![self.config.issuer.clone()];
+        audiences.extend(Resource::ALL.map(|r| r.audience().to_owned()));
         Validation {
             issuer: self.config.issuer.clone(),
-            audiences: vec![self.config.api_audience.clone()],
+            audiences,
             leeway: 0,
         }
         .check(&claims, self.clock.unix_seconds())
@@ -544,11 +631,16 @@ impl Provider {
     /// The UserInfo response for an access token.
     pub async fn userinfo(&self, token: &str) -> Result<Value, OAuthError> {
         let claims = self.validate_access_token(token).await?;
-        if !claims.has_scope("openid") {
+        if !claims.aud.contains(&self.config.issuer) {
+            return Err(OAuthError::InvalidToken(
+                "the token is not meant for UserInfo".into(),
+            ));
+        }
+        if !claims.has_scope(Scope::OpenId.as_str()) {
             return Err(OAuthError::InsufficientScope);
         }
-        // A person's tokens name their family, which names the account (pairwise subjects
-        // cannot be turned back into one).
+        // A person's tokens name their grant, which names the account (pairwise subjects
+        // cannot be turned back into one by the provider's arithmetic).
         let id = match &claims.fam {
             Some(family) => self
                 .refresh
@@ -557,8 +649,11 @@ impl Provider {
                 .map_err(server)?
                 .map(|f| f.account_id)
                 .ok_or_else(|| OAuthError::InvalidToken("the token was revoked".into()))?,
-            None => Uuid::parse_str(&claims.sub)
-                .map_err(|_| OAuthError::InvalidToken("the token is not a person's".into()))?,
+            None => {
+                return Err(OAuthError::InvalidToken(
+                    "the token is not a person's".into(),
+                ));
+            }
         };
         let account = self
             .accounts
@@ -574,11 +669,15 @@ impl Provider {
         Ok(body)
     }
 
-    /// RFC 7662: what is known of a token; `{"active": false}` for anything not live.
-    pub async fn introspect(&self, token: &str) -> Result<Value, OAuthError> {
+    /// RFC 7662: what is known of a token, told only to the client it was issued to or to a
+    /// resource server it is meant for; `{"active": false}` for anything else.
+    pub async fn introspect(&self, caller: &Client, token: &str) -> Result<Value, OAuthError> {
         match self.validate_access_token(token).await {
             Ok(claims) => {
-                return Ok(json!({
+                if claims.client_id != caller.client_id && !caller.serves(&claims.aud) {
+                    return Ok(inactive());
+                }
+                let mut answer = json!({
                     "active": true,
                     "token_type": "Bearer",
                     "scope": claims.scope,
@@ -589,38 +688,71 @@ impl Provider {
                     "iss": claims.iss,
                     "aud": claims.aud,
                     "jti": claims.jti,
-                    "roles": claims.roles,
-                }));
+                });
+                let extra = [
+                    ("nbf", claims.nbf.map(Value::from)),
+                    ("auth_time", claims.auth_time.map(Value::from)),
+                    ("acr", claims.acr.map(Value::from)),
+                    (
+                        "amr",
+                        (!claims.amr.is_empty()).then(|| Value::from(claims.amr)),
+                    ),
+                    (
+                        "roles",
+                        (!claims.roles.is_empty()).then(|| Value::from(claims.roles)),
+                    ),
+                ];
+                for (name, value) in extra {
+                    if let Some(value) = value {
+                        answer[name] = value;
+                    }
+                }
+                return Ok(answer);
             }
             Err(OAuthError::Server(e)) => return Err(OAuthError::Server(e)),
             Err(_) => {}
         }
         if let Some(family) = self.refresh.peek(token).await.map_err(server)? {
+            if family.client_id != caller.client_id {
+                return Ok(inactive());
+            }
             return Ok(json!({
                 "active": true,
                 "token_type": "refresh_token",
                 "scope": family.scopes.join(" "),
                 "client_id": family.client_id,
-                "sub": match self.clients.get(&family.client_id).await.map_err(|e| OAuthError::Server(e.to_string()))? {
-                    Some(client) => self.subject_for(&client, family.account_id),
-                    None => family.account_id.to_string(),
-                },
+                "sub": self.subject_issued_to(caller, family.account_id).await?,
                 "exp": family.expires_at,
                 "iss": self.config.issuer,
+                "auth_time": family.auth_time,
             }));
         }
-        Ok(json!({"active": false}))
+        Ok(inactive())
     }
 
-    /// RFC 7009: revokes a refresh token's family or an access token of the calling client.
+    /// RFC 7009: revokes a refresh token's family or an access token, for the client it was
+    /// issued to; another client's token is refused (`unauthorized_client`), an unknown or
+    /// expired one needs no revoking.
     pub async fn revoke(&self, client: &Client, token: &str) -> Result<(), OAuthError> {
-        if self
+        if client.is_resource_server() {
+            return Err(OAuthError::UnauthorizedClient(
+                "a resource server may only introspect".into(),
+            ));
+        }
+        let not_yours =
+            || OAuthError::UnauthorizedClient("the token was issued to another client".into());
+        match self
             .refresh
             .revoke_token(token, &client.client_id)
             .await
             .map_err(server)?
         {
-            return Ok(());
+            TokenRevocation::Revoked => return Ok(()),
+            TokenRevocation::NotTheCallers => {
+                tracing::warn!("a client tried to revoke another client's refresh token");
+                return Err(not_yours());
+            }
+            TokenRevocation::Unknown => {}
         }
         let claims = match self.validate_access_token(token).await {
             Ok(claims) => claims,
@@ -629,7 +761,8 @@ impl Provider {
             Err(_) => return Ok(()),
         };
         if claims.client_id != client.client_id {
-            return Ok(());
+            tracing::warn!("a client tried to revoke another client's access token");
+            return Err(not_yours());
         }
         match &claims.fam {
             Some(family) => self.refresh.revoke_family(family).await.map_err(server)?,
@@ -662,6 +795,54 @@ impl Provider {
         let (_, claims): (_, IdTokenClaims) = varoskapu_jose::verify(hint, &keys, alg).ok()?;
         (claims.iss == self.config.issuer).then_some(claims)
     }
+}
+
+/// What one issuance gives a person's client: the grant's scopes (for the ID token), the
+/// access token's narrowed ones, and the refresh token when offline access was granted.
+struct PersonTokens<'a> {
+    granted: &'a [String],
+    access: &'a [String],
+    nonce: Option<String>,
+    refresh_token: Option<String>,
+}
+
+fn has(scopes: &[String], scope: Scope) -> bool {
+    scopes.iter().any(|s| s == scope.as_str())
+}
+
+fn inactive() -> Value {
+    json!({"active": false})
+}
+
+fn requested_resources(form: &TokenForm) -> Result<Vec<Resource>, OAuthError> {
+    parse_resources(&form.resource)
+        .map_err(|_| OAuthError::InvalidTarget("a requested resource is unknown".into()))
+}
+
+fn narrowed(scopes: &[String], resources: &[Resource]) -> Result<Vec<String>, OAuthError> {
+    narrow(scopes, resources)
+        .map_err(|r| OAuthError::InvalidTarget(format!("{} is not within the grant", r.audience())))
+}
+
+/// A refresh's scopes: the `scope` asked for (a subset of the grant's) and, narrowed by the
+/// resources, the access token's.
+fn refreshed_scopes(
+    family: &Family,
+    form: &TokenForm,
+    resources: &[Resource],
+) -> Result<(Vec<String>, Vec<String>), OAuthError> {
+    let granted = match form.scope.as_deref() {
+        Some(scope) => {
+            let asked = parse_scopes(scope).map_err(|_| OAuthError::InvalidScope)?;
+            if !asked.iter().all(|s| family.scopes.contains(s)) {
+                return Err(OAuthError::InvalidScope);
+            }
+            asked
+        }
+        None => family.scopes.clone(),
+    };
+    let access = narrowed(&granted, resources)?;
+    Ok((granted, access))
 }
 
 fn server(e: RefreshError) -> OAuthError {

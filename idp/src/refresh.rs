@@ -1,5 +1,7 @@
 //! Refresh tokens in families: every use rotates the token, and presenting a token that was
-//! already rotated revokes the whole family (OAuth 2.0 Security BCP §4.14).
+//! already rotated revokes the whole family (OAuth 2.0 Security BCP §4.14). A family is also
+//! the grant itself (`fam` in access tokens): it exists for every sign-in, and has refresh
+//! tokens only when `offline_access` was granted.
 
 use crate::secrets::{random_token, sha256_hex};
 use serde::{Deserialize, Serialize};
@@ -30,6 +32,17 @@ pub struct Family {
 struct StoredToken {
     family: String,
     rotated: bool,
+}
+
+/// What revoking a refresh token did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenRevocation {
+    /// The calling client's family is revoked (or already was).
+    Revoked,
+    /// The token belongs to another client's family, which stays as it is.
+    NotTheCallers,
+    /// The text is no refresh token of this provider.
+    Unknown,
 }
 
 /// Why a refresh token was refused.
@@ -74,17 +87,26 @@ impl RefreshTokens {
         format!("SESSIONFAMILIES#{sid}")
     }
 
-    /// Starts a family and returns its first refresh token.
-    pub async fn start(&self, mut family: Family) -> Result<(Family, String), RefreshError> {
+    /// Starts a family; returns its first refresh token when `with_token` (the grant
+    /// includes `offline_access`), otherwise the family stands only for the grant.
+    pub async fn start(
+        &self,
+        mut family: Family,
+        with_token: bool,
+    ) -> Result<(Family, Option<String>), RefreshError> {
         family.expires_at = self.clock.unix_seconds() + self.lifetime;
         family.revoked = false;
-        let token = random_token();
         let family_item = ItemWrite::from_serde(Self::family_key(&family.id), &family)?
             .with_index(
                 IndexName::Gsi1,
                 Key::new(Self::session_index(&family.sid), family.id.clone()),
             )
             .expires_at(family.expires_at);
+        if !with_token {
+            self.table.put(family_item, Condition::NotExists).await?;
+            return Ok((family, None));
+        }
+        let token = random_token();
         let token_item = ItemWrite::from_serde(
             Self::token_key(&token),
             &StoredToken {
@@ -105,7 +127,7 @@ impl RefreshTokens {
                 },
             ])
             .await?;
-        Ok((family, token))
+        Ok((family, Some(token)))
     }
 
     pub async fn family(&self, id: &str) -> Result<Option<Family>, RefreshError> {
@@ -207,18 +229,23 @@ impl RefreshTokens {
         }
     }
 
-    /// Revokes the family of a refresh token if `client_id` owns it; `false` if it is no token.
-    pub async fn revoke_token(&self, token: &str, client_id: &str) -> Result<bool, RefreshError> {
+    /// Revokes the family of a refresh token if `client_id` owns it (RFC 7009 §2.1).
+    pub async fn revoke_token(
+        &self,
+        token: &str,
+        client_id: &str,
+    ) -> Result<TokenRevocation, RefreshError> {
         let Some(item) = self.table.get(&Self::token_key(token)).await? else {
-            return Ok(false);
+            return Ok(TokenRevocation::Unknown);
         };
         let stored: StoredToken = item.parse()?;
         match self.family(&stored.family).await? {
             Some(family) if family.client_id == client_id => {
                 self.revoke_family(&family.id).await?;
-                Ok(true)
+                Ok(TokenRevocation::Revoked)
             }
-            _ => Ok(true),
+            Some(_) => Ok(TokenRevocation::NotTheCallers),
+            None => Ok(TokenRevocation::Revoked),
         }
     }
 
@@ -271,10 +298,45 @@ mod tests {
         }
     }
 
+    async fn start(tokens: &RefreshTokens, family: Family) -> (Family, String) {
+        let (family, token) = tokens.start(family, true).await.expect("starts");
+        (family, token.expect("a refresh token"))
+    }
+
+    #[tokio::test]
+    async fn a_grant_without_offline_access_has_no_token_but_can_be_revoked() {
+        let tokens = tokens();
+        let (_, token) = tokens.start(family("f1"), false).await.expect("starts");
+        assert!(token.is_none());
+        assert!(tokens.is_active("f1").await.expect("reads"));
+        tokens.revoke_session("s1").await.expect("revokes");
+        assert!(!tokens.is_active("f1").await.expect("reads"));
+    }
+
+    #[tokio::test]
+    async fn only_the_owning_client_revokes_a_refresh_token() {
+        let tokens = tokens();
+        let (_, token) = start(&tokens, family("f1")).await;
+        assert_eq!(
+            tokens.revoke_token(&token, "other").await,
+            Ok(TokenRevocation::NotTheCallers)
+        );
+        assert!(tokens.is_active("f1").await.expect("reads"));
+        assert_eq!(
+            tokens.revoke_token("nonsense", "c").await,
+            Ok(TokenRevocation::Unknown)
+        );
+        assert_eq!(
+            tokens.revoke_token(&token, "c").await,
+            Ok(TokenRevocation::Revoked)
+        );
+        assert!(!tokens.is_active("f1").await.expect("reads"));
+    }
+
     #[tokio::test]
     async fn each_use_rotates_the_token() {
         let tokens = tokens();
-        let (_, first) = tokens.start(family("f1")).await.expect("starts");
+        let (_, first) = start(&tokens, family("f1")).await;
         let (fam, second) = tokens.rotate(&first, "c").await.expect("rotates");
         assert_eq!(fam.id, "f1");
         assert_ne!(first, second);
@@ -284,7 +346,7 @@ mod tests {
     #[tokio::test]
     async fn reusing_a_rotated_token_revokes_the_whole_family() {
         let tokens = tokens();
-        let (_, first) = tokens.start(family("f1")).await.expect("starts");
+        let (_, first) = start(&tokens, family("f1")).await;
         let (_, second) = tokens.rotate(&first, "c").await.expect("rotates");
         assert_eq!(tokens.rotate(&first, "c").await, Err(RefreshError::Reused));
         assert_eq!(
@@ -297,10 +359,10 @@ mod tests {
     #[tokio::test]
     async fn logout_revokes_the_session_families_only() {
         let tokens = tokens();
-        let (_, a) = tokens.start(family("f1")).await.expect("a");
+        let (_, a) = start(&tokens, family("f1")).await;
         let mut other = family("f2");
         other.sid = "s2".into();
-        let (_, b) = tokens.start(other).await.expect("b");
+        let (_, b) = start(&tokens, other).await;
         tokens.revoke_session("s1").await.expect("revokes");
         assert_eq!(tokens.rotate(&a, "c").await, Err(RefreshError::Revoked));
         assert!(tokens.rotate(&b, "c").await.is_ok());

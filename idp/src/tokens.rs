@@ -3,7 +3,8 @@
 use crate::keys::{ActiveKey, KeyError};
 use serde::{Deserialize, Serialize};
 use varoskapu_accounts::Account;
-use varoskapu_jose::{AccessTokenClaims, Audience, JwsAlgorithm, half_hash};
+use varoskapu_core::access::amr_for;
+use varoskapu_jose::{ACCESS_TOKEN_TYPE, AccessTokenClaims, Audience, JwsAlgorithm, half_hash};
 
 /// The claims of an ID token (OpenID Connect Core §2) with Városkapu's profile claims.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,11 +24,15 @@ pub struct IdTokenClaims {
     pub azp: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub acr: Option<String>,
+    /// How the person authenticated (RFC 8176), following from `acr`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub amr: Vec<String>,
     #[serde(flatten)]
     pub profile: ProfileClaims,
 }
 
-/// Claims about the person, released by scope (`profile`, `email`, `roles`).
+/// Claims about the person, released by scope (`profile`, `email`; `roles` only with a
+/// role-bearing scope such as `backoffice`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProfileClaims {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -58,7 +63,7 @@ impl ProfileClaims {
             claims.email = Some(account.email.clone());
             claims.email_verified = Some(account.email_verified);
         }
-        if has("roles") {
+        if crate::resources::bears_roles(scopes) {
             claims.roles = Some(account.role_names());
         }
         claims
@@ -69,17 +74,23 @@ impl ProfileClaims {
 #[derive(Debug, Clone)]
 pub struct AccessGrant<'a> {
     pub issuer: &'a str,
+    /// The client's own subject for the person, or the client id for a service.
     pub sub: &'a str,
-    pub audience: &'a str,
+    /// The APIs (and the issuer, for UserInfo) the scopes open; see [`crate::resources`].
+    pub audience: Audience,
     pub client_id: &'a str,
     pub scopes: &'a [String],
+    /// Empty unless a role-bearing scope was granted.
     pub roles: Vec<String>,
+    /// The grant (refresh family) of a person's token; `None` for a service.
     pub family: Option<&'a str>,
     pub auth_time: Option<i64>,
+    /// The assurance of the person's sign-in; `amr` follows from it.
+    pub acr: Option<&'a str>,
 }
 
-/// Mints a signed access token; returns it with its claims. Access tokens are ES256 only,
-/// because that is all the functions' validator accepts.
+/// Mints a signed access token (RFC 9068, `typ: at+jwt`); returns it with its claims. Access
+/// tokens are ES256 only, because that is all the functions' validator accepts.
 pub async fn mint_access_token(
     key: &ActiveKey,
     grant: AccessGrant<'_>,
@@ -95,7 +106,7 @@ pub async fn mint_access_token(
     let claims = AccessTokenClaims {
         iss: grant.issuer.to_owned(),
         sub: grant.sub.to_owned(),
-        aud: Audience::One(grant.audience.to_owned()),
+        aud: grant.audience,
         exp: now + lifetime,
         iat: now,
         nbf: Some(now),
@@ -105,8 +116,10 @@ pub async fn mint_access_token(
         roles: grant.roles,
         fam: grant.family.map(str::to_owned),
         auth_time: grant.auth_time,
+        acr: grant.acr.map(str::to_owned),
+        amr: amr_for(grant.acr),
     };
-    Ok((key.sign("at+jwt", &claims).await?, claims))
+    Ok((key.sign(ACCESS_TOKEN_TYPE, &claims).await?, claims))
 }
 
 /// Mints a signed ID token bound to its access token by `at_hash`.

@@ -68,7 +68,6 @@ async fn authorize(app: &App, rp: &Rp, browser: &mut Browser, expect_login: bool
         )
         .add_scope(Scope::new("profile".into()))
         .add_scope(Scope::new("email".into()))
-        .add_scope(Scope::new("roles".into()))
         .add_scope(Scope::new("offline_access".into()))
         .set_pkce_challenge(challenge)
         .url();

@@ -46,13 +46,12 @@ async fn a_signed_assertion_authenticates_once_and_forgeries_fail() {
             jwks: Some(JwkSet {
                 keys: vec![key(11).public_jwk()],
             }),
-            scopes: vec!["profile".into()],
+            scopes: vec!["cases".into()],
             ..varoskapu_idp::NewClient::default()
         })
         .await
         .expect("client");
-    let token_url = format!("{}/oauth2/token", app.issuer);
-    let good = assertion(&key(11), &token_url, "jti-1");
+    let good = assertion(&key(11), &app.issuer, "jti-1");
     let form = |a: &str| {
         vec![
             ("grant_type", "client_credentials".to_owned()),
@@ -82,7 +81,7 @@ async fn a_signed_assertion_authenticates_once_and_forgeries_fail() {
     let wrong_aud = assertion(&key(11), "https://elsewhere.example/token", "jti-2");
     assert_eq!(send(form(&wrong_aud)).await.0, 401);
 
-    let wrong_key = assertion(&key(12), &token_url, "jti-3");
+    let wrong_key = assertion(&key(12), &app.issuer, "jti-3");
     assert_eq!(send(form(&wrong_key)).await.0, 401);
 
     let (status, _) = token(

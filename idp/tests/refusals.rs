@@ -7,8 +7,6 @@ use support::*;
 use varoskapu_idp::pkce::s256;
 use varoskapu_jose::b64url;
 
-const VERIFIER: &str = "a-verifier-that-is-long-enough-for-rfc-7636-0123456789";
-
 fn authorize_url(app: &App, extra: &str) -> String {
     format!(
         "{}/oauth2/authorize?response_type=code&client_id={CLIENT_ID}&redirect_uri={}&scope=openid%20profile&state=s1&nonce=n1&code_challenge={}&code_challenge_method=S256{extra}",
@@ -16,10 +14,6 @@ fn authorize_url(app: &App, extra: &str) -> String {
         enc(REDIRECT_URI),
         s256(VERIFIER)
     )
-}
-
-fn enc(text: &str) -> String {
-    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
 
 /// Signs in through the pages and returns the code.
@@ -187,7 +181,7 @@ async fn prompt_none_without_a_session_answers_login_required() {
 }
 
 #[tokio::test]
-async fn prompt_login_and_max_age_zero_ask_for_the_password_again() {
+async fn max_age_zero_right_after_login_shows_the_login_page() {
     let app = spawn_app().await;
     let mut browser = Browser::new();
     code(&app, &mut browser).await;
@@ -196,18 +190,48 @@ async fn prompt_login_and_max_age_zero_ask_for_the_password_again() {
         303,
         "SSO"
     );
+    // Within the same second as the sign-in: `now - auth_time` is 0, which is no excuse.
+    for forced in ["&max_age=0", "&prompt=login"] {
+        let page = browser.get(&authorize_url(&app, forced)).await;
+        assert_eq!(page.status, 200, "{forced}");
+        assert!(page.body.contains(r#"name="password""#), "{forced}");
+    }
+    let none = browser
+        .get(&authorize_url(&app, "&max_age=0&prompt=none"))
+        .await;
+    assert_eq!(
+        query_param(&none.location.expect("location"), "error").as_deref(),
+        Some("login_required")
+    );
     assert_eq!(
         browser
-            .get(&authorize_url(&app, "&prompt=login"))
+            .get(&authorize_url(&app, "&max_age=3600"))
             .await
             .status,
-        200
+        303,
+        "a recent enough sign-in serves"
     );
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+}
+
+#[tokio::test]
+async fn a_confidential_client_without_pkce_is_refused() {
+    let app = spawn_app().await;
+    let mut browser = Browser::new();
+    let hop = browser
+        .get(&format!(
+            "{}/oauth2/authorize?response_type=code&client_id={CLIENT_ID}&redirect_uri={}&scope=openid&state=s1",
+            app.issuer,
+            enc(REDIRECT_URI)
+        ))
+        .await;
+    assert_eq!(hop.status, 303);
+    let location = hop.location.expect("location");
+    assert!(location.starts_with(REDIRECT_URI));
     assert_eq!(
-        browser.get(&authorize_url(&app, "&max_age=0")).await.status,
-        200
+        query_param(&location, "error").as_deref(),
+        Some("invalid_request")
     );
+    assert!(query_param(&location, "code").is_none());
 }
 
 #[tokio::test]
@@ -252,7 +276,7 @@ async fn client_credentials_gives_a_service_token_without_refresh_or_id_token() 
             ("grant_type", "client_credentials"),
             ("client_id", CLIENT_ID),
             ("client_secret", CLIENT_SECRET),
-            ("scope", "profile"),
+            ("scope", "cases"),
         ])
         .send()
         .await
@@ -261,13 +285,45 @@ async fn client_credentials_gives_a_service_token_without_refresh_or_id_token() 
     let body: Value = response.json().await.expect("json");
     assert!(body["access_token"].is_string());
     assert!(body.get("refresh_token").is_none() && body.get("id_token").is_none());
+    let token = body["access_token"].as_str().expect("token");
     let claims = app
         .provider
-        .validate_access_token(body["access_token"].as_str().expect("token"))
+        .validate_access_token(token)
         .await
         .expect("valid");
     assert_eq!(claims.sub, CLIENT_ID);
-    assert!(claims.roles.is_empty());
+    assert!(claims.roles.is_empty() && claims.fam.is_none() && claims.acr.is_none());
+    let (header, raw) = verified(&app, token).await;
+    assert_eq!(header.typ.as_deref(), Some("at+jwt"));
+    assert_eq!(raw["aud"], "urn:varoskapu:api:cases");
+    for absent in ["fam", "roles", "acr", "amr", "auth_time"] {
+        assert!(raw.get(absent).is_none(), "{absent} in {raw}");
+    }
+}
+
+#[tokio::test]
+async fn a_service_cannot_ask_for_a_persons_scopes_or_unregistered_ones() {
+    let app = spawn_app().await;
+    for scope in [
+        "openid",
+        "profile",
+        "offline_access",
+        "appointments",
+        "roles",
+    ] {
+        let (status, body) = client_post(
+            &app,
+            "/oauth2/token",
+            MEALS,
+            &[("grant_type", "client_credentials"), ("scope", scope)],
+        )
+        .await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (400, Some("invalid_scope")),
+            "{scope}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -384,9 +440,10 @@ async fn a_third_party_client_asks_consent_once_and_a_refusal_is_access_denied()
         .expect("client");
     let url = |extra: &str| {
         format!(
-            "{}/oauth2/authorize?response_type=code&client_id=third&redirect_uri={}&scope=openid%20email&state=t{extra}",
+            "{}/oauth2/authorize?response_type=code&client_id=third&redirect_uri={}&scope=openid%20email&state=t&code_challenge={}&code_challenge_method=S256{extra}",
             app.issuer,
-            enc(redirect)
+            enc(redirect),
+            s256(VERIFIER)
         )
     };
     let mut browser = Browser::new();
@@ -446,9 +503,10 @@ async fn a_third_party_client_asks_consent_once_and_a_refusal_is_access_denied()
     );
     assert_eq!(browser.get(&url("&prompt=consent")).await.status, 200);
     let more = format!(
-        "{}/oauth2/authorize?response_type=code&client_id=third&redirect_uri={}&scope=openid%20profile&state=t&prompt=none",
+        "{}/oauth2/authorize?response_type=code&client_id=third&redirect_uri={}&scope=openid%20profile&state=t&prompt=none&code_challenge={}&code_challenge_method=S256",
         app.issuer,
-        enc(redirect)
+        enc(redirect),
+        s256(VERIFIER)
     );
     let none = browser.get(&more).await;
     assert_eq!(none.status, 303);

@@ -15,6 +15,7 @@ use serde_json::Value;
 use std::sync::Arc;
 use support::*;
 use varoskapu_core::SystemClock;
+use varoskapu_core::access::Resource;
 use varoskapu_http::auth::{AuthError, TokenValidator};
 use varoskapu_idp::{JwsAlgorithm, NewClient};
 use varoskapu_jose::{AccessTokenClaims, Audience, JwkSet, JwsError, b64url_decode, verify_es256};
@@ -210,7 +211,7 @@ async fn an_rs256_signed_token_is_refused_by_the_functions_access_token_validato
     let claims = AccessTokenClaims {
         iss: config.issuer.clone(),
         sub: "someone".into(),
-        aud: Audience::One(config.api_audience.clone()),
+        aud: Audience::One(Resource::Cases.audience().into()),
         exp: now + 300,
         iat: now,
         nbf: Some(now),
@@ -220,6 +221,8 @@ async fn an_rs256_signed_token_is_refused_by_the_functions_access_token_validato
         roles: vec!["admin".into()],
         fam: None,
         auth_time: None,
+        acr: None,
+        amr: Vec::new(),
     };
     let rsa_key = app
         .provider
@@ -232,7 +235,6 @@ async fn an_rs256_signed_token_is_refused_by_the_functions_access_token_validato
 
     let validator = TokenValidator::from_jwks_url(
         &config.issuer,
-        &config.api_audience,
         &format!("{}/oauth2/jwks", app.issuer),
         Arc::new(SystemClock),
     );
@@ -240,7 +242,7 @@ async fn an_rs256_signed_token_is_refused_by_the_functions_access_token_validato
         Err(AuthError::BadToken(JwsError::AlgorithmNotAccepted(alg))) => assert_eq!(alg, "RS256"),
         other => panic!(
             "expected the RS256 token refused, got {:?}",
-            other.map(|p| p.subject)
+            other.map(|p| p.account)
         ),
     }
     assert!(app.provider.validate_access_token(&token).await.is_err());
@@ -255,12 +257,13 @@ async fn an_rs256_signed_token_is_refused_by_the_functions_access_token_validato
     let grant = varoskapu_idp::tokens::AccessGrant {
         issuer: &config.issuer,
         sub: "someone",
-        audience: &config.api_audience,
+        audience: Audience::One(Resource::Cases.audience().into()),
         client_id: CLIENT_ID,
         scopes: &[],
         roles: Vec::new(),
         family: None,
         auth_time: None,
+        acr: None,
     };
     assert!(
         varoskapu_idp::tokens::mint_access_token(&rsa_key, grant, now, 300)

@@ -1,7 +1,7 @@
 //! Compact JWS with ES256, and RS256 where a verifier asks for it by name.
 
 use crate::alg::JwsAlgorithm;
-use crate::jwk::{JwkSet, PrivateKey};
+use crate::jwk::{Jwk, JwkSet, PrivateKey};
 use crate::rs256::RsaKey;
 use crate::{b64url, b64url_decode};
 use p256::ecdsa::Signature;
@@ -101,14 +101,53 @@ pub fn verify<T: DeserializeOwned>(
     else {
         return Err(JwsError::Malformed);
     };
-    let header: JwsHeader = b64url_decode(h)
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .ok_or(JwsError::Malformed)?;
+    let header = decode_header(h)?;
     if header.alg != expected.as_str() {
         return Err(JwsError::AlgorithmNotAccepted(header.alg));
     }
     let kid = header.kid.as_deref().ok_or(JwsError::UnknownKey)?;
     let jwk = keys.find(kid).ok_or(JwsError::UnknownKey)?;
+    verify_parts(token, (h, p, s), header, jwk, expected)
+}
+
+/// The protected header of a compact JWS, unverified: for choosing the key to verify with.
+pub fn peek_header(token: &str) -> Result<JwsHeader, JwsError> {
+    decode_header(token.split('.').next().unwrap_or_default())
+}
+
+/// Verifies a compact JWS of algorithm `expected` with one given key, whatever `kid` the
+/// header names (or none): for a party registered with a single key.
+pub fn verify_with_key<T: DeserializeOwned>(
+    token: &str,
+    jwk: &Jwk,
+    expected: JwsAlgorithm,
+) -> Result<(JwsHeader, T), JwsError> {
+    let mut parts = token.split('.');
+    let (Some(h), Some(p), Some(s), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(JwsError::Malformed);
+    };
+    let header = decode_header(h)?;
+    verify_parts(token, (h, p, s), header, jwk, expected)
+}
+
+fn decode_header(h: &str) -> Result<JwsHeader, JwsError> {
+    b64url_decode(h)
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .ok_or(JwsError::Malformed)
+}
+
+fn verify_parts<T: DeserializeOwned>(
+    token: &str,
+    (h, p, s): (&str, &str, &str),
+    header: JwsHeader,
+    jwk: &Jwk,
+    expected: JwsAlgorithm,
+) -> Result<(JwsHeader, T), JwsError> {
+    if header.alg != expected.as_str() {
+        return Err(JwsError::AlgorithmNotAccepted(header.alg));
+    }
     let signature = b64url_decode(s).ok_or(JwsError::BadSignature)?;
     let signing_input = &token.as_bytes()[..h.len() + 1 + p.len()];
     match expected {

@@ -18,8 +18,8 @@ pub use claims::{
 };
 pub use jwk::{Jwk, JwkSet, PrivateKey};
 pub use jws::{
-    JwsError, JwsHeader, es256_compact, es256_signing_input, sign_es256, sign_rs256, signing_input,
-    verify, verify_es256, verify_rs256,
+    JwsError, JwsHeader, es256_compact, es256_signing_input, peek_header, sign_es256, sign_rs256,
+    signing_input, verify, verify_es256, verify_rs256, verify_with_key,
 };
 pub use rs256::{RsaKey, RsaKeyError};
 

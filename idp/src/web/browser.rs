@@ -10,13 +10,14 @@ use crate::secrets::{constant_time_eq, random_token, sha256_hex};
 use crate::sessions::Session;
 use axum::extract::connect_info::ConnectInfo;
 use axum::extract::rejection::FormRejection;
-use axum::extract::{Form, Query, State};
+use axum::extract::{Form, Query, RawQuery, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use std::net::SocketAddr;
 use varoskapu_accounts::AccountError;
+use varoskapu_core::access::{amr_for, proves_second_factor};
 
 /// A failure that can only be shown as a page.
 pub struct PageError(pub(super) Response);
@@ -61,9 +62,11 @@ pub struct AuthorizeQuery {
 pub async fn authorize(
     State(p): State<Provider>,
     headers: HeaderMap,
-    query: Result<Query<AuthorizeQuery>, axum::extract::rejection::QueryRejection>,
+    RawQuery(query): RawQuery,
 ) -> Result<Response, PageError> {
-    let Ok(Query(query)) = query else {
+    // Read by hand: `resource` may repeat (RFC 8707), nothing else may.
+    let query = super::params::parse::<AuthorizeQuery>(query.unwrap_or_default().as_bytes());
+    let Ok(query) = query else {
         let lang = Lang::negotiate(&headers, None);
         return Err(PageError(pages::error(
             lang,
@@ -114,9 +117,16 @@ pub async fn authorize(
             .map(|s| (secret, s)),
         None => None,
     };
-    let fresh = |s: &Session| request.max_age.is_none_or(|age| now - s.auth_time <= age);
+    // The session serves unless the client wants a sign-in now, a more recent one, or one
+    // with a second factor that this session did not have (step-up).
+    let serves = |s: &Session| {
+        let acr = s.acr.as_deref();
+        !request.forces_sign_in()
+            && request.max_age.is_none_or(|age| now - s.auth_time <= age)
+            && (!request.wants_second_factor() || proves_second_factor(acr, &amr_for(acr)))
+    };
     match session {
-        Some((secret, session)) if !request.prompt_login && fresh(&session) => {
+        Some((secret, session)) if serves(&session) => {
             let browser = cookies::read(&headers, BROWSER);
             proceed(&p, &request, browser, &secret, &session, lang, None).await
         }
@@ -639,94 +649,180 @@ pub struct LogoutQuery {
     lang: Option<String>,
 }
 
-async fn end_session(p: &Provider, headers: &HeaderMap) -> Result<HeaderValue, String> {
-    if let Some(secret) = cookies::read(headers, SESSION) {
-        if let Some(session) = p.sessions.get(&secret).await.map_err(|e| e.to_string())? {
-            p.refresh
-                .revoke_session(&session.sid)
-                .await
-                .map_err(|e| e.to_string())?;
-            crate::backchannel::notify_clients(p, &session).await;
-        }
-        p.sessions.end(&secret).await.map_err(|e| e.to_string())?;
+/// Where to send the browser after signing out: a URI registered for the client, exactly.
+struct AfterLogout {
+    client_id: Option<String>,
+    redirect: Option<String>,
+    state: Option<String>,
+}
+
+fn invalid_logout(lang: Lang) -> PageError {
+    PageError(pages::error(
+        lang,
+        StatusCode::BAD_REQUEST,
+        lang.t(
+            "Érvénytelen kijelentkezési kérés.",
+            "Invalid sign-out request.",
+        ),
+    ))
+}
+
+/// Checks a post-logout redirect against the client's registered URIs (exact match); the
+/// same check runs when the page asks first and again when she confirms.
+async fn after_logout(
+    p: &Provider,
+    lang: Lang,
+    client_id: Option<String>,
+    redirect: Option<String>,
+    state: Option<String>,
+) -> Result<AfterLogout, PageError> {
+    if state.as_ref().is_some_and(|s| s.len() > 2048) {
+        return Err(invalid_logout(lang));
     }
+    if let Some(uri) = redirect.as_deref() {
+        let client = match client_id.as_deref() {
+            Some(id) => p.clients.get(id).await.map_err(|e| internal(lang, &e))?,
+            None => None,
+        };
+        if !client.is_some_and(|c| c.post_logout_redirect_uris.iter().any(|u| u == uri)) {
+            return Err(PageError(pages::error(
+                lang,
+                StatusCode::BAD_REQUEST,
+                lang.t(
+                    "A visszatérési cím nincs regisztrálva.",
+                    "The post-logout redirect URI is not registered.",
+                ),
+            )));
+        }
+    }
+    Ok(AfterLogout {
+        client_id,
+        redirect,
+        state,
+    })
+}
+
+impl AfterLogout {
+    /// The page or redirect that follows signing out, clearing the cookie if one is given.
+    fn respond(&self, lang: Lang, cookie: Option<HeaderValue>) -> Response {
+        let mut response = match self.redirect.as_deref() {
+            Some(uri) => {
+                let mut params = Vec::new();
+                if let Some(state) = self.state.as_deref() {
+                    params.push(("state", state));
+                }
+                see_other(&redirect_with(uri, &params))
+            }
+            None => pages::logged_out(lang),
+        };
+        if let Some(cookie) = cookie {
+            response.headers_mut().append(header::SET_COOKIE, cookie);
+        }
+        response
+    }
+}
+
+/// The browser's live session, with its cookie secret.
+async fn current_session(
+    p: &Provider,
+    headers: &HeaderMap,
+    lang: Lang,
+) -> Result<Option<(String, Session)>, PageError> {
+    let Some(secret) = cookies::read(headers, SESSION) else {
+        return Ok(None);
+    };
+    let session = p
+        .sessions
+        .get(&secret)
+        .await
+        .map_err(|e| internal(lang, &e))?;
+    Ok(session.map(|s| (secret, s)))
+}
+
+/// Ends the session: its tokens are revoked and its clients told over the back channel.
+async fn end_session(
+    p: &Provider,
+    secret: &str,
+    session: &Session,
+    lang: Lang,
+) -> Result<HeaderValue, PageError> {
+    p.refresh
+        .revoke_session(&session.sid)
+        .await
+        .map_err(|e| internal(lang, &e))?;
+    crate::backchannel::notify_clients(p, session).await;
+    p.sessions
+        .end(secret)
+        .await
+        .map_err(|e| internal(lang, &e))?;
     Ok(cookies::set(SESSION, "", 0, p.config.secure_cookies()))
 }
 
+/// RP-initiated logout. Only an `id_token_hint` of this very session (its `sid`) proves
+/// that the request comes from an app she is signed in to; anything else, a link with
+/// someone else's ID token included, gets a confirmation page and revokes nothing yet.
 pub async fn logout(
     State(p): State<Provider>,
     headers: HeaderMap,
-    Query(query): Query<LogoutQuery>,
+    query: Result<Query<LogoutQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, PageError> {
+    let Ok(Query(query)) = query else {
+        return Err(invalid_logout(Lang::negotiate(&headers, None)));
+    };
     let lang = Lang::negotiate(
         &headers,
         query.lang.as_deref().or(query.ui_locales.as_deref()),
     );
     let hint = match query.id_token_hint.as_deref() {
-        Some(hint) => Some(p.id_token_hint(hint).await.ok_or_else(|| {
-            PageError(pages::error(
-                lang,
-                StatusCode::BAD_REQUEST,
-                lang.t(
-                    "Érvénytelen kijelentkezési kérés.",
-                    "Invalid sign-out request.",
-                ),
-            ))
-        })?),
+        Some(hint) => Some(
+            p.id_token_hint(hint)
+                .await
+                .ok_or_else(|| invalid_logout(lang))?,
+        ),
         None => None,
     };
-    let client_id = hint
+    let client_id = match (hint.as_ref().map(|h| h.aud.clone()), query.client_id) {
+        (Some(named), Some(given)) if named != given => return Err(invalid_logout(lang)),
+        (named, given) => named.or(given),
+    };
+    let after = after_logout(
+        &p,
+        lang,
+        client_id,
+        query.post_logout_redirect_uri,
+        query.state,
+    )
+    .await?;
+    let Some((secret, session)) = current_session(&p, &headers, lang).await? else {
+        // No session here: nothing to end, and the registered redirect is harmless.
+        return Ok(after.respond(lang, None));
+    };
+    let of_this_session = hint
         .as_ref()
-        .map(|h| h.aud.clone())
-        .or(query.client_id.clone());
-    let redirect = match query.post_logout_redirect_uri.as_deref() {
-        None => None,
-        Some(uri) => {
-            let client = match client_id.as_deref() {
-                Some(id) => p.clients.get(id).await.map_err(|e| internal(lang, &e))?,
-                None => None,
-            };
-            if !client.is_some_and(|c| c.post_logout_redirect_uris.iter().any(|u| u == uri)) {
-                return Err(PageError(pages::error(
-                    lang,
-                    StatusCode::BAD_REQUEST,
-                    lang.t(
-                        "A visszatérési cím nincs regisztrálva.",
-                        "The post-logout redirect URI is not registered.",
-                    ),
-                )));
-            }
-            Some(uri.to_owned())
-        }
-    };
-    if hint.is_none() {
-        // Without proof of origin a link could sign people out: ask first.
-        let Some(secret) = cookies::read(&headers, SESSION) else {
-            return Ok(pages::logged_out(lang));
-        };
-        return Ok(pages::logout_confirm(lang, &sha256_hex(&secret)));
+        .and_then(|h| h.sid.as_deref())
+        .is_some_and(|sid| constant_time_eq(sid, &session.sid));
+    if !of_this_session {
+        return Ok(pages::logout_confirm(
+            lang,
+            pages::LogoutConfirm {
+                csrf: &sha256_hex(&secret),
+                client_id: after.client_id.as_deref(),
+                post_logout_redirect_uri: after.redirect.as_deref(),
+                state: after.state.as_deref(),
+            },
+        ));
     }
-    let cookie = end_session(&p, &headers)
-        .await
-        .map_err(|e| internal(lang, &e))?;
-    let mut response = match redirect {
-        Some(uri) => {
-            let mut params = Vec::new();
-            if let Some(state) = query.state.as_deref() {
-                params.push(("state", state));
-            }
-            see_other(&redirect_with(&uri, &params))
-        }
-        None => pages::logged_out(lang),
-    };
-    response.headers_mut().append(header::SET_COOKIE, cookie);
-    Ok(response)
+    let cookie = end_session(&p, &secret, &session, lang).await?;
+    Ok(after.respond(lang, Some(cookie)))
 }
 
-/// The confirmation form's fields.
+/// The confirmation form's fields: the CSRF token and what the logout request carried.
 #[derive(Deserialize)]
 pub struct LogoutForm {
     csrf: Option<String>,
+    client_id: Option<String>,
+    post_logout_redirect_uri: Option<String>,
+    state: Option<String>,
 }
 
 pub async fn logout_confirmed(
@@ -735,26 +831,34 @@ pub async fn logout_confirmed(
     body: Result<Form<LogoutForm>, FormRejection>,
 ) -> Result<Response, PageError> {
     let lang = Lang::negotiate(&headers, None);
-    let csrf = body.ok().and_then(|Form(f)| f.csrf);
-    let expected = cookies::read(&headers, SESSION).map(|s| sha256_hex(&s));
-    match (csrf, expected) {
-        (Some(csrf), Some(expected)) if constant_time_eq(&csrf, &expected) => {}
-        (_, None) => return Ok(pages::logged_out(lang)),
-        _ => {
-            return Err(PageError(pages::error(
-                lang,
-                StatusCode::FORBIDDEN,
-                lang.t(
-                    "A kérés nem ebből a böngészőből érkezett (CSRF-védelem).",
-                    "The request did not come from this browser (CSRF protection).",
-                ),
-            )));
-        }
+    let Ok(Form(form)) = body else {
+        return Err(invalid_logout(lang));
+    };
+    let after = after_logout(
+        &p,
+        lang,
+        form.client_id,
+        form.post_logout_redirect_uri,
+        form.state,
+    )
+    .await?;
+    let Some((secret, session)) = current_session(&p, &headers, lang).await? else {
+        return Ok(after.respond(lang, None));
+    };
+    if !form
+        .csrf
+        .as_deref()
+        .is_some_and(|csrf| constant_time_eq(csrf, &sha256_hex(&secret)))
+    {
+        return Err(PageError(pages::error(
+            lang,
+            StatusCode::FORBIDDEN,
+            lang.t(
+                "A kérés nem ebből a böngészőből érkezett (CSRF-védelem).",
+                "The request did not come from this browser (CSRF protection).",
+            ),
+        )));
     }
-    let cookie = end_session(&p, &headers)
-        .await
-        .map_err(|e| internal(lang, &e))?;
-    let mut response = pages::logged_out(lang);
-    response.headers_mut().append(header::SET_COOKIE, cookie);
-    Ok(response)
+    let cookie = end_session(&p, &secret, &session, lang).await?;
+    Ok(after.respond(lang, Some(cookie)))
 }

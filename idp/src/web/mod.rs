@@ -5,6 +5,7 @@ mod cookies;
 mod federated;
 mod oauth;
 pub mod pages;
+mod params;
 
 use crate::provider::Provider;
 use axum::Router;

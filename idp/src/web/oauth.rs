@@ -4,6 +4,7 @@
 use crate::error::OAuthError;
 use crate::provider::{ClientCredentials, Provider, TokenForm};
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -165,12 +166,26 @@ fn form<T>(form: Result<Form<T>, FormRejection>) -> Result<T, OAuthError> {
         .map_err(|e| OAuthError::InvalidRequest(e.body_text()))
 }
 
+/// A token request's form, read by hand because `resource` may repeat.
+fn token_form(headers: &HeaderMap, body: &[u8]) -> Result<TokenForm, OAuthError> {
+    let form_encoded = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !form_encoded {
+        return Err(OAuthError::InvalidRequest(
+            "the body must be application/x-www-form-urlencoded".into(),
+        ));
+    }
+    super::params::parse(body).map_err(OAuthError::InvalidRequest)
+}
+
 pub async fn token(
     State(p): State<Provider>,
     headers: HeaderMap,
-    body: Result<Form<TokenForm>, FormRejection>,
+    body: Bytes,
 ) -> Result<Response, OAuthError> {
-    let form = form(body)?;
+    let form = token_form(&headers, &body)?;
     let fields = ClientAuthFields {
         client_id: form.client_id.clone(),
         client_secret: form.client_secret.clone(),
@@ -183,7 +198,7 @@ pub async fn token(
     Ok((no_store(), Json(tokens)).into_response())
 }
 
-fn bearer(headers: &HeaderMap) -> Result<&str, OAuthError> {
+fn bearer(headers: &HeaderMap) -> Option<&str> {
     headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -192,14 +207,26 @@ fn bearer(headers: &HeaderMap) -> Result<&str, OAuthError> {
                 .or_else(|| v.strip_prefix("bearer "))
         })
         .map(str::trim)
-        .ok_or_else(|| OAuthError::InvalidToken("a bearer token is required".into()))
+        .filter(|t| !t.is_empty())
+}
+
+/// A request that brought no bearer token: a challenge without an error code (RFC 6750 §3.1).
+fn unauthenticated() -> Response {
+    (
+        StatusCode::UNAUTHORIZED,
+        [(header::WWW_AUTHENTICATE, r#"Bearer realm="varoskapu""#)],
+        no_store(),
+    )
+        .into_response()
 }
 
 pub async fn userinfo(
     State(p): State<Provider>,
     headers: HeaderMap,
 ) -> Result<Response, OAuthError> {
-    let token = bearer(&headers)?;
+    let Some(token) = bearer(&headers) else {
+        return Ok(unauthenticated());
+    };
     let claims = p.userinfo(token).await?;
     Ok((no_store(), Json(claims)).into_response())
 }
@@ -243,5 +270,5 @@ pub async fn introspect(
     let token = form
         .token
         .ok_or_else(|| OAuthError::InvalidRequest("token is required".into()))?;
-    Ok((no_store(), Json(p.introspect(&token).await?)).into_response())
+    Ok((no_store(), Json(p.introspect(&client, &token).await?)).into_response())
 }

@@ -4,6 +4,7 @@
 
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
+use varoskapu_core::access::Scope;
 
 /// The language of a page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -232,19 +233,40 @@ pub fn second_factor(
     )
 }
 
-/// What a scope lets a client see, in words a person understands.
-fn scope_text(lang: Lang, scope: &str) -> Option<&'static str> {
-    Some(match scope {
-        "openid" => lang.t("az Ön azonosítója", "your identifier"),
-        "profile" => lang.t("az Ön neve", "your name"),
-        "email" => lang.t("az Ön e-mail-címe", "your e-mail address"),
-        "roles" => lang.t("az Ön szerepkörei", "your roles"),
-        "offline_access" => lang.t(
-            "hozzáférés akkor is, amikor nincs bejelentkezve",
-            "access while you are signed out",
+/// What granting a scope lets an app do, in words a citizen understands.
+fn scope_text(lang: Lang, scope: Scope) -> &'static str {
+    match scope {
+        Scope::OpenId => lang.t(
+            "Bejelentkeztetheti Önt (megkapja az Ön azonosítóját)",
+            "Sign you in (it receives your identifier)",
         ),
-        _ => return None,
-    })
+        Scope::Profile => lang.t("Láthatja az Ön nevét", "See your name"),
+        Scope::Email => lang.t("Láthatja az Ön e-mail-címét", "See your e-mail address"),
+        Scope::OfflineAccess => lang.t(
+            "Akkor is hozzáférhet ezekhez, amikor Ön nincs bejelentkezve",
+            "Keep this access while you are signed out",
+        ),
+        Scope::Cases => lang.t(
+            "Ügyei megtekintése és új ügy indítása az Ön nevében",
+            "See your cases and start new ones on your behalf",
+        ),
+        Scope::Payments => lang.t(
+            "Díjai megtekintése és befizetése az Ön nevében",
+            "See your fees and pay them on your behalf",
+        ),
+        Scope::Appointments => lang.t(
+            "Időpontjai megtekintése, foglalása és lemondása az Ön nevében",
+            "See, book and cancel your appointments on your behalf",
+        ),
+        Scope::Backoffice => lang.t(
+            "Ügyintézői munka az Ön nevében: ügyek, befizetések és időpontok kezelése, az Ön szerepköreivel",
+            "Do office work in your name: handle cases, payments and appointments, with your roles",
+        ),
+        Scope::BackofficeApprove => lang.t(
+            "Döntések jóváhagyása és kiadmányozása az Ön nevében",
+            "Approve and sign off decisions in your name",
+        ),
+    }
 }
 
 /// Asks the person whether a third-party client may receive the requested scopes.
@@ -255,12 +277,11 @@ pub fn consent(
     request_id: &str,
     csrf: &str,
 ) -> Response {
+    // Scopes are checked against the known ones before a consent page is ever shown.
     let items: String = scopes
         .iter()
-        .map(|s| {
-            let text = scope_text(lang, s).map_or_else(|| escape(s), str::to_owned);
-            format!("<li>{text}</li>")
-        })
+        .filter_map(|s| Scope::parse(s))
+        .map(|s| format!("<li>{}</li>", escape(scope_text(lang, s))))
         .collect();
     let body = format!(
         r#"<p><strong>{client}</strong> {asks}</p>
@@ -297,15 +318,41 @@ pub fn error(lang: Lang, status: StatusCode, message: &str) -> Response {
     page(status, layout(lang, lang.t("Hiba", "Error"), &body))
 }
 
+/// What the sign-out confirmation carries to its form: the CSRF token and the logout
+/// request's return address, checked again when she confirms.
+pub struct LogoutConfirm<'a> {
+    pub csrf: &'a str,
+    pub client_id: Option<&'a str>,
+    pub post_logout_redirect_uri: Option<&'a str>,
+    pub state: Option<&'a str>,
+}
+
 /// Asks before signing out when the request did not prove where it came from.
-pub fn logout_confirm(lang: Lang, csrf: &str) -> Response {
+pub fn logout_confirm(lang: Lang, c: LogoutConfirm<'_>) -> Response {
+    let hidden: String = [
+        ("client_id", c.client_id),
+        ("post_logout_redirect_uri", c.post_logout_redirect_uri),
+        ("state", c.state),
+    ]
+    .into_iter()
+    .filter_map(|(name, value)| {
+        value.map(|v| {
+            format!(
+                r#"<input type="hidden" name="{name}" value="{}">"#,
+                escape(v)
+            )
+        })
+    })
+    .collect::<Vec<_>>()
+    .join("\n");
     let body = format!(
         r#"<form method="post" action="/oauth2/logout">
 <input type="hidden" name="csrf" value="{}">
+{hidden}
 <p>{}</p>
 <button type="submit" autofocus>{}</button>
 </form>"#,
-        escape(csrf),
+        escape(c.csrf),
         lang.t("Biztosan kijelentkezik?", "Do you want to sign out?"),
         lang.t("Kijelentkezés", "Sign out"),
     );
@@ -337,6 +384,16 @@ mod tests {
             escape(r#"<a href="x">'&"#),
             "&lt;a href=&quot;x&quot;&gt;&#39;&amp;"
         );
+    }
+
+    #[test]
+    fn every_scope_is_explained_in_both_languages() {
+        for scope in Scope::ALL {
+            for lang in [Lang::Hu, Lang::En] {
+                assert!(scope_text(lang, scope).len() > 8, "{scope} in {lang:?}");
+            }
+            assert_ne!(scope_text(Lang::Hu, scope), scope_text(Lang::En, scope));
+        }
     }
 
     #[test]

@@ -19,6 +19,18 @@ pub const SECOND_CLIENT_ID: &str = "parking";
 pub const SECOND_REDIRECT_URI: &str = "http://127.0.0.1:9/parking/callback";
 pub const EMAIL: &str = "anna@example.hu";
 pub const PASSWORD: &str = "correct horse battery";
+/// The scopes the seeded confidential client is registered for (`appointments` is not).
+pub const CLIENT_SCOPES: [&str; 7] = [
+    "openid",
+    "profile",
+    "email",
+    "offline_access",
+    "cases",
+    "payments",
+    "backoffice",
+];
+/// A PKCE verifier for the helpers below; its S256 challenge goes into [`authorize_url`].
+pub const VERIFIER: &str = "support-verifier-that-is-long-enough-for-rfc-7636-0123456";
 
 pub struct App {
     pub issuer: String,
@@ -75,6 +87,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(IdpConfig) -> IdpConfig) -> A
             redirect_uris: vec![REDIRECT_URI.into()],
             post_logout_redirect_uris: vec![POST_LOGOUT_URI.into()],
             first_party: true,
+            scopes: CLIENT_SCOPES.map(str::to_owned).to_vec(),
             ..NewClient::default()
         })
         .await
@@ -245,4 +258,156 @@ pub fn query_param(location: &str, name: &str) -> Option<String> {
         .query_pairs()
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.into_owned())
+}
+
+pub fn enc(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+/// An authorization URL with PKCE (the S256 of [`VERIFIER`]), state and nonce; `extra` is
+/// appended as it is (`&prompt=none`).
+pub fn authorize_url(
+    app: &App,
+    client_id: &str,
+    redirect: &str,
+    scope: &str,
+    extra: &str,
+) -> String {
+    format!(
+        "{}/oauth2/authorize?response_type=code&client_id={client_id}&redirect_uri={}&scope={}&state=st&nonce=nn&code_challenge={}&code_challenge_method=S256{extra}",
+        app.issuer,
+        enc(redirect),
+        enc(scope),
+        varoskapu_idp::pkce::s256(VERIFIER)
+    )
+}
+
+/// Opens an authorization URL, signs in as the citizen if the login page comes, and returns
+/// the code from the redirect.
+pub async fn code_from(app: &App, browser: &mut Browser, url: &str) -> String {
+    let mut hop = browser.get(url).await;
+    if hop.status == 200 && hop.body.contains(r#"name="password""#) {
+        hop = browser
+            .submit_login(&app.issuer, &hop.body, EMAIL, PASSWORD)
+            .await;
+    }
+    assert_eq!(hop.status, 303, "redirect back: {}", hop.body);
+    let location = hop.location.expect("location");
+    query_param(&location, "code").unwrap_or_else(|| panic!("no code in {location}"))
+}
+
+/// A POST to one of the provider's endpoints as a client (`secret: None` for a public one).
+pub async fn client_post(
+    app: &App,
+    path: &str,
+    client: (&str, Option<&str>),
+    form: &[(&str, &str)],
+) -> (u16, serde_json::Value) {
+    let (id, secret) = client;
+    let request = reqwest::Client::new().post(format!("{}{path}", app.issuer));
+    let request = match secret {
+        Some(secret) => request.basic_auth(id, Some(secret)),
+        None => request,
+    };
+    let mut form = form.to_vec();
+    if secret.is_none() {
+        form.push(("client_id", id));
+    }
+    let response = request.form(&form).send().await.expect("request");
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("body");
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+/// The seeded confidential client, for [`client_post`].
+pub const MEALS: (&str, Option<&str>) = (CLIENT_ID, Some(CLIENT_SECRET));
+
+/// Redeems a code (with [`VERIFIER`]) for the seeded confidential client.
+pub async fn redeem(app: &App, code: &str, extra: &[(&str, &str)]) -> (u16, serde_json::Value) {
+    let mut form = vec![
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", REDIRECT_URI),
+        ("code_verifier", VERIFIER),
+    ];
+    form.extend_from_slice(extra);
+    client_post(app, "/oauth2/token", MEALS, &form).await
+}
+
+/// Signs the citizen in to the seeded client with these scopes and returns its tokens.
+pub async fn tokens_for(app: &App, browser: &mut Browser, scope: &str) -> serde_json::Value {
+    let code = code_from(
+        app,
+        browser,
+        &authorize_url(app, CLIENT_ID, REDIRECT_URI, scope, ""),
+    )
+    .await;
+    let (status, tokens) = redeem(app, &code, &[]).await;
+    assert_eq!(status, 200, "{tokens}");
+    tokens
+}
+
+/// The verified header and claims of a token the provider signed with ES256.
+pub async fn verified(app: &App, token: &str) -> (varoskapu_jose::JwsHeader, serde_json::Value) {
+    let jwks = app.provider.jwks().await.expect("jwks");
+    varoskapu_jose::verify_es256(token, &jwks).expect("verifies")
+}
+
+/// `tokens[name]` as a string.
+pub fn field<'a>(tokens: &'a serde_json::Value, name: &str) -> &'a str {
+    tokens[name]
+        .as_str()
+        .unwrap_or_else(|| panic!("no {name} in {tokens}"))
+}
+
+/// The status and `WWW-Authenticate` of a UserInfo request with this bearer token.
+pub async fn userinfo_with(
+    app: &App,
+    token: Option<&str>,
+) -> (u16, Option<String>, serde_json::Value) {
+    let request = reqwest::Client::new().get(format!("{}/oauth2/userinfo", app.issuer));
+    let request = match token {
+        Some(token) => request.bearer_auth(token),
+        None => request,
+    };
+    let response = request.send().await.expect("userinfo");
+    let status = response.status().as_u16();
+    let challenge = response
+        .headers()
+        .get("www-authenticate")
+        .map(|v| v.to_str().expect("ascii").to_owned());
+    let text = response.text().await.expect("body");
+    (
+        status,
+        challenge,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+/// A partner that receives back-channel logout tokens; returns its URL and the tokens.
+pub async fn backchannel_receiver() -> (String, tokio::sync::mpsc::Receiver<String>) {
+    let (tx, rx) = tokio::sync::mpsc::channel::<String>(8);
+    let partner = axum::Router::new().route(
+        "/backchannel",
+        axum::routing::post(
+            move |axum::Form(form): axum::Form<HashMap<String, String>>| {
+                let tx = tx.clone();
+                async move {
+                    let _ = tx
+                        .send(form.get("logout_token").cloned().unwrap_or_default())
+                        .await;
+                    "ok"
+                }
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("binds");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, partner).await });
+    (format!("http://{addr}/backchannel"), rx)
 }
