@@ -100,6 +100,7 @@ async fn logout_posts_a_signed_logout_token_to_the_partner_back_channel() {
     assert_eq!(claims.aud, "bc");
     assert_eq!(claims.iss, app.issuer);
     assert_eq!(Some(claims.sid.as_str()), id_claims["sid"].as_str());
+    assert_eq!(Some(claims.sub.as_str()), id_claims["sub"].as_str());
     assert!(claims.events.contains_key(LOGOUT_EVENT));
     let raw: serde_json::Value = verify_es256(&logout_token, &jwks).expect("verifies").1;
     assert!(

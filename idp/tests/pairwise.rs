@@ -109,3 +109,98 @@ async fn a_pairwise_partner_sees_its_own_stable_subject() {
         "stable across sign-ins"
     );
 }
+
+#[tokio::test]
+async fn a_pairwise_clients_tokens_and_logout_token_carry_its_own_subject() {
+    let app = spawn_app().await;
+    let (backchannel, mut logout_tokens) = backchannel_receiver().await;
+    let (id, secret, redirect) = (
+        "pw2",
+        "pw2-secret-0123456789abcdefghijklmnopqrstuvwxyz",
+        "http://pairwise2.example/cb",
+    );
+    app.provider
+        .clients
+        .register(varoskapu_idp::NewClient {
+            name: "Pairwise partner with a back channel".into(),
+            client_id: Some(id.into()),
+            secret: Some(secret.into()),
+            redirect_uris: vec![redirect.into()],
+            backchannel_logout_uri: Some(backchannel),
+            first_party: true,
+            pairwise: true,
+            scopes: ["openid", "email", "offline_access", "cases"]
+                .map(str::to_owned)
+                .to_vec(),
+            ..varoskapu_idp::NewClient::default()
+        })
+        .await
+        .expect("client");
+    let account = app
+        .provider
+        .accounts
+        .find_by_email(EMAIL)
+        .await
+        .expect("reads")
+        .expect("exists")
+        .id;
+    let mut browser = Browser::new();
+    let url = support::authorize_url(&app, id, redirect, "openid email offline_access cases", "");
+    let code = code_from(&app, &mut browser, &url).await;
+    let (status, tokens) = client_post(
+        &app,
+        "/oauth2/token",
+        (id, Some(secret)),
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", redirect),
+            ("code_verifier", support::VERIFIER),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{tokens}");
+    let sub = id_sub(&app, &tokens).await;
+    assert_ne!(sub, account.to_string());
+    assert!(!tokens.to_string().contains(&account.to_string()));
+
+    let (_, access) = verified(&app, field(&tokens, "access_token")).await;
+    assert_eq!(access["sub"], sub.as_str(), "the access token too");
+    assert!(access["fam"].is_string());
+    assert_eq!(
+        app.provider.subjects.resolve(&sub).await.expect("reads"),
+        Some(account),
+        "recorded for the APIs to map back"
+    );
+    let (_, _, info) = userinfo_with(&app, Some(field(&tokens, "access_token"))).await;
+    assert_eq!(info["sub"], sub.as_str());
+    for token in ["access_token", "refresh_token"] {
+        let (_, answer) = client_post(
+            &app,
+            "/oauth2/introspect",
+            (id, Some(secret)),
+            &[("token", field(&tokens, token))],
+        )
+        .await;
+        assert_eq!(answer["active"], true, "{token}");
+        assert_eq!(answer["sub"], sub.as_str(), "{token}");
+    }
+
+    let out = browser
+        .get(&format!(
+            "{}/oauth2/logout?id_token_hint={}",
+            app.issuer,
+            field(&tokens, "id_token")
+        ))
+        .await;
+    assert_eq!(out.status, 200);
+    let logout_token =
+        tokio::time::timeout(std::time::Duration::from_secs(5), logout_tokens.recv())
+            .await
+            .expect("delivered in time")
+            .expect("a token");
+    let (header, claims) = verified(&app, &logout_token).await;
+    assert_eq!(header.typ.as_deref(), Some("logout+jwt"));
+    assert_eq!(claims["sub"], sub.as_str(), "never the internal id");
+    assert_eq!(claims["aud"], id);
+}

@@ -516,3 +516,302 @@ async fn a_third_party_client_asks_consent_once_and_a_refusal_is_access_denied()
         Some("consent_required")
     );
 }
+
+const OTHER_ID: &str = "other-partner";
+const OTHER_SECRET: &str = "other-secret-0123456789abcdefghijklmnopqrstuvwxyz";
+const OTHER: (&str, Option<&str>) = (OTHER_ID, Some(OTHER_SECRET));
+const CASES_API: (&str, Option<&str>) = (
+    "cases-api",
+    Some("cases-api-secret-0123456789abcdefghijklmnopqr"),
+);
+
+/// Another partner app and the cases API as a resource server.
+async fn register_other_clients(app: &App) {
+    app.provider
+        .clients
+        .register(varoskapu_idp::NewClient {
+            name: "Másik partner".into(),
+            client_id: Some(OTHER_ID.into()),
+            secret: Some(OTHER_SECRET.into()),
+            redirect_uris: vec!["http://127.0.0.1:9/other/cb".into()],
+            first_party: true,
+            scopes: vec!["openid".into(), "cases".into()],
+            ..varoskapu_idp::NewClient::default()
+        })
+        .await
+        .expect("other client");
+    app.provider
+        .clients
+        .register(varoskapu_idp::NewClient {
+            name: "Ügyek API".into(),
+            client_id: Some(CASES_API.0.into()),
+            secret: CASES_API.1.map(str::to_owned),
+            resource_server_audiences: vec!["urn:varoskapu:api:cases".into()],
+            ..varoskapu_idp::NewClient::default()
+        })
+        .await
+        .expect("resource server");
+}
+
+async fn introspect(app: &App, caller: (&str, Option<&str>), token: &str) -> Value {
+    let (status, body) = client_post(app, "/oauth2/introspect", caller, &[("token", token)]).await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+#[tokio::test]
+async fn another_clients_token_is_not_introspected() {
+    let app = spawn_app().await;
+    register_other_clients(&app).await;
+    let mut browser = Browser::new();
+    let tokens = tokens_for(&app, &mut browser, "openid offline_access cases").await;
+    let access = field(&tokens, "access_token");
+    let refresh = field(&tokens, "refresh_token");
+    for token in [access, refresh] {
+        assert_eq!(
+            introspect(&app, OTHER, token).await,
+            serde_json::json!({"active": false})
+        );
+        assert_eq!(introspect(&app, MEALS, token).await["active"], true);
+    }
+    let own = introspect(&app, MEALS, access).await;
+    assert_eq!(own["client_id"], CLIENT_ID);
+    assert_eq!(own["acr"], varoskapu_idp::provider::ACR_PASSWORD);
+    assert!(own.get("roles").is_none());
+}
+
+#[tokio::test]
+async fn a_resource_server_introspects_only_tokens_meant_for_it() {
+    let app = spawn_app().await;
+    register_other_clients(&app).await;
+    let mut browser = Browser::new();
+    let for_cases = tokens_for(&app, &mut browser, "openid offline_access cases").await;
+    let answer = introspect(&app, CASES_API, field(&for_cases, "access_token")).await;
+    assert_eq!(answer["active"], true, "{answer}");
+    assert_eq!(answer["client_id"], CLIENT_ID);
+    assert!(
+        answer["aud"]
+            .to_string()
+            .contains("urn:varoskapu:api:cases")
+    );
+    // A token for payments or for signing in only is none of its business; nor is a refresh token.
+    let for_payments = tokens_for(&app, &mut browser, "openid payments").await;
+    let sign_in = tokens_for(&app, &mut browser, "openid profile").await;
+    for token in [
+        field(&for_payments, "access_token"),
+        field(&sign_in, "access_token"),
+        field(&for_cases, "refresh_token"),
+    ] {
+        assert_eq!(
+            introspect(&app, CASES_API, token).await,
+            serde_json::json!({"active": false})
+        );
+    }
+}
+
+#[tokio::test]
+async fn revoking_another_clients_token_is_refused() {
+    let app = spawn_app().await;
+    register_other_clients(&app).await;
+    let mut browser = Browser::new();
+    let tokens = tokens_for(&app, &mut browser, "openid offline_access cases").await;
+    let access = field(&tokens, "access_token");
+    let refresh = field(&tokens, "refresh_token");
+    for token in [access, refresh] {
+        let (status, body) = client_post(&app, "/oauth2/revoke", OTHER, &[("token", token)]).await;
+        assert_eq!(status, 400, "{body}");
+        assert_eq!(body["error"], "unauthorized_client");
+    }
+    assert_eq!(
+        userinfo_status(&app, access).await,
+        200,
+        "the access token lives"
+    );
+    assert!(
+        rotate(&app, refresh).await.is_some(),
+        "the refresh token lives"
+    );
+    // Unknown tokens need no revoking, for anyone (RFC 7009 §2.2).
+    let (status, _) = client_post(&app, "/oauth2/revoke", OTHER, &[("token", "nonsense")]).await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn a_resource_server_may_only_introspect() {
+    let app = spawn_app().await;
+    register_other_clients(&app).await;
+    let mut browser = Browser::new();
+    let tokens = tokens_for(&app, &mut browser, "openid cases").await;
+    let access = field(&tokens, "access_token");
+    let (status, body) = client_post(&app, "/oauth2/revoke", CASES_API, &[("token", access)]).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("unauthorized_client"))
+    );
+    assert_eq!(userinfo_status(&app, access).await, 200);
+    let (status, body) = client_post(
+        &app,
+        "/oauth2/token",
+        CASES_API,
+        &[("grant_type", "client_credentials"), ("scope", "cases")],
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("unauthorized_client"))
+    );
+    let page = browser
+        .get(&support::authorize_url(
+            &app,
+            CASES_API.0,
+            REDIRECT_URI,
+            "openid",
+            "",
+        ))
+        .await;
+    assert_eq!(page.status, 400, "no redirect URI, no sign-in");
+    assert!(page.location.is_none());
+}
+
+#[tokio::test]
+async fn a_public_client_revokes_its_own_token_without_a_secret() {
+    let app = spawn_app().await;
+    let mut browser = Browser::new();
+    let url = support::authorize_url(&app, SECOND_CLIENT_ID, SECOND_REDIRECT_URI, "openid", "");
+    let code = code_from(&app, &mut browser, &url).await;
+    let public = (SECOND_CLIENT_ID, None);
+    let (status, tokens) = client_post(
+        &app,
+        "/oauth2/token",
+        public,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", SECOND_REDIRECT_URI),
+            ("code_verifier", support::VERIFIER),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{tokens}");
+    let access = field(&tokens, "access_token");
+    let (status, _) = client_post(&app, "/oauth2/revoke", public, &[("token", access)]).await;
+    assert_eq!(status, 200);
+    assert_eq!(userinfo_status(&app, access).await, 401);
+}
+
+#[tokio::test]
+async fn a_foreign_id_token_hint_asks_before_signing_out() {
+    let app = spawn_app().await;
+    app.provider
+        .accounts
+        .create(varoskapu_accounts::NewAccount {
+            email: "mallory@example.hu".into(),
+            password: "mallory's long password".into(),
+            name: "Mallory".into(),
+            roles: vec![varoskapu_accounts::Role::Citizen],
+        })
+        .await
+        .expect("attacker account");
+    let mut victim = Browser::new();
+    let victims = tokens_for(&app, &mut victim, "openid offline_access").await;
+
+    // The attacker's own ID token, and the victim's from another device: neither is of the
+    // session in the victim's browser.
+    let mut attacker = Browser::new();
+    let url = support::authorize_url(&app, CLIENT_ID, REDIRECT_URI, "openid", "");
+    let page = attacker.get(&url).await;
+    let hop = attacker
+        .submit_login(
+            &app.issuer,
+            &page.body,
+            "mallory@example.hu",
+            "mallory's long password",
+        )
+        .await;
+    let code = query_param(&hop.location.expect("location"), "code").expect("code");
+    let (_, attackers) = support::redeem(&app, &code, &[]).await;
+    let mut other_device = Browser::new();
+    let elsewhere = tokens_for(&app, &mut other_device, "openid").await;
+
+    let mut refresh = field(&victims, "refresh_token").to_owned();
+    let mut asked = None;
+    for hint in [field(&attackers, "id_token"), field(&elsewhere, "id_token")] {
+        let link = format!(
+            "{}/oauth2/logout?id_token_hint={hint}&post_logout_redirect_uri={}&state=bye",
+            app.issuer,
+            enc(POST_LOGOUT_URI)
+        );
+        let page = victim.get(&link).await;
+        assert_eq!(page.status, 200, "a confirmation page, not a redirect");
+        assert!(page.body.contains(r#"action="/oauth2/logout""#));
+        assert!(victim.cookies.contains_key("vk_session"));
+        let still = victim
+            .get(&support::authorize_url(
+                &app,
+                CLIENT_ID,
+                REDIRECT_URI,
+                "openid",
+                "&prompt=none",
+            ))
+            .await;
+        assert!(
+            query_param(&still.location.expect("location"), "code").is_some(),
+            "the victim's session still works"
+        );
+        refresh = rotate(&app, &refresh)
+            .await
+            .expect("the victim's refresh token still works");
+        asked = Some(page.body);
+    }
+
+    // Confirming on the page signs her out, and only then goes back where the app asked.
+    let page = asked.expect("asked");
+    let confirm = |csrf: String| {
+        vec![
+            ("csrf", csrf),
+            ("client_id", hidden(&page, "client_id")),
+            (
+                "post_logout_redirect_uri",
+                hidden(&page, "post_logout_redirect_uri"),
+            ),
+            ("state", hidden(&page, "state")),
+        ]
+    };
+    let logout_url = format!("{}/oauth2/logout", app.issuer);
+    let forged = confirm("not-the-csrf-token".into());
+    let pairs: Vec<(&str, &str)> = forged.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(victim.post_form(&logout_url, &pairs).await.status, 403);
+    let mut tampered = confirm(hidden(&page, "csrf"));
+    tampered[2].1 = "https://evil.example/".into();
+    let pairs: Vec<(&str, &str)> = tampered.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let refused = victim.post_form(&logout_url, &pairs).await;
+    assert_eq!(refused.status, 400, "the return address is checked again");
+    assert!(refused.location.is_none());
+    refresh = rotate(&app, &refresh).await.expect("nothing revoked yet");
+
+    let confirmed = confirm(hidden(&page, "csrf"));
+    let pairs: Vec<(&str, &str)> = confirmed.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let done = victim.post_form(&logout_url, &pairs).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert_eq!(
+        done.location.as_deref(),
+        Some(format!("{POST_LOGOUT_URI}?state=bye").as_str())
+    );
+    assert!(!victim.cookies.contains_key("vk_session"));
+    assert!(
+        rotate(&app, &refresh).await.is_none(),
+        "signed out: revoked"
+    );
+}
+
+/// Uses a refresh token of the seeded client; the token that replaces it.
+async fn rotate(app: &App, refresh: &str) -> Option<String> {
+    let (status, body) = client_post(
+        app,
+        "/oauth2/token",
+        MEALS,
+        &[("grant_type", "refresh_token"), ("refresh_token", refresh)],
+    )
+    .await;
+    (status == 200).then(|| field(&body, "refresh_token").to_owned())
+}
