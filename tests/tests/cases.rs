@@ -21,9 +21,11 @@ async fn every_seeded_case_type_goes_from_submission_to_a_delivered_signed_decis
     let citizen = world
         .sign_in(DEMO_CITIZEN_EMAIL, DEMO_CITIZEN_PASSWORD)
         .await;
-    let clerk = world.sign_in(DEMO_CLERK_EMAIL, DEMO_CLERK_PASSWORD).await;
+    let clerk = world
+        .sign_in_office(DEMO_CLERK_EMAIL, DEMO_CLERK_PASSWORD)
+        .await;
     let signatory = world
-        .sign_in(DEMO_SIGNATORY_EMAIL, DEMO_SIGNATORY_PASSWORD)
+        .sign_in_office_with_second_factor(DEMO_SIGNATORY_EMAIL, DEMO_SIGNATORY_PASSWORD)
         .await;
 
     // The public catalogue holds the three seeded types.
@@ -608,7 +610,9 @@ async fn bad_forms_bad_uploads_and_illegal_transitions_are_refused_and_change_no
     let citizen = world
         .sign_in(DEMO_CITIZEN_EMAIL, DEMO_CITIZEN_PASSWORD)
         .await;
-    let clerk = world.sign_in(DEMO_CLERK_EMAIL, DEMO_CLERK_PASSWORD).await;
+    let clerk = world
+        .sign_in_office(DEMO_CLERK_EMAIL, DEMO_CLERK_PASSWORD)
+        .await;
     let case = world
         .draft(
             &citizen,

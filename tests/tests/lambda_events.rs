@@ -10,6 +10,7 @@ use lambda_http::tower::ServiceExt as _;
 use lambda_http::{Adapter, Context, LambdaEvent};
 use serde_json::{Value, json};
 use std::path::Path;
+use varoskapu_core::access::Resource;
 use varoskapu_jose::{AccessTokenClaims, Audience, PrivateKey, sign_es256};
 use varoskapu_local::LocalPorts;
 use varoskapu_local::identity::{
@@ -43,24 +44,37 @@ impl World {
         }
     }
 
+    /// A person's access token as the portal (citizens) or the office screens (staff) get it.
     fn token(&self, sub: &str, role: &str) -> String {
         let now = jiff::Timestamp::now().as_second();
+        let resources: &[Resource] = if role == "citizen" {
+            &[Resource::Cases, Resource::Payments, Resource::Appointments]
+        } else {
+            &[Resource::Backoffice]
+        };
+        let scope = if role == "citizen" {
+            "openid cases payments appointments"
+        } else {
+            "openid backoffice"
+        };
         sign_es256(
             &self.key,
             "at+jwt",
             &AccessTokenClaims {
                 iss: ISSUER.into(),
                 sub: sub.into(),
-                aud: Audience::One("varoskapu-api".into()),
+                aud: Audience::Many(resources.iter().map(|r| r.audience().into()).collect()),
                 exp: now + 600,
                 iat: now,
                 nbf: None,
                 jti: format!("lambda-events-{sub}-{role}"),
                 client_id: "varoskapu-web".into(),
-                scope: "openid".into(),
+                scope: scope.into(),
                 roles: vec![role.into()],
-                fam: None,
+                fam: Some(format!("grant-{sub}")),
                 auth_time: Some(now),
+                acr: Some(varoskapu_core::access::ACR_PASSWORD.into()),
+                amr: vec!["pwd".into()],
             },
         )
     }

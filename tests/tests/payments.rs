@@ -16,20 +16,6 @@ use varoskapu_local::identity::*;
 const SECRET: &str = varoskapu_local::app::DEMO_MERCHANT_SECRET;
 
 impl World {
-    /// A submitted public-space case (fee 12 000 HUF) waiting for payment.
-    async fn case_awaiting_payment(&self, citizen: &Person) -> String {
-        let case = self
-            .draft(citizen, "public-space-use-permit", space_form())
-            .await;
-        let (status, _) = self
-            .attach(citizen, &case, "site_plan", PDF, "application/pdf")
-            .await;
-        assert_eq!(status, StatusCode::CREATED);
-        let (_, submitted) = self.submit(citizen, &case, None).await;
-        assert_eq!(submitted["status"], "awaiting_payment");
-        case
-    }
-
     async fn start_payment(
         &self,
         who: &Person,
@@ -125,7 +111,9 @@ async fn fees_are_paid_by_card_transfer_and_cash_once_each_with_signed_receipts(
     let citizen = world
         .sign_in(DEMO_CITIZEN_EMAIL, DEMO_CITIZEN_PASSWORD)
         .await;
-    let clerk = world.sign_in(DEMO_CLERK_EMAIL, DEMO_CLERK_PASSWORD).await;
+    let clerk = world
+        .sign_in_office(DEMO_CLERK_EMAIL, DEMO_CLERK_PASSWORD)
+        .await;
 
     // Card: a retried start with one key is one payment.
     let case = world.case_awaiting_payment(&citizen).await;

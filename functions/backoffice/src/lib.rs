@@ -18,13 +18,48 @@ use varoskapu_http::openapi::BearerScheme;
 fn routes() -> Routes<CasesState> {
     Routes::new()
         .protected(Method::GET, "/backoffice/cases", &OFFICE, routes::queue)
-        .protected(Method::GET, "/backoffice/cases/diary", &OFFICE, routes::diary)
-        .protected(Method::GET, "/backoffice/cases/{case_id}", &OFFICE, routes::get_one)
-        .protected(Method::POST, "/backoffice/cases/{case_id}/claim", &OFFICE, routes::claim)
-        .protected(Method::POST, "/backoffice/cases/{case_id}/assign", &OFFICE, routes::assign)
-        .protected(Method::POST, "/backoffice/cases/{case_id}/file", &OFFICE, routes::file)
-        .protected(Method::GET, "/backoffice/cases/{case_id}/notes", &OFFICE, routes::notes)
-        .protected(Method::POST, "/backoffice/cases/{case_id}/notes", &OFFICE, routes::add_note)
+        .protected(
+            Method::GET,
+            "/backoffice/cases/diary",
+            &OFFICE,
+            routes::diary,
+        )
+        .protected(
+            Method::GET,
+            "/backoffice/cases/{case_id}",
+            &OFFICE,
+            routes::get_one,
+        )
+        .protected(
+            Method::POST,
+            "/backoffice/cases/{case_id}/claim",
+            &OFFICE,
+            routes::claim,
+        )
+        .protected(
+            Method::POST,
+            "/backoffice/cases/{case_id}/assign",
+            &OFFICE,
+            routes::assign,
+        )
+        .protected(
+            Method::POST,
+            "/backoffice/cases/{case_id}/file",
+            &OFFICE,
+            routes::file,
+        )
+        .protected(
+            Method::GET,
+            "/backoffice/cases/{case_id}/notes",
+            &OFFICE,
+            routes::notes,
+        )
+        .protected(
+            Method::POST,
+            "/backoffice/cases/{case_id}/notes",
+            &OFFICE,
+            routes::add_note,
+        )
         .protected(
             Method::POST,
             "/backoffice/cases/{case_id}/information-requests",
@@ -55,7 +90,12 @@ fn routes() -> Routes<CasesState> {
             &OFFICE,
             routes::issue,
         )
-        .protected(Method::GET, "/backoffice/cases/{case_id}/audit", &OFFICE, routes::audit)
+        .protected(
+            Method::GET,
+            "/backoffice/cases/{case_id}/audit",
+            &OFFICE,
+            routes::audit,
+        )
         .protected(
             Method::GET,
             "/backoffice/cases/{case_id}/documents/{document_id}",

@@ -7,10 +7,10 @@ use serde::Deserialize;
 use varoskapu_case_api::extract::{ApiQuery, Origin, case_id};
 use varoskapu_case_api::views::{DiaryLine, OfficeCaseView, QueueLine};
 use varoskapu_case_api::{ApiError, CasesState};
+use varoskapu_core::access::Role;
 use varoskapu_core::cases::{
     Actor, AuditEntry, CaseStatus, Note, OfficeActor, Outcome, QueueFilter,
 };
-use varoskapu_core::access::Role;
 use varoskapu_http::auth::{Authenticated, Principal};
 use varoskapu_http::{ApiJson, Problem, ProblemKind};
 

@@ -14,16 +14,15 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use jiff::{SignedDuration, Timestamp};
+use varoskapu_core::access::Role;
 use varoskapu_core::appointments::hours::UNIT_MINUTES;
 use varoskapu_core::appointments::notices::Notice;
 use varoskapu_core::appointments::slots::{self, local_date};
 use varoskapu_core::appointments::{
     AppointmentError, Block, BookingCode, BookingStatus, Clerk, Requester,
 };
-use varoskapu_core::access::Role;
 use varoskapu_http::auth::{Authenticated, Principal};
 use varoskapu_http::{ApiJson, Problem, ProblemKind};
-
 
 /// Longest reason kept with a change or block.
 const MAX_REASON: usize = 500;

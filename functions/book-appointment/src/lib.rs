@@ -32,13 +32,34 @@ fn routes() -> Routes<AppointmentsState> {
     let desks = &OFFICE_DESKS;
     Routes::new()
         .public(Method::GET, "/appointments/offices", citizen::list_offices)
-        .public(Method::GET, "/appointments/offices/{office_id}", citizen::get_office)
-        .public(Method::GET, "/appointments/services", citizen::list_services)
-        .public(Method::GET, "/appointments/services/{service_id}", citizen::get_service)
-        .public(Method::GET, "/appointments/services/{service_id}/slots", citizen::free_slots)
+        .public(
+            Method::GET,
+            "/appointments/offices/{office_id}",
+            citizen::get_office,
+        )
+        .public(
+            Method::GET,
+            "/appointments/services",
+            citizen::list_services,
+        )
+        .public(
+            Method::GET,
+            "/appointments/services/{service_id}",
+            citizen::get_service,
+        )
+        .public(
+            Method::GET,
+            "/appointments/services/{service_id}/slots",
+            citizen::free_slots,
+        )
         .protected(Method::POST, BOOKINGS, own, citizen::book)
         .protected(Method::GET, BOOKINGS, own, citizen::my_bookings)
-        .protected(Method::GET, "/appointments/bookings/{booking_id}", own, citizen::get_booking)
+        .protected(
+            Method::GET,
+            "/appointments/bookings/{booking_id}",
+            own,
+            citizen::get_booking,
+        )
         .protected(
             Method::POST,
             "/appointments/bookings/{booking_id}/cancel",
@@ -57,7 +78,12 @@ fn routes() -> Routes<AppointmentsState> {
             own,
             citizen::booking_calendar,
         )
-        .protected(Method::GET, "/backoffice/appointments/clerks", desks, backoffice::list_clerks)
+        .protected(
+            Method::GET,
+            "/backoffice/appointments/clerks",
+            desks,
+            backoffice::list_clerks,
+        )
         .protected(
             Method::GET,
             "/backoffice/appointments/clerks/{clerk_id}/calendar",

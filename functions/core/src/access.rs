@@ -206,7 +206,12 @@ impl PairwiseSubjects {
     /// Records that `subject` stands for `account` (idempotent: a subject never changes
     /// owner, so an existing record is left as it is).
     pub async fn remember(&self, subject: &str, account: Uuid) -> Result<(), TableError> {
-        let item = ItemWrite::from_serde(Self::key(subject), &SubjectRecord { account_id: account })?;
+        let item = ItemWrite::from_serde(
+            Self::key(subject),
+            &SubjectRecord {
+                account_id: account,
+            },
+        )?;
         match self.table.put(item, Condition::NotExists).await {
             Err(e) if e.is_condition_failure() => Ok(()),
             other => other.map(|_| ()),
@@ -249,9 +254,15 @@ mod tests {
 
     #[test]
     fn only_a_second_factor_counts_as_one() {
-        assert!(!proves_second_factor(Some(ACR_PASSWORD), &amr_for(Some(ACR_PASSWORD))));
+        assert!(!proves_second_factor(
+            Some(ACR_PASSWORD),
+            &amr_for(Some(ACR_PASSWORD))
+        ));
         assert!(proves_second_factor(Some(ACR_MFA), &amr_for(Some(ACR_MFA))));
-        assert!(!proves_second_factor(Some(ACR_FEDERATED), &amr_for(Some(ACR_FEDERATED))));
+        assert!(!proves_second_factor(
+            Some(ACR_FEDERATED),
+            &amr_for(Some(ACR_FEDERATED))
+        ));
         assert!(proves_second_factor(None, &["hwk".to_owned()]));
     }
 }

@@ -25,10 +25,20 @@ pub use state::PayFeeState;
 /// notification are public (the notification proves itself by its signature).
 fn routes() -> Routes<PayFeeState> {
     Routes::new()
-        .protected(Method::POST, "/cases/{case_id}/payments", &OWN_PAYMENTS, citizen::start)
+        .protected(
+            Method::POST,
+            "/cases/{case_id}/payments",
+            &OWN_PAYMENTS,
+            citizen::start,
+        )
         .public(Method::GET, "/payments/return", citizen::back_redirect)
         .public(Method::POST, "/payments/simplepay/ipn", citizen::ipn)
-        .protected(Method::GET, "/payments/{payment_id}", &OWN_PAYMENTS, citizen::get_one)
+        .protected(
+            Method::GET,
+            "/payments/{payment_id}",
+            &OWN_PAYMENTS,
+            citizen::get_one,
+        )
         .protected(
             Method::GET,
             "/payments/{payment_id}/receipt",
@@ -41,17 +51,42 @@ fn routes() -> Routes<PayFeeState> {
             &OWN_PAYMENTS,
             citizen::invoice_data,
         )
-        .protected(Method::POST, "/backoffice/payments/statements", &OFFICE, office::import)
-        .protected(Method::GET, "/backoffice/payments/queue", &OFFICE, office::queue)
-        .protected(Method::POST, "/backoffice/payments/link", &OFFICE, office::link)
-        .protected(Method::POST, "/backoffice/payments/unlink", &OFFICE, office::unlink)
+        .protected(
+            Method::POST,
+            "/backoffice/payments/statements",
+            &OFFICE,
+            office::import,
+        )
+        .protected(
+            Method::GET,
+            "/backoffice/payments/queue",
+            &OFFICE,
+            office::queue,
+        )
+        .protected(
+            Method::POST,
+            "/backoffice/payments/link",
+            &OFFICE,
+            office::link,
+        )
+        .protected(
+            Method::POST,
+            "/backoffice/payments/unlink",
+            &OFFICE,
+            office::unlink,
+        )
         .protected(
             Method::GET,
             "/backoffice/payments/overpayments",
             &OFFICE,
             office::overpayments,
         )
-        .protected(Method::GET, "/backoffice/payments/{payment_id}", &OFFICE, office::get_one)
+        .protected(
+            Method::GET,
+            "/backoffice/payments/{payment_id}",
+            &OFFICE,
+            office::get_one,
+        )
         .protected(
             Method::POST,
             "/backoffice/payments/{payment_id}/refunds",

@@ -22,14 +22,54 @@ fn routes() -> Routes<CasesState> {
         .public(Method::GET, "/case-types/{type_id}", catalogue::get_one)
         .protected(Method::POST, "/cases", &OWN_CASES, citizen::create)
         .protected(Method::GET, "/cases", &OWN_CASES, citizen::list)
-        .protected(Method::GET, "/cases/{case_id}", &OWN_CASES, citizen::get_one)
-        .protected(Method::PUT, "/cases/{case_id}/form", &OWN_CASES, citizen::update_form)
-        .protected(Method::POST, "/cases/{case_id}/uploads", &OWN_CASES, citizen::upload_intent)
-        .protected(Method::POST, "/cases/{case_id}/documents", &OWN_CASES, citizen::attach)
-        .protected(Method::POST, "/cases/{case_id}/submit", &OWN_CASES, citizen::submit)
-        .protected(Method::GET, "/cases/{case_id}/receipt", &OWN_CASES, citizen::receipt)
-        .protected(Method::POST, "/cases/{case_id}/answer", &OWN_CASES, citizen::answer)
-        .protected(Method::POST, "/cases/{case_id}/appeal", &OWN_CASES, citizen::appeal)
+        .protected(
+            Method::GET,
+            "/cases/{case_id}",
+            &OWN_CASES,
+            citizen::get_one,
+        )
+        .protected(
+            Method::PUT,
+            "/cases/{case_id}/form",
+            &OWN_CASES,
+            citizen::update_form,
+        )
+        .protected(
+            Method::POST,
+            "/cases/{case_id}/uploads",
+            &OWN_CASES,
+            citizen::upload_intent,
+        )
+        .protected(
+            Method::POST,
+            "/cases/{case_id}/documents",
+            &OWN_CASES,
+            citizen::attach,
+        )
+        .protected(
+            Method::POST,
+            "/cases/{case_id}/submit",
+            &OWN_CASES,
+            citizen::submit,
+        )
+        .protected(
+            Method::GET,
+            "/cases/{case_id}/receipt",
+            &OWN_CASES,
+            citizen::receipt,
+        )
+        .protected(
+            Method::POST,
+            "/cases/{case_id}/answer",
+            &OWN_CASES,
+            citizen::answer,
+        )
+        .protected(
+            Method::POST,
+            "/cases/{case_id}/appeal",
+            &OWN_CASES,
+            citizen::appeal,
+        )
 }
 
 /// Every submit-case route over `state`.

@@ -29,17 +29,83 @@ pub struct World {
     pub base: String,
 }
 
-/// A signed-in person: their access token and account id.
+/// A signed-in person: their tokens and the `sub` the client they signed in through sees.
 #[derive(Clone)]
 pub struct Person {
     pub token: String,
     pub sub: String,
+    pub id_token: Option<String>,
+    pub refresh_token: Option<String>,
+    /// The cookies of the browser that signed in (the provider's session among them).
+    pub cookies: String,
 }
+
+/// An app the tests sign people in through.
+pub struct TestClient {
+    pub id: &'static str,
+    /// `None` for a public client (PKCE only).
+    pub secret: Option<&'static str>,
+    pub redirect: &'static str,
+    pub scope: &'static str,
+}
+
+/// The municipality's citizen portal: cases, payments, appointments.
+pub const PORTAL: TestClient = TestClient {
+    id: DEMO_PORTAL_ID,
+    secret: Some(DEMO_PORTAL_SECRET),
+    redirect: DEMO_PORTAL_REDIRECT,
+    scope: "openid profile email offline_access cases payments appointments",
+};
+
+/// The municipality's office screens: the back office and approval.
+pub const OFFICE: TestClient = TestClient {
+    id: DEMO_OFFICE_ID,
+    secret: Some(DEMO_OFFICE_SECRET),
+    redirect: DEMO_OFFICE_REDIRECT,
+    scope: "openid profile email offline_access backoffice backoffice:approve",
+};
+
+/// The school-meal partner app: sign-in and profile only.
+pub const PARTNER: TestClient = TestClient {
+    id: DEMO_PARTNER_ID,
+    secret: Some(DEMO_PARTNER_SECRET),
+    redirect: DEMO_PARTNER_REDIRECT,
+    scope: "openid profile",
+};
 
 pub fn field(page: &str, name: &str) -> String {
     let marker = format!(r#"name="{name}" value=""#);
     let start = page.find(&marker).expect("field") + marker.len();
     page[start..][..page[start..].find('"').expect("quote")].to_owned()
+}
+
+/// The `name=value` pairs a response sets, merged into a browser's cookie header.
+fn remember_cookies(jar: &mut Vec<(String, String)>, response: &reqwest::Response) {
+    for value in response.headers().get_all("set-cookie") {
+        let Some(pair) = value.to_str().ok().and_then(|v| v.split(';').next()) else {
+            continue;
+        };
+        if let Some((name, value)) = pair.split_once('=') {
+            jar.retain(|(n, _)| n != name);
+            if !value.is_empty() {
+                jar.push((name.to_owned(), value.to_owned()));
+            }
+        }
+    }
+}
+
+fn cookie_header(jar: &[(String, String)]) -> String {
+    jar.iter()
+        .map(|(n, v)| format!("{n}={v}"))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The current authenticator code of a base32 TOTP secret.
+pub fn totp_code(secret_base32: &str) -> String {
+    let secret = varoskapu_accounts::totp::base32_decode(secret_base32).expect("base32 secret");
+    let step = (jiff::Timestamp::now().as_second() / 30) as u64;
+    format!("{:06}", varoskapu_accounts::totp::code_at(&secret, step))
 }
 
 impl World {
@@ -64,23 +130,70 @@ impl World {
         }
     }
 
-    /// Signs in through the provider (code + PKCE with the demo partner app).
+    /// Signs in to the citizen portal (code + PKCE).
     pub async fn sign_in(&self, email: &str, password: &str) -> Person {
+        self.sign_in_through(&PORTAL, email, password, None, "")
+            .await
+    }
+
+    /// Signs in to the office screens with a password only.
+    pub async fn sign_in_office(&self, email: &str, password: &str) -> Person {
+        self.sign_in_through(&OFFICE, email, password, None, "")
+            .await
+    }
+
+    /// Turns the authenticator app on for the account and signs in to the office screens
+    /// with a password and a code.
+    pub async fn sign_in_office_with_second_factor(&self, email: &str, password: &str) -> Person {
+        let secret = self.enable_totp(email).await;
+        self.sign_in_through(&OFFICE, email, password, Some(&secret), "")
+            .await
+    }
+
+    /// Enrols the account's authenticator app and returns its secret (base32).
+    pub async fn enable_totp(&self, email: &str) -> String {
+        let accounts = varoskapu_local::identity::accounts(&self.server.ports);
+        let account = accounts
+            .find_by_email(email)
+            .await
+            .expect("lookup")
+            .expect("account");
+        accounts.enable_totp(account.id).await.expect("totp")
+    }
+
+    /// The authorization URL of `client` with a PKCE challenge, plus `extra` parameters.
+    pub fn authorize_url(&self, client: &TestClient, challenge: &str, extra: &str) -> String {
+        let encode =
+            |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+        format!(
+            "{}/oauth2/authorize?response_type=code&client_id={}&redirect_uri={}&scope={}&code_challenge={challenge}&code_challenge_method=S256{extra}",
+            self.base,
+            client.id,
+            encode(client.redirect),
+            encode(client.scope),
+        )
+    }
+
+    /// Signs in through `client` as a browser would (login page, second factor if given,
+    /// consent if asked), then redeems the code at the token endpoint.
+    pub async fn sign_in_through(
+        &self,
+        client: &TestClient,
+        email: &str,
+        password: &str,
+        totp_secret: Option<&str>,
+        extra: &str,
+    ) -> Person {
         let base = &self.base;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-        let redirect: String =
-            url::form_urlencoded::byte_serialize(DEMO_PARTNER_REDIRECT.as_bytes()).collect();
-        let url = format!(
-            "{base}/oauth2/authorize?response_type=code&client_id={DEMO_PARTNER_ID}&redirect_uri={redirect}&scope=openid%20roles&code_challenge={}&code_challenge_method=S256",
-            challenge.as_str()
-        );
-        let page = self.http.get(&url).send().await.expect("authorize");
-        let cookies: Vec<String> = page
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|v| v.to_str().ok()?.split(';').next().map(str::to_owned))
-            .collect();
+        let mut jar = Vec::new();
+        let page = self
+            .http
+            .get(self.authorize_url(client, challenge.as_str(), extra))
+            .send()
+            .await
+            .expect("authorize");
+        remember_cookies(&mut jar, &page);
         let page = page.text().await.expect("login page");
         let form = [
             ("request_id", field(&page, "request_id")),
@@ -88,14 +201,39 @@ impl World {
             ("email", email.to_owned()),
             ("password", password.to_owned()),
         ];
-        let response = self
+        let mut response = self
             .http
             .post(format!("{base}/oauth2/login"))
-            .header("cookie", cookies.join("; "))
+            .header("cookie", cookie_header(&jar))
             .form(&form)
             .send()
             .await
             .expect("login");
+        remember_cookies(&mut jar, &response);
+        // The second factor, then the consent page, each answered when shown.
+        while response.status() == StatusCode::OK {
+            let page = response.text().await.expect("page");
+            let (path, form) = if page.contains(r#"action="/oauth2/second-factor""#) {
+                let code = totp_code(totp_secret.expect("the account asks for a second factor"));
+                ("second-factor", vec![("code", code)])
+            } else if page.contains(r#"action="/oauth2/consent""#) {
+                ("consent", vec![("decision", "allow".to_owned())])
+            } else {
+                panic!("unexpected page after signing in {email}: {page}");
+            };
+            let mut form = form;
+            form.push(("request_id", field(&page, "request_id")));
+            form.push(("csrf", field(&page, "csrf")));
+            response = self
+                .http
+                .post(format!("{base}/oauth2/{path}"))
+                .header("cookie", cookie_header(&jar))
+                .form(&form)
+                .send()
+                .await
+                .expect(path);
+            remember_cookies(&mut jar, &response);
+        }
         assert_eq!(response.status(), StatusCode::SEE_OTHER, "login of {email}");
         let location = response.headers()["location"].to_str().expect("ascii");
         let code = url::Url::parse(location)
@@ -103,17 +241,20 @@ impl World {
             .query_pairs()
             .find(|(k, _)| k == "code")
             .map(|(_, v)| v.into_owned())
-            .expect("code");
-        let tokens: Value = self
-            .http
-            .post(format!("{base}/oauth2/token"))
-            .basic_auth(DEMO_PARTNER_ID, Some(DEMO_PARTNER_SECRET))
-            .form(&[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", DEMO_PARTNER_REDIRECT),
-                ("code_verifier", verifier.secret()),
-            ])
+            .unwrap_or_else(|| panic!("no code in {location}"));
+        let mut request = self.http.post(format!("{base}/oauth2/token"));
+        let mut form = vec![
+            ("grant_type", "authorization_code".to_owned()),
+            ("code", code),
+            ("redirect_uri", client.redirect.to_owned()),
+            ("code_verifier", verifier.secret().clone()),
+        ];
+        match client.secret {
+            Some(secret) => request = request.basic_auth(client.id, Some(secret)),
+            None => form.push(("client_id", client.id.to_owned())),
+        }
+        let tokens: Value = request
+            .form(&form)
             .send()
             .await
             .expect("token")
@@ -122,7 +263,7 @@ impl World {
             .expect("json");
         let token = tokens["access_token"]
             .as_str()
-            .expect("access token")
+            .unwrap_or_else(|| panic!("no access token: {tokens}"))
             .to_owned();
         let info: Value = self
             .http
@@ -137,7 +278,34 @@ impl World {
         Person {
             token,
             sub: info["sub"].as_str().expect("sub").to_owned(),
+            id_token: tokens["id_token"].as_str().map(str::to_owned),
+            refresh_token: tokens["refresh_token"].as_str().map(str::to_owned),
+            cookies: cookie_header(&jar),
         }
+    }
+
+    /// A submitted public-space case (fee 12 000 HUF) waiting for payment.
+    pub async fn case_awaiting_payment(&self, citizen: &Person) -> String {
+        let case = self
+            .draft(citizen, "public-space-use-permit", space_form())
+            .await;
+        let (status, _) = self
+            .attach(citizen, &case, "site_plan", PDF, "application/pdf")
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+        let (_, submitted) = self.submit(citizen, &case, None).await;
+        assert_eq!(submitted["status"], "awaiting_payment");
+        case
+    }
+
+    /// Registers an app as an operator would.
+    pub async fn register_client(&self, client: varoskapu_idp::NewClient) {
+        varoskapu_local::identity::provider(&self.server.ports)
+            .expect("provider")
+            .clients
+            .register(client)
+            .await
+            .expect("client registered");
     }
 
     /// Creates an account with the admin command and signs it in.
@@ -155,7 +323,11 @@ impl World {
         )
         .await
         .expect("account created");
-        self.sign_in(email, password).await
+        if role == "citizen" {
+            self.sign_in(email, password).await
+        } else {
+            self.sign_in_office(email, password).await
+        }
     }
 
     pub async fn call(

@@ -51,13 +51,16 @@ impl From<AuthError> for Problem {
             | AuthError::BadToken(_)
             | AuthError::BadClaims(_)
             | AuthError::NotAnAccessToken
-            | AuthError::UnknownSubject => Problem::with_detail(ProblemKind::Unauthenticated, detail),
+            | AuthError::UnknownSubject => {
+                Problem::with_detail(ProblemKind::Unauthenticated, detail)
+            }
             AuthError::MissingScope(scope) => {
                 typed(ProblemKind::Forbidden, "insufficient-scope", detail)
                     .extension("scope", scope.as_str())
             }
             AuthError::SecondFactorRequired => {
-                typed(ProblemKind::Forbidden, "mfa-required", detail).extension("acr_values", ACR_MFA)
+                typed(ProblemKind::Forbidden, "mfa-required", detail)
+                    .extension("acr_values", ACR_MFA)
             }
             AuthError::NotAPerson | AuthError::MissingRole(_) => {
                 Problem::with_detail(ProblemKind::Forbidden, detail)
@@ -98,7 +101,9 @@ impl IntoResponse for AuthError {
         let challenge = self.challenge();
         let mut response = Problem::from(self).into_response();
         if let Some(value) = challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, value);
         }
         response
     }

@@ -66,9 +66,11 @@ pub const OWN_PAYMENTS: Requirement = Requirement::person(Scope::Payments);
 /// A citizen's own appointment bookings.
 pub const OWN_APPOINTMENTS: Requirement = Requirement::person(Scope::Appointments);
 /// The office's case and payment work: clerks and signatories.
-pub const OFFICE: Requirement = Requirement::staff(Scope::Backoffice, &[Role::Clerk, Role::Signatory]);
+pub const OFFICE: Requirement =
+    Requirement::staff(Scope::Backoffice, &[Role::Clerk, Role::Signatory]);
 /// The appointment desks: clerks, and office managers for every calendar.
-pub const OFFICE_DESKS: Requirement = Requirement::staff(Scope::Backoffice, &[Role::Clerk, Role::Admin]);
+pub const OFFICE_DESKS: Requirement =
+    Requirement::staff(Scope::Backoffice, &[Role::Clerk, Role::Admin]);
 /// A signatory's approval of a decision, always with a second factor.
 pub const OFFICE_APPROVAL: Requirement =
     Requirement::staff(Scope::BackofficeApprove, &[Role::Signatory]).with_second_factor();

@@ -84,11 +84,7 @@ impl TokenValidator {
     }
 
     /// Keys from the provider's `jwks_uri` over HTTP.
-    pub fn from_jwks_url(
-        issuer: &str,
-        jwks_uri: &str,
-        clock: Arc<dyn Clock>,
-    ) -> Self {
+    pub fn from_jwks_url(issuer: &str, jwks_uri: &str, clock: Arc<dyn Clock>) -> Self {
         let http = reqwest::Client::new();
         let uri = jwks_uri.to_owned();
         let fetch: JwksFetch = Arc::new(move || {
@@ -336,16 +332,20 @@ mod tests {
         let body = axum::body::to_bytes(response.into_body(), 1 << 16)
             .await
             .expect("body");
-        let json = serde_json::from_slice(&body).unwrap_or(Value::String(
-            String::from_utf8_lossy(&body).into_owned(),
-        ));
+        let json = serde_json::from_slice(&body)
+            .unwrap_or(Value::String(String::from_utf8_lossy(&body).into_owned()));
         (status, challenge, json)
     }
 
     #[tokio::test]
     async fn a_token_meeting_the_rule_reaches_the_handler_as_the_person() {
-        let (status, _, body) =
-            call(validator(), Method::GET, "/backoffice", Some(&token(&claims()))).await;
+        let (status, _, body) = call(
+            validator(),
+            Method::GET,
+            "/backoffice",
+            Some(&token(&claims())),
+        )
+        .await;
         assert_eq!((status, body), (StatusCode::OK, json!(PERSON)));
     }
 
@@ -362,8 +362,13 @@ mod tests {
         let mut sign_in_only = claims();
         sign_in_only.scope = "openid profile".into();
         sign_in_only.aud = Audience::One(ISSUER.into());
-        let (status, challenge, body) =
-            call(validator(), Method::GET, "/cases", Some(&token(&sign_in_only))).await;
+        let (status, challenge, body) = call(
+            validator(),
+            Method::GET,
+            "/cases",
+            Some(&token(&sign_in_only)),
+        )
+        .await;
         assert_eq!(status, StatusCode::FORBIDDEN);
         assert_eq!(
             challenge.as_deref(),
@@ -383,8 +388,13 @@ mod tests {
         partner.scope = "openid cases".into();
         let principal = validator().validate(&token(&partner)).await.expect("valid");
         assert!(principal.roles.is_empty());
-        let (status, _, body) =
-            call(validator(), Method::GET, "/backoffice", Some(&token(&partner))).await;
+        let (status, _, body) = call(
+            validator(),
+            Method::GET,
+            "/backoffice",
+            Some(&token(&partner)),
+        )
+        .await;
         assert_eq!(status, StatusCode::FORBIDDEN);
         assert_eq!(body["scope"], "backoffice");
     }
@@ -401,16 +411,26 @@ mod tests {
     async fn a_citizen_without_the_role_is_refused_office_work() {
         let mut citizen = claims();
         citizen.roles = vec!["citizen".into()];
-        let (status, _, body) =
-            call(validator(), Method::GET, "/backoffice", Some(&token(&citizen))).await;
+        let (status, _, body) = call(
+            validator(),
+            Method::GET,
+            "/backoffice",
+            Some(&token(&citizen)),
+        )
+        .await;
         assert_eq!(status, StatusCode::FORBIDDEN);
         assert_eq!(body["type"], "urn:varoskapu:problem:forbidden");
     }
 
     #[tokio::test]
     async fn approval_with_a_password_only_sign_in_asks_for_a_second_factor() {
-        let (status, challenge, body) =
-            call(validator(), Method::POST, "/approve", Some(&token(&claims()))).await;
+        let (status, challenge, body) = call(
+            validator(),
+            Method::POST,
+            "/approve",
+            Some(&token(&claims())),
+        )
+        .await;
         assert_eq!(status, StatusCode::FORBIDDEN);
         assert_eq!(body["type"], "urn:varoskapu:problem:mfa-required");
         assert_eq!(body["acr_values"], varoskapu_core::access::ACR_MFA);
@@ -560,7 +580,14 @@ mod tests {
     fn the_declaration_is_the_documented_security_requirement() {
         use utoipa::openapi::path::{HttpMethod, OperationBuilder, PathItem};
         use utoipa::openapi::{OpenApiBuilder, PathsBuilder};
-        let item = |m| PathItem::new(m, OperationBuilder::new().description(Some("Does it.")).build());
+        let item = |m| {
+            PathItem::new(
+                m,
+                OperationBuilder::new()
+                    .description(Some("Does it."))
+                    .build(),
+            )
+        };
         let mut doc = OpenApiBuilder::new()
             .paths(
                 PathsBuilder::new()
@@ -586,6 +613,10 @@ mod tests {
             json["paths"]["/cases"]["get"]["security"],
             json!([{"bearer": ["cases"]}])
         );
-        assert!(json["paths"]["/undeclared"]["get"].get("security").is_none());
+        assert!(
+            json["paths"]["/undeclared"]["get"]
+                .get("security")
+                .is_none()
+        );
     }
 }
