@@ -12,11 +12,13 @@ use varoskapu_idp::NewClient;
 /// `varoskapu clients …`
 #[derive(Debug, Subcommand)]
 pub enum ClientsCommand {
-    /// Register a partner app or service; prints its id and secret (the only time it is shown).
+    /// Register a partner app, a service or an API; prints its id and secret (the only time
+    /// it is shown).
     Add {
         #[arg(long)]
         name: String,
-        #[arg(long = "redirect-uri", required = true)]
+        /// Where the app receives its codes; every client but a resource server needs one.
+        #[arg(long = "redirect-uri")]
         redirect_uris: Vec<String>,
         /// A public client has no secret and must use PKCE.
         #[arg(long)]
@@ -35,8 +37,16 @@ pub enum ClientsCommand {
         post_logout_redirect_uris: Vec<String>,
         #[arg(long)]
         backchannel_logout_uri: Option<String>,
+        /// A scope the client may ask for (openid profile email offline_access cases payments
+        /// appointments backoffice backoffice:approve); repeat it or separate with spaces.
+        /// Without any: openid profile email.
         #[arg(long = "scope")]
         scopes: Vec<String>,
+        /// Make the client a resource server (a Városkapu API) for this audience, e.g.
+        /// urn:varoskapu:api:cases; repeat for several. It needs no redirect URI and may only
+        /// introspect tokens meant for it.
+        #[arg(long = "resource-server")]
+        resource_server_audiences: Vec<String>,
         /// Sign this client's ID and logout tokens with RS256 instead of ES256, for partners
         /// whose libraries need it (access tokens stay ES256).
         #[arg(long = "id-token-alg", default_value = "ES256")]
@@ -90,6 +100,15 @@ fn open(data_dir: &Path) -> anyhow::Result<LocalPorts> {
     LocalPorts::open(data_dir, "http://127.0.0.1:8080")
 }
 
+/// The scopes of repeated `--scope` flags, each of which may also list several with spaces.
+fn scope_names(flags: &[String]) -> Vec<String> {
+    flags
+        .iter()
+        .flat_map(|s| s.split_whitespace())
+        .map(str::to_owned)
+        .collect()
+}
+
 /// Runs a `clients` command.
 pub async fn clients(data_dir: &Path, command: ClientsCommand) -> anyhow::Result<()> {
     let provider = crate::identity::provider(&open(data_dir)?)?;
@@ -104,9 +123,11 @@ pub async fn clients(data_dir: &Path, command: ClientsCommand) -> anyhow::Result
             post_logout_redirect_uris,
             backchannel_logout_uri,
             scopes,
+            resource_server_audiences,
             id_token_alg,
             json,
         } => {
+            let scopes = scope_names(&scopes);
             let jwks =
                 match jwks_file {
                     Some(path) => {
@@ -130,6 +151,7 @@ pub async fn clients(data_dir: &Path, command: ClientsCommand) -> anyhow::Result
                     post_logout_redirect_uris,
                     backchannel_logout_uri,
                     scopes,
+                    resource_server_audiences,
                     id_token_signed_response_alg: id_token_alg,
                     ..NewClient::default()
                 })
@@ -137,13 +159,31 @@ pub async fn clients(data_dir: &Path, command: ClientsCommand) -> anyhow::Result
             if json {
                 println!(
                     "{}",
-                    json!({"client_id": client.client_id, "client_secret": secret})
+                    json!({
+                        "client_id": client.client_id,
+                        "client_secret": secret,
+                        "kind": client.kind(),
+                        "scopes": client.scopes,
+                        "resource_server_audiences": client.resource_server_audiences,
+                    })
                 );
             } else {
                 println!("client_id:     {}", client.client_id);
                 match secret {
                     Some(secret) => println!("client_secret: {secret}"),
+                    None if client.jwks.is_some() => {
+                        println!("client_secret: (none: authenticates with private_key_jwt)")
+                    }
                     None => println!("client_secret: (none: public client, PKCE required)"),
+                }
+                println!("kind:          {}", client.kind());
+                if client.is_resource_server() {
+                    println!(
+                        "audiences:     {}",
+                        client.resource_server_audiences.join(" ")
+                    );
+                } else {
+                    println!("scopes:        {}", client.scopes.join(" "));
                 }
             }
         }
@@ -156,27 +196,33 @@ pub async fn clients(data_dir: &Path, command: ClientsCommand) -> anyhow::Result
                         json!({
                             "client_id": c.client_id,
                             "name": c.name,
+                            "kind": c.kind(),
                             "public": c.is_public(),
                             "first_party": c.first_party,
+                            "pairwise": c.pairwise,
                             "redirect_uris": c.redirect_uris,
                             "scopes": c.scopes,
+                            "resource_server_audiences": c.resource_server_audiences,
                             "id_token_signed_response_alg": c.id_token_signed_response_alg,
                         })
                     })
                     .collect();
                 println!("{}", serde_json::Value::Array(list));
             } else {
+                println!("CLIENT_ID\tNAME\tKIND\tSCOPES\tREDIRECT_URIS / AUDIENCES");
                 for c in clients {
-                    let kind = if c.is_public() {
-                        "public"
+                    let targets = if c.is_resource_server() {
+                        &c.resource_server_audiences
                     } else {
-                        "confidential"
+                        &c.redirect_uris
                     };
                     println!(
-                        "{}\t{}\t{kind}\t{}",
+                        "{}\t{}\t{}\t{}\t{}",
                         c.client_id,
                         c.name,
-                        c.redirect_uris.join(" ")
+                        c.kind(),
+                        c.scopes.join(" "),
+                        targets.join(" ")
                     );
                 }
             }
@@ -254,4 +300,16 @@ pub async fn keys(data_dir: &Path, command: KeysCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scopes_may_be_repeated_or_space_separated() {
+        let flags = ["openid cases".to_owned(), " payments ".to_owned()];
+        assert_eq!(scope_names(&flags), ["openid", "cases", "payments"]);
+        assert!(scope_names(&[]).is_empty());
+    }
 }
