@@ -42,16 +42,18 @@ fn claims() -> AccessTokenClaims {
     AccessTokenClaims {
         iss: "https://kapu.example.hu".into(),
         sub: "someone".into(),
-        aud: Audience::One("varoskapu-api".into()),
+        aud: Audience::One("urn:varoskapu:api:cases".into()),
         exp: 2_000_000_000,
         iat: 1_900_000_000,
         nbf: None,
         jti: "kms-test".into(),
         client_id: "c".into(),
-        scope: "openid".into(),
-        roles: vec!["citizen".into()],
+        scope: "openid cases".into(),
+        roles: Vec::new(),
         fam: None,
         auth_time: None,
+        acr: None,
+        amr: Vec::new(),
     }
 }
 
