@@ -3,7 +3,6 @@
 
 mod support;
 
-use std::collections::HashMap;
 use std::time::Duration;
 use support::*;
 use varoskapu_idp::backchannel::{LOGOUT_EVENT, LogoutTokenClaims};
@@ -13,26 +12,7 @@ use varoskapu_jose::verify_es256;
 #[tokio::test]
 async fn logout_posts_a_signed_logout_token_to_the_partner_back_channel() {
     let app = spawn_app().await;
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<String>(4);
-    let partner = axum::Router::new().route(
-        "/backchannel",
-        axum::routing::post(
-            move |axum::Form(form): axum::Form<HashMap<String, String>>| {
-                let tx = tx.clone();
-                async move {
-                    let _ = tx
-                        .send(form.get("logout_token").cloned().unwrap_or_default())
-                        .await;
-                    "ok"
-                }
-            },
-        ),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("binds");
-    let partner_addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move { axum::serve(listener, partner).await });
+    let (backchannel, mut rx) = backchannel_receiver().await;
 
     let redirect = "http://127.0.0.1:9/bc/cb";
     app.provider
@@ -42,7 +22,7 @@ async fn logout_posts_a_signed_logout_token_to_the_partner_back_channel() {
             client_id: Some("bc".into()),
             secret: Some("bc-secret-0123456789abcdefghijklmnopqrstuvwxyz".into()),
             redirect_uris: vec![redirect.into()],
-            backchannel_logout_uri: Some(format!("http://{partner_addr}/backchannel")),
+            backchannel_logout_uri: Some(backchannel),
             first_party: true,
             ..varoskapu_idp::NewClient::default()
         })

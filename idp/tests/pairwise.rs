@@ -136,14 +136,7 @@ async fn a_pairwise_clients_tokens_and_logout_token_carry_its_own_subject() {
         })
         .await
         .expect("client");
-    let account = app
-        .provider
-        .accounts
-        .find_by_email(EMAIL)
-        .await
-        .expect("reads")
-        .expect("exists")
-        .id;
+    let account = citizen_id(&app).await;
     let mut browser = Browser::new();
     let url = support::authorize_url(&app, id, redirect, "openid email offline_access cases", "");
     let code = code_from(&app, &mut browser, &url).await;

@@ -17,6 +17,17 @@ fn authorize_url(app: &App) -> String {
     )
 }
 
+/// Turns on the citizen's authenticator app; its secret.
+async fn enable_totp(app: &App) -> Vec<u8> {
+    let secret = app
+        .provider
+        .accounts
+        .enable_totp(citizen_id(app).await)
+        .await
+        .expect("enables");
+    base32_decode(&secret).expect("base32")
+}
+
 async fn submit_code(app: &App, browser: &mut Browser, page: &str, code: &str) -> Answer {
     let request_id = hidden(page, "request_id");
     let csrf = hidden(page, "csrf");
@@ -31,20 +42,7 @@ async fn submit_code(app: &App, browser: &mut Browser, page: &str, code: &str) -
 #[tokio::test]
 async fn a_correct_password_then_asks_for_a_code_that_works_once() {
     let app = spawn_app().await;
-    let account = app
-        .provider
-        .accounts
-        .find_by_email(EMAIL)
-        .await
-        .expect("reads")
-        .expect("exists");
-    let secret = app
-        .provider
-        .accounts
-        .enable_totp(account.id)
-        .await
-        .expect("enables");
-    let secret = base32_decode(&secret).expect("base32");
+    let secret = enable_totp(&app).await;
     let step = (jiff::Timestamp::now().as_second() / STEP) as u64;
     let code = |step: u64| format!("{:06}", code_at(&secret, step));
 
@@ -85,20 +83,7 @@ async fn asking_for_mfa_makes_a_password_session_sign_in_again_with_the_second_f
     let tokens = tokens_for(&app, &mut browser, "openid cases").await;
     let (_, at) = verified(&app, field(&tokens, "access_token")).await;
     assert_eq!(at["acr"], varoskapu_idp::provider::ACR_PASSWORD);
-    let account = app
-        .provider
-        .accounts
-        .find_by_email(EMAIL)
-        .await
-        .expect("reads")
-        .expect("exists");
-    let secret = app
-        .provider
-        .accounts
-        .enable_totp(account.id)
-        .await
-        .expect("enables");
-    let secret = base32_decode(&secret).expect("base32");
+    let secret = enable_totp(&app).await;
 
     let mfa = format!("&acr_values={}", enc(varoskapu_core::access::ACR_MFA));
     let url = support::authorize_url(&app, CLIENT_ID, REDIRECT_URI, "openid cases", &mfa);

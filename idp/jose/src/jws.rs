@@ -95,12 +95,7 @@ pub fn verify<T: DeserializeOwned>(
     keys: &JwkSet,
     expected: JwsAlgorithm,
 ) -> Result<(JwsHeader, T), JwsError> {
-    let mut parts = token.split('.');
-    let (Some(h), Some(p), Some(s), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(JwsError::Malformed);
-    };
+    let (h, p, s) = split(token)?;
     let header = decode_header(h)?;
     if header.alg != expected.as_str() {
         return Err(JwsError::AlgorithmNotAccepted(header.alg));
@@ -122,14 +117,18 @@ pub fn verify_with_key<T: DeserializeOwned>(
     jwk: &Jwk,
     expected: JwsAlgorithm,
 ) -> Result<(JwsHeader, T), JwsError> {
-    let mut parts = token.split('.');
-    let (Some(h), Some(p), Some(s), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(JwsError::Malformed);
-    };
+    let (h, p, s) = split(token)?;
     let header = decode_header(h)?;
     verify_parts(token, (h, p, s), header, jwk, expected)
+}
+
+/// The header, payload and signature parts of a compact JWS.
+fn split(token: &str) -> Result<(&str, &str, &str), JwsError> {
+    let mut parts = token.split('.');
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(h), Some(p), Some(s), None) => Ok((h, p, s)),
+        _ => Err(JwsError::Malformed),
+    }
 }
 
 fn decode_header(h: &str) -> Result<JwsHeader, JwsError> {
@@ -211,6 +210,32 @@ mod tests {
         JwkSet {
             keys: vec![key().public_jwk()],
         }
+    }
+
+    #[test]
+    fn a_kidless_token_verifies_only_against_a_key_given_by_hand() {
+        let input = format!(
+            "{}.{}",
+            b64url(br#"{"alg":"ES256"}"#),
+            b64url(br#"{"sub":"svc"}"#)
+        );
+        let token = es256_compact(input.clone(), &key().sign_raw(input.as_bytes()));
+        assert_eq!(
+            verify_es256::<Value>(&token, &jwks()),
+            Err(JwsError::UnknownKey)
+        );
+        let (header, claims): (_, Value) =
+            verify_with_key(&token, &key().public_jwk(), JwsAlgorithm::Es256).expect("verifies");
+        assert_eq!((header.kid, claims["sub"].as_str()), (None, Some("svc")));
+        let other = PrivateKey::from_scalar("k2", &[7u8; 32]).expect("valid scalar");
+        assert_eq!(
+            verify_with_key::<Value>(&token, &other.public_jwk(), JwsAlgorithm::Es256),
+            Err(JwsError::BadSignature)
+        );
+        assert_eq!(
+            verify_with_key::<Value>(&token, &key().public_jwk(), JwsAlgorithm::Rs256),
+            Err(JwsError::AlgorithmNotAccepted("ES256".into()))
+        );
     }
 
     #[test]

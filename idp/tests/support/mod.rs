@@ -411,3 +411,14 @@ pub async fn backchannel_receiver() -> (String, tokio::sync::mpsc::Receiver<Stri
     tokio::spawn(async move { axum::serve(listener, partner).await });
     (format!("http://{addr}/backchannel"), rx)
 }
+
+/// The seeded citizen's account id.
+pub async fn citizen_id(app: &App) -> uuid::Uuid {
+    app.provider
+        .accounts
+        .find_by_email(EMAIL)
+        .await
+        .expect("reads")
+        .expect("the seeded citizen")
+        .id
+}
