@@ -441,6 +441,38 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn several_keys_need_a_distinct_kid_each_and_one_key_needs_none() {
+        let registry = registry();
+        let key = |seed: u8, kid: Option<&str>| {
+            let mut jwk = varoskapu_jose::PrivateKey::from_scalar("k", &[seed; 32])
+                .expect("scalar")
+                .public_jwk();
+            jwk.kid = kid.map(str::to_owned);
+            jwk
+        };
+        let with = |keys| NewClient {
+            jwks: Some(varoskapu_jose::JwkSet { keys }),
+            ..new_client()
+        };
+        for keys in [
+            vec![key(1, None), key(2, Some("b"))],
+            vec![key(1, Some("a")), key(2, Some("a"))],
+        ] {
+            assert!(matches!(
+                registry.register(with(keys)).await,
+                Err(ClientError::Invalid(_))
+            ));
+        }
+        for keys in [
+            vec![key(1, None)],
+            vec![key(1, Some("a")), key(2, Some("b"))],
+        ] {
+            let (client, secret) = registry.register(with(keys)).await.expect("registers");
+            assert!(secret.is_none() && !client.is_public());
+        }
+    }
+
+    #[tokio::test]
     async fn redirect_uris_must_be_absolute_without_fragment() {
         let registry = registry();
         for bad in ["/relative", "https://x.example/cb#frag"] {
