@@ -2,18 +2,15 @@
 //! per client address and without account enumeration, and resets forgotten passwords
 //! through the notification port.
 
-use axum::extract::connect_info::ConnectInfo;
-use axum::extract::{FromRequestParts, State};
-use axum::http::request::Parts;
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
-use std::net::SocketAddr;
 use varoskapu_accounts::{AccountError, Accounts};
-use varoskapu_http::{ApiJson, Problem};
+use varoskapu_http::{ApiJson, ClientAddress, Problem};
 
 /// A password check.
 #[derive(Debug, Deserialize)]
@@ -47,29 +44,13 @@ pub fn router(accounts: Accounts) -> Router {
         .with_state(accounts)
 }
 
-/// The client's network address, when the server provides it (throttling per address).
-pub struct ClientAddress(pub Option<String>);
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientAddress(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|ConnectInfo(addr)| addr.ip().to_string()),
-        ))
-    }
-}
-
 async fn authenticate(
     State(accounts): State<Accounts>,
-    ClientAddress(address): ClientAddress,
+    address: ClientAddress,
     ApiJson(body): ApiJson<Credentials>,
 ) -> Result<Response, Response> {
     let outcome = match accounts
-        .authenticate(&body.email, &body.password, address.as_deref())
+        .authenticate(&body.email, &body.password, address.text().as_deref())
         .await
     {
         Ok(account) if account.has_second_factor() => match body.code.as_deref() {

@@ -26,10 +26,17 @@ impl MakeRequestId for UuidV7RequestId {
     }
 }
 
-/// Wraps a merged router with request ids, tracing and a problem+json fallback.
+/// Wraps a merged router with request ids, tracing, the client-address rule and a
+/// problem+json fallback. A malformed `VAROSKAPU_TRUSTED_PROXIES` stops start-up here.
 pub fn with_common_layers(router: Router) -> Router {
     let header = HeaderName::from_static(REQUEST_ID_HEADER);
+    let trusted = crate::client_address::TrustedProxies::from_env()
+        .unwrap_or_else(|e| panic!("cannot start: {e}"));
     router
+        .layer(axum::middleware::from_fn_with_state(
+            trusted,
+            crate::client_address::decide,
+        ))
         .fallback(|| async { Problem::with_detail(ProblemKind::NotFound, "no such route") })
         .method_not_allowed_fallback(|| async { Problem::new(ProblemKind::MethodNotAllowed) })
         .layer(

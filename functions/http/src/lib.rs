@@ -3,6 +3,7 @@
 //! with a problem, and the `/healthz` route.
 
 pub mod auth;
+pub mod client_address;
 pub mod config;
 pub mod extract;
 pub mod health;
@@ -12,6 +13,7 @@ pub mod logging;
 pub mod openapi;
 pub mod problem;
 
+pub use client_address::ClientAddress;
 pub use config::ConfigError;
 pub use json::ApiJson;
 pub use layers::{REQUEST_ID_HEADER, with_common_layers};

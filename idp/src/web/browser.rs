@@ -8,16 +8,14 @@ use crate::authorize::{
 use crate::provider::Provider;
 use crate::secrets::{constant_time_eq, random_token, sha256_hex};
 use crate::sessions::Session;
-use axum::extract::connect_info::ConnectInfo;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, Query, RawQuery, State};
-use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use std::net::SocketAddr;
 use varoskapu_accounts::AccountError;
 use varoskapu_core::access::{amr_for, proves_second_factor};
+use varoskapu_http::ClientAddress;
 
 /// A failure that can only be shown as a page.
 pub struct PageError(pub(super) Response);
@@ -369,26 +367,10 @@ pub struct LoginForm {
     password: Option<String>,
 }
 
-/// The client's network address, when the server provides it.
-pub struct ClientAddress(Option<String>);
-
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddress {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientAddress(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|ConnectInfo(addr)| addr.ip().to_string()),
-        ))
-    }
-}
-
 pub async fn login(
     State(p): State<Provider>,
     headers: HeaderMap,
-    ClientAddress(address): ClientAddress,
+    address: ClientAddress,
     body: Result<Form<LoginForm>, FormRejection>,
 ) -> Result<Response, PageError> {
     let lang = Lang::negotiate(&headers, None);
@@ -435,7 +417,7 @@ pub async fn login(
     let password = form.password.unwrap_or_default();
     let outcome = p
         .accounts
-        .authenticate(&email, &password, address.as_deref())
+        .authenticate(&email, &password, address.text().as_deref())
         .await;
     let retry = |status, message: &str| {
         pages::login(
