@@ -770,3 +770,115 @@ async fn max_age_zero_right_after_login_shows_the_login_page() {
     );
     world.server.stop().await.expect("stop");
 }
+
+/// An HTTP client whose requests come from `address` (the whole 127.0.0.0/8 is loopback).
+fn client_from(address: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(Some(address.parse().expect("address")))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+async fn password_attempt(
+    http: &reqwest::Client,
+    world: &World,
+    password: &str,
+) -> reqwest::Response {
+    http.post(format!("{}/authenticate", world.base))
+        .json(&json!({"email": DEMO_CITIZEN_EMAIL, "password": password}))
+        .send()
+        .await
+        .expect("authenticate")
+}
+
+#[tokio::test]
+async fn forty_parallel_guesses_check_at_most_five_passwords_and_never_lock_the_owner_out() {
+    let world = World::start().await;
+    let attacker = client_from("127.0.0.2");
+    let guesses = (0..40).map(|n| {
+        let attacker = attacker.clone();
+        let url = format!("{}/authenticate", world.base);
+        tokio::spawn(async move {
+            let response = attacker
+                .post(url)
+                .json(&json!({"email": DEMO_CITIZEN_EMAIL, "password": format!("guess-{n}")}))
+                .send()
+                .await
+                .expect("guess");
+            (
+                response.status(),
+                response.headers().get("retry-after").cloned(),
+            )
+        })
+    });
+    let mut checked = 0;
+    let mut slowed = 0;
+    for guess in guesses {
+        match guess.await.expect("task") {
+            (StatusCode::UNAUTHORIZED, _) => checked += 1,
+            (StatusCode::TOO_MANY_REQUESTS, Some(_)) => slowed += 1,
+            other => panic!("unexpected answer {other:?}"),
+        }
+    }
+    assert!(checked <= 5, "{checked} passwords were checked");
+    assert_eq!(checked + slowed, 40);
+    // Even the right password waits at the attacker's address...
+    let response = password_attempt(&attacker, &world, DEMO_CITIZEN_PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    let problem: Value = response.json().await.expect("problem");
+    assert_eq!(problem["type"], "urn:varoskapu:problem:too-many-requests");
+    // ...but the owner, from her own address, signs in, through the API and the login page.
+    let owner = client_from("127.0.0.3");
+    let response = password_attempt(&owner, &world, DEMO_CITIZEN_PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let page = owner
+        .get(world.authorize_url(&PORTAL, "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", ""))
+        .send()
+        .await
+        .expect("authorize");
+    let cookies: Vec<String> = page
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok()?.split(';').next().map(str::to_owned))
+        .collect();
+    let page = page.text().await.expect("login page");
+    let login = owner
+        .post(format!("{}/oauth2/login", world.base))
+        .header("cookie", cookies.join("; "))
+        .form(&[
+            ("request_id", field(&page, "request_id")),
+            ("csrf", field(&page, "csrf")),
+            ("email", DEMO_CITIZEN_EMAIL.to_owned()),
+            ("password", DEMO_CITIZEN_PASSWORD.to_owned()),
+        ])
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(login.status(), StatusCode::SEE_OTHER);
+    world.server.stop().await.expect("stop");
+}
+
+#[tokio::test]
+async fn a_forged_forwarded_for_header_changes_no_address() {
+    let world = World::start().await;
+    let attacker = client_from("127.0.0.4");
+    for n in 0..6 {
+        // Each guess claims another address; the server believes only the connection.
+        let response = attacker
+            .post(format!("{}/authenticate", world.base))
+            .header("x-forwarded-for", format!("198.51.100.{n}"))
+            .json(&json!({"email": DEMO_CITIZEN_EMAIL, "password": "wrong-password"}))
+            .send()
+            .await
+            .expect("guess");
+        let expected = if n < 5 {
+            StatusCode::UNAUTHORIZED
+        } else {
+            StatusCode::TOO_MANY_REQUESTS
+        };
+        assert_eq!(response.status(), expected, "guess {n}");
+    }
+    world.server.stop().await.expect("stop");
+}

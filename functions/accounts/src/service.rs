@@ -4,7 +4,7 @@ use crate::account::{
     Account, AccountId, NewAccount, Role, email_key, normalize_email, split_name,
 };
 use crate::password::Passwords;
-use crate::throttle::{Throttle, ThrottleLimits};
+use crate::throttle::{Reservation, Throttle, ThrottleLimits};
 use crate::tokens::{new_token, token_hash};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -53,7 +53,9 @@ pub enum AccountError {
 pub struct AccountsConfig {
     /// Base URL of the pages that receive e-mailed links (`{base}/register/verify?token=…`).
     pub public_base_url: String,
+    /// Attempts at one account (password or authenticator code) from one client address.
     pub per_account: ThrottleLimits,
+    /// Failed attempts from one client address across accounts it is not known for.
     pub per_address: ThrottleLimits,
 }
 
@@ -62,12 +64,16 @@ impl AccountsConfig {
         Self {
             public_base_url: public_base_url.into(),
             per_account: ThrottleLimits {
-                max_failures: 5,
-                window_seconds: 15 * 60,
+                free_attempts: 5,
+                first_delay_seconds: 30,
+                max_delay_seconds: 15 * 60,
+                memory_seconds: 24 * 3600,
             },
             per_address: ThrottleLimits {
-                max_failures: 30,
-                window_seconds: 15 * 60,
+                free_attempts: 30,
+                first_delay_seconds: 5,
+                max_delay_seconds: 5 * 60,
+                memory_seconds: 3600,
             },
         }
     }
@@ -85,6 +91,8 @@ struct OneTime {
 
 const VERIFY_TTL: i64 = 24 * 3600;
 const RESET_TTL: i64 = 3600;
+/// How long an address an account signed in from counts as known.
+const KNOWN_ADDRESS_SECONDS: i64 = 90 * 86_400;
 
 /// The account use cases on the table, shared by the register and authenticate functions and the
 /// provider's pages.
@@ -387,8 +395,10 @@ impl Accounts {
         .await
     }
 
-    /// Checks a password. Unknown addresses and wrong passwords answer alike, in the same time,
-    /// and repeated failures per account and per client address are refused for a while.
+    /// Checks a password. Unknown addresses and wrong passwords answer alike, in the same time.
+    /// The attempt is counted before the password is checked, per account and client
+    /// address, so guesses from elsewhere never slow the owner down; an address that fails
+    /// at many accounts is slowed for accounts it has not signed in to before.
     #[tracing::instrument(skip_all)]
     pub async fn authenticate(
         &self,
@@ -397,26 +407,29 @@ impl Accounts {
         client_address: Option<&str>,
     ) -> Result<Account, AccountError> {
         let normalized = normalize_email(email).unwrap_or_default();
+        let address = client_address.unwrap_or("unknown");
         // Keyed by a hash of the address so that unknown addresses are throttled the same way.
-        let account_subject = format!(
-            "acct:{}",
+        let pair = format!(
+            "pwd:{}:{address}",
             hex::encode(Sha256::digest(normalized.as_bytes()))
         );
-        let address_subject = client_address.map(|a| format!("addr:{a}"));
+        let spray = format!("addr:{address}");
         let cfg = &self.config;
-        if let Some(retry_after) = self
-            .throttle
-            .blocked_for(&account_subject, cfg.per_account)
-            .await?
-        {
-            return Err(AccountError::Throttled { retry_after });
-        }
-        if let Some(subject) = &address_subject
-            && let Some(retry_after) = self.throttle.blocked_for(subject, cfg.per_address).await?
-        {
-            return Err(AccountError::Throttled { retry_after });
-        }
         let account = self.find_by_email(&normalized).await?;
+        let known = match &account {
+            Some(account) => self.is_known_address(account.id, address).await?,
+            None => false,
+        };
+        if !known
+            && let Some(retry_after) = self.throttle.blocked_for(&spray, cfg.per_address).await?
+        {
+            return Err(AccountError::Throttled { retry_after });
+        }
+        if let Reservation::Wait(retry_after) =
+            self.throttle.reserve(&pair, cfg.per_account).await?
+        {
+            return Err(AccountError::Throttled { retry_after });
+        }
         let passwords = self.passwords.clone();
         let (ok, account) = {
             let password = password.to_owned();
@@ -434,24 +447,42 @@ impl Accounts {
         };
         match account {
             Some(account) if ok => {
-                self.throttle.clear(&account_subject).await?;
+                self.throttle.clear(&pair).await?;
                 if !account.email_verified {
                     return Err(AccountError::EmailNotVerified);
                 }
+                self.remember_address(account.id, address).await?;
                 Ok(account)
             }
             _ => {
-                self.throttle
-                    .record_failure(&account_subject, cfg.per_account)
-                    .await?;
-                if let Some(subject) = &address_subject {
-                    self.throttle
-                        .record_failure(subject, cfg.per_address)
-                        .await?;
+                if !known {
+                    self.throttle.record(&spray, cfg.per_address).await?;
                 }
                 Err(AccountError::InvalidCredentials)
             }
         }
+    }
+
+    fn known_address_key(id: AccountId, address: &str) -> Key {
+        Key::new(format!("KNOWNADDR#{id}"), address.to_owned())
+    }
+
+    /// Whether the account signed in from this address lately (then an address that fails
+    /// at other accounts does not slow its owner down).
+    async fn is_known_address(&self, id: AccountId, address: &str) -> Result<bool, AccountError> {
+        Ok(self
+            .table
+            .get(&Self::known_address_key(id, address))
+            .await?
+            .is_some())
+    }
+
+    async fn remember_address(&self, id: AccountId, address: &str) -> Result<(), AccountError> {
+        let expires = self.clock.unix_seconds() + KNOWN_ADDRESS_SECONDS;
+        let item = ItemWrite::new(Self::known_address_key(id, address), Default::default())
+            .expires_at(expires);
+        self.table.put(item, Condition::None).await?;
+        Ok(())
     }
 
     /// Turns the authenticator-app second factor on and returns the new secret (base32).
@@ -477,11 +508,12 @@ impl Accounts {
         &self,
         id: AccountId,
         code: &str,
+        client_address: Option<&str>,
     ) -> Result<(), AccountError> {
-        let subject = format!("totp:{id}");
-        if let Some(retry_after) = self
+        let subject = format!("totp:{id}:{}", client_address.unwrap_or("unknown"));
+        if let Reservation::Wait(retry_after) = self
             .throttle
-            .blocked_for(&subject, self.config.per_account)
+            .reserve(&subject, self.config.per_account)
             .await?
         {
             return Err(AccountError::Throttled { retry_after });
@@ -500,9 +532,6 @@ impl Accounts {
         let step = crate::totp::matching_step(&secret, code, self.clock.unix_seconds())
             .filter(|step| account.totp_last_step.is_none_or(|last| *step > last));
         let Some(step) = step else {
-            self.throttle
-                .record_failure(&subject, self.config.per_account)
-                .await?;
             return Err(AccountError::InvalidSecondFactor);
         };
         // Conditional on the version read: two concurrent uses of one code cannot both pass.
@@ -651,7 +680,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn repeated_failures_throttle_the_account_even_with_the_right_password() {
+    async fn guesses_from_one_address_slow_that_address_but_never_lock_the_owner_out() {
         let (accounts, _) = accounts();
         accounts
             .create(NewAccount {
@@ -676,6 +705,54 @@ mod tests {
                 .await,
             Err(AccountError::Throttled { .. })
         ));
+        // The owner, from her own address, is not slowed by what happened elsewhere.
+        assert!(
+            accounts
+                .authenticate("b@example.hu", "a long password", Some("10.0.0.2"))
+                .await
+                .is_ok()
+        );
+    }
+
+    #[tokio::test]
+    async fn an_address_failing_at_many_accounts_is_slowed_only_for_accounts_it_does_not_know() {
+        let (accounts, _) = accounts();
+        for email in ["regular@example.hu", "other@example.hu"] {
+            accounts
+                .create(NewAccount {
+                    email: email.into(),
+                    password: "a long password".into(),
+                    name: "R".into(),
+                    roles: vec![Role::Citizen],
+                })
+                .await
+                .expect("creates");
+        }
+        let nat = Some("10.9.9.9");
+        accounts
+            .authenticate("regular@example.hu", "a long password", nat)
+            .await
+            .expect("signs in once from the town hall");
+        for n in 0..30 {
+            let guess = format!("victim{n}@example.hu");
+            assert_eq!(
+                accounts.authenticate(&guess, "password123", nat).await,
+                Err(AccountError::InvalidCredentials)
+            );
+        }
+        assert!(matches!(
+            accounts
+                .authenticate("other@example.hu", "a long password", nat)
+                .await,
+            Err(AccountError::Throttled { .. })
+        ));
+        assert!(
+            accounts
+                .authenticate("regular@example.hu", "a long password", nat)
+                .await
+                .is_ok(),
+            "an account known at this address still signs in"
+        );
     }
 
     #[tokio::test]
@@ -696,16 +773,20 @@ mod tests {
         let code = format!("{:06}", crate::totp::code_at(&bytes, step as u64));
         assert!(
             accounts
-                .verify_second_factor(account.id, "000000")
+                .verify_second_factor(account.id, "000000", Some("10.0.0.1"))
                 .await
                 .is_err()
         );
         assert_eq!(
-            accounts.verify_second_factor(account.id, &code).await,
+            accounts
+                .verify_second_factor(account.id, &code, Some("10.0.0.1"))
+                .await,
             Ok(())
         );
         assert_eq!(
-            accounts.verify_second_factor(account.id, &code).await,
+            accounts
+                .verify_second_factor(account.id, &code, Some("10.0.0.1"))
+                .await,
             Err(AccountError::InvalidSecondFactor)
         );
         let reloaded = accounts

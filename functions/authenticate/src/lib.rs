@@ -56,7 +56,7 @@ async fn authenticate(
         Ok(account) if account.has_second_factor() => match body.code.as_deref() {
             None => Err(AccountError::SecondFactorRequired),
             Some(code) => accounts
-                .verify_second_factor(account.id, code)
+                .verify_second_factor(account.id, code, address.text().as_deref())
                 .await
                 .map(|()| account),
         },

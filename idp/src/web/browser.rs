@@ -537,6 +537,7 @@ pub struct SecondFactorForm {
 pub async fn second_factor(
     State(p): State<Provider>,
     headers: HeaderMap,
+    address: ClientAddress,
     body: Result<Form<SecondFactorForm>, FormRejection>,
 ) -> Result<Response, PageError> {
     let lang = Lang::negotiate(&headers, None);
@@ -588,7 +589,11 @@ pub async fn second_factor(
     };
     match p
         .accounts
-        .verify_second_factor(account_id, form.code.as_deref().unwrap_or_default())
+        .verify_second_factor(
+            account_id,
+            form.code.as_deref().unwrap_or_default(),
+            address.text().as_deref(),
+        )
         .await
     {
         Ok(()) => {}
