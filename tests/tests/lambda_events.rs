@@ -591,6 +591,48 @@ async fn authenticate_checks_the_demo_citizens_password() {
 }
 
 #[tokio::test]
+async fn authenticate_counts_attempts_by_api_gateways_source_ip() {
+    let world = World::start().await;
+    let router =
+        || varoskapu_authenticate::router(varoskapu_local::identity::accounts(&world.ports));
+    let attempt = |source: &str, forwarded: &str, password: &str| {
+        let mut event = Event::from(
+            "authenticated_post.json",
+            "POST",
+            "/authenticate",
+            "/authenticate",
+        )
+        .header("x-forwarded-for", forwarded)
+        .json_body(json!({"email": DEMO_CITIZEN_EMAIL, "password": password}));
+        event.event["requestContext"]["http"]["sourceIp"] = json!(source);
+        event
+    };
+    // Guesses from one source, each claiming another address in X-Forwarded-For.
+    for n in 0..5 {
+        let wrong = invoke(
+            router(),
+            attempt("203.0.113.50", &format!("192.0.2.{n}"), "nem-ez-a-jelszo"),
+        )
+        .await;
+        assert_eq!(status(&wrong), 401, "{wrong}");
+    }
+    let slowed = invoke(
+        router(),
+        attempt("203.0.113.50", "192.0.2.99", DEMO_CITIZEN_PASSWORD),
+    )
+    .await;
+    assert_eq!(status(&slowed), 429, "{slowed}");
+    assert!(!header(&slowed, "retry-after").is_empty());
+    // The owner's own source address is not slowed.
+    let owner = invoke(
+        router(),
+        attempt("203.0.113.51", "203.0.113.50", DEMO_CITIZEN_PASSWORD),
+    )
+    .await;
+    assert_json_ok(&owner, 200);
+}
+
+#[tokio::test]
 async fn pay_fee_refuses_a_forged_return_and_a_payment_for_a_case_without_a_fee() {
     let world = World::start().await;
     let id = submitted_case(&world).await;
