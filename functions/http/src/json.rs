@@ -38,6 +38,10 @@ fn rejection_problem(rejection: &JsonRejection) -> Problem {
         JsonRejection::JsonSyntaxError(e) => {
             Problem::with_detail(ProblemKind::BadRequest, e.body_text())
         }
+        // A body over the limit (413) stays a 413; other buffering failures are the client's.
+        other if other.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+            Problem::with_detail(ProblemKind::PayloadTooLarge, other.body_text())
+        }
         other => Problem::with_detail(ProblemKind::BadRequest, other.body_text()),
     }
 }

@@ -1,10 +1,14 @@
 //! Layers every router gets: a request id on every request and response (taken from the
-//! caller or API Gateway if present), a tracing span carrying it, and problem+json for
-//! unknown routes.
+//! caller or API Gateway if present), a tracing span carrying it, problem+json for
+//! unknown routes and for bodies over a limit, and a panic in one request answered as a
+//! 500 problem instead of ending the process.
 
-use crate::problem::{Problem, ProblemKind};
+use crate::problem::{PROBLEM_JSON, Problem, ProblemKind};
 use axum::Router;
-use axum::http::{HeaderName, Request};
+use axum::http::{HeaderName, Request, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use std::any::Any;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
@@ -26,8 +30,33 @@ impl MakeRequestId for UuidV7RequestId {
     }
 }
 
-/// Wraps a merged router with request ids, tracing, the client-address rule and a
-/// problem+json fallback. A malformed `VAROSKAPU_TRUSTED_PROXIES` stops start-up here.
+/// A panicking handler's answer: a 500 problem. The panic's message stays out of the
+/// response (and of this log line), as it may quote data of the request.
+fn panic_problem(_panic: Box<dyn Any + Send + 'static>) -> Response {
+    tracing::error!("a request handler panicked; answered 500");
+    Problem::new(ProblemKind::Internal).into_response()
+}
+
+/// axum answers a body over its extractors' limit (2 MiB by default, `DefaultBodyLimit`)
+/// with a plain-text 413; every refusal of this API is problem+json.
+async fn too_large_as_problem(response: Response) -> Response {
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    if response.status() != StatusCode::PAYLOAD_TOO_LARGE || is_problem {
+        return response;
+    }
+    Problem::with_detail(
+        ProblemKind::PayloadTooLarge,
+        "the request body is larger than this route accepts",
+    )
+    .into_response()
+}
+
+/// Wraps a merged router with request ids, tracing, the client-address rule, problem+json
+/// fallbacks (unknown routes, bodies over the limit) and the panic guard. A malformed
+/// `VAROSKAPU_TRUSTED_PROXIES` stops start-up here.
 pub fn with_common_layers(router: Router) -> Router {
     let header = HeaderName::from_static(REQUEST_ID_HEADER);
     let trusted = crate::client_address::TrustedProxies::from_env()
@@ -39,6 +68,8 @@ pub fn with_common_layers(router: Router) -> Router {
         ))
         .fallback(|| async { Problem::with_detail(ProblemKind::NotFound, "no such route") })
         .method_not_allowed_fallback(|| async { Problem::new(ProblemKind::MethodNotAllowed) })
+        .layer(axum::middleware::map_response(too_large_as_problem))
+        .layer(CatchPanicLayer::custom(panic_problem))
         .layer(
             tower::ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(header.clone(), UuidV7RequestId))
@@ -55,4 +86,79 @@ pub fn with_common_layers(router: Router) -> Router {
                 )
                 .layer(PropagateRequestIdLayer::new(header)),
         )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::{Body, Bytes};
+    use axum::routing::post;
+    use serde_json::Value;
+    use tower::ServiceExt;
+
+    fn app() -> Router {
+        with_common_layers(
+            Router::new()
+                .route(
+                    "/panic",
+                    post(|| async {
+                        if true {
+                            panic!("a bug in one handler");
+                        }
+                    }),
+                )
+                .route(
+                    "/echo",
+                    post(|body: Bytes| async move { body.len().to_string() }),
+                )
+                .route(
+                    "/json",
+                    post(|crate::ApiJson(v): crate::ApiJson<Value>| async move { v.to_string() }),
+                ),
+        )
+    }
+
+    async fn call(path: &str, body: Vec<u8>) -> (StatusCode, String, Value, bool) {
+        let request = Request::post(path)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body))
+            .expect("request");
+        let response = app().oneshot(request).await.expect("infallible");
+        let status = response.status();
+        let content_type = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let has_id = response.headers().contains_key(REQUEST_ID_HEADER);
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .expect("body");
+        let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        (status, content_type, json, has_id)
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_500_problem_and_the_router_keeps_serving() {
+        let (status, content_type, problem, has_id) = call("/panic", Vec::new()).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(content_type, PROBLEM_JSON);
+        assert_eq!(problem["type"], "urn:varoskapu:problem:internal");
+        assert!(has_id, "the request id is still sent");
+        assert!(!problem.to_string().contains("a bug in one handler"));
+        let (status, _, _, _) = call("/echo", b"still here".to_vec()).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+
+    #[tokio::test]
+    async fn bodies_over_the_default_limit_are_413_problems() {
+        let big = vec![b' '; 3 * 1024 * 1024];
+        for path in ["/echo", "/json"] {
+            let (status, content_type, problem, _) = call(path, big.clone()).await;
+            assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{path}");
+            assert_eq!(content_type, PROBLEM_JSON, "{path}");
+            assert_eq!(problem["type"], "urn:varoskapu:problem:payload-too-large");
+        }
+    }
 }
