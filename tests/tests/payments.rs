@@ -88,7 +88,7 @@ fn camt053(id: &str, entries: &[(&str, i64, &str, &str)]) -> String {
         r#"<?xml version="1.0" encoding="UTF-8"?>
 <Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"><BkToCstmrStmt>
 <GrpHdr><MsgId>MSG-{id}</MsgId><CreDtTm>2026-11-24T18:00:00</CreDtTm></GrpHdr>
-<Stmt><Id>{id}</Id><ElctrncSeqNb>1</ElctrncSeqNb><Acct><Id><IBAN>HU42117840091573565000000000</IBAN></Id><Ccy>HUF</Ccy></Acct>
+<Stmt><Id>{id}</Id><ElctrncSeqNb>1</ElctrncSeqNb><Acct><Id><IBAN>HU39117840091573565000000000</IBAN></Id><Ccy>HUF</Ccy></Acct>
 <Ntry><Amt Ccy="HUF">-15000.00</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts>BOOK</Sts><BookgDt><Dt>2026-11-24</Dt></BookgDt><AcctSvcrRef>{id}-FEE</AcctSvcrRef></Ntry>
 "#
     );

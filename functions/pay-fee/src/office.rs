@@ -5,14 +5,15 @@ use crate::citizen::PaymentView;
 use crate::problem::ApiError;
 use crate::state::PayFeeState;
 use axum::Json;
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::{Path, State};
 use serde::Deserialize;
 use uuid::Uuid;
 use varoskapu_case_api::extract::Origin;
 use varoskapu_core::cases::{Actor, OfficeActor};
+use varoskapu_core::payments::camt::{self, CamtError};
 use varoskapu_core::payments::{
-    BankEntry, ImportSummary, Overpayment, PaymentMethod, Settled, SettlementSource,
+    BankEntry, ImportSummary, Overpayment, PaymentError, PaymentMethod, Settled, SettlementSource,
 };
 use varoskapu_http::auth::{Authenticated, Principal};
 use varoskapu_http::{ApiJson, Problem, ProblemKind};
@@ -40,20 +41,40 @@ pub async fn get_one(
     Ok(Json(PaymentView::of(payment, &state)))
 }
 
-/// Imports a camt.053 or camt.054 file (the XML as the body); importing it again changes nothing.
+/// Imports a camt.053 or camt.054 file (the XML as the body, at most 16 MiB, nested at
+/// most 64 elements deep); importing it again changes nothing. Statements of an account
+/// other than the collection account are listed as refused in the summary.
 #[utoipa::path(post, path = "/backoffice/payments/statements", tag = "payments-backoffice", request_body(content = String, content_type = "application/xml"),
-    responses((status = 200, body = ImportSummary), (status = 422, body = Problem)))]
+    responses((status = 200, body = ImportSummary), (status = 413, body = Problem), (status = 422, body = Problem)))]
 pub async fn import(
     State(state): State<PayFeeState>,
     Authenticated(p): Authenticated,
     origin: Origin,
-    body: Bytes,
+    body: Body,
 ) -> Result<Json<ImportSummary>, ApiError> {
     let by = clerk(&p, origin);
-    let xml = std::str::from_utf8(&body).map_err(|_| {
+    let too_large = || {
+        PaymentError::Statement(CamtError::TooLarge {
+            max_bytes: camt::MAX_STATEMENT_BYTES,
+        })
+    };
+    let body = axum::body::to_bytes(body, camt::MAX_STATEMENT_BYTES)
+        .await
+        .map_err(|_| too_large())?;
+    let xml = String::from_utf8(body.to_vec()).map_err(|_| {
         Problem::with_detail(ProblemKind::BadRequest, "the statement must be UTF-8 XML")
     })?;
-    Ok(Json(state.payments.import(xml, by.actor).await?))
+    // Parsing a large file is CPU work: off the async workers, on a thread of its own.
+    let statements = tokio::task::spawn_blocking(move || camt::parse(&xml))
+        .await
+        .map_err(|e| Problem::internal(&e))?
+        .map_err(PaymentError::Statement)?;
+    Ok(Json(
+        state
+            .payments
+            .import_statements(statements, by.actor)
+            .await?,
+    ))
 }
 
 /// Entries waiting for a clerk, with the automatic suggestion and why it was not clear.

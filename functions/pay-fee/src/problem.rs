@@ -1,6 +1,7 @@
 //! The one place where payment errors become RFC 9457 problems, each with a stable `type`.
 
 use axum::response::{IntoResponse, Response};
+use varoskapu_core::payments::camt::CamtError;
 use varoskapu_core::payments::{PaymentError, ProviderError};
 use varoskapu_http::auth::AuthError;
 use varoskapu_http::{Problem, ProblemKind};
@@ -33,6 +34,9 @@ pub fn problem(e: PaymentError) -> Problem {
         PaymentError::Provider(p) => {
             tracing::warn!(error = %p, "card provider failed");
             typed(ProblemKind::Unavailable, "provider-unavailable", detail)
+        }
+        PaymentError::Statement(CamtError::TooLarge { .. }) => {
+            typed(ProblemKind::PayloadTooLarge, "statement-too-large", detail)
         }
         PaymentError::Statement(_) => typed(ProblemKind::ValidationFailed, "bad-statement", detail),
         PaymentError::InvalidIdempotencyKey | PaymentError::Invalid(_) => {

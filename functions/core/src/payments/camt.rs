@@ -45,9 +45,25 @@ pub struct StatementEntry {
     pub payer_account: Option<String>,
 }
 
+/// Largest statement file read: a day of a busy collection account (some thousand
+/// entries of about 1.5 KB each) fits many times over.
+pub const MAX_STATEMENT_BYTES: usize = 16 * 1024 * 1024;
+
+/// Deepest element nesting read. camt.053/054 documents nest about a dozen levels (the
+/// deepest ISO 20022 paths, in `NtryDtls/TxDtls/RltdPties`, stay under 20); anything far
+/// deeper is refused before a parser or a walk over the tree recurses into it.
+pub const MAX_DEPTH: usize = 64;
+
+/// Most XML nodes (elements, attributes' owners, text) one file may have.
+pub const MAX_NODES: u32 = 2_000_000;
+
 /// Why a file is not a statement this system reads.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CamtError {
+    #[error("the statement is larger than {max_bytes} bytes")]
+    TooLarge { max_bytes: usize },
+    #[error("the statement nests elements deeper than {max_depth} levels")]
+    TooDeep { max_depth: usize },
     #[error("not well-formed XML: {0}")]
     Xml(String),
     #[error("not a camt.053 or camt.054 document")]
@@ -119,9 +135,82 @@ fn descendants<'a, 'i>(node: Node<'a, 'i>, name: &'a str) -> impl Iterator<Item 
         .filter(move |c| c.is_element() && c.tag_name().name() == name)
 }
 
-/// Parses a camt.053 or camt.054 file.
+/// Refuses a file over [`MAX_STATEMENT_BYTES`] or nesting deeper than [`MAX_DEPTH`], by
+/// one pass over the bytes without recursion or allocation, before any parser sees it.
+///
+/// The count follows XML's lexical rules (comments, CDATA, processing instructions and
+/// declarations open no element; `>` may appear in a quoted attribute value), so it never
+/// counts a well-formed document shallower than it is; a malformed one is refused by the
+/// parser afterwards.
+pub fn check_shape(xml: &str) -> Result<(), CamtError> {
+    if xml.len() > MAX_STATEMENT_BYTES {
+        return Err(CamtError::TooLarge {
+            max_bytes: MAX_STATEMENT_BYTES,
+        });
+    }
+    let bytes = xml.as_bytes();
+    let skip_past = |from: usize, end: &[u8]| -> usize {
+        bytes[from..]
+            .windows(end.len())
+            .position(|w| w == end)
+            .map_or(bytes.len(), |at| from + at + end.len())
+    };
+    let mut depth = 0usize;
+    let mut i = 0usize;
+    while i < bytes.len() {
+        if bytes[i] != b'<' {
+            i += 1;
+            continue;
+        }
+        let rest = &bytes[i..];
+        if rest.starts_with(b"<!--") {
+            i = skip_past(i + 4, b"-->");
+        } else if rest.starts_with(b"<![CDATA[") {
+            i = skip_past(i + 9, b"]]>");
+        } else if rest.starts_with(b"<?") {
+            i = skip_past(i + 2, b"?>");
+        } else if rest.starts_with(b"<!") {
+            i = skip_past(i + 2, b">");
+        } else if rest.starts_with(b"</") {
+            depth = depth.saturating_sub(1);
+            i = skip_past(i + 2, b">");
+        } else {
+            // A start tag: find its end outside quoted attribute values.
+            let mut j = i + 1;
+            let mut quote = None;
+            while j < bytes.len() {
+                match (quote, bytes[j]) {
+                    (None, b'"' | b'\'') => quote = Some(bytes[j]),
+                    (Some(q), c) if c == q => quote = None,
+                    (None, b'>') => break,
+                    _ => {}
+                }
+                j += 1;
+            }
+            let self_closing = j > i + 1 && j < bytes.len() && bytes[j - 1] == b'/';
+            if !self_closing {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Err(CamtError::TooDeep {
+                        max_depth: MAX_DEPTH,
+                    });
+                }
+            }
+            i = j + 1;
+        }
+    }
+    Ok(())
+}
+
+/// Parses a camt.053 or camt.054 file, refusing one too large or too deep first.
 pub fn parse(xml: &str) -> Result<Vec<Statement>, CamtError> {
-    let doc = roxmltree::Document::parse(xml).map_err(|e| CamtError::Xml(e.to_string()))?;
+    check_shape(xml)?;
+    let options = roxmltree::ParsingOptions {
+        allow_dtd: false,
+        nodes_limit: MAX_NODES,
+    };
+    let doc = roxmltree::Document::parse_with_options(xml, options)
+        .map_err(|e| CamtError::Xml(e.to_string()))?;
     let root = doc.root_element();
     let (message, kind, item) = if let Some(m) = child(root, "BkToCstmrStmt") {
         (m, StatementKind::Camt053, "Stmt")
@@ -240,7 +329,7 @@ mod tests {
     const V8: &str = r#"<?xml version="1.0"?>
 <Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.08"><BkToCstmrDbtCdtNtfctn>
 <GrpHdr><MsgId>N-1</MsgId><CreDtTm>2026-11-24T10:00:00</CreDtTm></GrpHdr>
-<Ntfctn><Id>NT-77</Id><Acct><Id><IBAN>HU42 1178 4009 1573 5650 0000 0000</IBAN></Id></Acct>
+<Ntfctn><Id>NT-77</Id><Acct><Id><IBAN>HU39 1178 4009 1573 5650 0000 0000</IBAN></Id></Acct>
 <Ntry><Amt Ccy="HUF">3000.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>
 <BookgDt><DtTm>2026-11-24T09:58:00+01:00</DtTm></BookgDt><AcctSvcrRef>B-991</AcctSvcrRef>
 <NtryDtls><TxDtls><RltdPties><Dbtr><Pty><Nm>Nagy Éva</Nm></Pty></Dbtr></RltdPties>
@@ -252,11 +341,65 @@ mod tests {
         let statements = parse(V8).expect("parses");
         assert_eq!(statements[0].kind, StatementKind::Camt054);
         let entry = &statements[0].entries[0];
-        assert_eq!(entry.entry_id, "HU42117840091573565000000000/B-991");
+        assert_eq!(entry.entry_id, "HU39117840091573565000000000/B-991");
         assert_eq!(entry.payer_name.as_deref(), Some("Nagy Éva"));
         assert_eq!(entry.remittance, "VK000000000197");
         assert_eq!(entry.booking_date.as_deref(), Some("2026-11-24"));
         assert!(entry.credit && entry.booked);
+    }
+
+    fn nested(depth: usize) -> String {
+        format!(
+            r#"<Document><BkToCstmrStmt><Stmt><Id>S</Id>{}{}</Stmt></BkToCstmrStmt></Document>"#,
+            "<a>".repeat(depth),
+            "</a>".repeat(depth)
+        )
+    }
+
+    #[test]
+    fn a_statement_nested_thousands_deep_is_refused_before_parsing() {
+        assert_eq!(
+            parse(&nested(5_000)),
+            Err(CamtError::TooDeep {
+                max_depth: MAX_DEPTH
+            })
+        );
+        assert_eq!(
+            parse(&nested(1_000_000)),
+            Err(CamtError::TooDeep {
+                max_depth: MAX_DEPTH
+            })
+        );
+        // Within the limit it is read (and refused for what it is, not for its shape).
+        assert!(!matches!(
+            parse(&nested(MAX_DEPTH - 4)),
+            Err(CamtError::TooDeep { .. })
+        ));
+    }
+
+    #[test]
+    fn the_depth_count_is_not_fooled_by_comments_cdata_or_quoted_brackets() {
+        let tricks = format!(
+            r#"<Document><!-- </a></a></a> --><![CDATA[</a></a>]]><?pi </a> ?><x y="/>"/>{}</Document>"#,
+            "<a>".repeat(MAX_DEPTH + 1) + &"</a>".repeat(MAX_DEPTH + 1)
+        );
+        assert!(matches!(
+            check_shape(&tricks),
+            Err(CamtError::TooDeep { .. })
+        ));
+        assert!(check_shape(V8).is_ok());
+        assert!(check_shape(r#"<a><b x=">"/><c/></a>"#).is_ok());
+    }
+
+    #[test]
+    fn a_statement_over_the_size_limit_is_refused() {
+        let big = format!("<Document>{}</Document>", " ".repeat(MAX_STATEMENT_BYTES));
+        assert_eq!(
+            parse(&big),
+            Err(CamtError::TooLarge {
+                max_bytes: MAX_STATEMENT_BYTES
+            })
+        );
     }
 
     #[test]

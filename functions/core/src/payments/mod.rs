@@ -3,6 +3,7 @@
 //! and POS at the desk; each settled payment moves its case on and gets a signed receipt
 //! with NAV-ready invoice data.
 
+pub mod account;
 pub mod camt;
 pub mod error;
 pub mod matching;
@@ -19,6 +20,8 @@ pub use error::PaymentError;
 pub use payment::{Overpayment, Payment, PaymentEvent, Refund, SettlementSource};
 pub use provider::{PaymentProvider, ProviderError};
 pub use reference::PaymentReference;
-pub use service::{ImportSummary, PaymentSettings, Payments, Settled, StartPayment};
+pub use service::{
+    ImportSummary, PaymentSettings, Payments, RefusedStatement, Settled, StartPayment,
+};
 pub use status::{PaymentMethod, PaymentStatus};
 pub use store::{BankEntry, EntryEvent, EntryStatus, PaymentStore};

@@ -2,6 +2,7 @@
 //! Settling a payment and moving its case on are one transaction (through
 //! [`Cases::mark_paid`]); money for a case already paid becomes an overpayment to refund.
 
+use super::account;
 use super::camt;
 use super::error::PaymentError;
 use super::matching::{self, MatchBasis, MatchDecision, Suggestion};
@@ -78,6 +79,19 @@ pub struct ImportSummary {
     pub overpaid: usize,
     pub queued: usize,
     pub skipped: usize,
+    /// Statements of an account other than the municipality's collection account: none
+    /// of their entries settles anything, none is recorded.
+    pub refused: Vec<RefusedStatement>,
+}
+
+/// A statement an import did not take, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RefusedStatement {
+    /// The bank's id of the statement (with the message id).
+    pub statement_id: String,
+    /// The account the statement is of, as the file names it.
+    pub account: String,
+    pub reason: String,
 }
 
 /// The fee payment use cases.
@@ -545,9 +559,40 @@ impl Payments {
     /// writes, so importing the same file again changes nothing.
     pub async fn import(&self, xml: &str, actor: Actor) -> Result<ImportSummary, PaymentError> {
         let statements = camt::parse(xml)?;
+        self.import_statements(statements, actor).await
+    }
+
+    /// Imports statements already parsed (the HTTP route parses on a blocking thread).
+    /// Only statements of the municipality's collection account are taken; the others are
+    /// listed in the summary as refused, their entries neither settle nor are recorded.
+    pub async fn import_statements(
+        &self,
+        statements: Vec<camt::Statement>,
+        actor: Actor,
+    ) -> Result<ImportSummary, PaymentError> {
         let mut summary = ImportSummary::default();
+        let collection = &self.settings.seller.bank_account;
         for statement in statements {
             summary.statements += 1;
+            if !account::same_account(&statement.account, collection) {
+                tracing::warn!(
+                    statement = %statement.id,
+                    "bank statement of another account refused"
+                );
+                summary.refused.push(RefusedStatement {
+                    reason: if statement.account.is_empty() {
+                        "the statement names no account (Acct/Id/IBAN)".into()
+                    } else {
+                        format!(
+                            "the statement is of account {}, not of the collection account {}",
+                            statement.account, collection
+                        )
+                    },
+                    statement_id: statement.id,
+                    account: statement.account,
+                });
+                continue;
+            }
             if !self
                 .store
                 .record_statement(&statement.id, self.now())
