@@ -20,6 +20,7 @@ macro_rules! blob_contract {
             write_once_objects_cannot_be_written_again,
             missing_objects_are_reported_missing,
             presigned_upload_accepts_only_the_announced_bytes,
+            presigned_upload_refuses_a_body_larger_than_announced,
             presigned_download_serves_the_object
         );
     };
@@ -127,8 +128,15 @@ pub async fn presigned_upload_accepts_only_the_announced_bytes(store: Arc<dyn Bl
     let sha = Sha256Digest::of(&bytes);
     let key = unique("uploads");
 
+    let size = bytes.len() as u64;
     let forged = store
-        .presign_upload(&key, sha, "application/pdf", SignedDuration::from_mins(5))
+        .presign_upload(
+            &key,
+            sha,
+            size,
+            "application/pdf",
+            SignedDuration::from_mins(5),
+        )
         .await
         .expect("presign");
     assert_eq!(forged.method, "PUT");
@@ -145,7 +153,13 @@ pub async fn presigned_upload_accepts_only_the_announced_bytes(store: Arc<dyn Bl
     assert_eq!(store.head(&key).await.expect("head"), None);
 
     let presigned = store
-        .presign_upload(&key, sha, "application/pdf", SignedDuration::from_mins(5))
+        .presign_upload(
+            &key,
+            sha,
+            size,
+            "application/pdf",
+            SignedDuration::from_mins(5),
+        )
         .await
         .expect("presign");
     let resp = request(
@@ -162,6 +176,45 @@ pub async fn presigned_upload_accepts_only_the_announced_bytes(store: Arc<dyn Bl
     let blob = store.get(&key).await.expect("uploaded object");
     assert_eq!(blob.bytes, bytes);
     assert_eq!(blob.meta.sha256, sha);
+}
+
+/// A body larger than the announced size is refused at the URL and stores nothing, even
+/// when it starts with the announced bytes.
+pub async fn presigned_upload_refuses_a_body_larger_than_announced(store: Arc<dyn BlobStore>) {
+    let client = reqwest::Client::new();
+    let bytes = pdf_bytes("announced");
+    let sha = Sha256Digest::of(&bytes);
+    let key = unique("uploads");
+    let presigned = store
+        .presign_upload(
+            &key,
+            sha,
+            bytes.len() as u64,
+            "application/pdf",
+            SignedDuration::from_mins(5),
+        )
+        .await
+        .expect("presign");
+    let mut larger = bytes.to_vec();
+    larger.extend(std::iter::repeat_n(b' ', 64 * 1024));
+    // The client's own length goes with the body; the announced one is not sent twice.
+    let headers: Vec<(String, String)> = presigned
+        .headers
+        .iter()
+        .filter(|(name, _)| !name.eq_ignore_ascii_case("content-length"))
+        .cloned()
+        .collect();
+    let resp = request(&client, &presigned.method, &presigned.url, &headers)
+        .body(larger)
+        .send()
+        .await
+        .expect("send");
+    assert!(
+        resp.status().is_client_error(),
+        "a larger body refused: {}",
+        resp.status()
+    );
+    assert_eq!(store.head(&key).await.expect("head"), None);
 }
 
 pub async fn presigned_download_serves_the_object(store: Arc<dyn BlobStore>) {

@@ -98,7 +98,13 @@ async fn presigned_upload_and_download_round_trip_on_moto() {
     let sha = Sha256Digest::of(&bytes);
     let key = format!("uploads/{}", unique_name("upload"));
     let upload = store
-        .presign_upload(&key, sha, "application/pdf", SignedDuration::from_mins(5))
+        .presign_upload(
+            &key,
+            sha,
+            bytes.len() as u64,
+            "application/pdf",
+            SignedDuration::from_mins(5),
+        )
         .await
         .expect("presign upload");
     assert_eq!(upload.method, "PUT");

@@ -165,11 +165,14 @@ pub trait BlobStore: Send + Sync + 'static {
     /// Reads an object's metadata, `None` if absent.
     async fn head(&self, key: &str) -> Result<Option<BlobMeta>, BlobError>;
 
-    /// A URL through which a client uploads exactly the bytes with this digest.
+    /// A URL through which a client uploads exactly the bytes with this digest and size:
+    /// a body of another size is refused at the URL (a larger one before it is read
+    /// whole), a body with another digest is never stored.
     async fn presign_upload(
         &self,
         key: &str,
         sha256: Sha256Digest,
+        size: u64,
         content_type: &str,
         expires_in: jiff::SignedDuration,
     ) -> Result<PresignedRequest, BlobError>;

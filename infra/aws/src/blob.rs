@@ -262,18 +262,23 @@ impl BlobStore for S3BlobStore {
         &self,
         key: &str,
         sha256: Sha256Digest,
+        size: u64,
         content_type: &str,
         expires_in: jiff::SignedDuration,
     ) -> Result<PresignedRequest, BlobError> {
         validate_blob_key(key)?;
+        let size = i64::try_from(size)
+            .map_err(|_| BlobError::Unavailable("an upload cannot be that large".into()))?;
         let (config, expires_at) = presigning(expires_in)?;
-        // The checksum, metadata and condition headers are signed: S3 refuses a request without them,
-        // and refuses bytes whose SHA-256 differs from the signed one.
+        // The length, checksum, metadata and condition headers are signed: S3 refuses a
+        // request without them, a body of another length (the signed `content-length`
+        // differs from the one sent) and bytes whose SHA-256 differs from the signed one.
         let presigned = self
             .client
             .put_object()
             .bucket(&self.bucket)
             .key(key)
+            .content_length(size)
             .content_type(content_type)
             .checksum_sha256(STANDARD.encode(sha256.0))
             .metadata(SHA256_METADATA, sha256.to_hex())
@@ -396,12 +401,13 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_presigned_upload_signs_the_checksum_so_s3_refuses_other_bytes() {
+    async fn a_presigned_upload_signs_the_checksum_and_length_so_s3_refuses_other_bytes() {
         let sha = Sha256Digest::of(b"the announced bytes");
         let presigned = store()
             .presign_upload(
                 "uploads/x",
                 sha,
+                19,
                 "application/pdf",
                 jiff::SignedDuration::from_mins(5),
             )
@@ -427,6 +433,9 @@ mod tests {
             .find_map(|p| p.strip_prefix("X-Amz-SignedHeaders="))
             .unwrap();
         assert!(signed.contains("x-amz-checksum-sha256"), "{signed}");
+        // The announced size: S3 refuses a body of another length.
+        assert_eq!(header("content-length"), Some("19".to_owned()));
+        assert!(signed.contains("content-length"), "{signed}");
         assert!(signed.contains("x-amz-meta-sha256"), "{signed}");
     }
 

@@ -8,7 +8,7 @@
 
 use async_trait::async_trait;
 use axum::Router;
-use axum::body::Bytes as BodyBytes;
+use axum::body::{Body, Bytes as BodyBytes};
 use axum::extract::{Path as UrlPath, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -16,6 +16,7 @@ use axum::routing::get;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use bytes::Bytes;
+use futures::StreamExt;
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
@@ -49,6 +50,9 @@ struct Grant {
     k: String,
     /// Digest the uploaded bytes must have (uploads only).
     h: Option<String>,
+    /// Exact size in bytes of the upload (uploads only).
+    #[serde(default)]
+    n: Option<u64>,
     ct: Option<String>,
     exp: i64,
 }
@@ -343,6 +347,7 @@ impl BlobStore for FsBlobStore {
         &self,
         key: &str,
         sha256: Sha256Digest,
+        size: u64,
         content_type: &str,
         expires_in: jiff::SignedDuration,
     ) -> Result<PresignedRequest, BlobError> {
@@ -351,6 +356,7 @@ impl BlobStore for FsBlobStore {
             m: "PUT".into(),
             k: key.to_owned(),
             h: Some(sha256.to_hex()),
+            n: Some(size),
             ct: Some(content_type.to_owned()),
             exp: self.expiry(expires_in),
         };
@@ -370,6 +376,7 @@ impl BlobStore for FsBlobStore {
             m: "GET".into(),
             k: key.to_owned(),
             h: None,
+            n: None,
             ct: None,
             exp: self.expiry(expires_in),
         };
@@ -377,14 +384,59 @@ impl BlobStore for FsBlobStore {
     }
 }
 
+/// The body of an upload of exactly `size` bytes: a larger one is refused with 413 as
+/// soon as its announced length or its bytes pass `size` (never buffered beyond it), a
+/// shorter one with 400.
+async fn exact_body(headers: &HeaderMap, body: Body, size: u64) -> Result<BodyBytes, Problem> {
+    let too_large = || {
+        Problem::with_detail(
+            ProblemKind::PayloadTooLarge,
+            format!("this upload URL takes exactly the {size} bytes announced"),
+        )
+        .extension("announced_size", size)
+    };
+    let too_short = |got: u64| {
+        Problem::with_detail(
+            ProblemKind::BadRequest,
+            format!("the body is {got} bytes; this upload URL takes exactly the {size} announced"),
+        )
+        .extension("announced_size", size)
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match declared {
+        Some(n) if n > size => return Err(too_large()),
+        Some(n) if n < size => return Err(too_short(n)),
+        _ => {}
+    }
+    let limit = usize::try_from(size).map_err(|_| too_large())?;
+    let mut bytes = bytes::BytesMut::with_capacity(limit.min(16 * 1024 * 1024));
+    let mut stream = body.into_data_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| {
+            Problem::with_detail(ProblemKind::BadRequest, "the upload was interrupted")
+        })?;
+        if bytes.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    if bytes.len() < limit {
+        return Err(too_short(bytes.len() as u64));
+    }
+    Ok(bytes.freeze())
+}
+
 async fn presigned_put(
     State(store): State<FsBlobStore>,
     UrlPath(token): UrlPath<String>,
     headers: HeaderMap,
-    body: BodyBytes,
+    body: Body,
 ) -> Result<StatusCode, Problem> {
     let grant = store.open_token(&token)?;
-    let (Some(sha_hex), "PUT") = (grant.h.as_deref(), grant.m.as_str()) else {
+    let (Some(sha_hex), Some(size), "PUT") = (grant.h.as_deref(), grant.n, grant.m.as_str()) else {
         return Err(Problem::with_detail(
             ProblemKind::Forbidden,
             "this URL does not allow uploads",
@@ -409,6 +461,7 @@ async fn presigned_put(
     }
     let sha256 =
         Sha256Digest::from_hex(sha_hex).ok_or_else(|| Problem::new(ProblemKind::Forbidden))?;
+    let body = exact_body(&headers, body, size).await?;
     store
         .put(BlobPut {
             key: grant.k,

@@ -156,7 +156,13 @@ impl Cases {
         let blob_key = format!("uploads/{id}/{upload_id}");
         let presigned = self
             .uploads
-            .presign_upload(&blob_key, sha256, &request.media_type, UPLOAD_VALIDITY)
+            .presign_upload(
+                &blob_key,
+                sha256,
+                request.size,
+                &request.media_type,
+                UPLOAD_VALIDITY,
+            )
             .await?;
         let intent = UploadIntent {
             id: upload_id,
