@@ -102,7 +102,8 @@ pub async fn diary(
     Ok(Json(entries.iter().map(DiaryLine::from).collect()))
 }
 
-/// A case with everything the office knows; the read is audited.
+/// A case with everything the office knows, the applicant's name and contact included;
+/// the read is audited.
 #[utoipa::path(get, path = "/backoffice/cases/{case_id}", tag = "cases-backoffice", params(("case_id" = Uuid, Path)),
     responses((status = 200, body = OfficeCaseView), (status = 404, body = Problem)))]
 pub async fn get_one(
@@ -112,8 +113,8 @@ pub async fn get_one(
     Path(id): Path<String>,
 ) -> Result<Json<OfficeCaseView>, ApiError> {
     let by = office(&p, origin);
-    let case = state.cases.view(&by, case_id(&id)?).await?;
-    Ok(view(&state, case))
+    let opened = state.cases.view(&by, case_id(&id)?).await?;
+    Ok(Json(OfficeCaseView::opened(opened, state.cases.today())))
 }
 
 /// Takes the case for oneself; an arrived case goes into review.
@@ -210,7 +211,8 @@ pub async fn request_information(
     Ok(view(&state, case))
 }
 
-/// Drafts the decision; where the case type needs no signatory it is issued at once.
+/// Drafts the decision on a filed case (409 `cases:not-filed` otherwise); where the case
+/// type needs no signatory it is issued at once.
 #[utoipa::path(post, path = "/backoffice/cases/{case_id}/decision", tag = "cases-backoffice",
     params(("case_id" = Uuid, Path)), request_body = DecisionBody,
     responses((status = 200, body = OfficeCaseView), (status = 409, body = Problem)))]
@@ -279,16 +281,19 @@ pub async fn issue(
     Ok(view(&state, case))
 }
 
-/// Who read or changed the case, when and from where (read-only).
+/// Who read or changed the case, when and from where: the case's hash-chained audit
+/// stream, oldest first (read-only; reading it is recorded too).
 #[utoipa::path(get, path = "/backoffice/cases/{case_id}/audit", tag = "cases-backoffice",
     params(("case_id" = Uuid, Path)),
-    responses((status = 200, body = Vec<AuditEntry>), (status = 403, body = Problem)))]
+    responses((status = 200, body = Vec<AuditEntry>), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn audit(
     State(state): State<CasesState>,
-    _: Authenticated,
+    Authenticated(p): Authenticated,
+    origin: Origin,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<AuditEntry>>, ApiError> {
-    Ok(Json(state.cases.audit_trail(case_id(&id)?).await?))
+    let by = office(&p, origin);
+    Ok(Json(state.cases.audit_trail_for(&by, case_id(&id)?).await?))
 }
 
 /// An attached document's bytes, as sniffed on upload; the read is audited.

@@ -4,6 +4,8 @@
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use uuid::Uuid;
+use varoskapu_core::cases::CitizenActor;
+use varoskapu_http::auth::Principal;
 use varoskapu_http::{ClientAddress, Problem, ProblemKind};
 
 pub use varoskapu_http::extract::{ApiQuery, IDEMPOTENCY_KEY, IdempotencyKey};
@@ -19,6 +21,13 @@ impl<S: Send + Sync> FromRequestParts<S> for Origin {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let address = ClientAddress::from_request_parts(parts, state).await?;
         Ok(Origin(address.text()))
+    }
+}
+
+impl Origin {
+    /// The citizen acting, with where the request came from.
+    pub fn citizen(self, p: &Principal) -> CitizenActor {
+        CitizenActor::new(p.account.clone(), self.0)
     }
 }
 

@@ -1,20 +1,22 @@
 //! The case state of a Lambda function, from its environment: DynamoDB, the uploads and
-//! documents buckets, the KMS signer with its certificate chain, the RFC 3161 authority,
-//! SES (or the table's outbox) for notices and the provider's JWKS.
+//! documents buckets, the KMS signer with its certificate chain, the RFC 3161 authority
+//! (documents and the audit log's anchors), the accounts as the directory of people, SES
+//! (or the table's outbox) for notices and the provider's JWKS.
 
 use crate::config::CasesConfig;
 use crate::forms::JsonSchemaForms;
+use crate::people::AccountDirectory;
 use crate::state::CasesState;
 use std::sync::Arc;
 use varoskapu_aws::S3BlobStore;
 use varoskapu_aws::accounts::notices_on_aws;
 use varoskapu_aws::kms_signer::KmsSigner;
 use varoskapu_core::cases::{CasePorts, Cases};
-use varoskapu_core::documents::DocumentIssuer;
+use varoskapu_core::documents::{DocumentIssuer, Signer, TimestampAuthority};
 use varoskapu_core::{Clock, SystemClock, Table, UuidV7Ids};
-use varoskapu_documents::PadesIssuer;
 use varoskapu_documents::render::Municipality;
 use varoskapu_documents::tsa_client::HttpTsa;
+use varoskapu_documents::{CmsNotary, PadesIssuer};
 use varoskapu_http::auth::TokenValidator;
 use varoskapu_http::config::optional;
 
@@ -44,19 +46,20 @@ pub async fn state_from_env() -> Result<CasesState, StartError> {
         .signing
         .clone()
         .ok_or("the case functions sign documents: signing settings are required")?;
-    let signer = KmsSigner::from_pem_chain(
+    let signer: Arc<dyn Signer> = Arc::new(KmsSigner::from_pem_chain(
         aws_sdk_kms::Client::new(&sdk),
         signing.key_id,
         &signing.chain_pem,
-    )?;
+    )?);
+    let tsa: Arc<dyn TimestampAuthority> = Arc::new(HttpTsa::new(signing.tsa_url));
     let demo = Municipality::demo();
     let issuer: Arc<dyn DocumentIssuer> = Arc::new(PadesIssuer {
         municipality: Municipality {
             name: optional(MUNICIPALITY_VAR).unwrap_or(demo.name),
             office: optional(OFFICE_VAR).unwrap_or(demo.office),
         },
-        signer: Arc::new(signer),
-        tsa: Arc::new(HttpTsa::new(signing.tsa_url)),
+        signer: signer.clone(),
+        tsa: tsa.clone(),
         blobs: documents.clone(),
         table: table.clone(),
         clock: clock.clone(),
@@ -70,6 +73,9 @@ pub async fn state_from_env() -> Result<CasesState, StartError> {
         clock.clone(),
     )?);
     let cases = Cases::new(CasePorts {
+        people: Arc::new(AccountDirectory::new(table.clone())),
+        // The audit log's daily anchors are signed and timestamped like documents.
+        notary: Some(Arc::new(CmsNotary { signer, tsa })),
         table,
         uploads,
         documents,

@@ -7,6 +7,7 @@ pub mod extract;
 pub mod forms;
 pub mod lambda;
 pub mod pdf;
+pub mod people;
 pub mod problem;
 pub mod state;
 pub mod views;

@@ -61,6 +61,7 @@ pub fn problem(e: CaseError) -> Problem {
             typed(ProblemKind::Conflict, "assigned-to-someone-else", detail)
         }
         CaseError::SelfApproval => typed(ProblemKind::Forbidden, "self-approval", detail),
+        CaseError::NotFiled => typed(ProblemKind::Conflict, "not-filed", detail),
         CaseError::AppealWindowClosed { .. } => {
             typed(ProblemKind::Conflict, "appeal-window-closed", detail)
         }
@@ -79,6 +80,13 @@ pub fn problem(e: CaseError) -> Problem {
             Problem::with_detail(
                 ProblemKind::Unavailable,
                 "the document could not be signed now; retry the request",
+            )
+        }
+        CaseError::PeopleUnavailable(_) => {
+            tracing::error!(error = %e, "the directory of people is unavailable");
+            Problem::with_detail(
+                ProblemKind::Unavailable,
+                "the people named on the document cannot be looked up now; retry the request",
             )
         }
         CaseError::Document(_) | CaseError::TimeZoneUnavailable => Problem::internal(&e),

@@ -7,8 +7,10 @@ use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
 use varoskapu_core::cases::{
-    Actor, AttachedDocument, Case, CaseStatus, Deadline, DiaryEntry, DocumentRef, Money, Outcome,
+    Actor, AttachedDocument, Case, CaseStatus, Deadline, DiaryEntry, DocumentRef, Money,
+    OfficeCase, Outcome,
 };
+use varoskapu_core::people::Person;
 
 /// A deadline as people read it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -167,13 +169,17 @@ impl CaseView {
     }
 }
 
-/// A case as the office sees it: everything, with the deadline worked out.
+/// A case as the office sees it: everything, with the deadline worked out and, where the
+/// case was opened (an audited read), the applicant's name and contact.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OfficeCaseView {
     #[serde(flatten)]
     #[schema(value_type = Object)]
     pub case: Case,
     pub deadline_status: Option<DeadlineView>,
+    /// Present on the audited read of the case (`GET /backoffice/cases/{case_id}`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub applicant: Option<Person>,
 }
 
 impl OfficeCaseView {
@@ -181,6 +187,15 @@ impl OfficeCaseView {
         Self {
             deadline_status: case.deadline.as_ref().map(|d| DeadlineView::of(d, today)),
             case,
+            applicant: None,
+        }
+    }
+
+    /// The view of an opened case, naming its applicant.
+    pub fn opened(opened: OfficeCase, today: Date) -> Self {
+        Self {
+            applicant: opened.applicant,
+            ..Self::of(opened.case, today)
         }
     }
 }

@@ -69,7 +69,7 @@ async fn concurrent_submissions_draw_gap_free_arrival_numbers_on_dynamodb() {
     for _ in 0..6 {
         let case = f
             .cases
-            .create_draft("citizen-1", "certificate", form())
+            .create_draft(&common::citizen("citizen-1"), "certificate", form())
             .await
             .expect("draft");
         drafts.push(case.id);
@@ -79,7 +79,13 @@ async fn concurrent_submissions_draw_gap_free_arrival_numbers_on_dynamodb() {
         let id = *id;
         async move {
             cases
-                .submit("citizen-1", id, None, &JsonSchemaForms, None)
+                .submit(
+                    &common::citizen("citizen-1"),
+                    id,
+                    None,
+                    &JsonSchemaForms,
+                    None,
+                )
                 .await
         }
     }))
@@ -106,14 +112,14 @@ async fn a_retried_submission_and_an_s3_upload_on_the_production_engines() {
     };
     let case = f
         .cases
-        .create_draft("citizen-2", "certificate", form())
+        .create_draft(&common::citizen("citizen-2"), "certificate", form())
         .await
         .expect("draft");
     let pdf = b"%PDF-1.4\n%%EOF\n".to_vec();
     let grant = f
         .cases
         .upload_intent(
-            "citizen-2",
+            &common::citizen("citizen-2"),
             case.id,
             UploadRequest {
                 kind: "evidence".into(),
@@ -137,14 +143,14 @@ async fn a_retried_submission_and_an_s3_upload_on_the_production_engines() {
     assert!(response.status().is_success(), "{}", response.status());
     let attached = f
         .cases
-        .attach("citizen-2", case.id, grant.upload_id)
+        .attach(&common::citizen("citizen-2"), case.id, grant.upload_id)
         .await
         .expect("attached");
     assert_eq!(attached.media_type, "application/pdf");
     let first = f
         .cases
         .submit(
-            "citizen-2",
+            &common::citizen("citizen-2"),
             case.id,
             None,
             &JsonSchemaForms,
@@ -155,7 +161,7 @@ async fn a_retried_submission_and_an_s3_upload_on_the_production_engines() {
     let again = f
         .cases
         .submit(
-            "citizen-2",
+            &common::citizen("citizen-2"),
             case.id,
             None,
             &JsonSchemaForms,

@@ -56,11 +56,21 @@ impl World {
     async fn submitted(&self, case_type: &str) -> Uuid {
         let cases = &self.fixture.cases;
         let draft = cases
-            .create_draft("citizen", case_type, json!({"purpose": "teszt célra"}))
+            .create_draft(
+                &common::citizen("citizen"),
+                case_type,
+                json!({"purpose": "teszt célra"}),
+            )
             .await
             .expect("draft");
         cases
-            .submit("citizen", draft.id, None, &JsonSchemaForms, None)
+            .submit(
+                &common::citizen("citizen"),
+                draft.id,
+                None,
+                &JsonSchemaForms,
+                None,
+            )
             .await
             .expect("submitted");
         draft.id
@@ -73,6 +83,7 @@ async fn the_drafter_cannot_approve_their_own_decision_but_another_signatory_can
     let cases = &w.fixture.cases;
     let id = w.submitted("signed").await;
     cases.claim(&signatory("s1"), id).await.expect("claimed");
+    cases.file(&signatory("s1"), id).await.expect("filed");
     cases
         .draft_decision(&signatory("s1"), id, Outcome::Approve, "megfelel")
         .await
@@ -102,8 +113,27 @@ async fn a_claimed_case_goes_to_another_clerk_only_by_reassignment() {
         .expect("reassigned");
     assert_eq!(case.assignee.as_deref(), Some("c2"));
     let trail = cases.audit_trail(id).await.expect("audit");
-    assert_eq!(trail.len(), 2, "{trail:?}");
-    assert_eq!(trail[0].origin.as_deref(), Some("10.0.0.1"));
+    let steps: Vec<(&str, Option<&str>)> = trail
+        .iter()
+        .map(|e| (e.action.as_str(), e.actor.account()))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("create_draft", Some("citizen")),
+            ("submit", Some("citizen")),
+            ("issue_receipt", None),
+            ("assign", Some("c1")),
+            ("assign", Some("lead")),
+        ],
+        "{trail:?}"
+    );
+    assert_eq!(trail[3].origin.as_deref(), Some("10.0.0.1"));
+    assert!(
+        trail
+            .windows(2)
+            .all(|w| w[1].prev.as_ref() == Some(&w[0].hash))
+    );
 }
 
 #[tokio::test]
@@ -143,6 +173,7 @@ async fn a_returned_draft_goes_back_to_review_without_its_decision() {
     let cases = &w.fixture.cases;
     let id = w.submitted("signed").await;
     cases.claim(&clerk("c1"), id).await.expect("claimed");
+    cases.file(&clerk("c1"), id).await.expect("filed");
     cases
         .draft_decision(&clerk("c1"), id, Outcome::Reject, "hiányos")
         .await
@@ -179,7 +210,12 @@ async fn waiting_for_the_citizen_extends_the_deadline_by_the_working_days_waited
     // A week later (5 working days) the citizen answers.
     w.clock.advance(SignedDuration::from_hours(24 * 7));
     let case = cases
-        .answer_info_request("citizen", id, "Mellékelve.".into(), Vec::new())
+        .answer_info_request(
+            &common::citizen("citizen"),
+            id,
+            "Mellékelve.".into(),
+            Vec::new(),
+        )
         .await
         .expect("answered");
     let deadline = case.deadline.expect("deadline");
@@ -196,17 +232,44 @@ async fn an_appeal_is_refused_after_the_appeal_window() {
     let cases = &w.fixture.cases;
     let id = w.submitted("certificate").await;
     cases.claim(&clerk("c1"), id).await.expect("claimed");
+    cases.file(&clerk("c1"), id).await.expect("filed");
     cases
         .draft_decision(&clerk("c1"), id, Outcome::Reject, "nincs adat")
         .await
         .expect("decided");
     cases
-        .fetch_decision("citizen", id)
+        .fetch_decision(&common::citizen("citizen"), id)
         .await
         .expect("delivered");
     w.clock.advance(SignedDuration::from_hours(24 * 16));
     assert!(matches!(
-        cases.appeal("citizen", id, "nem értek egyet").await,
+        cases
+            .appeal(&common::citizen("citizen"), id, "nem értek egyet")
+            .await,
         Err(CaseError::AppealWindowClosed { .. })
     ));
+}
+
+#[tokio::test]
+async fn a_decision_is_drafted_only_on_a_filed_case() {
+    let w = world().await;
+    let cases = &w.fixture.cases;
+    let id = w.submitted("certificate").await;
+    cases.claim(&clerk("c1"), id).await.expect("claimed");
+    assert_eq!(
+        cases
+            .draft_decision(&clerk("c1"), id, Outcome::Approve, "megfelel")
+            .await,
+        Err(CaseError::NotFiled)
+    );
+    let unchanged = cases.case_of("citizen", id).await.expect("case");
+    assert_eq!(unchanged.status, CaseStatus::InReview);
+    assert!(unchanged.decision.is_none());
+    let filed = cases.file(&clerk("c1"), id).await.expect("filed");
+    let decided = cases
+        .draft_decision(&clerk("c1"), id, Outcome::Approve, "megfelel")
+        .await
+        .expect("drafted on the filed case");
+    assert_eq!(decided.filing_number, filed.filing_number);
+    assert_eq!(decided.status, CaseStatus::Decided);
 }

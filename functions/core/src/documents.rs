@@ -63,6 +63,16 @@ impl KeyFact {
     }
 }
 
+/// A hex digest in groups of eight digits, so a reader can compare it piece by piece (and a
+/// document can break it between groups).
+pub fn grouped_hex(hex: &str) -> String {
+    hex.as_bytes()
+        .chunks(8)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// What a use case asks to have issued.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DocumentRequest {
@@ -176,6 +186,14 @@ pub trait TimestampAuthority: Send + Sync + 'static {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn digests_are_grouped_by_eight_digits() {
+        let hex = "0123456789abcdef".repeat(4);
+        let grouped = grouped_hex(&hex);
+        assert_eq!(grouped.split(' ').count(), 8);
+        assert_eq!(grouped.replace(' ', ""), hex);
+    }
 
     #[test]
     fn kinds_have_stable_identifiers() {

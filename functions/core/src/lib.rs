@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod appointments;
+pub mod audit;
 pub mod blob;
 pub mod calendar;
 pub mod cases;
@@ -13,6 +14,7 @@ pub mod documents;
 pub mod idempotency;
 pub mod notify;
 pub mod payments;
+pub mod people;
 pub mod table;
 
 pub use blob::{Blob, BlobError, BlobMeta, BlobPut, BlobStore, PresignedRequest, Sha256Digest};

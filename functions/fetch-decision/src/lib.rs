@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::OpenApi;
-use varoskapu_case_api::extract::{ApiQuery, case_id};
+use varoskapu_case_api::extract::{ApiQuery, Origin, case_id};
 use varoskapu_case_api::pdf::pdf_response;
 use varoskapu_case_api::{ApiError, CasesState};
 use varoskapu_http::Problem;
@@ -60,13 +60,15 @@ pub struct DownloadLink {
 pub async fn fetch(
     State(state): State<CasesState>,
     Authenticated(p): Authenticated,
+    origin: Origin,
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<FetchQuery>,
 ) -> Result<Response, ApiError> {
     let id = case_id(&id)?;
+    let by = origin.citizen(&p);
     match q.delivery.as_deref() {
         Some("url") => {
-            let (case, url) = state.cases.decision_url(&p.account, id).await?;
+            let (case, url) = state.cases.decision_url(&by, id).await?;
             let sha256 = case
                 .decision
                 .and_then(|d| d.document)
@@ -81,7 +83,7 @@ pub async fn fetch(
             .into_response())
         }
         None | Some("pdf") => {
-            let (_, blob) = state.cases.fetch_decision(&p.account, id).await?;
+            let (_, blob) = state.cases.fetch_decision(&by, id).await?;
             Ok(pdf_response(blob.bytes.to_vec(), "hatarozat.pdf"))
         }
         Some(other) => Err(Problem::with_detail(
@@ -101,11 +103,12 @@ pub async fn fetch(
 pub async fn certificate(
     State(state): State<CasesState>,
     Authenticated(p): Authenticated,
+    origin: Origin,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let blob = state
         .cases
-        .download_certificate(&p.account, case_id(&id)?)
+        .download_certificate(&origin.citizen(&p), case_id(&id)?)
         .await?;
     Ok(pdf_response(blob.bytes.to_vec(), "letoltesi-igazolas.pdf"))
 }

@@ -10,7 +10,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
-use varoskapu_case_api::extract::{IdempotencyKey, case_id};
+use varoskapu_case_api::extract::{IdempotencyKey, Origin, case_id};
 use varoskapu_case_api::pdf::pdf_response;
 use varoskapu_case_api::views::CaseView;
 use varoskapu_case_api::{ApiError, CasesState};
@@ -87,11 +87,12 @@ fn view(state: &CasesState, case: &varoskapu_core::cases::Case) -> Json<CaseView
 pub async fn create(
     State(state): State<CasesState>,
     Authenticated(p): Authenticated,
+    origin: Origin,
     ApiJson(body): ApiJson<NewCase>,
 ) -> Result<Response, ApiError> {
     let case = state
         .cases
-        .create_draft(&p.account, &body.case_type, body.form)
+        .create_draft(&origin.citizen(&p), &body.case_type, body.form)
         .await?;
     Ok((StatusCode::CREATED, view(&state, &case)).into_response())
 }
@@ -125,12 +126,13 @@ pub async fn get_one(
 pub async fn update_form(
     State(state): State<CasesState>,
     Authenticated(p): Authenticated,
+    origin: Origin,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<FormBody>,
 ) -> Result<Json<CaseView>, ApiError> {
     let case = state
         .cases
-        .update_draft(&p.account, case_id(&id)?, body.form)
+        .update_draft(&origin.citizen(&p), case_id(&id)?, body.form)
         .await?;
     Ok(view(&state, &case))
 }
@@ -143,12 +145,13 @@ pub async fn update_form(
 pub async fn upload_intent(
     State(state): State<CasesState>,
     Authenticated(p): Authenticated,
+    origin: Origin,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<UploadRequest>,
 ) -> Result<Response, ApiError> {
     let grant = state
         .cases
-        .upload_intent(&p.account, case_id(&id)?, body)
+        .upload_intent(&origin.citizen(&p), case_id(&id)?, body)
         .await?;
     let ticket = UploadTicket {
         upload_id: grant.upload_id,
@@ -167,12 +170,13 @@ pub async fn upload_intent(
 pub async fn attach(
     State(state): State<CasesState>,
     Authenticated(p): Authenticated,
+    origin: Origin,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<AttachBody>,
 ) -> Result<Response, ApiError> {
     let document = state
         .cases
-        .attach(&p.account, case_id(&id)?, body.upload_id)
+        .attach(&origin.citizen(&p), case_id(&id)?, body.upload_id)
         .await?;
     Ok((StatusCode::CREATED, Json(document)).into_response())
 }
@@ -186,6 +190,7 @@ pub async fn attach(
 pub async fn submit(
     State(state): State<CasesState>,
     Authenticated(p): Authenticated,
+    origin: Origin,
     Path(id): Path<String>,
     IdempotencyKey(key): IdempotencyKey,
     body: Bytes,
@@ -202,7 +207,7 @@ pub async fn submit(
     let case = state
         .cases
         .submit(
-            &p.account,
+            &origin.citizen(&p),
             id,
             submission.form,
             state.forms.as_ref(),
@@ -243,12 +248,18 @@ pub async fn receipt(
 pub async fn answer(
     State(state): State<CasesState>,
     Authenticated(p): Authenticated,
+    origin: Origin,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<AnswerBody>,
 ) -> Result<Json<CaseView>, ApiError> {
     let case = state
         .cases
-        .answer_info_request(&p.account, case_id(&id)?, body.answer, body.documents)
+        .answer_info_request(
+            &origin.citizen(&p),
+            case_id(&id)?,
+            body.answer,
+            body.documents,
+        )
         .await?;
     Ok(view(&state, &case))
 }
@@ -259,12 +270,13 @@ pub async fn answer(
 pub async fn appeal(
     State(state): State<CasesState>,
     Authenticated(p): Authenticated,
+    origin: Origin,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<AppealBody>,
 ) -> Result<Response, ApiError> {
     let case = state
         .cases
-        .appeal(&p.account, case_id(&id)?, &body.reasoning)
+        .appeal(&origin.citizen(&p), case_id(&id)?, &body.reasoning)
         .await?;
     Ok((StatusCode::CREATED, view(&state, &case)).into_response())
 }

@@ -63,17 +63,32 @@ pub async fn sign_pdf(
             reason,
         },
     )?;
-    let signed = cms_sign::to_be_signed(ID_DATA, &prepared.digest(), &chain[0])?;
+    let cms = sign_detached(&prepared.digest(), &chain, signer, tsa).await?;
+    Ok(prepared.embed(&cms)?)
+}
+
+/// A detached CAdES signature (CMS `SignedData`, content type id-data) over content whose
+/// SHA-256 is `digest`, with an RFC 3161 signature timestamp: what PAdES embeds and what
+/// the audit anchors carry.
+pub async fn sign_detached(
+    digest: &[u8; 32],
+    chain: &[Certificate],
+    signer: &dyn Signer,
+    tsa: &dyn TimestampAuthority,
+) -> Result<Vec<u8>, PadesError> {
+    let first = chain
+        .first()
+        .ok_or_else(|| PadesError::Chain("empty".into()))?;
+    let signed = cms_sign::to_be_signed(ID_DATA, digest, first)?;
     let message = signed.attributes.to_der().map_err(CmsError::from)?;
     let signature = signer.sign(&message).await?;
     let token = tsa.timestamp(&Sha256::digest(&signature).into()).await?;
-    let cms = cms_sign::assemble(SignedDataParts {
+    Ok(cms_sign::assemble(SignedDataParts {
         content_type: ID_DATA,
         content: None,
         signed,
         signature: &signature,
-        certificates: &chain,
+        certificates: chain,
         timestamp_token: Some(&token),
-    })?;
-    Ok(prepared.embed(&cms)?)
+    })?)
 }

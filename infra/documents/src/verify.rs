@@ -136,7 +136,12 @@ pub fn signature_parts(pdf: &[u8]) -> Result<Option<SignatureParts>, String> {
 /// The signature timestamp token of a signed PDF and the signature value it covers.
 pub fn timestamp_token(pdf: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
     let parts = signature_parts(pdf).ok()??;
-    let signed = cms_verify::decode_signed_data(&parts.cms).ok()?;
+    cms_timestamp_token(&parts.cms)
+}
+
+/// The signature timestamp token of a CMS signature and the signature value it covers.
+pub fn cms_timestamp_token(cms: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
+    let signed = cms_verify::decode_signed_data(cms).ok()?;
     let info = signed.signer_infos.0.iter().next()?;
     let token = info
         .unsigned_attrs
@@ -155,7 +160,13 @@ pub fn verify_pdf(pdf: &[u8], roots: &[Certificate]) -> Verdict {
         Ok(None) => return Verdict::Unsigned,
         Err(why) => return Verdict::Tampered(why),
     };
-    let checked = match cms_verify::check(&parts.cms, Some(parts.signed_digest)) {
+    verify_detached(&parts.cms, parts.signed_digest, roots)
+}
+
+/// Verifies a detached CMS signature with a signature timestamp (as PAdES and the audit
+/// anchors carry) over content whose SHA-256 is `content_digest`, against `roots`.
+pub fn verify_detached(cms: &[u8], content_digest: [u8; 32], roots: &[Certificate]) -> Verdict {
+    let checked = match cms_verify::check(cms, Some(content_digest)) {
         Ok(checked) => checked,
         Err(CmsCheckError::DigestMismatch) => {
             return Verdict::Tampered("the signed bytes no longer match their digest".into());
@@ -166,7 +177,7 @@ pub fn verify_pdf(pdf: &[u8], roots: &[Certificate]) -> Verdict {
         Err(e @ CmsCheckError::Malformed(_)) => return Verdict::Tampered(e.to_string()),
         Err(e) => return Verdict::Invalid(e.to_string()),
     };
-    let Some((token, signature)) = timestamp_token(pdf) else {
+    let Some((token, signature)) = cms_timestamp_token(cms) else {
         return Verdict::Invalid("the signature has no RFC 3161 timestamp (not PAdES B-T)".into());
     };
     let stamp = match cms_verify::check(&token, None) {

@@ -1,23 +1,28 @@
 //! The case functions on the local ports (submit-case, backoffice, fetch-decision), the
 //! demo catalogue of case types and a demo signatory.
 //!
-//! Documents are signed with the data folder's embedded CA and timestamped by the local
-//! TSA in process; uploads and signed documents share the blob folder.
+//! Documents, and the audit log's anchors, are signed with the data folder's embedded CA
+//! and timestamped by the local TSA in process; uploads and signed documents share the
+//! blob folder. `varoskapu audit verify` and `audit anchor` work on the same folder.
 
 use crate::ports::LocalPorts;
 use axum::Router;
 use serde_json::json;
+use std::path::Path;
 use std::sync::Arc;
 use varoskapu_accounts::{AccountError, NewAccount, Role};
 use varoskapu_case_api::CasesState;
 use varoskapu_case_api::forms::JsonSchemaForms;
+use varoskapu_case_api::people::AccountDirectory;
+use varoskapu_core::audit::{Anchor, AuditLog, VerifyReport};
 use varoskapu_core::cases::{
     AutoDecisionRule, CasePorts, CaseStore, CaseType, Cases, Localized, Money, RequiredDocument,
     RuleCondition,
 };
+use varoskapu_core::documents::{Signer, TimestampAuthority};
 use varoskapu_core::notify::OutboxNotifier;
 use varoskapu_documents::render::Municipality;
-use varoskapu_documents::{LocalKeys, PadesIssuer};
+use varoskapu_documents::{CmsNotary, CmsSealCheck, LocalKeys, PadesIssuer};
 
 /// The demo signatory, who approves decisions of case types that require it.
 pub const DEMO_SIGNATORY_EMAIL: &str = "kiadmanyozo@demo.varoskapu.hu";
@@ -30,10 +35,12 @@ pub const DEMO_DISTRICT_POSTCODES: [&str; 5] = ["1051", "1052", "1053", "1054", 
 pub fn state(ports: &LocalPorts) -> anyhow::Result<CasesState> {
     let keys = LocalKeys::load_or_create(&ports.data_dir, ports.clock.as_ref())
         .map_err(|e| anyhow::anyhow!("the document signing keys: {e}"))?;
+    let signer: Arc<dyn Signer> = Arc::new(keys.signer()?);
+    let tsa: Arc<dyn TimestampAuthority> = Arc::new(keys.tsa(ports.clock.clone()));
     let issuer = Arc::new(PadesIssuer {
         municipality: Municipality::demo(),
-        signer: Arc::new(keys.signer()?),
-        tsa: Arc::new(keys.tsa(ports.clock.clone())),
+        signer: signer.clone(),
+        tsa: tsa.clone(),
         blobs: ports.blobs.clone(),
         table: ports.table.clone(),
         clock: ports.clock.clone(),
@@ -45,6 +52,8 @@ pub fn state(ports: &LocalPorts) -> anyhow::Result<CasesState> {
         ports.ids.clone(),
     ));
     let cases = Cases::new(CasePorts {
+        people: Arc::new(AccountDirectory::new(ports.table.clone())),
+        notary: Some(Arc::new(CmsNotary { signer, tsa })),
         table: ports.table.clone(),
         uploads: ports.blobs.clone(),
         documents: ports.blobs.clone(),
@@ -59,6 +68,32 @@ pub fn state(ports: &LocalPorts) -> anyhow::Result<CasesState> {
         forms: Arc::new(JsonSchemaForms),
         tokens: crate::identity::token_validator(&provider, ports.clock.clone())?,
     })
+}
+
+/// The audit log of a data folder, anchoring with its document keys.
+pub fn audit_log(ports: &LocalPorts) -> anyhow::Result<AuditLog> {
+    Ok(state(ports)?.cases.audit)
+}
+
+/// `varoskapu audit verify`: checks every chain and anchor of the data folder's audit log
+/// against the trusted roots (default: the folder's `keys/root-ca.pem`).
+pub async fn audit_verify(data_dir: &Path, roots: Option<&Path>) -> anyhow::Result<VerifyReport> {
+    let ports = LocalPorts::open(data_dir, "http://127.0.0.1:8080")?;
+    let roots = roots
+        .map(Path::to_owned)
+        .unwrap_or_else(|| LocalKeys::root_pem_path(data_dir));
+    let check = CmsSealCheck {
+        roots: varoskapu_documents::verify::load_roots(&roots)?,
+    };
+    Ok(audit_log(&ports)?.verify(&check).await?)
+}
+
+/// `varoskapu audit anchor`: anchors everything written until now (the daily anchor
+/// otherwise comes with the first write after midnight UTC).
+pub async fn audit_anchor(data_dir: &Path) -> anyhow::Result<Option<Anchor>> {
+    let ports = LocalPorts::open(data_dir, "http://127.0.0.1:8080")?;
+    let log = audit_log(&ports)?;
+    Ok(log.anchor(ports.clock.now()).await?)
 }
 
 /// The submit-case, backoffice and fetch-decision routes.
@@ -153,6 +188,8 @@ pub fn demo_case_types() -> Vec<CaseType> {
             deadline_working_days: 8,
             signatory_approval: false,
             auto_decision: Some(AutoDecisionRule {
+                name: "a helyi parkolási rendelet lakossági várakozási szabálya (4. § (2) bek.)"
+                    .into(),
                 conditions: vec![
                     RuleCondition {
                         pointer: "/address/postcode".into(),

@@ -55,6 +55,9 @@ pub enum Command {
     /// Fee payments: import bank statements.
     #[command(subcommand)]
     Payments(PaymentsCommand),
+    /// The audit log: verify its chains and anchors, or anchor it now.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Check a signed PDF: signature, timestamp and chain to the municipality's root.
     Verify {
         /// The PDF to check.
@@ -74,6 +77,21 @@ pub enum DocumentsCommand {
         #[arg(long)]
         out: PathBuf,
     },
+}
+
+/// `varoskapu audit …`
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check every stream's hash chain and every anchor's signature and timestamp; names
+    /// the first broken link and exits 1 if anything was removed, altered or moved.
+    Verify {
+        /// Trusted roots (PEM); defaults to `<data-dir>/keys/root-ca.pem`.
+        #[arg(long)]
+        roots: Option<PathBuf>,
+    },
+    /// Anchor everything written until now: sign and timestamp the heads of the streams
+    /// written since the last anchor (the daily anchor is otherwise made automatically).
+    Anchor,
 }
 
 /// `varoskapu payments …`

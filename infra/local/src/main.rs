@@ -2,7 +2,7 @@
 
 use clap::Parser;
 use varoskapu_http::logging::{LogFormat, init};
-use varoskapu_local::cli::{Cli, Command, DocumentsCommand, PaymentsCommand};
+use varoskapu_local::cli::{AuditCommand, Cli, Command, DocumentsCommand, PaymentsCommand};
 use varoskapu_local::{ServeConfig, serve};
 
 #[tokio::main]
@@ -45,6 +45,28 @@ async fn main() -> anyhow::Result<()> {
         Command::Payments(PaymentsCommand::Import { file }) => {
             let summary = varoskapu_local::import_statement(&cli.serve.data_dir, &file).await?;
             println!("{}", serde_json::to_string_pretty(&summary)?);
+            Ok(())
+        }
+        Command::Audit(AuditCommand::Verify { roots }) => {
+            let report =
+                varoskapu_local::cases::audit_verify(&cli.serve.data_dir, roots.as_deref())
+                    .await?;
+            println!("{report}");
+            if !report.is_intact() {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
+        Command::Audit(AuditCommand::Anchor) => {
+            match varoskapu_local::cases::audit_anchor(&cli.serve.data_dir).await? {
+                Some(anchor) => println!(
+                    "anchor {} made: {} streams up to {}",
+                    anchor.body.sequence,
+                    anchor.body.heads.len(),
+                    anchor.body.cutoff
+                ),
+                None => println!("nothing to anchor: every entry is already anchored"),
+            }
             Ok(())
         }
         Command::Verify { file, roots } => {

@@ -6,10 +6,12 @@
 use serde_json::json;
 use std::sync::Arc;
 use varoskapu_core::cases::{
-    CasePorts, CaseStore, CaseType, Cases, Localized, Money, RequiredDocument,
+    CasePorts, CaseStore, CaseType, Cases, CitizenActor, Localized, Money, RequiredDocument,
 };
 use varoskapu_core::notify::OutboxNotifier;
+use varoskapu_core::people::NoDirectory;
 use varoskapu_core::{BlobStore, Clock, Table, UuidV7Ids};
+use varoskapu_documents::CmsNotary;
 use varoskapu_documents::render::Municipality;
 use varoskapu_documents::{LocalKeys, PadesIssuer};
 
@@ -54,10 +56,14 @@ pub async fn cases_over(
 ) -> Fixture {
     let keys_dir = tempfile::tempdir().expect("tempdir");
     let keys = LocalKeys::load_or_create(keys_dir.path(), clock.as_ref()).expect("keys");
+    let signer: Arc<dyn varoskapu_core::documents::Signer> =
+        Arc::new(keys.signer().expect("signer"));
+    let tsa: Arc<dyn varoskapu_core::documents::TimestampAuthority> =
+        Arc::new(keys.tsa(clock.clone()));
     let issuer = Arc::new(PadesIssuer {
         municipality: Municipality::demo(),
-        signer: Arc::new(keys.signer().expect("signer")),
-        tsa: Arc::new(keys.tsa(clock.clone())),
+        signer: signer.clone(),
+        tsa: tsa.clone(),
         blobs: documents.clone(),
         table: table.clone(),
         clock: clock.clone(),
@@ -72,6 +78,8 @@ pub async fn cases_over(
         store.add_case_type(&t).await.expect("case type");
     }
     let cases = Cases::new(CasePorts {
+        people: Arc::new(NoDirectory),
+        notary: Some(Arc::new(CmsNotary { signer, tsa })),
         notifier: Arc::new(OutboxNotifier::new(
             table.clone(),
             clock.clone(),
@@ -86,4 +94,9 @@ pub async fn cases_over(
     })
     .expect("cases");
     Fixture { cases, keys_dir }
+}
+
+/// A citizen acting from no particular address.
+pub fn citizen(account: &str) -> CitizenActor {
+    CitizenActor::new(account, None)
 }

@@ -57,6 +57,9 @@ pub struct RuleCondition {
 /// case goes to a clerk as usual.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AutoDecisionRule {
+    /// The rule as a decision names it (`a helyi parkolási rendelet 4. § (2) bekezdése`).
+    #[serde(default)]
+    pub name: String,
     pub conditions: Vec<RuleCondition>,
     /// The reasoning printed in an automatic approval.
     pub approval_reasoning: String,
@@ -128,6 +131,7 @@ mod tests {
 
     fn rule() -> AutoDecisionRule {
         AutoDecisionRule {
+            name: "teszt szabály".into(),
             conditions: vec![
                 RuleCondition {
                     pointer: "/address/postcode".into(),

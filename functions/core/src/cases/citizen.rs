@@ -1,6 +1,7 @@
 //! What citizens do with their cases: read the catalogue, prepare a draft, attach checked
 //! documents, submit (arrival number and receipt), follow their cases, and answer a request
-//! for missing information. Nobody sees or touches another citizen's case.
+//! for missing information. Nobody sees or touches another citizen's case. Every change
+//! the citizen makes is audited in the same transaction.
 
 use super::case::{Actor, AttachedDocument, Case, DocumentRef};
 use super::case_type::{CaseType, RuleOutcome};
@@ -11,8 +12,9 @@ use super::numbers::{Series, next_number};
 use super::service::{Cases, MAX_ATTEMPTS};
 use super::status::CaseStatus;
 use super::store::{CaseStore, UploadIntent};
+use crate::audit::AuditEvent;
 use crate::blob::{BlobError, BlobPut, PresignedRequest, Sha256Digest};
-use crate::documents::{DocumentKind, DocumentRequest, KeyFact};
+use crate::documents::{DocumentKind, DocumentRequest, KeyFact, grouped_hex};
 use crate::idempotency::{self, Replay};
 use crate::table::TableError;
 use jiff::SignedDuration;
@@ -32,6 +34,27 @@ pub const ATTACHMENT_PREFIX: &str = "attachments";
 
 /// How long an upload URL stays valid.
 const UPLOAD_VALIDITY: SignedDuration = SignedDuration::from_mins(15);
+
+/// The citizen making a request, with where it came from (for the audit log).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CitizenActor {
+    /// The internal account id (the owner of their cases).
+    pub account: String,
+    pub origin: Option<String>,
+}
+
+impl CitizenActor {
+    pub fn new(account: impl Into<String>, origin: Option<String>) -> Self {
+        Self {
+            account: account.into(),
+            origin,
+        }
+    }
+
+    pub fn actor(&self) -> Actor {
+        Actor::Citizen(self.account.clone())
+    }
+}
 
 /// What the citizen announces before uploading a document.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
@@ -85,32 +108,61 @@ impl Cases {
             .ok_or(CaseError::UnknownCaseType)
     }
 
-    /// Starts a draft of `case_type` for `owner`.
+    /// An audit event of the citizen's `action` on their case.
+    pub(crate) fn citizen_event(&self, by: &CitizenActor, id: Uuid, action: &str) -> AuditEvent {
+        self.audit_entry(&by.actor(), id, action, by.origin.as_deref())
+    }
+
+    /// Starts a draft of `case_type` for the citizen.
     pub async fn create_draft(
         &self,
-        owner: &str,
+        by: &CitizenActor,
         case_type: &str,
         form: Value,
     ) -> Result<Case, CaseError> {
         self.case_type(case_type).await?;
-        let case = Case::draft(self.ids.new_id(), case_type, owner, form, self.clock.now());
-        self.store.save(&case, None).await?;
+        let case = Case::draft(
+            self.ids.new_id(),
+            case_type,
+            &by.account,
+            form,
+            self.clock.now(),
+        );
+        let mut ops = vec![CaseStore::save_op(&case, None)?];
+        ops.extend(
+            self.audit
+                .seal(vec![self.citizen_event(by, case.id, "create_draft")])
+                .await?,
+        );
+        self.audit.commit(ops).await?;
         Ok(case)
     }
 
     /// Replaces a draft's form.
     pub async fn update_draft(
         &self,
-        owner: &str,
+        by: &CitizenActor,
         id: Uuid,
         form: Value,
     ) -> Result<Case, CaseError> {
-        let mut stored = self.load_own(owner, id).await?;
-        stored.case.require(CaseStatus::Draft)?;
-        stored.case.form = form;
-        stored.case.updated_at = self.clock.now();
-        self.store.save(&stored.case, Some(stored.version)).await?;
-        Ok(stored.case)
+        for _ in 0..MAX_ATTEMPTS {
+            let mut stored = self.load_own(&by.account, id).await?;
+            stored.case.require(CaseStatus::Draft)?;
+            stored.case.form = form.clone();
+            stored.case.updated_at = self.clock.now();
+            let mut ops = vec![CaseStore::save_op(&stored.case, Some(stored.version))?];
+            ops.extend(
+                self.audit
+                    .seal(vec![self.citizen_event(by, id, "update_form")])
+                    .await?,
+            );
+            match self.audit.commit(ops).await {
+                Ok(()) => return Ok(stored.case),
+                Err(e) if e.is_condition_failure() || e == TableError::Conflict => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(CaseError::Busy)
     }
 
     /// One of the owner's cases.
@@ -127,11 +179,11 @@ impl Cases {
     /// citizen's answer); oversized or unaccepted documents are refused before any upload.
     pub async fn upload_intent(
         &self,
-        owner: &str,
+        by: &CitizenActor,
         id: Uuid,
         request: UploadRequest,
     ) -> Result<UploadGrant, CaseError> {
-        let case = self.load_own(owner, id).await?.case;
+        let case = self.load_own(&by.account, id).await?.case;
         let answering = case.status == CaseStatus::WaitingForCitizen;
         if !answering {
             case.require(CaseStatus::Draft)?;
@@ -173,7 +225,12 @@ impl Cases {
             blob_key,
             expires_at: presigned.expires_at,
         };
-        self.store.put_upload(&intent).await?;
+        let event = self
+            .citizen_event(by, id, "announce_upload")
+            .on(format!("upload/{upload_id}"));
+        let mut ops = vec![CaseStore::upload_op(&intent)?];
+        ops.extend(self.audit.seal(vec![event]).await?);
+        self.audit.commit(ops).await?;
         Ok(UploadGrant {
             upload_id,
             request: presigned,
@@ -184,12 +241,12 @@ impl Cases {
     /// a refused document leaves the case unchanged.
     pub async fn attach(
         &self,
-        owner: &str,
+        by: &CitizenActor,
         id: Uuid,
         upload_id: Uuid,
     ) -> Result<AttachedDocument, CaseError> {
         for _ in 0..MAX_ATTEMPTS {
-            let stored = self.load_own(owner, id).await?;
+            let stored = self.load_own(&by.account, id).await?;
             let mut case = stored.case;
             let answering = case.status == CaseStatus::WaitingForCitizen;
             if !answering {
@@ -246,11 +303,15 @@ impl Cases {
             }
             case.documents.push(document.clone());
             case.updated_at = document.attached_at;
-            let ops = vec![
+            let mut ops = vec![
                 CaseStore::save_op(&case, Some(stored.version))?,
                 CaseStore::consume_upload_op(id, upload_id),
             ];
-            match self.store.table.transact(ops).await {
+            let event = self
+                .citizen_event(by, id, "attach_document")
+                .on(format!("document/{upload_id}"));
+            ops.extend(self.audit.seal(vec![event]).await?);
+            match self.audit.commit(ops).await {
                 Ok(()) => return Ok(document),
                 Err(TableError::TransactionFailed { failed }) if failed.contains(&1) => {
                     return Err(CaseError::UnknownUpload);
@@ -268,12 +329,13 @@ impl Cases {
     /// `Idempotency-Key` (and the request's fingerprint), a retry returns the first result.
     pub async fn submit(
         &self,
-        owner: &str,
+        by: &CitizenActor,
         id: Uuid,
         form: Option<Value>,
         validator: &dyn FormValidator,
         idempotency_key: Option<(&str, &str)>,
     ) -> Result<Case, CaseError> {
+        let owner = by.account.as_str();
         let scope = format!("submit-case#{owner}");
         if let Some(case) = self
             .earlier_submission(owner, &scope, idempotency_key)
@@ -345,7 +407,11 @@ impl Cases {
                     self.clock.unix_seconds(),
                 )?);
             }
-            match self.store.table.transact(ops).await {
+            let event = self
+                .citizen_event(by, id, "submit")
+                .on(format!("arrival/{}", number.number));
+            ops.extend(self.audit.seal(vec![event]).await?);
+            match self.audit.commit(ops).await {
                 Ok(()) => {
                     submitted = Some((case, stored.version + 1, case_type));
                     break;
@@ -426,7 +492,7 @@ impl Cases {
             return Ok(case);
         }
         let case_type = self.case_type(&case.case_type).await?;
-        let request = self.receipt_request(&case, &case_type);
+        let request = self.receipt_request(&case, &case_type).await?;
         let issued = self.issuer.issue(request).await?;
         let id = case.id;
         let mut stored = Some((case, version));
@@ -442,8 +508,13 @@ impl Cases {
                 return Ok(case);
             }
             case.receipt = Some(DocumentRef::from(&issued));
-            match self.store.save(&case, Some(version)).await {
-                Ok(_) => return Ok(case),
+            let event = self
+                .audit_entry(&Actor::System, id, "issue_receipt", None)
+                .on(format!("document/{}", issued.id));
+            let mut ops = vec![CaseStore::save_op(&case, Some(version))?];
+            ops.extend(self.audit.seal(vec![event]).await?);
+            match self.audit.commit(ops).await {
+                Ok(()) => return Ok(case),
                 Err(e) if e.is_condition_failure() || e == TableError::Conflict => continue,
                 Err(e) => return Err(e.into()),
             }
@@ -451,22 +522,22 @@ impl Cases {
         Err(CaseError::Busy)
     }
 
-    fn receipt_request(&self, case: &Case, case_type: &CaseType) -> DocumentRequest {
+    async fn receipt_request(
+        &self,
+        case: &Case,
+        case_type: &CaseType,
+    ) -> Result<DocumentRequest, CaseError> {
         let mut facts = vec![
             KeyFact::new("Érkeztetési szám", Self::case_label(case)),
             KeyFact::new("Ügytípus", case_type.name.hu.clone()),
-            KeyFact::new("Ügyfélazonosító", case.owner.clone()),
-            KeyFact::new(
-                "Beérkezés ideje",
-                case.submitted_at
-                    .map(|t| {
-                        t.to_zoned(self.tz.clone())
-                            .strftime("%Y.%m.%d. %H:%M:%S")
-                            .to_string()
-                    })
-                    .unwrap_or_default(),
-            ),
         ];
+        facts.extend(self.applicant_facts(&case.owner).await?);
+        facts.push(KeyFact::new(
+            "Beérkezés ideje",
+            case.submitted_at
+                .map(|t| self.local_time(t))
+                .unwrap_or_default(),
+        ));
         if let Some(deadline) = &case.deadline {
             facts.push(KeyFact::new(
                 "Ügyintézési határidő",
@@ -484,26 +555,31 @@ impl Cases {
             case_type.name.hu
         )];
         for d in &case.documents {
+            let kind = case_type
+                .document(&d.kind)
+                .map_or(d.kind.clone(), |k| k.name.hu.clone());
             paragraphs.push(format!(
-                "Csatolt dokumentum: {} ({}, {} bájt, SHA-256: {})",
-                d.kind, d.media_type, d.size, d.sha256
+                "Csatolt dokumentum: {kind} ({}, {} bájt, SHA-256: {})",
+                d.media_type,
+                d.size,
+                grouped_hex(&d.sha256)
             ));
         }
-        DocumentRequest {
+        Ok(DocumentRequest {
             kind: DocumentKind::SubmissionReceipt,
             owner: case.owner.clone(),
             case_id: Some(case.id.to_string()),
             title: case_type.name.hu.clone(),
             facts,
             paragraphs,
-        }
+        })
     }
 
     /// The citizen answers a request for missing information with text and documents
     /// attached since; the deadline runs again and the case returns to its clerk.
     pub async fn answer_info_request(
         &self,
-        owner: &str,
+        by: &CitizenActor,
         id: Uuid,
         answer: String,
         documents: Vec<Uuid>,
@@ -513,6 +589,7 @@ impl Cases {
                 "an answer needs text or documents".into(),
             ));
         }
+        let owner = by.account.as_str();
         for _ in 0..MAX_ATTEMPTS {
             let stored = self.load_own(owner, id).await?;
             let mut case = stored.case;
@@ -546,8 +623,18 @@ impl Cases {
                 now,
                 Some("hiánypótlás teljesítve".into()),
             )?;
-            match self.store.save(&case, Some(stored.version)).await {
-                Ok(_) => return Ok(case),
+            let mut ops = vec![CaseStore::save_op(&case, Some(stored.version))?];
+            ops.extend(
+                self.audit
+                    .seal(vec![self.citizen_event(
+                        by,
+                        id,
+                        "answer_information_request",
+                    )])
+                    .await?,
+            );
+            match self.audit.commit(ops).await {
+                Ok(()) => return Ok(case),
                 Err(e) if e.is_condition_failure() || e == TableError::Conflict => continue,
                 Err(e) => return Err(e.into()),
             }

@@ -1,19 +1,23 @@
-//! Decisions as documents: issuing the approved decision as a signed, timestamped PDF,
-//! deciding automatically where a rule allows, delivering it to its owner (kézbesítés) and
-//! certifying the download, and opening an appeal within the appeal window.
+//! Decisions as documents: issuing the approved decision as a signed, timestamped PDF that
+//! names the applicant, the clerk and the signatory (or the rule that decided), deciding
+//! automatically where a rule allows (filing the case first), delivering it to its owner
+//! (kézbesítés) and certifying the download, and opening an appeal within the appeal
+//! window. Every step is audited on the case.
 
 use super::case::{Actor, Case, Decision, DocumentRef, Outcome};
 use super::case_type::{CaseType, RuleOutcome};
+use super::citizen::CitizenActor;
 use super::deadline::Deadline;
 use super::error::CaseError;
 use super::numbers::{Series, next_number};
 use super::service::{Cases, MAX_ATTEMPTS};
 use super::status::CaseStatus;
 use super::store::{CaseStore, Note};
+use crate::audit::AuditStream;
 use crate::blob::{Blob, PresignedRequest};
-use crate::documents::{DocumentKind, DocumentRequest, KeyFact};
+use crate::documents::{DocumentKind, DocumentRequest, KeyFact, grouped_hex};
 use crate::table::TableError;
-use jiff::{SignedDuration, Timestamp};
+use jiff::SignedDuration;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -21,35 +25,67 @@ use uuid::Uuid;
 pub const DOWNLOAD_VALIDITY: SignedDuration = SignedDuration::from_mins(5);
 
 impl Cases {
-    fn local(&self, at: Timestamp) -> String {
-        at.to_zoned(self.tz.clone())
-            .strftime("%Y.%m.%d. %H:%M:%S")
-            .to_string()
+    /// The name of a member of staff (or what decided, for the system).
+    async fn staff_name(&self, actor: &Actor) -> Result<String, CaseError> {
+        match actor.account() {
+            Some(account) => Ok(self
+                .person(account)
+                .await?
+                .map(|p| p.formal_name())
+                .unwrap_or_else(|| format!("ügyintéző {account}"))),
+            None => Ok("a Városkapu rendszere".into()),
+        }
     }
 
-    fn decision_request(
+    async fn decision_request(
         &self,
         case: &Case,
         case_type: &CaseType,
         decision: &Decision,
-    ) -> DocumentRequest {
-        let decider = if decision.automatic {
-            "automatikus döntéshozatal (a Városkapu rendszere)".to_owned()
-        } else {
-            "ügyintéző".to_owned()
-        };
-        let mut facts = vec![
-            KeyFact::new("Érkeztetési szám", Self::case_label(case)),
-            KeyFact::new("Ügytípus", case_type.name.hu.clone()),
-            KeyFact::new("Ügyfélazonosító", case.owner.clone()),
-            KeyFact::new("Döntéshozó", decider),
-        ];
+    ) -> Result<DocumentRequest, CaseError> {
+        let mut facts = Vec::new();
         if let Some(filing) = &case.filing_number {
-            facts.insert(1, KeyFact::new("Iktatószám", filing.clone()));
+            facts.push(KeyFact::new("Iktatószám", filing.clone()));
         }
+        facts.push(KeyFact::new("Érkeztetési szám", Self::case_label(case)));
+        facts.push(KeyFact::new("Ügytípus", case_type.name.hu.clone()));
+        facts.extend(self.applicant_facts(&case.owner).await?);
         if let Some(at) = case.submitted_at {
-            facts.push(KeyFact::new("Kérelem beérkezése", self.local(at)));
+            facts.push(KeyFact::new("Kérelem beérkezése", self.local_time(at)));
         }
+        if decision.automatic {
+            let rule = case_type
+                .auto_decision
+                .as_ref()
+                .map(|r| r.name.clone())
+                .filter(|n| !n.trim().is_empty())
+                .unwrap_or_else(|| format!("{} automatikus döntési szabálya", case_type.name.hu));
+            facts.push(KeyFact::new(
+                "Döntéshozó",
+                format!("automatikus döntés – {rule}"),
+            ));
+        } else {
+            facts.push(KeyFact::new(
+                "Ügyintéző",
+                self.staff_name(&decision.drafted_by).await?,
+            ));
+            if let Some(approver) = &decision.approved_by {
+                facts.push(KeyFact::new(
+                    "Kiadmányozó",
+                    self.staff_name(approver).await?,
+                ));
+            }
+        }
+        let issued_on = self.today();
+        facts.push(KeyFact::new(
+            "A döntés kelte",
+            format!(
+                "{:04}. {:02}. {:02}.",
+                issued_on.year(),
+                issued_on.month(),
+                issued_on.day()
+            ),
+        ));
         let mut paragraphs = vec![
             decision.outcome.operative_hu().to_owned(),
             format!("Indoklás: {}", decision.reasoning),
@@ -66,14 +102,14 @@ impl Cases {
              helye, amelyet a Városkapuban elektronikusan lehet benyújtani.",
             case_type.appeal_window_days
         ));
-        DocumentRequest {
+        Ok(DocumentRequest {
             kind: DocumentKind::Decision,
             owner: case.owner.clone(),
             case_id: Some(case.id.to_string()),
             title: format!("{} ügyében", case_type.name.hu),
             facts,
             paragraphs,
-        }
+        })
     }
 
     /// Issues an approved decision as a signed PDF and marks the case decided; the citizen
@@ -90,10 +126,10 @@ impl Cases {
                 from: CaseStatus::Approved,
                 to: CaseStatus::Decided,
             })?;
-        let issued = self
-            .issuer
-            .issue(self.decision_request(&stored.case, &case_type, &decision))
+        let request = self
+            .decision_request(&stored.case, &case_type, &decision)
             .await?;
+        let issued = self.issuer.issue(request).await?;
         let mut stored = Some(stored);
         for _ in 0..MAX_ATTEMPTS {
             let current = match stored.take() {
@@ -109,8 +145,13 @@ impl Cases {
                 d.document = Some(DocumentRef::from(&issued));
             }
             case.move_to(CaseStatus::Decided, Actor::System, self.clock.now(), None)?;
-            match self.store.save(&case, Some(current.version)).await {
-                Ok(_) => {
+            let event = self
+                .audit_entry(&Actor::System, id, "issue_decision", None)
+                .on(format!("document/{}", issued.id));
+            let mut ops = vec![CaseStore::save_op(&case, Some(current.version))?];
+            ops.extend(self.audit.seal(vec![event]).await?);
+            match self.audit.commit(ops).await {
+                Ok(()) => {
                     let label = Self::case_label(&case);
                     self.notify(
                         &case,
@@ -128,7 +169,8 @@ impl Cases {
         Err(CaseError::Busy)
     }
 
-    /// Lets the type's rule decide a submitted case: approval takes the usual path with the
+    /// Lets the type's rule decide a submitted case: approval files the case (the next
+    /// filing number, as a clerk's filing would get) and takes the usual path with the
     /// system as decider; otherwise the case waits for a clerk with the rule's findings as
     /// an internal note.
     pub(crate) async fn auto_decide(
@@ -147,9 +189,24 @@ impl Cases {
             }
             let now = self.clock.now();
             let mut ops = Vec::new();
+            let mut events = Vec::new();
             match rule.evaluate(&case.form) {
                 RuleOutcome::Approve => {
                     case.move_to(CaseStatus::InReview, Actor::System, now, None)?;
+                    if case.filing_number.is_none() {
+                        let number = next_number(
+                            self.store.table.as_ref(),
+                            Series::Filing,
+                            self.today().year(),
+                        )
+                        .await?;
+                        events.push(
+                            self.audit_entry(&Actor::System, id, "file", None)
+                                .on(format!("filing/{}", number.number)),
+                        );
+                        case.filing_number = Some(number.number);
+                        ops.push(number.claim);
+                    }
                     case.move_to(CaseStatus::DecisionDrafted, Actor::System, now, None)?;
                     case.decision = Some(Decision {
                         outcome: Outcome::Approve,
@@ -167,6 +224,7 @@ impl Cases {
                         now,
                         Some("automatikus döntés".into()),
                     )?;
+                    events.push(self.audit_entry(&Actor::System, id, "decide_automatically", None));
                 }
                 RuleOutcome::RouteToClerk(reasons) => {
                     let note = Note {
@@ -179,19 +237,16 @@ impl Cases {
                             reasons.join("; ")
                         ),
                     };
-                    return match self
-                        .store
-                        .table
-                        .transact(vec![CaseStore::note_op(&note)?])
-                        .await
-                    {
-                        Ok(()) => Ok(case),
-                        Err(e) => Err(e.into()),
-                    };
+                    let event = self.audit_entry(&Actor::System, id, "route_to_clerk", None);
+                    let mut ops = vec![CaseStore::note_op(&note)?];
+                    ops.extend(self.audit.seal(vec![event]).await?);
+                    self.audit.commit(ops).await?;
+                    return Ok(case);
                 }
             }
-            ops.push(CaseStore::save_op(&case, Some(stored.version))?);
-            match self.store.table.transact(ops).await {
+            ops.insert(0, CaseStore::save_op(&case, Some(stored.version))?);
+            ops.extend(self.audit.seal(events).await?);
+            match self.audit.commit(ops).await {
                 Ok(()) => return self.issue_decision(id).await,
                 Err(e) if e.is_condition_failure() || e == TableError::Conflict => continue,
                 Err(e) => return Err(e.into()),
@@ -200,10 +255,16 @@ impl Cases {
         Err(CaseError::Busy)
     }
 
-    /// Hands the decision to its owner: the first fetch is the delivery (kézbesítés).
-    async fn deliver(&self, owner: &str, id: Uuid) -> Result<(Case, DocumentRef), CaseError> {
+    /// Hands the decision to its owner: the first fetch is the delivery (kézbesítés),
+    /// audited with the status change; every later fetch is audited as `action`.
+    async fn deliver(
+        &self,
+        by: &CitizenActor,
+        id: Uuid,
+        action: &str,
+    ) -> Result<(Case, DocumentRef), CaseError> {
         for _ in 0..MAX_ATTEMPTS {
-            let stored = self.load_own(owner, id).await?;
+            let stored = self.load_own(&by.account, id).await?;
             let mut case = stored.case;
             let document = case
                 .decision
@@ -214,18 +275,27 @@ impl Cases {
                     to: CaseStatus::Delivered,
                 })?;
             if case.status == CaseStatus::Delivered {
+                let event = self
+                    .citizen_event(by, id, action)
+                    .on(format!("document/{}", document.id));
+                self.audit.record(event).await?;
                 return Ok((case, document));
             }
             let now = self.clock.now();
             case.move_to(
                 CaseStatus::Delivered,
-                Actor::Citizen(owner.to_owned()),
+                by.actor(),
                 now,
                 Some("kézbesítve (letöltés)".into()),
             )?;
             case.delivered_at = Some(now);
-            match self.store.save(&case, Some(stored.version)).await {
-                Ok(_) => return Ok((case, document)),
+            let event = self
+                .citizen_event(by, id, "deliver")
+                .on(format!("document/{}", document.id));
+            let mut ops = vec![CaseStore::save_op(&case, Some(stored.version))?];
+            ops.extend(self.audit.seal(vec![event]).await?);
+            match self.audit.commit(ops).await {
+                Ok(()) => return Ok((case, document)),
                 Err(e) if e.is_condition_failure() || e == TableError::Conflict => continue,
                 Err(e) => return Err(e.into()),
             }
@@ -234,8 +304,12 @@ impl Cases {
     }
 
     /// The signed decision's bytes, for its owner only; the first fetch delivers it.
-    pub async fn fetch_decision(&self, owner: &str, id: Uuid) -> Result<(Case, Blob), CaseError> {
-        let (case, document) = self.deliver(owner, id).await?;
+    pub async fn fetch_decision(
+        &self,
+        by: &CitizenActor,
+        id: Uuid,
+    ) -> Result<(Case, Blob), CaseError> {
+        let (case, document) = self.deliver(by, id, "fetch_decision").await?;
         let blob = self.documents.get(&document.blob_key).await?;
         Ok((case, blob))
     }
@@ -244,10 +318,10 @@ impl Cases {
     /// delivers the decision.
     pub async fn decision_url(
         &self,
-        owner: &str,
+        by: &CitizenActor,
         id: Uuid,
     ) -> Result<(Case, PresignedRequest), CaseError> {
-        let (case, document) = self.deliver(owner, id).await?;
+        let (case, document) = self.deliver(by, id, "fetch_decision_url").await?;
         let url = self
             .documents
             .presign_download(&document.blob_key, DOWNLOAD_VALIDITY)
@@ -256,9 +330,13 @@ impl Cases {
     }
 
     /// Issues a signed download certificate (letöltési igazolás): what was delivered to
-    /// whom and when, with the decision's SHA-256.
-    pub async fn download_certificate(&self, owner: &str, id: Uuid) -> Result<Blob, CaseError> {
-        let stored = self.load_own(owner, id).await?;
+    /// whom and when, with the decision's full SHA-256.
+    pub async fn download_certificate(
+        &self,
+        by: &CitizenActor,
+        id: Uuid,
+    ) -> Result<Blob, CaseError> {
+        let stored = self.load_own(&by.account, id).await?;
         let case = stored.case;
         case.require(CaseStatus::Delivered)?;
         let (Some(document), Some(delivered_at)) = (
@@ -271,32 +349,43 @@ impl Cases {
             });
         };
         let case_type = self.case_type(&case.case_type).await?;
+        let mut facts = vec![KeyFact::new("Érkeztetési szám", Self::case_label(&case))];
+        if let Some(filing) = &case.filing_number {
+            facts.push(KeyFact::new("Iktatószám", filing.clone()));
+        }
+        facts.extend(self.applicant_facts(&case.owner).await?);
+        facts.extend([
+            KeyFact::new("Kézbesítés ideje", self.local_time(delivered_at)),
+            KeyFact::new("Határozat SHA-256", grouped_hex(&document.sha256)),
+            KeyFact::new("Határozat mérete", format!("{} bájt", document.size)),
+        ]);
+        let recipient = self.name_of(&case.owner).await?;
         let request = DocumentRequest {
             kind: DocumentKind::DownloadCertificate,
             owner: case.owner.clone(),
             case_id: Some(case.id.to_string()),
             title: format!("{} – határozat kézbesítése", case_type.name.hu),
-            facts: vec![
-                KeyFact::new("Érkeztetési szám", Self::case_label(&case)),
-                KeyFact::new("Címzett (ügyfélazonosító)", case.owner.clone()),
-                KeyFact::new("Kézbesítés ideje", self.local(delivered_at)),
-                KeyFact::new("Határozat SHA-256", document.sha256.clone()),
-                KeyFact::new("Határozat mérete", format!("{} bájt", document.size)),
-            ],
+            facts,
             paragraphs: vec![format!(
-                "A hatóság igazolja, hogy a fenti azonosítójú ügyfél a(z) {} ügyében hozott, \
-                 elektronikusan aláírt határozatot a fenti időpontban letöltötte.",
+                "A hatóság igazolja, hogy {recipient} a(z) {} ügyében hozott, elektronikusan \
+                 aláírt határozatot a fenti időpontban letöltötte; a letöltött határozat \
+                 SHA-256 lenyomata a fenti.",
                 Self::case_label(&case)
             )],
         };
         let issued = self.issuer.issue(request).await?;
         let reference = DocumentRef::from(&issued);
         for _ in 0..MAX_ATTEMPTS {
-            let current = self.load_own(owner, id).await?;
+            let current = self.load_own(&by.account, id).await?;
             let mut case = current.case;
             case.download_certificates.push(reference.clone());
-            match self.store.save(&case, Some(current.version)).await {
-                Ok(_) => break,
+            let event = self
+                .citizen_event(by, id, "request_download_certificate")
+                .on(format!("document/{}", issued.id));
+            let mut ops = vec![CaseStore::save_op(&case, Some(current.version))?];
+            ops.extend(self.audit.seal(vec![event]).await?);
+            match self.audit.commit(ops).await {
+                Ok(()) => break,
                 Err(e) if e.is_condition_failure() || e == TableError::Conflict => continue,
                 Err(e) => return Err(e.into()),
             }
@@ -306,10 +395,16 @@ impl Cases {
 
     /// Opens an appeal against a delivered decision within the appeal window: a new case of
     /// the same type, linked both ways, arrived with its own number.
-    pub async fn appeal(&self, owner: &str, id: Uuid, reasoning: &str) -> Result<Case, CaseError> {
+    pub async fn appeal(
+        &self,
+        by: &CitizenActor,
+        id: Uuid,
+        reasoning: &str,
+    ) -> Result<Case, CaseError> {
         if reasoning.trim().is_empty() {
             return Err(CaseError::Invalid("an appeal needs its reasoning".into()));
         }
+        let owner = by.account.as_str();
         for _ in 0..MAX_ATTEMPTS {
             let stored = self.load_own(owner, id).await?;
             let mut original = stored.case;
@@ -343,21 +438,34 @@ impl Cases {
             appeal.appeal_of = Some(id);
             appeal.move_to(
                 CaseStatus::Submitted,
-                Actor::Citizen(owner.to_owned()),
+                by.actor(),
                 now,
                 Some(format!("fellebbezés: {}", Self::case_label(&original))),
             )?;
             appeal.submitted_at = Some(now);
-            appeal.arrival_number = Some(number.number);
             appeal.deadline = Some(Deadline::start(today, case_type.deadline_working_days));
             original.appealed_by = Some(appeal.id);
             original.updated_at = now;
-            let ops = vec![
+            let events = vec![
+                self.citizen_event(by, id, "appeal")
+                    .on(format!("case/{}", appeal.id)),
+                self.audit
+                    .event(
+                        AuditStream::case(appeal.id),
+                        &by.actor(),
+                        "submit_appeal",
+                        by.origin.as_deref(),
+                    )
+                    .on(format!("arrival/{}", number.number)),
+            ];
+            appeal.arrival_number = Some(number.number);
+            let mut ops = vec![
                 CaseStore::save_op(&original, Some(stored.version))?,
                 CaseStore::save_op(&appeal, None)?,
                 number.claim,
             ];
-            match self.store.table.transact(ops).await {
+            ops.extend(self.audit.seal(events).await?);
+            match self.audit.commit(ops).await {
                 Ok(()) => return Ok(appeal),
                 Err(e) if e.is_condition_failure() || e == TableError::Conflict => continue,
                 Err(e) => return Err(e.into()),

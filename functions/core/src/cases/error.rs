@@ -43,6 +43,8 @@ pub enum CaseError {
     AssignedToSomeoneElse,
     #[error("the drafter of a decision cannot also approve it")]
     SelfApproval,
+    #[error("a decision is drafted only on a filed case: file it first")]
+    NotFiled,
     #[error("the appeal window closed on {closed_on}")]
     AppealWindowClosed { closed_on: String },
     #[error("an appeal was already opened against this case")]
@@ -57,6 +59,8 @@ pub enum CaseError {
     Busy,
     #[error("the time zone database is missing")]
     TimeZoneUnavailable,
+    #[error("the people named on documents cannot be looked up now: {0}")]
+    PeopleUnavailable(String),
     #[error(transparent)]
     Document(DocumentError),
     #[error(transparent)]

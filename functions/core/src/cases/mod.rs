@@ -2,10 +2,11 @@
 //! them through an explicit state machine to a signed decision the citizen fetches.
 //!
 //! Numbers (arrival, filing) are claimed by conditional writes in the same transaction as
-//! the change that uses them; every clerk's access is audited; the deadline counts
-//! Hungarian working days and pauses while the office waits for the citizen.
+//! the change that uses them; a decision is drafted only on a filed case; every access to
+//! a case, the citizen's own and the system's included, is audited in the same transaction
+//! (see [`crate::audit`]); the deadline counts Hungarian working days and pauses while the
+//! office waits for the citizen.
 
-pub mod audit;
 pub mod case;
 pub mod case_type;
 pub mod citizen;
@@ -21,18 +22,18 @@ pub mod service;
 pub mod status;
 pub mod store;
 
-pub use audit::AuditEntry;
+pub use crate::audit::AuditEntry;
 pub use case::{
     Actor, AttachedDocument, Case, Decision, DocumentRef, HistoryEntry, InfoRequest, Outcome,
 };
 pub use case_type::{
     AutoDecisionRule, CaseType, Localized, Money, RequiredDocument, RuleCondition, RuleOutcome,
 };
-pub use citizen::{ANSWER_DOCUMENT_KIND, UploadGrant, UploadRequest};
+pub use citizen::{ANSWER_DOCUMENT_KIND, CitizenActor, UploadGrant, UploadRequest};
 pub use deadline::Deadline;
 pub use error::CaseError;
 pub use form::FormValidator;
-pub use office::{DiaryEntry, OfficeActor, QueueFilter};
+pub use office::{DiaryEntry, OfficeActor, OfficeCase, QueueFilter};
 pub use service::{CasePorts, Cases};
 pub use status::{CaseStatus, IllegalTransition};
 pub use store::{CaseStore, Note, StoredCase, UploadIntent};

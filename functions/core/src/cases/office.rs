@@ -1,7 +1,7 @@
 //! What the back office does with cases: the queue, claiming and assigning, filing numbers,
 //! internal notes, requests for missing information, drafting and approving decisions, and
 //! the deadline diary. Every read or change of a case by a clerk is audited, in the same
-//! transaction as the change.
+//! transaction as the change. A decision is drafted only on a filed case.
 
 use super::case::{Actor, AttachedDocument, Case, Decision, InfoRequest, Outcome};
 use super::error::CaseError;
@@ -10,6 +10,7 @@ use super::service::{Cases, MAX_ATTEMPTS};
 use super::status::CaseStatus;
 use super::store::{CaseStore, Note};
 use crate::blob::Blob;
+use crate::people::Person;
 use crate::table::{TableError, TxOp};
 use jiff::civil::Date;
 use uuid::Uuid;
@@ -19,6 +20,14 @@ use uuid::Uuid;
 pub struct OfficeActor {
     pub actor: Actor,
     pub origin: Option<String>,
+}
+
+/// A case as a clerk opens it, with the applicant it names.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OfficeCase {
+    pub case: Case,
+    /// `None` when the directory knows no account of the case's owner.
+    pub applicant: Option<Person>,
 }
 
 /// One line of the deadline diary.
@@ -90,16 +99,23 @@ impl Cases {
         Ok(entries)
     }
 
-    /// A case as a clerk sees it; the read is audited.
-    pub async fn view(&self, by: &OfficeActor, id: Uuid) -> Result<Case, CaseError> {
-        let stored = self.load(id).await?;
-        if stored.case.status == CaseStatus::Draft {
-            // A draft has not arrived at the office.
+    /// A case that has arrived at the office (a draft has not).
+    async fn arrived(&self, id: Uuid) -> Result<Case, CaseError> {
+        let case = self.load(id).await?.case;
+        if case.status == CaseStatus::Draft {
             return Err(CaseError::UnknownCase);
         }
-        let entry = self.audit_entry(&by.actor, id, "read", by.origin.as_deref());
-        self.store.append_audit(&entry).await?;
-        Ok(stored.case)
+        Ok(case)
+    }
+
+    /// A case as a clerk sees it, with the applicant's name and contact; the read is
+    /// audited.
+    pub async fn view(&self, by: &OfficeActor, id: Uuid) -> Result<OfficeCase, CaseError> {
+        let case = self.arrived(id).await?;
+        let event = self.audit_entry(&by.actor, id, "read", by.origin.as_deref());
+        self.audit.record(event).await?;
+        let applicant = self.person(&case.owner).await?;
+        Ok(OfficeCase { case, applicant })
     }
 
     /// An attached document's bytes for a clerk; the read is audited.
@@ -109,36 +125,40 @@ impl Cases {
         id: Uuid,
         document: Uuid,
     ) -> Result<(AttachedDocument, Blob), CaseError> {
-        let case = self.load(id).await?.case;
-        if case.status == CaseStatus::Draft {
-            return Err(CaseError::UnknownCase);
-        }
+        let case = self.arrived(id).await?;
         let attached = case
             .documents
             .iter()
             .find(|d| d.id == document)
             .cloned()
             .ok_or(CaseError::UnknownDocument)?;
-        let entry = self.audit_entry(
-            &by.actor,
-            id,
-            &format!("read_document:{document}"),
-            by.origin.as_deref(),
-        );
-        self.store.append_audit(&entry).await?;
+        let event = self
+            .audit_entry(&by.actor, id, "read_document", by.origin.as_deref())
+            .on(format!("document/{document}"));
+        self.audit.record(event).await?;
         let blob = self.documents.get(&attached.blob_key).await?;
         Ok((attached, blob))
     }
 
     /// Internal notes of a case; the read is audited.
     pub async fn notes(&self, by: &OfficeActor, id: Uuid) -> Result<Vec<Note>, CaseError> {
-        self.view(by, id).await?;
+        self.arrived(id).await?;
+        let event = self.audit_entry(&by.actor, id, "read_notes", by.origin.as_deref());
+        self.audit.record(event).await?;
         Ok(self.store.notes(id).await?)
     }
 
-    /// The audit trail of a case (read-only for everybody).
-    pub async fn audit_trail(&self, id: Uuid) -> Result<Vec<super::audit::AuditEntry>, CaseError> {
-        Ok(self.store.audit_trail(id).await?)
+    /// Who read or changed a case, for the office; reading the trail is itself recorded
+    /// (it names people and their addresses).
+    pub async fn audit_trail_for(
+        &self,
+        by: &OfficeActor,
+        id: Uuid,
+    ) -> Result<Vec<super::AuditEntry>, CaseError> {
+        self.load(id).await?;
+        let event = self.audit_entry(&by.actor, id, "read_audit", by.origin.as_deref());
+        self.audit.record(event).await?;
+        self.audit_trail(id).await
     }
 
     /// Applies `change` to a case and writes it with an audit entry of `action` and any
@@ -161,13 +181,11 @@ impl Cases {
             let mut case = stored.case;
             let extra = change(self, &mut case)?;
             case.updated_at = self.clock.now();
-            let entry = self.audit_entry(&by.actor, id, action, by.origin.as_deref());
-            let mut ops = vec![
-                CaseStore::save_op(&case, Some(stored.version))?,
-                CaseStore::audit_op(&entry)?,
-            ];
+            let event = self.audit_entry(&by.actor, id, action, by.origin.as_deref());
+            let mut ops = vec![CaseStore::save_op(&case, Some(stored.version))?];
             ops.extend(extra);
-            match self.store.table.transact(ops).await {
+            ops.extend(self.audit.seal(vec![event]).await?);
+            match self.audit.commit(ops).await {
                 Ok(()) => return Ok(case),
                 Err(e) if e.is_condition_failure() || e == TableError::Conflict => continue,
                 Err(e) => return Err(e.into()),
@@ -237,15 +255,17 @@ impl Cases {
                 self.today().year(),
             )
             .await?;
+            let event = self
+                .audit_entry(&by.actor, id, "file", by.origin.as_deref())
+                .on(format!("filing/{}", number.number));
             case.filing_number = Some(number.number);
             case.updated_at = self.clock.now();
-            let entry = self.audit_entry(&by.actor, id, "file", by.origin.as_deref());
-            let ops = vec![
+            let mut ops = vec![
                 CaseStore::save_op(&case, Some(stored.version))?,
                 number.claim,
-                CaseStore::audit_op(&entry)?,
             ];
-            match self.store.table.transact(ops).await {
+            ops.extend(self.audit.seal(vec![event]).await?);
+            match self.audit.commit(ops).await {
                 Ok(()) => return Ok(case),
                 Err(e) if e.is_condition_failure() || e == TableError::Conflict => continue,
                 Err(e) => return Err(e.into()),
@@ -272,7 +292,7 @@ impl Cases {
             text: text.to_owned(),
         };
         let op = CaseStore::note_op(&note)?;
-        self.change(by, id, "note", |_, _| Ok(vec![op.clone()]))
+        self.change(by, id, "add_note", |_, _| Ok(vec![op.clone()]))
             .await?;
         Ok(note)
     }
@@ -322,8 +342,8 @@ impl Cases {
         Ok(case)
     }
 
-    /// The clerk drafts the decision; where the type needs no signatory it is approved at
-    /// once and issued.
+    /// The clerk drafts the decision on a filed case (refused with `NotFiled` otherwise);
+    /// where the type needs no signatory it is approved at once and issued.
     pub async fn draft_decision(
         &self,
         by: &OfficeActor,
@@ -337,6 +357,9 @@ impl Cases {
         let actor = by.actor.clone();
         let case = self
             .change(by, id, "draft_decision", |this, case| {
+                if case.filing_number.is_none() {
+                    return Err(CaseError::NotFiled);
+                }
                 let now = this.clock.now();
                 case.move_to(CaseStatus::DecisionDrafted, actor.clone(), now, None)?;
                 case.decision = Some(Decision {

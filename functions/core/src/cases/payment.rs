@@ -46,7 +46,12 @@ impl Cases {
             )?;
             let mut ops = vec![CaseStore::save_op(&case, Some(stored.version))?];
             ops.extend(extra.iter().cloned());
-            match self.store.table.transact(ops).await {
+            let event = self
+                .audit_entry(&by, id, "fee_paid", None)
+                .on(format!("payment/{reference}"));
+            ops.extend(self.audit.seal(vec![event]).await?);
+            // Audit appends among `extra` are sealed again if their stream moved on.
+            match self.audit.commit(ops).await {
                 Ok(()) => return Ok(case),
                 Err(TableError::TransactionFailed { failed }) if failed.iter().any(|i| *i > 0) => {
                     return Err(TableError::TransactionFailed { failed }.into());

@@ -1,14 +1,15 @@
 //! `Cases`: the case use cases over their ports. The citizen's, the office's and the
 //! decision's use cases live in their own modules as `impl Cases` blocks.
 
-use super::audit::AuditEntry;
 use super::case::{Actor, Case};
 use super::error::CaseError;
 use super::store::{CaseStore, StoredCase};
+use crate::audit::{AuditEntry, AuditEvent, AuditLog, AuditStream, Notary};
 use crate::blob::BlobStore;
 use crate::clock::{Clock, IdGenerator};
-use crate::documents::DocumentIssuer;
+use crate::documents::{DocumentIssuer, KeyFact};
 use crate::notify::{Message, Notifier};
+use crate::people::{Person, PersonDirectory};
 use crate::table::Table;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
@@ -27,6 +28,10 @@ pub struct CasePorts {
     pub notifier: Arc<dyn Notifier>,
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdGenerator>,
+    /// Names the applicant, clerks and signatories on documents and in the office's view.
+    pub people: Arc<dyn PersonDirectory>,
+    /// Signs and timestamps the audit log's daily anchors (the document keys).
+    pub notary: Option<Arc<dyn Notary>>,
 }
 
 /// The case use cases.
@@ -41,6 +46,9 @@ pub struct Cases {
     pub notifier: Arc<dyn Notifier>,
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdGenerator>,
+    /// Where every access to a case is recorded; the payment use cases write to it too.
+    pub audit: AuditLog,
+    pub people: Arc<dyn PersonDirectory>,
     pub(crate) tz: TimeZone,
 }
 
@@ -56,7 +64,13 @@ impl Cases {
             notifier,
             clock,
             ids,
+            people,
+            notary,
         } = ports;
+        let mut audit = AuditLog::new(table.clone(), clock.clone(), ids.clone());
+        if let Some(notary) = notary {
+            audit = audit.with_notary(notary);
+        }
         Ok(Self {
             store: CaseStore::new(table),
             uploads,
@@ -65,6 +79,8 @@ impl Cases {
             notifier,
             clock,
             ids,
+            audit,
+            people,
             tz,
         })
     }
@@ -88,22 +104,61 @@ impl Cases {
         Ok(stored)
     }
 
-    /// An audit entry of `action` by `actor` on `case_id`, now.
-    pub(crate) fn audit_entry(
+    /// An audit event of `action` by `actor` on the case `case_id`, now; seal it with
+    /// `self.audit.seal` into the transaction of the change it records.
+    pub fn audit_entry(
         &self,
         actor: &Actor,
         case_id: Uuid,
         action: &str,
         origin: Option<&str>,
-    ) -> AuditEntry {
-        AuditEntry {
-            id: self.ids.new_id(),
-            case_id,
-            actor: actor.clone(),
-            action: action.to_owned(),
-            at: self.clock.now(),
-            origin: origin.map(str::to_owned),
-        }
+    ) -> AuditEvent {
+        self.audit
+            .event(AuditStream::case(case_id), actor, action, origin)
+    }
+
+    /// The audit trail of a case, oldest first (read-only for everybody).
+    pub async fn audit_trail(&self, id: Uuid) -> Result<Vec<AuditEntry>, CaseError> {
+        Ok(self.audit.trail(&AuditStream::case(id)).await?)
+    }
+
+    /// The person behind an account, if the directory knows them.
+    pub async fn person(&self, account: &str) -> Result<Option<Person>, CaseError> {
+        self.people
+            .person(account)
+            .await
+            .map_err(|e| CaseError::PeopleUnavailable(e.0))
+    }
+
+    /// The facts naming the applicant on a document: the person, or the organisation and
+    /// the person acting for it (the account id if the directory knows nobody by it).
+    pub async fn applicant_facts(&self, owner: &str) -> Result<Vec<KeyFact>, CaseError> {
+        Ok(match self.person(owner).await? {
+            Some(person) => match &person.organisation {
+                Some(org) => vec![
+                    KeyFact::new("Kérelmező", org.clone()),
+                    KeyFact::new("Eljáró személy", person.formal_name()),
+                ],
+                None => vec![KeyFact::new("Kérelmező", person.formal_name())],
+            },
+            None => vec![KeyFact::new("Kérelmező", format!("ügyfél {owner}"))],
+        })
+    }
+
+    /// A time as documents print it: Budapest local time.
+    pub fn local_time(&self, at: jiff::Timestamp) -> String {
+        at.to_zoned(self.tz.clone())
+            .strftime("%Y.%m.%d. %H:%M:%S")
+            .to_string()
+    }
+
+    /// How documents name the person behind an account (the id if nobody knows them).
+    pub async fn name_of(&self, account: &str) -> Result<String, CaseError> {
+        Ok(self
+            .person(account)
+            .await?
+            .map(|p| p.applicant_line())
+            .unwrap_or_else(|| format!("ügyfél {account}")))
     }
 
     /// Tells the citizen about their case. A failed notice never undoes the change it

@@ -1,5 +1,5 @@
-//! Where cases, case types, upload intents, internal notes and audit entries live in the
-//! table, and which index answers which question:
+//! Where cases, case types, upload intents and internal notes live in the table, and which
+//! index answers which question (audit entries: [`crate::audit::log`]):
 //!
 //! | item | pk / sk | index |
 //! |---|---|---|
@@ -7,9 +7,7 @@
 //! | case | `CASE#<id>` / `CASE` | gsi1 `CASEQ#<status>` / `<due>#<id>` (queue, not drafts); gsi2 `CASESOF#<owner>` / `<created>#<id>` (a citizen's cases); gsi3 `CASEDIARY` / `<due>#<id>` (open cases only) |
 //! | upload intent | `CASE#<id>` / `UPLOAD#<upload id>` (ttl) | |
 //! | internal note | `CASE#<id>` / `NOTE#<note id>` | |
-//! | audit entry | `AUDIT#<case id>` / `<time>#<id>` | |
 
-use super::audit::AuditEntry;
 use super::case::Case;
 use super::case_type::CaseType;
 use super::status::CaseStatus;
@@ -191,12 +189,14 @@ impl CaseStore {
             .await
     }
 
-    /// Records an upload intent that vanishes at its expiry.
-    pub async fn put_upload(&self, intent: &UploadIntent) -> Result<(), TableError> {
+    /// The operation recording an upload intent that vanishes at its expiry.
+    pub fn upload_op(intent: &UploadIntent) -> Result<TxOp, TableError> {
         let item = ItemWrite::from_serde(upload_key(intent.case_id, intent.id), intent)?
             .expires_at(intent.expires_at.as_second());
-        self.table.put(item, Condition::NotExists).await?;
-        Ok(())
+        Ok(TxOp::Put {
+            item,
+            condition: Condition::NotExists,
+        })
     }
 
     pub async fn upload(
@@ -237,31 +237,6 @@ impl CaseStore {
         let query =
             Query::partition(format!("CASE#{case_id}")).sort_key(SortKey::Prefix("NOTE#".into()));
         self.parse_all(query).await
-    }
-
-    /// The operation appending an audit entry; entries are only ever added.
-    pub fn audit_op(entry: &AuditEntry) -> Result<TxOp, TableError> {
-        Ok(TxOp::Put {
-            item: ItemWrite::from_serde(
-                Key::new(
-                    format!("AUDIT#{}", entry.case_id),
-                    format!("{}#{}", entry.at, entry.id),
-                ),
-                entry,
-            )?,
-            condition: Condition::NotExists,
-        })
-    }
-
-    /// Appends an audit entry on its own (a read leaves nothing else to write).
-    pub async fn append_audit(&self, entry: &AuditEntry) -> Result<(), TableError> {
-        self.table.transact(vec![Self::audit_op(entry)?]).await
-    }
-
-    /// The audit trail of a case, oldest first.
-    pub async fn audit_trail(&self, case_id: Uuid) -> Result<Vec<AuditEntry>, TableError> {
-        self.parse_all(Query::partition(format!("AUDIT#{case_id}")))
-            .await
     }
 
     async fn parse_all<T: serde::de::DeserializeOwned>(

@@ -15,7 +15,7 @@ use super::reference::PaymentReference;
 use super::status::{PaymentMethod, PaymentStatus};
 use super::store::{BankEntry, EntryEvent, EntryStatus, PaymentStore};
 use crate::blob::BlobPut;
-use crate::cases::{Actor, CaseError, CaseStatus, CaseStore, Cases, OfficeActor};
+use crate::cases::{Actor, CaseError, CaseStatus, Cases, OfficeActor};
 use crate::documents::{DocumentKind, DocumentRequest, KeyFact};
 use crate::idempotency::{self, Replay};
 use crate::table::{TableError, TxOp};
@@ -391,7 +391,7 @@ impl Payments {
                 let entry =
                     self.cases
                         .audit_entry(&actor, payment.case_id, "settle_payment", origin);
-                ops.push(CaseStore::audit_op(&entry)?);
+                ops.extend(self.cases.audit.seal(vec![entry]).await?);
             }
             match self
                 .cases
@@ -755,11 +755,9 @@ impl Payments {
                 "refund_overpayment",
                 by.origin.as_deref(),
             );
-            let ops = vec![
-                PaymentStore::refunded_op(&overpayment, version)?,
-                CaseStore::audit_op(&entry)?,
-            ];
-            match self.store.table.transact(ops).await {
+            let mut ops = vec![PaymentStore::refunded_op(&overpayment, version)?];
+            ops.extend(self.cases.audit.seal(vec![entry]).await?);
+            match self.cases.audit.commit(ops).await {
                 Ok(()) => return Ok(overpayment),
                 Err(e) if e.is_condition_failure() || e == TableError::Conflict => continue,
                 Err(e) => return Err(e.into()),
@@ -799,15 +797,18 @@ impl Payments {
             payment_id: Some(payment_id),
             remark: None,
         });
-        let ops = vec![
-            PaymentStore::entry_op(&record, Some(version))?,
-            CaseStore::audit_op(&self.cases.audit_entry(
-                &by.actor,
-                payment.case_id,
-                "link_bank_entry",
-                by.origin.as_deref(),
-            ))?,
-        ];
+        let mut ops = vec![PaymentStore::entry_op(&record, Some(version))?];
+        ops.extend(
+            self.cases
+                .audit
+                .seal(vec![self.cases.audit_entry(
+                    &by.actor,
+                    payment.case_id,
+                    "link_bank_entry",
+                    by.origin.as_deref(),
+                )])
+                .await?,
+        );
         self.settle(
             payment_id,
             SettlementSource::BankEntry {
