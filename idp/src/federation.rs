@@ -351,6 +351,11 @@ impl Federation {
                     .find_by_email(email)
                     .await?
                     .ok_or(FederationError::EmailConflict)?;
+                // Never verified: perhaps someone registered the address first. The person
+                // upstream vouches for owns it; whatever password was set there is void.
+                if !account.email_verified {
+                    self.accounts.claim_unverified(account.id).await?;
+                }
                 match self
                     .table
                     .put(link_item(account.id)?, Condition::NotExists)

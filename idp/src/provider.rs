@@ -351,6 +351,11 @@ impl Provider {
         }
         let access_scopes = narrowed(&grant.scopes, &resources)?;
         let account = self.account(grant.account_id).await?;
+        if !account.signed_in_since_last_credential_change(grant.auth_time) {
+            return Err(OAuthError::InvalidGrant(
+                "the password was changed since this sign-in".into(),
+            ));
+        }
         // OpenID Connect Core §11: refresh tokens only for offline access.
         let offline = has(&grant.scopes, Scope::OfflineAccess);
         let (family, refresh_token) = self
@@ -415,6 +420,16 @@ impl Provider {
         };
         let (granted, access) = refreshed_scopes(&family, form, &resources)?;
         let account = self.account(family.account_id).await?;
+        // A password reset ends every grant made before it.
+        if !account.signed_in_since_last_credential_change(family.auth_time) {
+            self.refresh
+                .revoke_family(&family.id)
+                .await
+                .map_err(server)?;
+            return Err(OAuthError::InvalidGrant(
+                "the password was changed since this sign-in".into(),
+            ));
+        }
         self.person_tokens(
             client,
             &account,
@@ -575,6 +590,31 @@ impl Provider {
             self.config.pairwise_salt
         );
         varoskapu_jose::b64url(&<sha2::Sha256 as sha2::Digest>::digest(input.as_bytes()))
+    }
+
+    /// The session behind a cookie, unless the account's password was set again since it
+    /// began (a reset signs the person out everywhere).
+    pub async fn live_session(&self, secret: &str) -> Result<Option<Session>, OAuthError> {
+        let Some(session) = self
+            .sessions
+            .get(secret)
+            .await
+            .map_err(|e| OAuthError::Server(e.to_string()))?
+        else {
+            return Ok(None);
+        };
+        match self.accounts.get(session.account_id).await? {
+            Some(account) if account.signed_in_since_last_credential_change(session.auth_time) => {
+                Ok(Some(session))
+            }
+            _ => {
+                self.sessions
+                    .end(secret)
+                    .await
+                    .map_err(|e| OAuthError::Server(e.to_string()))?;
+                Ok(None)
+            }
+        }
     }
 
     async fn account(&self, id: Uuid) -> Result<Account, OAuthError> {

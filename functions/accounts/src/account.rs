@@ -29,6 +29,10 @@ pub struct Account {
     /// The last TOTP step accepted, so that a code is never accepted twice.
     #[serde(default)]
     pub totp_last_step: Option<u64>,
+    /// When the password was last set by its owner (Unix seconds): sign-ins and the grants
+    /// made before it no longer count.
+    #[serde(default)]
+    pub credentials_changed_at: Option<i64>,
 }
 
 impl fmt::Debug for Account {
@@ -48,6 +52,13 @@ impl Account {
     /// Whether signing in needs a second factor.
     pub fn has_second_factor(&self) -> bool {
         self.totp_secret.is_some()
+    }
+
+    /// Whether a sign-in at `auth_time` (Unix seconds) still stands: not if the password
+    /// was set again since (a reset, or the owner claiming a squatted address).
+    pub fn signed_in_since_last_credential_change(&self, auth_time: i64) -> bool {
+        self.credentials_changed_at
+            .is_none_or(|changed| auth_time >= changed)
     }
 
     pub fn role_names(&self) -> Vec<String> {

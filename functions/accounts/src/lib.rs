@@ -7,6 +7,7 @@
 
 pub mod account;
 pub mod addresses;
+pub mod pages;
 pub mod password;
 pub mod problem;
 pub mod service;

@@ -34,6 +34,25 @@ impl From<AccountError> for Problem {
     }
 }
 
+/// The problem response of an account error, with `Retry-After` when throttled.
+impl axum::response::IntoResponse for AccountError {
+    fn into_response(self) -> axum::response::Response {
+        let retry_after = match &self {
+            AccountError::Throttled { retry_after } => Some(*retry_after),
+            _ => None,
+        };
+        let mut response = Problem::from(self).into_response();
+        if let Some(value) =
+            retry_after.and_then(|s| axum::http::HeaderValue::from_str(&s.to_string()).ok())
+        {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, value);
+        }
+        response
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

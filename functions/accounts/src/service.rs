@@ -9,6 +9,7 @@ use crate::tokens::{new_token, token_hash};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
+use uuid::Uuid;
 use varoskapu_core::notify::{Message, Notifier, NotifyError};
 use varoskapu_core::{
     Clock, Condition, IdGenerator, ItemWrite, Key, Table, TableError, TxOp, Update,
@@ -57,6 +58,10 @@ pub struct AccountsConfig {
     pub per_account: ThrottleLimits,
     /// Failed attempts from one client address across accounts it is not known for.
     pub per_address: ThrottleLimits,
+    /// Verification and reset mails to one address.
+    pub mails_per_recipient: ThrottleLimits,
+    /// Verification and reset mails asked for from one client address.
+    pub mails_per_address: ThrottleLimits,
 }
 
 impl AccountsConfig {
@@ -73,6 +78,18 @@ impl AccountsConfig {
                 free_attempts: 30,
                 first_delay_seconds: 5,
                 max_delay_seconds: 5 * 60,
+                memory_seconds: 3600,
+            },
+            mails_per_recipient: ThrottleLimits {
+                free_attempts: 3,
+                first_delay_seconds: 10 * 60,
+                max_delay_seconds: 6 * 3600,
+                memory_seconds: 24 * 3600,
+            },
+            mails_per_address: ThrottleLimits {
+                free_attempts: 20,
+                first_delay_seconds: 60,
+                max_delay_seconds: 3600,
                 memory_seconds: 3600,
             },
         }
@@ -212,6 +229,7 @@ impl Accounts {
             created_at: self.clock.now(),
             totp_secret: None,
             totp_last_step: None,
+            credentials_changed_at: None,
         })
     }
 
@@ -272,6 +290,7 @@ impl Accounts {
             created_at: self.clock.now(),
             totp_secret: None,
             totp_last_step: None,
+            credentials_changed_at: None,
         };
         let link = TxOp::Put {
             item: link(account.id)?,
@@ -282,13 +301,16 @@ impl Accounts {
     }
 
     /// Signs a citizen up. The answer is the same whether or not the address is taken: the
-    /// address's owner is told by e-mail instead.
+    /// address's owner is told by e-mail instead, and if the account there was never
+    /// verified (someone may have registered her address first), she gets a new
+    /// verification link: whoever verifies sets the password then.
     #[tracing::instrument(skip_all)]
     pub async fn register(
         &self,
         email: &str,
         password: &str,
         name: &str,
+        client_address: Option<&str>,
     ) -> Result<(), AccountError> {
         let email = normalize_email(email).ok_or(AccountError::InvalidEmail)?;
         if !Passwords::acceptable(password) {
@@ -298,26 +320,56 @@ impl Accounts {
         let account = self
             .build(email.clone(), name, vec![Role::Citizen], password, false)
             .await?;
+        if !self.may_mail(&email, client_address).await? {
+            return Ok(());
+        }
         match self.insert(&account).await {
             Ok(()) => self.send_verification(&account).await,
-            Err(AccountError::EmailTaken) => {
-                self.notifier
-                    .send(Message {
-                        recipient: email,
-                        kind: "already_registered".into(),
-                        subject: "Regisztrációs kísérlet / Registration attempt".into(),
-                        body: "Valaki ezzel a címmel próbált regisztrálni. Ha Ön volt, \
-                               jelentkezzen be, vagy kérjen új jelszót.\n\
-                               Someone tried to register with this address. If it was you, \
-                               sign in or reset your password."
-                            .into(),
-                        attachments: Vec::new(),
-                    })
-                    .await?;
-                Ok(())
-            }
+            Err(AccountError::EmailTaken) => match self.find_by_email(&email).await? {
+                Some(owner) if !owner.email_verified => self.send_verification(&owner).await,
+                _ => {
+                    self.notifier
+                        .send(Message {
+                            recipient: email,
+                            kind: "already_registered".into(),
+                            subject: "Regisztrációs kísérlet / Registration attempt".into(),
+                            body: "Valaki ezzel a címmel próbált regisztrálni. Ha Ön volt, \
+                                   jelentkezzen be, vagy kérjen új jelszót.\n\
+                                   Someone tried to register with this address. If it was you, \
+                                   sign in or reset your password."
+                                .into(),
+                            attachments: Vec::new(),
+                        })
+                        .await?;
+                    Ok(())
+                }
+            },
             Err(e) => Err(e),
         }
+    }
+
+    /// Whether another verification or reset mail may go to `email` (and be asked for from
+    /// `client_address`). A recipient over its limit is skipped silently, with the answer
+    /// unchanged; an address over its limit is told to wait.
+    async fn may_mail(
+        &self,
+        email: &str,
+        client_address: Option<&str>,
+    ) -> Result<bool, AccountError> {
+        let address = format!("mailfrom:{}", client_address.unwrap_or("unknown"));
+        if let Reservation::Wait(retry_after) = self
+            .throttle
+            .reserve(&address, self.config.mails_per_address)
+            .await?
+        {
+            return Err(AccountError::Throttled { retry_after });
+        }
+        let recipient = format!("mailto:{}", hex::encode(Sha256::digest(email.as_bytes())));
+        Ok(self
+            .throttle
+            .reserve(&recipient, self.config.mails_per_recipient)
+            .await?
+            == Reservation::Taken)
     }
 
     async fn send_verification(&self, account: &Account) -> Result<(), AccountError> {
@@ -385,14 +437,50 @@ impl Accounts {
         }
     }
 
-    /// Confirms an e-mail address with the token sent to it.
-    pub async fn verify_email(&self, token: &str) -> Result<AccountId, AccountError> {
-        self.redeem(
-            "VERIFY",
-            token,
-            Update::default().set("email_verified", true),
-        )
-        .await
+    /// Confirms an e-mail address with the token sent to it, and sets the password then:
+    /// only the mailbox's owner holds the token, so whatever password was given at
+    /// registration (perhaps by someone else) is void, and so is any second factor.
+    pub async fn verify_email(
+        &self,
+        token: &str,
+        password: &str,
+    ) -> Result<AccountId, AccountError> {
+        if !Passwords::acceptable(password) {
+            return Err(AccountError::WeakPassword);
+        }
+        let hash = self.hash(password).await?;
+        let update = Update::default()
+            .set("email_verified", true)
+            .set("password_hash", hash)
+            .set("credentials_changed_at", self.clock.unix_seconds())
+            .remove("totp_secret")
+            .remove("totp_last_step");
+        self.redeem("VERIFY", token, update).await
+    }
+
+    /// Hands an account never verified to the person an upstream eID provider vouches for
+    /// at its address: verified, with no password (none its owner set) and no second
+    /// factor. A verified account is left as it is.
+    pub async fn claim_unverified(&self, id: AccountId) -> Result<(), AccountError> {
+        let update = Update::default()
+            .set("email_verified", true)
+            .set("password_hash", "!federated")
+            .set("credentials_changed_at", self.clock.unix_seconds())
+            .remove("totp_secret")
+            .remove("totp_last_step");
+        match self
+            .table
+            .update(
+                &Account::key(id),
+                update,
+                Condition::field_equals("email_verified", false),
+            )
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_condition_failure() => Ok(()),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Checks a password. Unknown addresses and wrong passwords answer alike, in the same time.
@@ -553,29 +641,46 @@ impl Accounts {
         }
     }
 
-    /// Sends a password-reset link if the address has an account; answers alike either way.
-    pub async fn request_password_reset(&self, email: &str) -> Result<(), AccountError> {
-        let Some(account) = self.find_by_email(email).await? else {
+    /// Sends a password-reset link if the address has an account; answers alike either way,
+    /// with the same writes: an unknown address gets a token that opens nothing.
+    pub async fn request_password_reset(
+        &self,
+        email: &str,
+        client_address: Option<&str>,
+    ) -> Result<(), AccountError> {
+        let Some(email) = normalize_email(email) else {
             return Ok(());
         };
-        let token = self.one_time("RESET", account.id, RESET_TTL).await?;
+        if !self.may_mail(&email, client_address).await? {
+            return Ok(());
+        }
+        let account = self.find_by_email(&email).await?;
+        let owner = account.as_ref().map_or(Uuid::nil(), |a| a.id);
+        let token = self.one_time("RESET", owner, RESET_TTL).await?;
         let link = format!(
             "{}/password-reset?token={token}",
             self.config.public_base_url.trim_end_matches('/')
         );
-        self.notifier
-            .send(Message {
-                recipient: account.email.clone(),
-                kind: "password_reset".into(),
-                subject: "Új jelszó / Password reset".into(),
-                body: format!("Új jelszó beállítása: {link}\nSet a new password: {link}"),
-                attachments: Vec::new(),
-            })
-            .await?;
+        let message = Message {
+            recipient: email,
+            kind: "password_reset".into(),
+            subject: "Új jelszó / Password reset".into(),
+            body: format!("Új jelszó beállítása: {link}\nSet a new password: {link}"),
+            attachments: Vec::new(),
+        };
+        match account {
+            Some(_) => self.notifier.send(message).await?,
+            // As much table work as a queued message, and nobody to send it to.
+            None => {
+                let key = Key::new(format!("RESETNOBODY#{}", token_hash(&token)), "RESET");
+                let item = ItemWrite::from_serde(key, &message)?
+                    .expires_at(self.clock.unix_seconds() + RESET_TTL);
+                self.table.put(item, Condition::NotExists).await?;
+            }
+        }
         Ok(())
     }
 
-    /// Sets a new password with a reset token.
     pub async fn reset_password(
         &self,
         token: &str,
@@ -585,8 +690,11 @@ impl Accounts {
             return Err(AccountError::WeakPassword);
         }
         let hash = self.hash(new_password).await?;
-        self.redeem("RESET", token, Update::default().set("password_hash", hash))
-            .await
+        // Every session and grant from before the reset stops counting.
+        let update = Update::default()
+            .set("password_hash", hash)
+            .set("credentials_changed_at", self.clock.unix_seconds());
+        self.redeem("RESET", token, update).await
     }
 }
 
@@ -633,7 +741,7 @@ mod tests {
     async fn registration_needs_verification_before_sign_in() {
         let (accounts, table) = accounts();
         accounts
-            .register("Anna@Example.hu", "a long password", "Kovács Anna")
+            .register("Anna@Example.hu", "a long password", "Kovács Anna", None)
             .await
             .expect("registers");
         assert_eq!(
@@ -647,13 +755,16 @@ mod tests {
             .expect("reads");
         assert_eq!(mail.len(), 1);
         let token = token_in(&mail[0].body).expect("carries a token");
-        accounts.verify_email(&token).await.expect("verifies");
+        accounts
+            .verify_email(&token, "the password set on verifying")
+            .await
+            .expect("verifies");
         assert_eq!(
-            accounts.verify_email(&token).await,
+            accounts.verify_email(&token, "another long password").await,
             Err(AccountError::InvalidToken)
         );
         let account = accounts
-            .authenticate("anna@example.hu", "a long password", None)
+            .authenticate("anna@example.hu", "the password set on verifying", None)
             .await
             .expect("signs in");
         assert_eq!(account.given_name.as_deref(), Some("Anna"));
@@ -663,11 +774,16 @@ mod tests {
     async fn registering_a_taken_address_answers_the_same_and_tells_the_owner() {
         let (accounts, table) = accounts();
         accounts
-            .register("anna@example.hu", "a long password", "Anna")
+            .create(NewAccount {
+                email: "anna@example.hu".into(),
+                password: "a long password".into(),
+                name: "Anna".into(),
+                roles: vec![Role::Citizen],
+            })
             .await
-            .expect("first");
+            .expect("verified owner");
         accounts
-            .register("anna@example.hu", "other password!", "Mallory")
+            .register("anna@example.hu", "other password!", "Mallory", None)
             .await
             .expect("same answer");
         let mail = OutboxNotifier::messages_to(table.as_ref(), "anna@example.hu")
@@ -675,8 +791,86 @@ mod tests {
             .expect("reads");
         assert_eq!(
             mail.iter().map(|m| m.kind.as_str()).collect::<Vec<_>>(),
-            ["verify_email", "already_registered"]
+            ["already_registered"]
         );
+    }
+
+    #[tokio::test]
+    async fn a_squatter_who_registered_the_owners_address_first_gains_nothing() {
+        let (accounts, table) = accounts();
+        accounts
+            .register("anna@example.hu", "squatters password", "Mallory", None)
+            .await
+            .expect("squatter");
+        accounts
+            .register("anna@example.hu", "annas own password", "Kovács Anna", None)
+            .await
+            .expect("owner");
+        let mail = OutboxNotifier::messages_to(table.as_ref(), "anna@example.hu")
+            .await
+            .expect("reads");
+        assert_eq!(
+            mail.iter().map(|m| m.kind.as_str()).collect::<Vec<_>>(),
+            ["verify_email", "verify_email"],
+            "the owner gets a link again, not 'already registered'"
+        );
+        // Either link verifies, and the password is the one set by whoever verifies.
+        let token = token_in(&mail[0].body).expect("token");
+        accounts
+            .verify_email(&token, "set by the mailbox owner")
+            .await
+            .expect("verifies");
+        assert_eq!(
+            accounts
+                .authenticate("anna@example.hu", "squatters password", None)
+                .await,
+            Err(AccountError::InvalidCredentials)
+        );
+        assert!(
+            accounts
+                .authenticate("anna@example.hu", "set by the mailbox owner", None)
+                .await
+                .is_ok()
+        );
+    }
+
+    #[tokio::test]
+    async fn verification_and_reset_mails_are_limited_per_recipient_and_per_address() {
+        let (accounts, table) = accounts();
+        for n in 0..6 {
+            accounts
+                .request_password_reset("flood@example.hu", Some(&format!("10.1.0.{n}")))
+                .await
+                .expect("same answer");
+        }
+        accounts
+            .create(NewAccount {
+                email: "flood@example.hu".into(),
+                password: "a long password".into(),
+                name: "F".into(),
+                roles: vec![Role::Citizen],
+            })
+            .await
+            .expect("creates");
+        accounts
+            .request_password_reset("flood@example.hu", Some("10.1.0.9"))
+            .await
+            .expect("same answer");
+        let mail = OutboxNotifier::messages_to(table.as_ref(), "flood@example.hu")
+            .await
+            .expect("reads");
+        assert!(mail.is_empty(), "over the recipient's limit: {mail:?}");
+        let mut refused = None;
+        for n in 0..25 {
+            let result = accounts
+                .request_password_reset(&format!("x{n}@example.hu"), Some("10.2.0.1"))
+                .await;
+            if result.is_err() {
+                refused = Some(result);
+                break;
+            }
+        }
+        assert!(matches!(refused, Some(Err(AccountError::Throttled { .. }))));
     }
 
     #[tokio::test]
@@ -821,11 +1015,11 @@ mod tests {
             .await
             .expect("creates");
         accounts
-            .request_password_reset("c@example.hu")
+            .request_password_reset("c@example.hu", None)
             .await
             .expect("requests");
         accounts
-            .request_password_reset("nobody@example.hu")
+            .request_password_reset("nobody@example.hu", None)
             .await
             .expect("same answer");
         let mail = OutboxNotifier::messages_to(table.as_ref(), "c@example.hu")
@@ -840,11 +1034,12 @@ mod tests {
             accounts.reset_password(&token, "another password").await,
             Err(AccountError::InvalidToken)
         );
-        assert!(
-            accounts
-                .authenticate("c@example.hu", "a new long password", None)
-                .await
-                .is_ok()
-        );
+        let account = accounts
+            .authenticate("c@example.hu", "a new long password", None)
+            .await
+            .expect("signs in");
+        let changed = account.credentials_changed_at.expect("recorded");
+        assert!(!account.signed_in_since_last_credential_change(changed - 1));
+        assert!(account.signed_in_since_last_credential_change(changed));
     }
 }

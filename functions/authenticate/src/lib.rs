@@ -2,15 +2,16 @@
 //! per client address and without account enumeration, and resets forgotten passwords
 //! through the notification port.
 
-use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
+use varoskapu_accounts::pages::{self, PasswordForm, Submitted};
 use varoskapu_accounts::{AccountError, Accounts};
-use varoskapu_http::{ApiJson, ClientAddress, Problem};
+use varoskapu_http::{ApiJson, ClientAddress};
 
 /// A password check.
 #[derive(Debug, Deserialize)]
@@ -39,7 +40,7 @@ pub struct NewPassword {
 pub fn router(accounts: Accounts) -> Router {
     Router::new()
         .route("/authenticate", post(authenticate))
-        .route("/password-reset", post(request_reset))
+        .route("/password-reset", post(request_reset).get(reset_link))
         .route("/password-reset/confirm", post(confirm_reset))
         .with_state(accounts)
 }
@@ -68,23 +69,22 @@ async fn authenticate(
             "roles": account.role_names(),
         }))
         .into_response()),
-        Err(AccountError::Throttled { retry_after }) => {
-            let mut response =
-                Problem::from(AccountError::Throttled { retry_after }).into_response();
-            if let Ok(value) = HeaderValue::from_str(&retry_after.to_string()) {
-                response.headers_mut().insert(header::RETRY_AFTER, value);
-            }
-            Err(response)
-        }
-        Err(e) => Err(Problem::from(e).into_response()),
+        Err(e) => Err(e.into_response()),
     }
 }
 
 async fn request_reset(
     State(accounts): State<Accounts>,
+    address: ClientAddress,
     ApiJson(body): ApiJson<ResetRequest>,
-) -> Result<Response, Problem> {
-    accounts.request_password_reset(&body.email).await?;
+) -> Result<Response, Response> {
+    match accounts
+        .request_password_reset(&body.email, address.text().as_deref())
+        .await
+    {
+        Ok(()) => {}
+        Err(e) => return Err(e.into_response()),
+    }
     Ok((
         StatusCode::ACCEPTED,
         Json(json!({
@@ -95,10 +95,69 @@ async fn request_reset(
         .into_response())
 }
 
-async fn confirm_reset(
-    State(accounts): State<Accounts>,
-    ApiJson(body): ApiJson<NewPassword>,
-) -> Result<Response, Problem> {
-    accounts.reset_password(&body.token, &body.password).await?;
-    Ok(Json(json!({"status": "password_changed"})).into_response())
+/// The mailed link's query.
+#[derive(Debug, Deserialize)]
+pub struct ResetLink {
+    pub token: Option<String>,
+}
+
+fn reset_form(status: StatusCode, token: &str, error: Option<(&str, &str)>) -> Response {
+    pages::password_form(
+        status,
+        PasswordForm {
+            action: "/password-reset/confirm",
+            token,
+            title: "Új jelszó beállítása",
+            intro_hu: "Adja meg az új jelszót. Minden eszközön kijelentkeztetjük, ahol eddig \
+                       be volt jelentkezve.",
+            intro_en: "Choose a new password. You will be signed out everywhere you were \
+                       signed in.",
+            error,
+        },
+    )
+}
+
+/// `GET /password-reset?token=…`: the page the mailed link opens.
+async fn reset_link(Query(query): Query<ResetLink>) -> Response {
+    match query.token.as_deref() {
+        Some(token) if !token.is_empty() => reset_form(StatusCode::OK, token, None),
+        _ => pages::message(
+            StatusCode::BAD_REQUEST,
+            "A link hiányos.",
+            "The link is incomplete.",
+        ),
+    }
+}
+
+async fn confirm_reset(State(accounts): State<Accounts>, body: Submitted<NewPassword>) -> Response {
+    let (from_page, body) = match body {
+        Submitted::Form(body) => (true, body),
+        Submitted::Json(body) => (false, body),
+    };
+    let outcome = accounts.reset_password(&body.token, &body.password).await;
+    match (from_page, outcome) {
+        (false, Ok(_)) => Json(json!({"status": "password_changed"})).into_response(),
+        (false, Err(e)) => e.into_response(),
+        (true, Ok(_)) => pages::message(
+            StatusCode::OK,
+            "Az új jelszót beállítottuk; minden korábbi bejelentkezés véget ért.",
+            "Your new password is set; every earlier sign-in has ended.",
+        ),
+        (true, Err(AccountError::WeakPassword)) => reset_form(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &body.token,
+            Some((
+                "A jelszó túl rövid vagy túl gyakori.",
+                "The password is too short or too common.",
+            )),
+        ),
+        (true, Err(e)) => {
+            tracing::info!(error = %e, "password reset refused");
+            pages::message(
+                StatusCode::BAD_REQUEST,
+                "A link érvénytelen vagy lejárt.",
+                "The link is invalid or has expired.",
+            )
+        }
+    }
 }

@@ -5,7 +5,7 @@
 
 use crate::problem::{PROBLEM_JSON, Problem, ProblemKind};
 use axum::Router;
-use axum::http::{HeaderName, Request, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use std::any::Any;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -54,6 +54,22 @@ async fn too_large_as_problem(response: Response) -> Response {
     .into_response()
 }
 
+/// Headers every response carries: no content sniffing, and HTTPS only from now on
+/// (browsers ignore `Strict-Transport-Security` received over plain HTTP, so the local
+/// server may send it too).
+async fn security_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers
+        .entry(header::X_CONTENT_TYPE_OPTIONS)
+        .or_insert(HeaderValue::from_static("nosniff"));
+    headers
+        .entry(header::STRICT_TRANSPORT_SECURITY)
+        .or_insert(HeaderValue::from_static(
+            "max-age=31536000; includeSubDomains",
+        ));
+    response
+}
+
 /// Wraps a merged router with request ids, tracing, the client-address rule, problem+json
 /// fallbacks (unknown routes, bodies over the limit) and the panic guard. A malformed
 /// `VAROSKAPU_TRUSTED_PROXIES` stops start-up here.
@@ -69,19 +85,21 @@ pub fn with_common_layers(router: Router) -> Router {
         .fallback(|| async { Problem::with_detail(ProblemKind::NotFound, "no such route") })
         .method_not_allowed_fallback(|| async { Problem::new(ProblemKind::MethodNotAllowed) })
         .layer(axum::middleware::map_response(too_large_as_problem))
+        .layer(axum::middleware::map_response(security_headers))
         .layer(CatchPanicLayer::custom(panic_problem))
         .layer(
             tower::ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(header.clone(), UuidV7RequestId))
                 .layer(
-                    // Paths only: query strings may carry codes and tokens.
+                    // Paths only, without opaque tokens: query strings and presigned paths
+                    // carry codes and credentials.
                     TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
                         let id = req
                             .headers()
                             .get(REQUEST_ID_HEADER)
                             .and_then(|v| v.to_str().ok())
                             .unwrap_or("-");
-                        tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path())
+                        tracing::info_span!("request", request_id = %id, method = %req.method(), path = %crate::redact::loggable_path(req.uri().path()))
                     }),
                 )
                 .layer(PropagateRequestIdLayer::new(header)),

@@ -12,6 +12,7 @@ pub mod layers;
 pub mod logging;
 pub mod openapi;
 pub mod problem;
+pub mod redact;
 
 pub use client_address::ClientAddress;
 pub use config::ConfigError;

@@ -1,18 +1,20 @@
 //! The register function: a citizen signs up with e-mail, password and name, and confirms the
-//! address with the one-time link sent through the notification port. The answer never tells
-//! whether the address already had an account.
+//! address through the one-time link sent through the notification port, setting the
+//! password then (so a password given by whoever registered someone else's address first is
+//! void). The answer never tells whether the address already had an account.
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
-use varoskapu_accounts::Accounts;
-use varoskapu_http::{ApiJson, Problem};
+use varoskapu_accounts::pages::{self, PasswordForm, Submitted};
+use varoskapu_accounts::{AccountError, Accounts};
+use varoskapu_http::{ApiJson, ClientAddress, Problem};
 
-/// A sign-up request.
+/// A sign-up.
 #[derive(Debug, Deserialize)]
 pub struct Registration {
     pub email: String,
@@ -20,13 +22,21 @@ pub struct Registration {
     pub name: String,
 }
 
-/// The token of an e-mailed verification link.
+/// The mailed token and the password to set with it.
 #[derive(Debug, Deserialize)]
 pub struct Verification {
     pub token: String,
+    pub password: String,
 }
 
-/// `POST /register`, `POST /register/verify` and the e-mailed link `GET /register/verify`.
+/// The mailed link's query.
+#[derive(Debug, Deserialize)]
+pub struct VerificationLink {
+    pub token: Option<String>,
+}
+
+/// `POST /register`, and the mailed link `GET /register/verify?token=…` with the form it
+/// opens; `POST /register/verify` takes the form or JSON.
 pub fn router(accounts: Accounts) -> Router {
     Router::new()
         .route("/register", post(register))
@@ -36,11 +46,21 @@ pub fn router(accounts: Accounts) -> Router {
 
 async fn register(
     State(accounts): State<Accounts>,
+    address: ClientAddress,
     ApiJson(body): ApiJson<Registration>,
-) -> Result<Response, Problem> {
-    accounts
-        .register(&body.email, &body.password, &body.name)
-        .await?;
+) -> Result<Response, Response> {
+    match accounts
+        .register(
+            &body.email,
+            &body.password,
+            &body.name,
+            address.text().as_deref(),
+        )
+        .await
+    {
+        Ok(()) => {}
+        Err(e) => return Err(e.into_response()),
+    }
     Ok((
         StatusCode::ACCEPTED,
         Json(json!({
@@ -51,36 +71,63 @@ async fn register(
         .into_response())
 }
 
-async fn verify(
-    State(accounts): State<Accounts>,
-    ApiJson(body): ApiJson<Verification>,
-) -> Result<Response, Problem> {
-    accounts.verify_email(&body.token).await?;
-    Ok(Json(json!({"status": "verified"})).into_response())
+fn verify_form(status: StatusCode, token: &str, error: Option<(&str, &str)>) -> Response {
+    pages::password_form(
+        status,
+        PasswordForm {
+            action: "/register/verify",
+            token,
+            title: "E-mail-cím megerősítése",
+            intro_hu: "Adja meg a jelszót, amellyel ezután bejelentkezik. Az e-mail-cím ezzel \
+                       megerősítést nyer.",
+            intro_en: "Choose the password you will sign in with; this confirms your e-mail \
+                       address.",
+            error,
+        },
+    )
 }
 
-async fn verify_link(
-    State(accounts): State<Accounts>,
-    Query(query): Query<Verification>,
-) -> Response {
-    let (status, hu, en) = match accounts.verify_email(&query.token).await {
-        Ok(_) => (
+async fn verify_link(Query(query): Query<VerificationLink>) -> Response {
+    // Opening the link changes nothing (mail scanners open links too): the form does.
+    match query.token.as_deref() {
+        Some(token) if !token.is_empty() => verify_form(StatusCode::OK, token, None),
+        _ => pages::message(
+            StatusCode::BAD_REQUEST,
+            "A link hiányos.",
+            "The link is incomplete.",
+        ),
+    }
+}
+
+async fn verify(State(accounts): State<Accounts>, body: Submitted<Verification>) -> Response {
+    let (from_page, body) = match body {
+        Submitted::Form(body) => (true, body),
+        Submitted::Json(body) => (false, body),
+    };
+    let outcome = accounts.verify_email(&body.token, &body.password).await;
+    match (from_page, outcome) {
+        (false, Ok(_)) => Json(json!({"status": "verified"})).into_response(),
+        (false, Err(e)) => e.into_response(),
+        (true, Ok(_)) => pages::message(
             StatusCode::OK,
             "E-mail-címét megerősítettük, most már bejelentkezhet.",
             "Your e-mail address is confirmed; you can sign in now.",
         ),
-        Err(e) => {
-            tracing::info!(error = %e, "verification link refused");
-            (
+        (true, Err(AccountError::WeakPassword)) => verify_form(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &body.token,
+            Some((
+                "A jelszó túl rövid vagy túl gyakori.",
+                "The password is too short or too common.",
+            )),
+        ),
+        (true, Err(e)) => {
+            tracing::info!(error = %e, "verification refused");
+            pages::message(
                 StatusCode::BAD_REQUEST,
                 "A link érvénytelen vagy lejárt.",
                 "The link is invalid or has expired.",
             )
         }
-    };
-    let page = format!(
-        "<!doctype html><html lang=\"hu\"><head><meta charset=\"utf-8\"><title>Városkapu</title></head>\
-         <body><main><h1>Városkapu</h1><p>{hu}</p><p lang=\"en\">{en}</p></main></body></html>"
-    );
-    (status, Html(page)).into_response()
+    }
 }

@@ -77,6 +77,10 @@ async fn registering_a_taken_address_answers_exactly_like_a_new_one() {
             .await
             .expect("outbox");
     assert_eq!(mail.len(), 2, "the owner hears of the second attempt");
+    assert!(
+        mail.iter().all(|m| m.kind == "verify_email"),
+        "an address never verified gets a new link, not 'already registered'"
+    );
 }
 
 #[tokio::test]
@@ -95,7 +99,7 @@ async fn the_emailed_token_verifies_the_address_once() {
         &app,
         "POST",
         "/register/verify",
-        Some(json!({"token": token})),
+        Some(json!({"token": token, "password": "chosen on verifying"})),
     )
     .await;
     assert_eq!(ok.0, StatusCode::OK);
@@ -103,14 +107,14 @@ async fn the_emailed_token_verifies_the_address_once() {
         &app,
         "POST",
         "/register/verify",
-        Some(json!({"token": token})),
+        Some(json!({"token": token, "password": "chosen on verifying"})),
     )
     .await;
     assert_eq!(again.0, StatusCode::BAD_REQUEST);
     assert_eq!(again.2, "application/problem+json");
     assert!(
         accounts
-            .authenticate("bela@example.hu", "a long password", None)
+            .authenticate("bela@example.hu", "chosen on verifying", None)
             .await
             .is_ok()
     );
@@ -136,4 +140,51 @@ async fn a_weak_password_or_bad_address_is_a_validation_problem() {
     )
     .await;
     assert_eq!(bad.0, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn opening_the_mailed_link_shows_a_form_and_changes_nothing() {
+    let (app, table, accounts) = app();
+    let body =
+        json!({"email": "cili@example.hu", "password": "a long password", "name": "Kiss Cili"});
+    call(&app, "POST", "/register", Some(body)).await;
+    let mail =
+        varoskapu_core::notify::OutboxNotifier::messages_to(table.as_ref(), "cili@example.hu")
+            .await
+            .expect("outbox");
+    let token = varoskapu_accounts::tokens::token_in(&mail[0].body).expect("token");
+    let request = Request::builder()
+        .uri(format!("/register/verify?token={token}"))
+        .body(Body::empty())
+        .expect("request");
+    let response = app.clone().oneshot(request).await.expect("response");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let page = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .expect("page");
+    let page = String::from_utf8_lossy(&page);
+    assert!(page.contains(r#"action="/register/verify""#), "{page}");
+    assert_eq!(
+        accounts
+            .authenticate("cili@example.hu", "a long password", None)
+            .await,
+        Err(varoskapu_accounts::AccountError::EmailNotVerified)
+    );
+    // The form, posted as a browser does, verifies and sets the password.
+    let form = format!("token={token}&password=the+password+set+here");
+    let request = Request::builder()
+        .method("POST")
+        .uri("/register/verify")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Body::from(form))
+        .expect("request");
+    let response = app.clone().oneshot(request).await.expect("response");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        accounts
+            .authenticate("cili@example.hu", "the password set here", None)
+            .await
+            .is_ok()
+    );
 }

@@ -106,10 +106,9 @@ pub async fn authorize(
         }
     };
     let now = p.clock.unix_seconds();
-    let session = match cookies::read(&headers, SESSION) {
+    let session = match cookies::read(&headers, SESSION, p.config.secure_cookies()) {
         Some(secret) => p
-            .sessions
-            .get(&secret)
+            .live_session(&secret)
             .await
             .map_err(|e| internal(lang, &e))?
             .map(|s| (secret, s)),
@@ -125,7 +124,7 @@ pub async fn authorize(
     };
     match session {
         Some((secret, session)) if serves(&session) => {
-            let browser = cookies::read(&headers, BROWSER);
+            let browser = cookies::read(&headers, BROWSER, p.config.secure_cookies());
             proceed(&p, &request, browser, &secret, &session, lang, None).await
         }
         _ if request.prompt_none => Ok(error_redirect(
@@ -136,7 +135,8 @@ pub async fn authorize(
             "the person must sign in",
         )),
         _ => {
-            let browser = cookies::read(&headers, BROWSER).unwrap_or_else(random_token);
+            let browser = cookies::read(&headers, BROWSER, p.config.secure_cookies())
+                .unwrap_or_else(random_token);
             let client_name = client.map(|c| c.name).unwrap_or_default();
             let hint = request.login_hint.clone();
             let (id, pending) = p
@@ -287,7 +287,7 @@ pub async fn consent(
     };
     if !pending.accepts(
         form.csrf.as_deref(),
-        cookies::read(&headers, BROWSER).as_deref(),
+        cookies::read(&headers, BROWSER, p.config.secure_cookies()).as_deref(),
     ) {
         return Err(refuse(
             StatusCode::FORBIDDEN,
@@ -295,7 +295,7 @@ pub async fn consent(
             "The request did not come from this browser (CSRF protection).",
         ));
     }
-    let secret = cookies::read(&headers, SESSION).unwrap_or_default();
+    let secret = cookies::read(&headers, SESSION, p.config.secure_cookies()).unwrap_or_default();
     let Some(session) = p
         .sessions
         .get(&secret)
@@ -397,7 +397,7 @@ pub async fn login(
     };
     if !pending.accepts(
         form.csrf.as_deref(),
-        cookies::read(&headers, BROWSER).as_deref(),
+        cookies::read(&headers, BROWSER, p.config.secure_cookies()).as_deref(),
     ) {
         tracing::warn!("login form refused: CSRF token or browser binding missing or wrong");
         return Err(refuse(
@@ -480,7 +480,8 @@ pub async fn login(
         ));
     }
     if account.has_second_factor() {
-        let browser = cookies::read(&headers, BROWSER).unwrap_or_default();
+        let browser =
+            cookies::read(&headers, BROWSER, p.config.secure_cookies()).unwrap_or_default();
         let (id, awaiting) = p
             .pending
             .create_for(pending.request, &browser, Some(account.id))
@@ -508,7 +509,7 @@ pub(super) async fn sign_in(
     request: &AuthorizationRequest,
 ) -> Result<Response, PageError> {
     // A fresh session at every login: a cookie planted before login is worthless after it.
-    if let Some(old) = cookies::read(headers, SESSION) {
+    if let Some(old) = cookies::read(headers, SESSION, p.config.secure_cookies()) {
         p.sessions.end(&old).await.map_err(|e| internal(lang, &e))?;
     }
     let (secret, session) = p
@@ -522,7 +523,7 @@ pub(super) async fn sign_in(
         p.config.session_seconds,
         p.config.secure_cookies(),
     );
-    let browser = cookies::read(headers, BROWSER);
+    let browser = cookies::read(headers, BROWSER, p.config.secure_cookies());
     proceed(p, request, browser, &secret, &session, lang, Some(cookie)).await
 }
 
@@ -567,7 +568,7 @@ pub async fn second_factor(
     };
     if !pending.accepts(
         form.csrf.as_deref(),
-        cookies::read(&headers, BROWSER).as_deref(),
+        cookies::read(&headers, BROWSER, p.config.secure_cookies()).as_deref(),
     ) {
         return Err(refuse(
             StatusCode::FORBIDDEN,
@@ -715,7 +716,7 @@ async fn current_session(
     headers: &HeaderMap,
     lang: Lang,
 ) -> Result<Option<(String, Session)>, PageError> {
-    let Some(secret) = cookies::read(headers, SESSION) else {
+    let Some(secret) = cookies::read(headers, SESSION, p.config.secure_cookies()) else {
         return Ok(None);
     };
     let session = p

@@ -46,7 +46,7 @@ pub async fn start(
         .get(&request_id)
         .await
         .map_err(|e| internal(lang, &e))?;
-    let browser = cookies::read(&headers, BROWSER);
+    let browser = cookies::read(&headers, BROWSER, p.config.secure_cookies());
     if !pending.is_some_and(|pending| pending.accepts(form.csrf.as_deref(), browser.as_deref())) {
         return Err(refuse(
             StatusCode::FORBIDDEN,
@@ -121,7 +121,7 @@ pub async fn callback(
         .await
         .map_err(|e| internal(lang, &e))?;
     // The browser that comes back must be the one that started the sign-in.
-    let browser = cookies::read(&headers, BROWSER);
+    let browser = cookies::read(&headers, BROWSER, p.config.secure_cookies());
     let Some(pending) =
         pending.filter(|pending| pending.accepts(Some(&pending.csrf), browser.as_deref()))
     else {

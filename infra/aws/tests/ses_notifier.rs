@@ -139,7 +139,7 @@ async fn with_a_sender_notices_to_an_account_and_reset_links_arrive_by_ses() {
 
     // The password-reset link is addressed to the address itself.
     accounts
-        .request_password_reset(&anna.email)
+        .request_password_reset(&anna.email, None)
         .await
         .expect("reset requested");
     let mails = delivered_to(&anna.email).await;
@@ -163,7 +163,7 @@ async fn without_a_sender_notices_stay_in_the_outbox_and_nothing_is_mailed() {
     let (table, accounts) = accounts_with(&sdk, None).await;
     let anna = accounts.create(person()).await.expect("account");
     accounts
-        .request_password_reset(&anna.email)
+        .request_password_reset(&anna.email, None)
         .await
         .expect("reset requested");
     let outbox = OutboxNotifier::messages_to(table.as_ref(), &anna.email)
