@@ -172,6 +172,44 @@ async fn a_person_signs_in_through_the_upstream_eid_and_is_linked_to_a_local_acc
         created.id.to_string(),
         "the second sign-in finds the link"
     );
+
+    // Someone registered a person's address here first and never verified it: the eID
+    // sign-in of the address's owner takes the account over, and the squatter's password
+    // is void.
+    let owner = "elso.regisztralt@example.hu";
+    down.provider
+        .accounts
+        .register(owner, "a squatters password", "Mallory", None)
+        .await
+        .expect("squatted");
+    up.provider
+        .accounts
+        .create(NewAccount {
+            email: owner.into(),
+            password: "the owners eid password".into(),
+            name: "Tóth Ilona".into(),
+            roles: vec![Role::Citizen],
+        })
+        .await
+        .expect("upstream account");
+    let claims = federated_sign_in(&down, &up, owner, "the owners eid password").await;
+    let squatted = down
+        .provider
+        .accounts
+        .find_by_email(owner)
+        .await
+        .expect("reads")
+        .expect("exists");
+    assert_eq!(claims["sub"], squatted.id.to_string());
+    assert!(squatted.email_verified);
+    assert_eq!(
+        down.provider
+            .accounts
+            .authenticate(owner, "a squatters password", None)
+            .await,
+        Err(varoskapu_accounts::AccountError::InvalidCredentials),
+        "the squatter's password no longer signs in"
+    );
 }
 
 #[tokio::test]
