@@ -65,6 +65,39 @@ const CONTENT_WIDTH: f32 = PAGE_WIDTH - 2.0 * MARGIN;
 const BODY_SIZE: f32 = 10.5;
 const BODY_LEADING: f32 = 15.0;
 const FOOTER_TOP: f32 = PAGE_HEIGHT - 40.0;
+/// Where body content ends, above the footer.
+const BODY_BOTTOM: f32 = FOOTER_TOP - 16.0;
+/// Space between a frame and the text inside it.
+const CELL_PADDING: f32 = 6.0;
+
+/// The page (A4, in points) and the rectangle all text stays in: the side margins, from
+/// the top margin to the page number under the footer rule.
+pub const PAGE_SIZE: (f32, f32) = (PAGE_WIDTH, PAGE_HEIGHT);
+pub const TEXT_AREA: Frame = Frame {
+    x: MARGIN,
+    y: MARGIN,
+    width: CONTENT_WIDTH,
+    height: PAGE_HEIGHT - 20.0 - MARGIN,
+};
+
+/// A drawn frame (a fact's cell, the signature block), from the page's top left corner.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Frame {
+    pub x: f32,
+    pub y: f32,
+    pub width: f32,
+    pub height: f32,
+}
+
+impl Frame {
+    /// Whether a box (`x0, y0, x1, y1`, y downwards) lies inside, with `slack` points.
+    pub fn contains(&self, (x0, y0, x1, y1): (f32, f32, f32, f32), slack: f32) -> bool {
+        x0 >= self.x - slack
+            && y0 >= self.y - slack
+            && x1 <= self.x + self.width + slack
+            && y1 <= self.y + self.height + slack
+    }
+}
 
 /// One thing to draw, positioned on a page (y grows downwards, at the text baseline).
 #[derive(Debug, Clone)]
@@ -111,10 +144,14 @@ impl Layout {
 
     /// Makes room for `height` points, starting a new page if it does not fit.
     fn reserve(&mut self, height: f32) {
-        if self.y + height > FOOTER_TOP - 16.0 {
-            self.pages.push(Vec::new());
-            self.y = MARGIN;
+        if self.y + height > BODY_BOTTOM {
+            self.new_page();
         }
+    }
+
+    fn new_page(&mut self) {
+        self.pages.push(Vec::new());
+        self.y = MARGIN;
     }
 
     fn text(&mut self, x: f32, face: FontFace, size: f32, text: &str) {
@@ -157,51 +194,71 @@ impl Layout {
         });
     }
 
+    /// The key facts as a two-column table; a fact too long for the rest of the page
+    /// moves to the next, and one too long for any page continues there in a new frame.
     fn facts(&mut self, facts: &[KeyFact]) {
         let label_width = CONTENT_WIDTH * 0.38;
-        let value_width = CONTENT_WIDTH - label_width - 12.0;
+        let value_width = CONTENT_WIDTH - label_width;
         for fact in facts {
-            let labels = wrap(FontFace::Bold, BODY_SIZE, label_width - 12.0, &fact.label);
+            let labels = wrap(
+                FontFace::Bold,
+                BODY_SIZE,
+                label_width - 2.0 * CELL_PADDING,
+                &fact.label,
+            );
             let values = wrap(
                 FontFace::Regular,
                 BODY_SIZE,
-                value_width - 12.0,
+                value_width - 2.0 * CELL_PADDING,
                 &fact.value,
             );
             let rows = labels.len().max(values.len()).max(1);
-            let height = rows as f32 * BODY_LEADING + 8.0;
-            self.reserve(height);
-            let top = self.y;
-            self.ops().push(Op::Box {
-                rect: (MARGIN, top, label_width, height),
-            });
-            self.ops().push(Op::Box {
-                rect: (
-                    MARGIN + label_width,
-                    top,
-                    CONTENT_WIDTH - label_width,
-                    height,
-                ),
-            });
-            for (i, line) in labels.iter().enumerate() {
-                self.y = top + 3.0 + i as f32 * BODY_LEADING;
-                self.text(MARGIN + 6.0, FontFace::Bold, BODY_SIZE, line);
+            let height = |rows: usize| rows as f32 * BODY_LEADING + 8.0;
+            let page_rows = ((BODY_BOTTOM - MARGIN - 8.0) / BODY_LEADING).floor() as usize;
+            if self.y + height(rows) > BODY_BOTTOM && rows <= page_rows {
+                self.new_page();
             }
-            for (i, line) in values.iter().enumerate() {
-                self.y = top + 3.0 + i as f32 * BODY_LEADING;
-                self.text(
-                    MARGIN + label_width + 6.0,
-                    FontFace::Regular,
-                    BODY_SIZE,
-                    line,
-                );
+            let mut start = 0;
+            while start < rows {
+                let room = ((BODY_BOTTOM - self.y - 8.0) / BODY_LEADING).floor();
+                if room < 1.0 {
+                    self.new_page();
+                    continue;
+                }
+                let take = (room as usize).min(rows - start);
+                let top = self.y;
+                self.ops().push(Op::Box {
+                    rect: (MARGIN, top, label_width, height(take)),
+                });
+                self.ops().push(Op::Box {
+                    rect: (MARGIN + label_width, top, value_width, height(take)),
+                });
+                for row in 0..take {
+                    self.y = top + 3.0 + row as f32 * BODY_LEADING;
+                    if let Some(line) = labels.get(start + row) {
+                        self.text(MARGIN + CELL_PADDING, FontFace::Bold, BODY_SIZE, line);
+                    }
+                    if let Some(line) = values.get(start + row) {
+                        self.text(
+                            MARGIN + label_width + CELL_PADDING,
+                            FontFace::Regular,
+                            BODY_SIZE,
+                            line,
+                        );
+                    }
+                }
+                self.y = top + height(take);
+                start += take;
             }
-            self.y = top + height;
         }
     }
 
+    /// The visible signature block: a frame at the right, every line wrapped inside it.
     fn signature_block(&mut self, block: &SignatureBlock) {
-        let lines = [
+        const SIZE: f32 = 9.5;
+        let width = CONTENT_WIDTH * 0.75;
+        let inner = width - 2.0 * CELL_PADDING;
+        let texts = [
             (FontFace::Bold, "Elektronikus aláírás".to_owned()),
             (FontFace::Regular, format!("Aláíró: {}", block.signer)),
             (
@@ -214,23 +271,32 @@ impl Layout {
                     .to_owned(),
             ),
         ];
+        let lines: Vec<(FontFace, String)> = texts
+            .iter()
+            .flat_map(|(face, text)| {
+                wrap(*face, SIZE, inner, text)
+                    .into_iter()
+                    .map(|line| (*face, line))
+            })
+            .collect();
         let height = lines.len() as f32 * BODY_LEADING + 14.0;
         self.reserve(height + 20.0);
         self.y += 20.0;
         let top = self.y;
-        let width = CONTENT_WIDTH * 0.75;
+        let left = PAGE_WIDTH - MARGIN - width;
         self.ops().push(Op::Box {
-            rect: (PAGE_WIDTH - MARGIN - width, top, width, height),
+            rect: (left, top, width, height),
         });
         for (i, (face, text)) in lines.iter().enumerate() {
             self.y = top + 5.0 + i as f32 * BODY_LEADING;
-            self.text(PAGE_WIDTH - MARGIN - width + 8.0, *face, 9.5, text);
+            self.text(left + CELL_PADDING, *face, SIZE, text);
         }
         self.y = top + height;
     }
 }
 
-/// Breaks text into lines no wider than `width`, at spaces (long words are kept whole).
+/// Breaks text into lines no wider than `width`, at spaces; a word wider than a line (a
+/// digest, an address, a long name) is broken between characters.
 fn wrap(face: FontFace, size: f32, width: f32, text: &str) -> Vec<String> {
     let mut lines = Vec::new();
     let mut current = String::new();
@@ -240,10 +306,25 @@ fn wrap(face: FontFace, size: f32, width: f32, text: &str) -> Vec<String> {
         } else {
             format!("{current} {word}")
         };
-        if !current.is_empty() && fonts::width(face, size, &candidate) > width {
-            lines.push(std::mem::replace(&mut current, word.to_owned()));
-        } else {
+        if fonts::width(face, size, &candidate) <= width {
             current = candidate;
+            continue;
+        }
+        if !current.is_empty() {
+            lines.push(std::mem::take(&mut current));
+        }
+        if fonts::width(face, size, word) <= width {
+            current = word.to_owned();
+            continue;
+        }
+        for c in word.chars() {
+            let mut longer = current.clone();
+            longer.push(c);
+            if !current.is_empty() && fonts::width(face, size, &longer) > width {
+                lines.push(std::mem::replace(&mut current, c.to_string()));
+            } else {
+                current = longer;
+            }
         }
     }
     if !current.is_empty() || lines.is_empty() {
@@ -295,15 +376,15 @@ fn creation_date(at: Timestamp) -> DateTime {
         .utc_offset_minute(0)
 }
 
-/// Renders `request` for `municipality`, with `block` as the visible signature block.
-pub fn render(
+/// Lays a document out: what goes on which page, and where.
+fn lay_out(
     municipality: &Municipality,
     request: &DocumentRequest,
     block: &SignatureBlock,
-) -> Result<Vec<u8>, RenderError> {
+) -> Layout {
     let mut layout = Layout::new();
-    layout.line(FontFace::Bold, 13.0, 17.0, &municipality.name);
-    layout.line(FontFace::Regular, 8.5, 12.0, &municipality.office);
+    layout.paragraph(FontFace::Bold, 13.0, 17.0, &municipality.name);
+    layout.paragraph(FontFace::Regular, 8.5, 12.0, &municipality.office);
     layout.y += 4.0;
     layout.rule();
     layout.y += 22.0;
@@ -321,7 +402,43 @@ pub fn render(
         layout.y += 6.0;
     }
     layout.signature_block(block);
+    layout
+}
 
+/// The frames of each page of the rendered document, for checking that text stays inside.
+pub fn frames(
+    municipality: &Municipality,
+    request: &DocumentRequest,
+    block: &SignatureBlock,
+) -> Vec<Vec<Frame>> {
+    lay_out(municipality, request, block)
+        .pages
+        .iter()
+        .map(|ops| {
+            ops.iter()
+                .filter_map(|op| match op {
+                    Op::Box {
+                        rect: (x, y, width, height),
+                    } => Some(Frame {
+                        x: *x,
+                        y: *y,
+                        width: *width,
+                        height: *height,
+                    }),
+                    _ => None,
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Renders `request` for `municipality`, with `block` as the visible signature block.
+pub fn render(
+    municipality: &Municipality,
+    request: &DocumentRequest,
+    block: &SignatureBlock,
+) -> Result<Vec<u8>, RenderError> {
+    let layout = lay_out(municipality, request, block);
     let settings = SerializeSettings {
         configuration: configuration()?,
         enable_tagging: false,
@@ -440,6 +557,51 @@ mod tests {
                 .iter()
                 .all(|l| fonts::width(FontFace::Regular, BODY_SIZE, l) <= CONTENT_WIDTH)
         );
+    }
+
+    #[test]
+    fn a_word_wider_than_the_line_is_broken_between_characters() {
+        let digest = "0123456789abcdef".repeat(8);
+        let width = 120.0;
+        let lines = wrap(
+            FontFace::Regular,
+            BODY_SIZE,
+            width,
+            &format!("SHA-256: {digest}"),
+        );
+        assert!(lines.len() > 2, "{lines:?}");
+        assert!(
+            lines
+                .iter()
+                .all(|l| fonts::width(FontFace::Regular, BODY_SIZE, l) <= width)
+        );
+        assert_eq!(lines.concat().replace("SHA-256:", ""), digest);
+    }
+
+    #[test]
+    fn a_fact_longer_than_a_page_continues_on_the_next_in_a_new_frame() {
+        let request = DocumentRequest {
+            kind: DocumentKind::Decision,
+            owner: "citizen".into(),
+            case_id: None,
+            title: "Teszt".into(),
+            facts: vec![KeyFact::new("Indoklás", "Őrült űrhajó ".repeat(900))],
+            paragraphs: Vec::new(),
+        };
+        let block = SignatureBlock {
+            signer: "Teszt".into(),
+            signed_at: Timestamp::UNIX_EPOCH,
+        };
+        let pages = frames(&Municipality::demo(), &request, &block);
+        assert!(pages.len() >= 2, "{} pages", pages.len());
+        for page in &pages {
+            for frame in page {
+                assert!(
+                    frame.y >= MARGIN && frame.y + frame.height <= BODY_BOTTOM,
+                    "{frame:?}"
+                );
+            }
+        }
     }
 
     #[test]

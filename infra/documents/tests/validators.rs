@@ -137,9 +137,8 @@ async fn pyhanko_judges_the_signature_valid_and_timestamped_and_a_changed_byte_i
     }
 }
 
-#[tokio::test]
-async fn pdfsig_reports_a_valid_trusted_signature_and_a_changed_byte_invalid() {
-    let fixture = Fixture::new().await;
+/// An NSS database trusting the fixture's root, as pdfsig reads trust anchors.
+fn nss_db(fixture: &Fixture) -> String {
     let nss = fixture.dir.path().join("nss");
     std::fs::create_dir_all(&nss).expect("nss dir");
     let db = format!("sql:{}", nss.display());
@@ -163,7 +162,13 @@ async fn pdfsig_reports_a_valid_trusted_signature_and_a_changed_byte_invalid() {
         ],
     );
     assert!(output.status.success(), "{text}");
+    db
+}
 
+#[tokio::test]
+async fn pdfsig_reports_a_valid_trusted_signature_and_a_changed_byte_invalid() {
+    let fixture = Fixture::new().await;
+    let db = nss_db(&fixture);
     let pdfsig = |path: &Path| {
         run(
             "pdfsig",
@@ -390,4 +395,234 @@ async fn the_tsa_endpoint_answers_openssl_and_our_client() {
     let roots = varoskapu_documents::verify::load_roots(&root).expect("roots");
     let verdict = verify_pdf(&document.pdf, &roots);
     assert!(verdict.is_valid(), "{verdict}");
+}
+
+/// One request per document kind, shaped like the real ones, with long Hungarian names and
+/// values: a company applicant, long addresses and reasons, full digests.
+fn long_requests() -> Vec<varoskapu_core::documents::DocumentRequest> {
+    use varoskapu_core::documents::{DocumentKind, DocumentRequest, KeyFact, grouped_hex};
+    let digest = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+    let company = "Árvíztűrő Tükörfúrógépgyártó és Közterület-fenntartó Korlátolt Felelősségű \
+                   Társaság Budapest-Belvárosi Fióktelepe";
+    let person = "Szentgyörgyvölgyi-Kovácsházy Őrs Ödön Ünige Zsófia Boglárka";
+    let address = "1051 Budapest, Október hatodika utca 12–14. II. emelet 3/a (a Szent István \
+                   téri bejárattól balra)";
+    let applicant = vec![
+        KeyFact::new("Kérelmező", company),
+        KeyFact::new("Eljáró személy", person),
+    ];
+    let common = |label: &str| {
+        let mut facts = vec![
+            KeyFact::new("Iktatószám", "IK-000123/2026"),
+            KeyFact::new("Érkeztetési szám", "2026/000123"),
+            KeyFact::new(
+                label,
+                "Közterület-használati engedély (vendéglátó terasz, állványzat és rendezvény)",
+            ),
+        ];
+        facts.extend(applicant.clone());
+        facts
+    };
+    let body = format!(
+        "A hatóság a(z) {company} kérelmére, {person} eljárásával indult eljárásban a(z) {address} \
+         előtti járdaszakasz használatát engedélyezi. Árvíztűrő tükörfúrógép: ÁRVÍZTŰRŐ TÜKÖRFÚRÓGÉP."
+    );
+    let mut decision = common("Ügytípus");
+    decision.extend([
+        KeyFact::new("Kérelem beérkezése", "2026.01.12. 10:11:12"),
+        KeyFact::new("Ügyintéző", "Hegedűs-Szalontai Gyöngyvér Erzsébet Mária"),
+        KeyFact::new("Kiadmányozó", "Dr. Szabó-Weöres Péter Pál György jegyző"),
+        KeyFact::new("A döntés kelte", "2026. 01. 20."),
+    ]);
+    let mut receipt = common("Ügytípus");
+    receipt.push(KeyFact::new(
+        "Ügyintézési határidő",
+        "21 munkanap (2026-02-10)",
+    ));
+    let mut payment = vec![
+        KeyFact::new("Számlaszám", "VK-2026-000042"),
+        KeyFact::new("Ügyszám", "2026/000123"),
+        KeyFact::new("Fizetési azonosító", "VK12 3456 7890 1234 5678 9012 34"),
+        KeyFact::new("Összeg", "12000 HUF"),
+    ];
+    payment.extend(applicant.clone());
+    let mut certificate = common("Ügytípus");
+    certificate.extend([
+        KeyFact::new("Kézbesítés ideje", "2026.01.21. 08:09:10"),
+        KeyFact::new("Határozat SHA-256", grouped_hex(digest)),
+        KeyFact::new("Határozat mérete", "123456 bájt"),
+    ]);
+    let request = |kind, facts, paragraphs| DocumentRequest {
+        kind,
+        owner: "citizen".into(),
+        case_id: Some("0190c5a3-7b1e-7f00-8000-000000000001".into()),
+        title: format!("Közterület-használati engedély ügyében – {company}"),
+        facts,
+        paragraphs,
+    };
+    vec![
+        request(
+            DocumentKind::Decision,
+            decision,
+            vec![
+                "A hatóság a kérelemnek helyt ad.".into(),
+                format!("Indoklás: {}", body.repeat(3)),
+                "Jogorvoslat: a döntés ellen a közléstől számított 15 napon belül \
+                 fellebbezésnek van helye."
+                    .into(),
+            ],
+        ),
+        request(
+            DocumentKind::SubmissionReceipt,
+            receipt,
+            vec![
+                body.clone(),
+                format!(
+                    "Csatolt dokumentum: Helyszínrajz (application/pdf, 1048576 bájt, SHA-256: {})",
+                    grouped_hex(digest)
+                ),
+                format!("Csatolt dokumentum: {digest}{digest}"),
+            ],
+        ),
+        request(
+            DocumentKind::PaymentReceipt,
+            payment.clone(),
+            vec![body.clone()],
+        ),
+        request(DocumentKind::Invoice, payment, vec![body.clone()]),
+        request(
+            DocumentKind::DownloadCertificate,
+            certificate,
+            vec![format!(
+                "A hatóság igazolja, hogy {company} a(z) 2026/000123 ügyében hozott határozatot letöltötte."
+            )],
+        ),
+    ]
+}
+
+/// Every word's box on each page, as `pdftotext -bbox-layout` reports it.
+fn word_boxes(pdf: &Path) -> Vec<Vec<(String, (f32, f32, f32, f32))>> {
+    let (output, text) = run(
+        "pdftotext",
+        "poppler-utils (Debian)",
+        &["-bbox-layout", pdf.to_str().expect("path"), "-"],
+    );
+    assert!(output.status.success(), "{text}");
+    let attr = |tag: &str, name: &str| -> f32 {
+        let start = tag.find(&format!("{name}=\"")).expect("attribute") + name.len() + 2;
+        tag[start..][..tag[start..].find('"').expect("quote")]
+            .parse()
+            .expect("number")
+    };
+    text.split("<page ")
+        .skip(1)
+        .map(|page| {
+            page.split("<word ")
+                .skip(1)
+                .map(|word| {
+                    let (tag, rest) = word.split_once('>').expect("tag");
+                    let text = rest.split('<').next().unwrap_or_default().to_owned();
+                    let bbox = (
+                        attr(tag, "xMin"),
+                        attr(tag, "yMin"),
+                        attr(tag, "xMax"),
+                        attr(tag, "yMax"),
+                    );
+                    (text, bbox)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn every_document_kind_with_long_names_keeps_all_text_inside_the_page_and_its_frames() {
+    use varoskapu_documents::render::{self, SignatureBlock, TEXT_AREA};
+    let fixture = Fixture::new().await;
+    let db = nss_db(&fixture);
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let keys = LocalKeys::load_or_create(fixture.dir.path(), clock.as_ref()).expect("keys");
+    let signer = keys.signer().expect("signer");
+    let tsa = keys.tsa(clock.clone());
+    let municipality = Municipality {
+        name: "Budapest Főváros V. kerület Belváros-Lipótváros Önkormányzatának \
+               Polgármesteri Hivatala Hatósági és Ügyfélszolgálati Főosztály"
+            .into(),
+        office: "1051 Budapest, Erzsébet tér 12–14. földszint 3. · ugyfelszolgalat@belvaros-lipotvaros.budapest.hu · +36 1 999 9999"
+            .into(),
+    };
+    for request in long_requests() {
+        let kind = request.kind.as_str();
+        let document = render_and_sign(&municipality, &request, &signer, &tsa, clock.now())
+            .await
+            .expect("issued");
+        let path = fixture.write(&format!("long-{kind}.pdf"), &document.pdf);
+        let block = SignatureBlock {
+            signer: document.signer.clone(),
+            signed_at: document.signed_at,
+        };
+        let frames = render::frames(&municipality, &request, &block);
+        let pages = word_boxes(&path);
+        assert_eq!(pages.len(), frames.len(), "{kind}: pages");
+        let mut extracted = String::new();
+        for (page, words) in pages.iter().enumerate() {
+            assert!(!words.is_empty(), "{kind}: page {page} is empty");
+            for (word, bbox) in words {
+                extracted.push_str(word);
+                extracted.push(' ');
+                assert!(
+                    TEXT_AREA.contains(*bbox, 0.5),
+                    "{kind}: {word:?} at {bbox:?} is outside the page's text area"
+                );
+                let centre = ((bbox.0 + bbox.2) / 2.0, (bbox.1 + bbox.3) / 2.0);
+                for frame in &frames[page] {
+                    let inside_centre =
+                        frame.contains((centre.0, centre.1, centre.0, centre.1), 0.0);
+                    assert!(
+                        !inside_centre || frame.contains(*bbox, 0.5),
+                        "{kind}: {word:?} at {bbox:?} overflows its frame {frame:?}"
+                    );
+                }
+            }
+        }
+        for expected in [
+            "Szentgyörgyvölgyi-Kovácsházy",
+            "Tükörfúrógépgyártó",
+            "Aláíró:",
+        ] {
+            assert!(extracted.contains(expected), "{kind}: {expected:?} missing");
+        }
+        if request.kind == varoskapu_core::documents::DocumentKind::DownloadCertificate {
+            // The full digest, in its eight groups of eight.
+            for group in varoskapu_core::documents::grouped_hex(
+                "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+            )
+            .split(' ')
+            {
+                assert!(
+                    extracted.contains(group),
+                    "{kind}: digest group {group} missing"
+                );
+            }
+        }
+        let (output, text) = pyhanko(&fixture, &path);
+        assert!(
+            output.status.success() && text.contains("The signature is judged VALID."),
+            "{kind}: {text}"
+        );
+        let (_, text) = run(
+            "pdfsig",
+            "poppler-utils (Debian)",
+            &["-nssdir", &db, path.to_str().expect("path")],
+        );
+        for expected in [
+            "Signature Validation: Signature is Valid.",
+            "Certificate Validation: Certificate is Trusted.",
+        ] {
+            assert!(
+                text.contains(expected),
+                "{kind}: missing {expected:?} in:\n{text}"
+            );
+        }
+    }
 }
