@@ -882,3 +882,200 @@ async fn a_forged_forwarded_for_header_changes_no_address() {
     }
     world.server.stop().await.expect("stop");
 }
+
+/// The one-time token of the newest mail of `kind` to `email`.
+async fn mailed_token(world: &World, email: &str, kind: &str) -> String {
+    let mail = varoskapu_core::notify::OutboxNotifier::messages_to(
+        world.server.ports.table.as_ref(),
+        email,
+    )
+    .await
+    .expect("outbox");
+    let message = mail
+        .iter()
+        .rev()
+        .find(|m| m.kind == kind)
+        .unwrap_or_else(|| panic!("no {kind} mail to {email}: {mail:?}"));
+    varoskapu_accounts::tokens::token_in(&message.body).expect("a token in the mail")
+}
+
+async fn mails_of(world: &World, email: &str, kind: &str) -> usize {
+    varoskapu_core::notify::OutboxNotifier::messages_to(world.server.ports.table.as_ref(), email)
+        .await
+        .expect("outbox")
+        .iter()
+        .filter(|m| m.kind == kind)
+        .count()
+}
+
+/// Opens a mailed link's page and submits its form with `password`, as a browser does.
+async fn set_password_through_the_page(
+    http: &reqwest::Client,
+    world: &World,
+    link: &str,
+    password: &str,
+) -> StatusCode {
+    let page = http
+        .get(format!("{}{link}", world.base))
+        .send()
+        .await
+        .expect("link");
+    assert_eq!(page.status(), StatusCode::OK, "{link}");
+    let page = page.text().await.expect("page");
+    let action = page
+        .split(r#"action=""#)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a form")
+        .to_owned();
+    http.post(format!("{}{action}", world.base))
+        .form(&[
+            ("token", field(&page, "token")),
+            ("password", password.to_owned()),
+        ])
+        .send()
+        .await
+        .expect("form")
+        .status()
+}
+
+#[tokio::test]
+async fn a_password_reset_through_the_mailed_link_ends_every_session_and_refresh_token() {
+    let world = World::start().await;
+    let citizen = world
+        .sign_in(DEMO_CITIZEN_EMAIL, DEMO_CITIZEN_PASSWORD)
+        .await;
+    let http = client_from("127.0.0.6");
+    let asked = http
+        .post(format!("{}/password-reset", world.base))
+        .json(&json!({"email": DEMO_CITIZEN_EMAIL}))
+        .send()
+        .await
+        .expect("reset");
+    assert_eq!(asked.status(), StatusCode::ACCEPTED);
+    let token = mailed_token(&world, DEMO_CITIZEN_EMAIL, "password_reset").await;
+    let new_password = "Uj-jelszo-a-levelbol-2026";
+    let status = set_password_through_the_page(
+        &http,
+        &world,
+        &format!("/password-reset?token={token}"),
+        new_password,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    // Every earlier sign-in is over: the browser session and the app's refresh token.
+    assert_eq!(
+        refresh(&world, &PORTAL, &citizen).await,
+        StatusCode::BAD_REQUEST
+    );
+    let again = authorize_with(&world, &PORTAL, &citizen.cookies, "&prompt=none").await;
+    let location = again.headers()["location"].to_str().expect("ascii");
+    assert!(location.contains("error=login_required"), "{location}");
+    // The old password is gone, the new one works.
+    let old = password_attempt(&http, &world, DEMO_CITIZEN_PASSWORD).await;
+    assert_eq!(old.status(), StatusCode::UNAUTHORIZED);
+    let new = http
+        .post(format!("{}/authenticate", world.base))
+        .json(&json!({"email": DEMO_CITIZEN_EMAIL, "password": new_password}))
+        .send()
+        .await
+        .expect("authenticate");
+    assert_eq!(new.status(), StatusCode::OK);
+    world.server.stop().await.expect("stop");
+}
+
+#[tokio::test]
+async fn a_squatter_who_registers_the_owners_address_first_gains_nothing() {
+    let world = World::start().await;
+    let victim = "sajat.cim@example.hu";
+    let register = |http: reqwest::Client, password: &'static str, name: &'static str| {
+        let url = format!("{}/register", world.base);
+        async move {
+            http.post(url)
+                .json(&json!({"email": victim, "password": password, "name": name}))
+                .send()
+                .await
+                .expect("register")
+                .status()
+        }
+    };
+    let squatter = client_from("127.0.0.7");
+    let owner = client_from("127.0.0.8");
+    assert_eq!(
+        register(squatter.clone(), "a-squatters-password", "Mallory").await,
+        StatusCode::ACCEPTED
+    );
+    assert_eq!(
+        register(owner.clone(), "the-owners-own-password", "Sajt Cili").await,
+        StatusCode::ACCEPTED
+    );
+    assert_eq!(
+        mails_of(&world, victim, "verify_email").await,
+        2,
+        "the owner gets a new link, not 'already registered'"
+    );
+    let token = mailed_token(&world, victim, "verify_email").await;
+    let status = set_password_through_the_page(
+        &owner,
+        &world,
+        &format!("/register/verify?token={token}"),
+        "set-when-verifying-2026",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    for (password, expected) in [
+        ("a-squatters-password", StatusCode::UNAUTHORIZED),
+        ("set-when-verifying-2026", StatusCode::OK),
+    ] {
+        let answer = squatter
+            .post(format!("{}/authenticate", world.base))
+            .json(&json!({"email": victim, "password": password}))
+            .send()
+            .await
+            .expect("authenticate");
+        assert_eq!(answer.status(), expected, "{password}");
+    }
+    world.server.stop().await.expect("stop");
+}
+
+#[tokio::test]
+async fn reset_mails_cannot_be_used_to_flood_a_mailbox_or_from_one_address() {
+    let world = World::start().await;
+    for n in 0..6 {
+        let asked = client_from(&format!("127.0.1.{n}"))
+            .post(format!("{}/password-reset", world.base))
+            .json(&json!({"email": DEMO_CITIZEN_EMAIL}))
+            .send()
+            .await
+            .expect("reset");
+        assert_eq!(
+            asked.status(),
+            StatusCode::ACCEPTED,
+            "the answer never changes"
+        );
+    }
+    assert_eq!(
+        mails_of(&world, DEMO_CITIZEN_EMAIL, "password_reset").await,
+        3
+    );
+    let flooder = client_from("127.0.2.1");
+    let mut slowed = None;
+    for n in 0..25 {
+        let asked = flooder
+            .post(format!("{}/password-reset", world.base))
+            .json(&json!({"email": format!("cel{n}@example.hu")}))
+            .send()
+            .await
+            .expect("reset");
+        if asked.status() == StatusCode::TOO_MANY_REQUESTS {
+            slowed = Some(asked.headers().contains_key("retry-after"));
+            break;
+        }
+    }
+    assert_eq!(
+        slowed,
+        Some(true),
+        "one address cannot ask for mail after mail"
+    );
+    world.server.stop().await.expect("stop");
+}

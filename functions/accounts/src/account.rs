@@ -55,10 +55,11 @@ impl Account {
     }
 
     /// Whether a sign-in at `auth_time` (Unix seconds) still stands: not if the password
-    /// was set again since (a reset, or the owner claiming a squatted address).
+    /// was set again since (a reset, or the owner claiming a squatted address). Times are
+    /// whole seconds, so a sign-in in the very second of the change counts as before it.
     pub fn signed_in_since_last_credential_change(&self, auth_time: i64) -> bool {
         self.credentials_changed_at
-            .is_none_or(|changed| auth_time >= changed)
+            .is_none_or(|changed| auth_time > changed)
     }
 
     pub fn role_names(&self) -> Vec<String> {

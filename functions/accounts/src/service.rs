@@ -1039,7 +1039,7 @@ mod tests {
             .await
             .expect("signs in");
         let changed = account.credentials_changed_at.expect("recorded");
-        assert!(!account.signed_in_since_last_credential_change(changed - 1));
-        assert!(account.signed_in_since_last_credential_change(changed));
+        assert!(!account.signed_in_since_last_credential_change(changed));
+        assert!(account.signed_in_since_last_credential_change(changed + 1));
     }
 }
