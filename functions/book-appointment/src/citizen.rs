@@ -256,6 +256,7 @@ pub async fn booking_calendar(
             (header::CONTENT_TYPE, ics::TEXT_CALENDAR.to_owned()),
             (header::CONTENT_DISPOSITION, disposition),
             (header::CACHE_CONTROL, "private, no-store".to_owned()),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
         ],
         body,
     )

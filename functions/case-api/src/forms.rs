@@ -4,12 +4,45 @@
 use serde_json::Value;
 use varoskapu_core::cases::FormValidator;
 
+/// Deepest nesting of a form's JSON: case forms are a few levels of objects and lists.
+/// (The body parser already refuses JSON nested over 128 levels.)
+pub const MAX_FORM_DEPTH: usize = 32;
+
+/// Most values (objects, lists, scalars) one form may hold.
+pub const MAX_FORM_VALUES: usize = 10_000;
+
+/// Refuses a form nested deeper than [`MAX_FORM_DEPTH`] or holding more than
+/// [`MAX_FORM_VALUES`] values, walking it with an explicit stack, before a schema
+/// validator recurses into it.
+pub fn check_form_shape(form: &Value) -> Result<(), String> {
+    let mut stack = vec![(form, 1usize)];
+    let mut values = 0usize;
+    while let Some((value, depth)) = stack.pop() {
+        values += 1;
+        if values > MAX_FORM_VALUES {
+            return Err(format!("the form holds more than {MAX_FORM_VALUES} values"));
+        }
+        if depth > MAX_FORM_DEPTH {
+            return Err(format!(
+                "the form nests deeper than {MAX_FORM_DEPTH} levels"
+            ));
+        }
+        match value {
+            Value::Array(items) => stack.extend(items.iter().map(|v| (v, depth + 1))),
+            Value::Object(members) => stack.extend(members.values().map(|v| (v, depth + 1))),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// Validates forms with a full JSON Schema (2020-12 and earlier drafts) implementation.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct JsonSchemaForms;
 
 impl FormValidator for JsonSchemaForms {
     fn validate(&self, schema: &Value, form: &Value) -> Result<(), Vec<String>> {
+        check_form_shape(form).map_err(|e| vec![format!("/: {e}")])?;
         let validator = jsonschema::validator_for(schema)
             .map_err(|e| vec![format!("the case type's schema is unusable: {e}")])?;
         let errors: Vec<String> = validator
@@ -53,6 +86,30 @@ mod tests {
             errors.iter().any(|e| e.starts_with("/plate:")),
             "{errors:?}"
         );
+    }
+
+    #[test]
+    fn forms_too_deep_or_too_large_are_refused_before_validation() {
+        // A schema that recurses as deep as the form does.
+        let schema = json!({"type": ["object", "array", "string"], "items": {"$ref": "#"}});
+        let mut deep = json!("x");
+        for _ in 0..MAX_FORM_DEPTH {
+            deep = json!([deep]);
+        }
+        let errors = JsonSchemaForms
+            .validate(&schema, &deep)
+            .expect_err("too deep");
+        assert!(errors[0].contains("deeper than 32"), "{errors:?}");
+        let wide = Value::Array(vec![json!(1); MAX_FORM_VALUES]);
+        let errors = JsonSchemaForms
+            .validate(&schema, &wide)
+            .expect_err("too large");
+        assert!(errors[0].contains("more than 10000"), "{errors:?}");
+        let mut fine = json!("x");
+        for _ in 0..MAX_FORM_DEPTH - 1 {
+            fine = json!([fine]);
+        }
+        assert!(JsonSchemaForms.validate(&schema, &fine).is_ok());
     }
 
     #[test]

@@ -10,7 +10,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
-use varoskapu_case_api::pdf::pdf_response;
+use varoskapu_case_api::pdf::{document_response, pdf_response};
 use varoskapu_core::cases::Money;
 use varoskapu_core::payments::{Payment, PaymentError, PaymentMethod, PaymentStatus, StartPayment};
 use varoskapu_http::auth::{Authenticated, Principal};
@@ -162,12 +162,11 @@ pub async fn invoice_data(
         .get(&key)
         .await
         .map_err(PaymentError::Blob)?;
-    let mut response = blob.bytes.to_vec().into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/xml"),
-    );
-    Ok(response)
+    Ok(document_response(
+        blob.bytes.to_vec(),
+        "application/xml",
+        &format!("szamla-{}.xml", payment.id),
+    ))
 }
 
 /// The card provider's back-redirect query.

@@ -7,6 +7,7 @@
 //! `simulator::router` beside it in the embedded setup.
 
 pub mod citizen;
+pub mod config;
 pub mod office;
 pub mod problem;
 pub mod simplepay_client;

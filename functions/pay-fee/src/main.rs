@@ -2,31 +2,30 @@
 
 use std::sync::Arc;
 use varoskapu_core::payments::nav::RecordingInvoiceReporter;
-use varoskapu_core::payments::simplepay::Merchant;
 use varoskapu_core::payments::{PaymentSettings, Payments};
-use varoskapu_http::config::{optional, required};
+use varoskapu_http::config::required;
 use varoskapu_http::logging::{LogFormat, init};
-use varoskapu_pay_fee::simplepay_client::{SANDBOX_URL, SimplePayClient};
+use varoskapu_pay_fee::simplepay_client::SimplePayClient;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     init(LogFormat::detect());
     let cases = varoskapu_case_api::lambda::state_from_env().await?;
-    let merchant = Merchant::new(
-        required("VAROSKAPU_SIMPLEPAY_MERCHANT")?,
-        required("VAROSKAPU_SIMPLEPAY_SECRET")?,
-    );
-    let api = optional("VAROSKAPU_SIMPLEPAY_URL").unwrap_or_else(|| SANDBOX_URL.to_owned());
+    let simplepay = varoskapu_pay_fee::config::SimplePaySettings::from_env()?;
     let public_base_url = required("VAROSKAPU_PUBLIC_URL")?;
+    let return_origins = varoskapu_pay_fee::config::return_origins(&public_base_url)?;
     // Invoices are recorded for the NAV reporter; the NAV API client is not wired yet.
     let reporter = Arc::new(RecordingInvoiceReporter {
         table: cases.cases.store.table.clone(),
     });
     let payments = Payments::new(
         cases.cases.clone(),
-        Arc::new(SimplePayClient::new(merchant, &api)),
+        Arc::new(SimplePayClient::new(simplepay.merchant, &simplepay.api_url)),
         reporter,
-        PaymentSettings::default(),
+        PaymentSettings {
+            return_origins: Some(return_origins),
+            ..PaymentSettings::default()
+        },
     );
     let state = varoskapu_pay_fee::PayFeeState {
         payments,

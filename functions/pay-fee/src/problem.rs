@@ -31,6 +31,17 @@ pub fn problem(e: PaymentError) -> Problem {
         PaymentError::Provider(ProviderError::Malformed(_)) => {
             typed(ProblemKind::BadRequest, "provider-message", detail)
         }
+        PaymentError::NotificationMismatch(_) => typed(
+            ProblemKind::ValidationFailed,
+            "notification-mismatch",
+            detail,
+        ),
+        PaymentError::BackUrlNotAllowed { allowed } => typed(
+            ProblemKind::ValidationFailed,
+            "back-url-not-allowed",
+            detail,
+        )
+        .extension("allowed_origins", allowed),
         PaymentError::Provider(p) => {
             tracing::warn!(error = %p, "card provider failed");
             typed(ProblemKind::Unavailable, "provider-unavailable", detail)

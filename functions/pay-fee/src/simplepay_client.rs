@@ -37,6 +37,10 @@ fn salt() -> String {
 
 #[async_trait]
 impl PaymentProvider for SimplePayClient {
+    fn merchant(&self) -> &str {
+        &self.merchant.id
+    }
+
     async fn start(&self, request: &StartRequest) -> Result<StartedPayment, ProviderError> {
         let body = self.merchant.start_body(request, &salt());
         let response = self

@@ -4,39 +4,51 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 
 use crate::local_tsa::LocalTsa;
 use crate::tsa_client::{QUERY_CONTENT_TYPE, REPLY_CONTENT_TYPE};
+use varoskapu_http::{Problem, ProblemKind};
 
-/// Largest request accepted: a SHA-512 request with extensions is well under 1 KiB.
-const MAX_REQUEST: usize = 4096;
+/// Largest request accepted: a SHA-512 request with extensions is well under 1 KiB. A
+/// larger body is refused (413 problem+json) before it is read past this size; a request
+/// that is no DER `TimeStampReq` gets a `rejection` reply (`badDataFormat`).
+pub const MAX_REQUEST: usize = 4096;
 
 /// The `/tsa` route (RFC 3161 over HTTP: timestamp-query in, timestamp-reply out).
 pub fn tsa_router(tsa: Arc<LocalTsa>) -> Router {
-    Router::new().route("/tsa", post(answer)).with_state(tsa)
+    Router::new()
+        .route("/tsa", post(answer))
+        .layer(DefaultBodyLimit::max(MAX_REQUEST))
+        .with_state(tsa)
 }
 
-async fn answer(State(tsa): State<Arc<LocalTsa>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn answer(
+    State(tsa): State<Arc<LocalTsa>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Problem> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
     if !content_type.starts_with(QUERY_CONTENT_TYPE) {
-        return (
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        return Err(Problem::with_detail(
+            ProblemKind::UnsupportedMediaType,
             format!("expected {QUERY_CONTENT_TYPE}"),
-        )
-            .into_response();
+        ));
     }
     if body.len() > MAX_REQUEST {
-        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+        return Err(Problem::with_detail(
+            ProblemKind::PayloadTooLarge,
+            format!("a timestamp request is at most {MAX_REQUEST} bytes"),
+        ));
     }
     let reply = tsa.respond(&body);
-    ([(header::CONTENT_TYPE, REPLY_CONTENT_TYPE)], reply).into_response()
+    Ok(([(header::CONTENT_TYPE, REPLY_CONTENT_TYPE)], reply).into_response())
 }
 
 /// The `/tsa` route of the embedded setup: the TSA's keys come from `data_dir/keys`

@@ -3,7 +3,7 @@
 use crate::ports::LocalPorts;
 use axum::Router;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -20,8 +20,62 @@ pub struct ServeConfig {
     pub addr: SocketAddr,
 }
 
-/// Every function's routes over the local ports.
+/// How card payments are made on this server.
+#[derive(Debug, Clone)]
+pub enum CardPayments {
+    /// Demo mode: the SimplePay simulator, mounted at `/simplepay-sim`, with a merchant
+    /// secret of this data folder.
+    Simulator,
+    /// SimplePay itself (`VAROSKAPU_SIMPLEPAY_*`); no simulator is mounted.
+    SimplePay(varoskapu_pay_fee::config::SimplePaySettings),
+}
+
+/// What the local server is, decided once at start-up.
+#[derive(Debug, Clone)]
+pub struct Mode {
+    /// Seeded demo data (published passwords), the local mailbox and the card simulator.
+    pub demo: bool,
+    pub card: CardPayments,
+    /// `VAROSKAPU_PAYMENT_RETURN_ORIGINS`, by default the public base URL's origin.
+    pub return_origins: varoskapu_core::payments::ReturnOrigins,
+}
+
+impl Mode {
+    /// Demo mode over `ports`: the card simulator, return origins from the environment.
+    pub fn demo(ports: &LocalPorts) -> anyhow::Result<Self> {
+        Ok(Self {
+            demo: true,
+            card: CardPayments::Simulator,
+            return_origins: varoskapu_pay_fee::config::return_origins(&ports.public_base_url)?,
+        })
+    }
+
+    /// Not a demo: SimplePay's settings are required, nothing is seeded.
+    pub fn live(ports: &LocalPorts) -> anyhow::Result<Self> {
+        let settings = varoskapu_pay_fee::config::SimplePaySettings::from_env().map_err(|e| {
+            anyhow::anyhow!("{e} (or start with --demo to try the system on demo data)")
+        })?;
+        Ok(Self {
+            demo: false,
+            card: CardPayments::SimplePay(settings),
+            return_origins: varoskapu_pay_fee::config::return_origins(&ports.public_base_url)?,
+        })
+    }
+}
+
+/// Every function's routes over the local ports, in demo mode (the simulator mounted).
 pub fn build_router(ports: &LocalPorts) -> Router {
+    match Mode::demo(ports) {
+        Ok(mode) => build_router_in(ports, &mode),
+        Err(e) => {
+            tracing::error!(error = %e, "the settings are invalid");
+            with_common_layers(Router::new())
+        }
+    }
+}
+
+/// Every function's routes over the local ports in `mode`.
+pub fn build_router_in(ports: &LocalPorts, mode: &Mode) -> Router {
     let functions = Router::new()
         .merge(varoskapu_http::health::router(ports.table.clone()))
         .merge(ports.blob_folder.router())
@@ -50,11 +104,12 @@ pub fn build_router(ports: &LocalPorts) -> Router {
             functions
         }
     };
-    // Fee payments, with the SimplePay simulator standing in for the card provider.
-    let functions = match pay_fee_state(ports) {
-        Ok((state, simulator)) => functions
+    // Fee payments; in demo mode the SimplePay simulator stands in for the card provider.
+    let functions = match pay_fee_in(ports, mode) {
+        Ok((state, Some(simulator))) => functions
             .merge(varoskapu_pay_fee::router(state))
             .merge(varoskapu_pay_fee::simulator::router(simulator)),
+        Ok((state, None)) => functions.merge(varoskapu_pay_fee::router(state)),
         Err(e) => {
             tracing::error!(error = %e, "payments are unavailable");
             functions
@@ -91,39 +146,114 @@ pub fn appointments_state(ports: &LocalPorts) -> anyhow::Result<AppointmentsStat
     )?)
 }
 
-/// The local merchant secret shared by the pay-fee function and the simulator
-/// (`VAROSKAPU_SIMPLEPAY_SECRET` overrides it).
-pub const DEMO_MERCHANT_SECRET: &str = "varoskapu-local-simplepay-secret";
-/// The local merchant account.
+/// The simulator's merchant account (demo mode).
 pub const DEMO_MERCHANT_ID: &str = "VAROSKAPUHUF";
 
-/// The pay-fee state over the local ports, its card provider being the simulator.
+/// Where a data folder keeps the simulator's merchant secret.
+pub fn demo_merchant_secret_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("keys").join("simplepay-simulator.secret")
+}
+
+/// The simulator's merchant account of a data folder: its secret is 32 random bytes (hex)
+/// made on first use and readable by the folder's owner only, so no two demo servers
+/// share one and nobody can sign notifications from a published constant.
+pub fn demo_merchant(
+    data_dir: &Path,
+) -> anyhow::Result<varoskapu_core::payments::simplepay::Merchant> {
+    let path = demo_merchant_secret_path(data_dir);
+    let secret = match std::fs::read_to_string(&path) {
+        Ok(text) if text.trim().len() == 64 => text.trim().to_owned(),
+        Ok(_) => anyhow::bail!("{} is not a 64-digit hex secret", path.display()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => create_secret(&path)?,
+        Err(e) => anyhow::bail!("cannot read {}: {e}", path.display()),
+    };
+    Ok(varoskapu_core::payments::simplepay::Merchant::new(
+        DEMO_MERCHANT_ID,
+        secret,
+    ))
+}
+
+/// Writes a fresh secret with mode 0600 (created so, never widened), or reads the one a
+/// concurrent start wrote first.
+fn create_secret(path: &Path) -> anyhow::Result<String> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+    }
+    let secret = hex::encode(rand::random::<[u8; 32]>());
+    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&tmp)
+        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", tmp.display()))?;
+    file.write_all(secret.as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", tmp.display()))?;
+    // A hard link never replaces an existing file: the first start's secret wins.
+    let linked = std::fs::hard_link(&tmp, path);
+    let _ = std::fs::remove_file(&tmp);
+    match linked {
+        Ok(()) => Ok(secret),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            Ok(std::fs::read_to_string(path)?.trim().to_owned())
+        }
+        Err(e) => anyhow::bail!("cannot create {}: {e}", path.display()),
+    }
+}
+
+/// The pay-fee state over the local ports in demo mode, its card provider being the
+/// simulator (with the data folder's merchant secret).
 pub fn pay_fee_state(
     ports: &LocalPorts,
 ) -> anyhow::Result<(
     varoskapu_pay_fee::PayFeeState,
     varoskapu_pay_fee::simulator::Simulator,
 )> {
-    use varoskapu_core::payments::simplepay::Merchant;
+    let (state, simulator) = pay_fee_in(ports, &Mode::demo(ports)?)?;
+    let simulator = simulator.ok_or_else(|| anyhow::anyhow!("demo mode has a simulator"))?;
+    Ok((state, simulator))
+}
+
+/// The pay-fee state in `mode`, with the simulator to mount in demo mode.
+pub fn pay_fee_in(
+    ports: &LocalPorts,
+    mode: &Mode,
+) -> anyhow::Result<(
+    varoskapu_pay_fee::PayFeeState,
+    Option<varoskapu_pay_fee::simulator::Simulator>,
+)> {
+    use varoskapu_pay_fee::simplepay_client::SimplePayClient;
     let cases = crate::cases::state(ports)?;
-    let secret = std::env::var("VAROSKAPU_SIMPLEPAY_SECRET")
-        .unwrap_or_else(|_| DEMO_MERCHANT_SECRET.to_owned());
-    let merchant = Merchant::new(DEMO_MERCHANT_ID, secret);
-    let simulator = varoskapu_pay_fee::simulator::Simulator::new(
-        merchant.clone(),
-        ports.table.clone(),
-        ports.clock.clone(),
-        &ports.public_base_url,
-    );
-    let provider =
-        varoskapu_pay_fee::simplepay_client::SimplePayClient::new(merchant, &simulator.api_url());
+    let (provider, simulator) = match &mode.card {
+        CardPayments::Simulator => {
+            let simulator = varoskapu_pay_fee::simulator::Simulator::new(
+                demo_merchant(&ports.data_dir)?,
+                ports.table.clone(),
+                ports.clock.clone(),
+                &ports.public_base_url,
+            );
+            let client = SimplePayClient::new(simulator.merchant.clone(), &simulator.api_url());
+            (client, Some(simulator))
+        }
+        CardPayments::SimplePay(settings) => (
+            SimplePayClient::new(settings.merchant.clone(), &settings.api_url),
+            None,
+        ),
+    };
     let payments = varoskapu_core::payments::Payments::new(
         cases.cases.clone(),
         Arc::new(provider),
         Arc::new(varoskapu_core::payments::nav::RecordingInvoiceReporter {
             table: ports.table.clone(),
         }),
-        varoskapu_core::payments::PaymentSettings::default(),
+        varoskapu_core::payments::PaymentSettings {
+            return_origins: Some(mode.return_origins.clone()),
+            ..varoskapu_core::payments::PaymentSettings::default()
+        },
     );
     Ok((
         varoskapu_pay_fee::PayFeeState {
@@ -179,15 +309,29 @@ impl RunningServer {
     }
 }
 
-/// Opens the data folder, seeds it on first start, binds and serves in the background.
+/// Serves the demo: opens the data folder, seeds the demo data on first start, mounts the
+/// card simulator, binds and serves in the background.
 pub async fn serve(config: ServeConfig) -> anyhow::Result<RunningServer> {
+    serve_with(config, true).await
+}
+
+/// Opens the data folder, binds and serves in the background. Demo mode when `demo` is
+/// asked for (`--demo`) or the folder holds the seeded demo data: the demo data is seeded
+/// (idempotently) and the card simulator mounted. Otherwise nothing is seeded, no
+/// simulator is mounted and card payments need SimplePay's settings.
+pub async fn serve_with(config: ServeConfig, demo: bool) -> anyhow::Result<RunningServer> {
     let listener = TcpListener::bind(config.addr)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.addr))?;
     let addr = listener.local_addr()?;
     let ports = LocalPorts::open(&config.data_dir, &format!("http://{addr}"))?;
-    crate::seed::seed_demo_data(&ports).await?;
-    let router = build_router(&ports);
+    let mode = if demo || crate::seed::holds_demo_data(&ports).await? {
+        crate::seed::seed_demo_data(&ports).await?;
+        Mode::demo(&ports)?
+    } else {
+        Mode::live(&ports)?
+    };
+    let router = build_router_in(&ports, &mode);
     let (shutdown, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         // The peer address feeds per-address throttling of failed sign-ins.

@@ -34,6 +34,11 @@ pub struct ServeArgs {
         global = true
     )]
     pub addr: SocketAddr,
+    /// Demo mode: seed the demo data (accounts with published passwords, partner apps,
+    /// the case catalogue) and pay by card through the built-in SimplePay simulator. A data
+    /// folder seeded so stays a demo; without it card payments need SimplePay's settings.
+    #[arg(long, env = "VAROSKAPU_DEMO", global = true)]
+    pub demo: bool,
 }
 
 #[derive(Debug, Subcommand)]

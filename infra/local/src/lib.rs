@@ -11,5 +11,5 @@ pub mod identity_cli;
 pub mod ports;
 pub mod seed;
 
-pub use app::{RunningServer, ServeConfig, build_router, import_statement, serve};
+pub use app::{RunningServer, ServeConfig, build_router, import_statement, serve, serve_with};
 pub use ports::LocalPorts;

@@ -3,7 +3,7 @@
 use clap::Parser;
 use varoskapu_http::logging::{LogFormat, init};
 use varoskapu_local::cli::{AuditCommand, Cli, Command, DocumentsCommand, PaymentsCommand};
-use varoskapu_local::{ServeConfig, serve};
+use varoskapu_local::{ServeConfig, serve_with};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -11,10 +11,13 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
-            let server = serve(ServeConfig {
-                data_dir: cli.serve.data_dir,
-                addr: cli.serve.addr,
-            })
+            let server = serve_with(
+                ServeConfig {
+                    data_dir: cli.serve.data_dir,
+                    addr: cli.serve.addr,
+                },
+                cli.serve.demo,
+            )
             .await?;
             println!(
                 "Városkapu is serving on {} (docs: {}/docs)",
@@ -49,8 +52,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Audit(AuditCommand::Verify { roots }) => {
             let report =
-                varoskapu_local::cases::audit_verify(&cli.serve.data_dir, roots.as_deref())
-                    .await?;
+                varoskapu_local::cases::audit_verify(&cli.serve.data_dir, roots.as_deref()).await?;
             println!("{report}");
             if !report.is_intact() {
                 std::process::exit(1);

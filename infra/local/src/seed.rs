@@ -4,6 +4,7 @@
 //! on the same data folder never duplicates anything.
 
 use crate::ports::LocalPorts;
+use varoskapu_core::{Condition, ItemWrite, Key, TableError};
 
 /// Seeds every function's demo data into a fresh data folder.
 pub async fn seed_demo_data(ports: &LocalPorts) -> anyhow::Result<()> {
@@ -21,5 +22,26 @@ pub async fn seed_demo_data(ports: &LocalPorts) -> anyhow::Result<()> {
     varoskapu_book_appointment::demo::seed(&store, clerk).await?;
     // The case-type catalogue and a signatory who approves decisions.
     crate::cases::seed(ports).await?;
-    Ok(())
+    // Last: a folder marked holds every part of the demo.
+    let mut seeded = serde_json::Map::new();
+    seeded.insert("seeded".into(), serde_json::Value::Bool(true));
+    let marker = ItemWrite::new(demo_marker(), seeded);
+    match ports.table.put(marker, Condition::NotExists).await {
+        Ok(_) | Err(TableError::ConditionFailed) => Ok(()),
+        Err(e) => Err(anyhow::anyhow!("marking the demo data: {e}")),
+    }
+}
+
+fn demo_marker() -> Key {
+    Key::new("LOCAL#DEMO", "SEEDED")
+}
+
+/// Whether the data folder holds the seeded demo data (so it keeps running as a demo).
+pub async fn holds_demo_data(ports: &LocalPorts) -> anyhow::Result<bool> {
+    Ok(ports
+        .table
+        .get(&demo_marker())
+        .await
+        .map_err(|e| anyhow::anyhow!("reading the demo marker: {e}"))?
+        .is_some())
 }

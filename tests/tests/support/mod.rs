@@ -402,7 +402,8 @@ impl World {
             .await
     }
 
-    /// Like `attach`, announcing `size` whatever the bytes' real size.
+    /// Like `attach`, announcing `size` whatever the bytes' real size; an upload the URL
+    /// refuses (bytes of another size) is answered with the upload's refusal.
     pub async fn attach_announcing(
         &self,
         who: &Person,
@@ -436,6 +437,10 @@ impl World {
             );
         }
         let uploaded = put.send().await.expect("upload");
+        if !uploaded.status().is_success() && size != bytes.len() {
+            let status = uploaded.status();
+            return (status, uploaded.json().await.unwrap_or(Value::Null));
+        }
         assert!(
             uploaded.status().is_success(),
             "upload {}",

@@ -31,6 +31,10 @@ pub enum PaymentError {
     },
     #[error("{0}")]
     Provider(ProviderError),
+    #[error("the card provider's notification does not match the payment registered: {0}")]
+    NotificationMismatch(String),
+    #[error("back_url must be on one of these origins: {}", allowed.join(", "))]
+    BackUrlNotAllowed { allowed: Vec<String> },
     #[error("the bank statement cannot be read: {0}")]
     Statement(CamtError),
     #[error("the Idempotency-Key must be 1 to 128 visible ASCII characters")]

@@ -11,6 +11,7 @@ pub mod nav;
 pub mod payment;
 pub mod provider;
 pub mod reference;
+pub mod return_origin;
 pub mod service;
 pub mod simplepay;
 pub mod status;
@@ -20,6 +21,7 @@ pub use error::PaymentError;
 pub use payment::{Overpayment, Payment, PaymentEvent, Refund, SettlementSource};
 pub use provider::{PaymentProvider, ProviderError};
 pub use reference::PaymentReference;
+pub use return_origin::ReturnOrigins;
 pub use service::{
     ImportSummary, PaymentSettings, Payments, RefusedStatement, Settled, StartPayment,
 };

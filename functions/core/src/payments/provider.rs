@@ -46,6 +46,11 @@ pub enum ProviderOutcome {
 pub struct ProviderNotification {
     pub order_ref: String,
     pub transaction_id: String,
+    /// The merchant account the notification is for.
+    pub merchant: String,
+    /// The amount, when the notification carries one (SimplePay's IPN does not: its
+    /// transaction id stands for the amount registered at start).
+    pub amount: Option<Money>,
     pub outcome: ProviderOutcome,
     /// The notification as sent, echoed in the acknowledgement.
     pub raw: Map<String, Value>,
@@ -84,6 +89,9 @@ pub enum ProviderError {
 /// A card payment provider (SimplePay in production, its simulator locally).
 #[async_trait]
 pub trait PaymentProvider: Send + Sync + 'static {
+    /// The merchant account payments are registered under.
+    fn merchant(&self) -> &str;
+
     /// Registers a payment with the provider and returns where to send the payer.
     async fn start(&self, request: &StartRequest) -> Result<StartedPayment, ProviderError>;
 

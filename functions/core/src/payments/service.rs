@@ -12,6 +12,7 @@ use super::nav::{
 use super::payment::{NewPayment, Overpayment, Payment, Refund, SettlementSource};
 use super::provider::{Acknowledgement, PaymentProvider, ProviderOutcome, StartRequest};
 use super::reference::PaymentReference;
+use super::return_origin::ReturnOrigins;
 use super::status::{PaymentMethod, PaymentStatus};
 use super::store::{BankEntry, EntryEvent, EntryStatus, PaymentStore};
 use crate::blob::BlobPut;
@@ -33,6 +34,9 @@ pub struct PaymentSettings {
     pub vat: VatTreatment,
     /// How long a started card payment may take.
     pub card_timeout: SignedDuration,
+    /// Where a citizen's `back_url` may send the browser after a card payment; `None`:
+    /// only this API's own back-redirect, whatever the request says.
+    pub return_origins: Option<ReturnOrigins>,
 }
 
 impl Default for PaymentSettings {
@@ -41,6 +45,7 @@ impl Default for PaymentSettings {
             seller: Seller::demo(),
             vat: VatTreatment::OutOfScope,
             card_timeout: SignedDuration::from_mins(30),
+            return_origins: None,
         }
     }
 }
@@ -158,6 +163,22 @@ impl Payments {
                 "cash and POS payments are made at the office's desk".into(),
             ));
         }
+        if let Some(back_url) = &request.back_url
+            && !self
+                .settings
+                .return_origins
+                .as_ref()
+                .is_some_and(|o| o.allows(back_url))
+        {
+            return Err(PaymentError::BackUrlNotAllowed {
+                allowed: self
+                    .settings
+                    .return_origins
+                    .as_ref()
+                    .map(|o| o.origins().to_vec())
+                    .unwrap_or_default(),
+            });
+        }
         let now = self.now();
         let id = self.cases.ids.new_id();
         let mut payment = Payment::initiated(
@@ -256,18 +277,22 @@ impl Payments {
         signature: Option<&str>,
     ) -> Result<Acknowledgement, PaymentError> {
         let notification = self.provider.verify_notification(body, signature)?;
-        let id: Uuid = notification
-            .order_ref
-            .parse()
-            .map_err(|_| PaymentError::UnknownPayment)?;
+        let stored = match notification.order_ref.parse::<Uuid>() {
+            Ok(id) => self.store.load(id).await?,
+            Err(_) => None,
+        };
+        let Some((payment, _)) = stored else {
+            tracing::warn!("card provider notification for an unknown payment refused");
+            return Err(PaymentError::UnknownPayment);
+        };
+        let id = payment.id;
+        if let Err(reason) = self.registered_as_notified(&payment, &notification) {
+            tracing::warn!(payment = %id, %reason, "card provider notification refused");
+            return Err(PaymentError::NotificationMismatch(reason));
+        }
         let remark = format!("provider transaction {}", notification.transaction_id);
         match notification.outcome {
             ProviderOutcome::Succeeded => {
-                let (payment, _) = self
-                    .store
-                    .load(id)
-                    .await?
-                    .ok_or(PaymentError::UnknownPayment)?;
                 let source = SettlementSource::Provider {
                     transaction_id: notification.transaction_id.clone(),
                 };
@@ -281,6 +306,33 @@ impl Payments {
             ProviderOutcome::Other(_) => {}
         }
         Ok(self.provider.acknowledge(&notification, self.now())?)
+    }
+
+    /// Whether a (signature-checked) notification is about the transaction this payment
+    /// registered at start: its merchant, its transaction id, and its amount if it names
+    /// one. A notification correctly signed but for other money settles nothing.
+    fn registered_as_notified(
+        &self,
+        payment: &Payment,
+        notification: &super::provider::ProviderNotification,
+    ) -> Result<(), String> {
+        if notification.merchant != self.provider.merchant() {
+            return Err("it is for another merchant account".into());
+        }
+        if payment.method != PaymentMethod::Card
+            || payment.provider_transaction.as_deref() != Some(&notification.transaction_id)
+        {
+            return Err("its transaction id is not the one registered at start".into());
+        }
+        if let Some(amount) = &notification.amount
+            && *amount != payment.amount
+        {
+            return Err(format!(
+                "its amount is {} {}, the payment's {} {}",
+                amount.amount, amount.currency, payment.amount.amount, payment.amount.currency
+            ));
+        }
+        Ok(())
     }
 
     /// Ends an open payment (failed, cancelled, expired) or refunds a settled one; a
@@ -457,6 +509,19 @@ impl Payments {
             .map(|t| t.name.hu)
             .unwrap_or_else(|| case.case_type.clone());
         let amount = format!("{} {}", payment.amount.amount, payment.amount.currency);
+        // The receipt names the payer's applicant as every case document does.
+        let mut facts = vec![
+            KeyFact::new("Számlaszám", number.clone()),
+            KeyFact::new("Ügyszám", case_label.clone()),
+        ];
+        facts.extend(self.cases.applicant_facts(&payment.owner).await?);
+        facts.extend([
+            KeyFact::new("Fizetési azonosító", payment.reference.grouped()),
+            KeyFact::new("Összeg", amount.clone()),
+            KeyFact::new("Fizetési mód", payment.method.name_hu()),
+            KeyFact::new("Teljesítés napja", today.to_string()),
+            KeyFact::new("Eladó", self.settings.seller.name.clone()),
+        ]);
         let receipt = self
             .cases
             .issuer
@@ -465,15 +530,7 @@ impl Payments {
                 owner: payment.owner.clone(),
                 case_id: Some(payment.case_id.to_string()),
                 title: format!("Eljárási díj befizetése – {case_type}"),
-                facts: vec![
-                    KeyFact::new("Számlaszám", number.clone()),
-                    KeyFact::new("Ügyszám", case_label.clone()),
-                    KeyFact::new("Fizetési azonosító", payment.reference.grouped()),
-                    KeyFact::new("Összeg", amount.clone()),
-                    KeyFact::new("Fizetési mód", payment.method.name_hu()),
-                    KeyFact::new("Teljesítés napja", today.to_string()),
-                    KeyFact::new("Eladó", self.settings.seller.name.clone()),
-                ],
+                facts,
                 paragraphs: vec![
                     format!(
                         "{} igazolja, hogy a(z) {case_label} ügyszámú eljárás díját ({amount}) megfizették.",

@@ -6,6 +6,7 @@ use super::provider::{
     Acknowledgement, BackRedirect, ProviderError, ProviderNotification, ProviderOutcome,
     StartRequest,
 };
+use crate::cases::Money;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac};
@@ -16,6 +17,9 @@ use subtle::ConstantTimeEq;
 
 /// Name of the header carrying the signature, both ways.
 pub const SIGNATURE_HEADER: &str = "Signature";
+
+/// Largest notification body read: SimplePay's IPN is a few hundred bytes.
+pub const MAX_NOTIFICATION_BYTES: usize = 16 * 1024;
 
 /// The SDK version sent in start requests (SimplePay logs it).
 pub const SDK_VERSION: &str = "Varoskapu:1.0";
@@ -91,15 +95,30 @@ impl Merchant {
         signature: Option<&str>,
     ) -> Result<ProviderNotification, ProviderError> {
         self.verify(body, signature)?;
+        if body.len() > MAX_NOTIFICATION_BYTES {
+            return Err(ProviderError::Malformed(format!(
+                "notification: larger than {MAX_NOTIFICATION_BYTES} bytes"
+            )));
+        }
+        // serde_json refuses nesting deeper than 128 levels before it could exhaust a stack.
         let raw: Map<String, Value> = serde_json::from_slice(body)
             .map_err(|e| ProviderError::Malformed(format!("notification: {e}")))?;
-        if raw.get("merchant").and_then(Value::as_str) != Some(self.id.as_str()) {
-            return Err(ProviderError::Malformed(
-                "notification for another merchant".into(),
-            ));
-        }
         let order_ref = text(&raw, "orderRef")?;
         let transaction_id = text(&raw, "transactionId")?;
+        let merchant = text(&raw, "merchant")?;
+        let amount = match raw.get("total") {
+            None => None,
+            Some(total) => {
+                let currency = text(&raw, "currency")?;
+                let amount = match total {
+                    Value::Number(n) => n.as_i64(),
+                    Value::String(s) => super::camt::parse_amount(s, &currency),
+                    _ => None,
+                }
+                .ok_or_else(|| ProviderError::Malformed("total is not an amount".into()))?;
+                Some(Money { amount, currency })
+            }
+        };
         let outcome = match text(&raw, "status")?.as_str() {
             "FINISHED" => ProviderOutcome::Succeeded,
             "NOTAUTHORIZED" | "FRAUD" => ProviderOutcome::Failed,
@@ -111,6 +130,8 @@ impl Merchant {
         Ok(ProviderNotification {
             order_ref,
             transaction_id,
+            merchant,
+            amount,
             outcome,
             raw,
         })
@@ -133,6 +154,9 @@ impl Merchant {
 
     /// Reads the back-redirect's `r` (base64 JSON) after checking its signature `s`.
     pub fn read_back_redirect(&self, r: &str, s: &str) -> Result<BackRedirect, ProviderError> {
+        if r.len() > MAX_NOTIFICATION_BYTES || s.len() > 512 {
+            return Err(ProviderError::Malformed("back-redirect too long".into()));
+        }
         let json = STANDARD
             .decode(r.trim())
             .map_err(|_| ProviderError::Malformed("back-redirect encoding".into()))?;
