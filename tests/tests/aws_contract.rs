@@ -71,9 +71,19 @@ varoskapu_tests::table_contract!({
     }
 });
 
-// moto verifies neither presigned signatures nor `x-amz-checksum-sha256`, so the two
-// presigned cases (a tampered URL refused, other bytes refused) cannot hold on it; S3 does
-// both. The rest of the suite runs as is; the presigned round trips follow below.
+mod dynamodb_audit_log {
+    use super::*;
+    varoskapu_tests::audit_contract!({
+        match table_engine().await {
+            Some(engine) => std::future::ready(engine),
+            None => return,
+        }
+    });
+}
+
+// moto verifies neither presigned signatures nor `x-amz-checksum-sha256`, so the three
+// presigned cases (a tampered URL refused, other bytes refused, a body longer than
+// announced refused) cannot hold on it; S3 does all three. The rest of the suite runs as is; the presigned round trips follow below.
 varoskapu_tests::blob_contract!(@cases {
     match blob_engine().await {
         Some(store) => std::future::ready(store),
@@ -143,4 +153,49 @@ async fn presigned_upload_and_download_round_trip_on_moto() {
         response.status()
     );
     assert_eq!(response.bytes().await.expect("body"), bytes);
+}
+
+/// The announced size is a signed header of the upload URL: S3 refuses a body of another
+/// length (the `content-length` sent differs from the signed one, `SignatureDoesNotMatch`).
+/// moto verifies no presigned signature, so on it the signing is what can be checked.
+#[tokio::test]
+async fn presigned_upload_signs_the_announced_length_on_moto() {
+    let Some(store) = blob_engine().await else {
+        return;
+    };
+    let bytes = bytes::Bytes::from_static(b"%PDF-1.7\n% bejelentett meret\n%%EOF\n");
+    let sha = Sha256Digest::of(&bytes);
+    let key = format!("uploads/{}", unique_name("sized"));
+    let upload = store
+        .presign_upload(
+            &key,
+            sha,
+            bytes.len() as u64,
+            "application/pdf",
+            SignedDuration::from_mins(5),
+        )
+        .await
+        .expect("presign upload");
+    let length = upload
+        .headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
+        .map(|(_, value)| value.clone());
+    assert_eq!(
+        length,
+        Some(bytes.len().to_string()),
+        "{:?}",
+        upload.headers
+    );
+    let signed = upload
+        .url
+        .split(['?', '&'])
+        .find_map(|p| p.strip_prefix("X-Amz-SignedHeaders="))
+        .expect("signed headers");
+    assert!(
+        signed.split("%3B").any(|h| h == "content-length"),
+        "content-length is signed: {signed}"
+    );
+    // moto stores a longer body all the same (it checks neither the signature nor the
+    // checksum; tried: 200 OK), so the refusal itself is S3's to show.
 }
