@@ -1,4 +1,5 @@
-//! The port contract suites on the embedded engines: SQLite table, blob folder.
+//! The port contract suites on the embedded engines: SQLite table (and the audit log over
+//! it), blob folder.
 
 use std::sync::Arc;
 use varoskapu_core::{BlobStore, ManualClock, SystemClock, Table};
@@ -32,6 +33,11 @@ async fn blob_folder() -> Arc<dyn BlobStore> {
 mod sqlite_table {
     use super::*;
     varoskapu_tests::table_contract!(sqlite());
+}
+
+mod sqlite_audit_log {
+    use super::*;
+    varoskapu_tests::audit_contract!(sqlite());
 }
 
 mod fs_blob_store {

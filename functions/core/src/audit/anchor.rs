@@ -133,11 +133,16 @@ impl AuditLog {
         from: Option<Timestamp>,
         until: Option<Timestamp>,
     ) -> Result<Vec<AuditEntry>, TableError> {
-        let low = from.map(sortable).unwrap_or_default();
-        // '~' sorts after every digit, so the bound includes the whole last instant.
-        let high = until.map(sortable).unwrap_or_else(|| "~".into());
-        let query = Query::index(crate::table::IndexName::Gsi1, LOG_INDEX_PARTITION)
-            .sort_key(SortKey::Between(low, high));
+        // Sort keys start with the time; the upper bound (a time alone) sorts before any
+        // key of that instant, which is what `until` excludes anyway.
+        let range = match (from.map(sortable), until.map(sortable)) {
+            (Some(low), Some(high)) => SortKey::Between(low, high),
+            (Some(low), None) => SortKey::AtLeast(low),
+            (None, Some(high)) => SortKey::AtMost(high),
+            (None, None) => SortKey::Any,
+        };
+        let query =
+            Query::index(crate::table::IndexName::Gsi1, LOG_INDEX_PARTITION).sort_key(range);
         let entries: Vec<AuditEntry> = self
             .items(query)
             .await?

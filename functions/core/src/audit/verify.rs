@@ -260,10 +260,13 @@ impl AuditLog {
                 None => Err("the seal is not base64".into()),
             };
             let stamped = match stamped {
-                Ok(at) if at < anchor.body.cutoff => Err(format!(
-                    "timestamped at {at}, before its cut-off {}",
-                    anchor.body.cutoff
-                )),
+                // Timestamps are to the second; a cut-off is not.
+                Ok(at) if at + jiff::SignedDuration::from_secs(1) < anchor.body.cutoff => {
+                    Err(format!(
+                        "timestamped at {at}, before its cut-off {}",
+                        anchor.body.cutoff
+                    ))
+                }
                 other => other,
             };
             let stamped = match stamped {
