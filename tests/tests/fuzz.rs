@@ -561,6 +561,16 @@ fn recursive_schema() -> Value {
 }
 
 #[test]
+fn json_bodies_nested_past_128_levels_are_refused_by_the_parser() {
+    // What the forms, notifications, tokens' parts and every `ApiJson` body rely on.
+    for objects in [false, true] {
+        assert!(serde_json::from_str::<Value>(&nested_json(127, objects, true)).is_ok());
+        assert!(serde_json::from_str::<Value>(&nested_json(128, objects, true)).is_err());
+        assert!(serde_json::from_str::<Value>(&nested_json(100_000, objects, true)).is_err());
+    }
+}
+
+#[test]
 fn the_form_corpus_is_refused_or_validated_cleanly() {
     for (path, bytes) in corpus("forms") {
         // Forms arrive as JSON bodies: what the body parser refuses never reaches the schema.
