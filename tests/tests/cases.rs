@@ -68,6 +68,13 @@ async fn every_seeded_case_type_goes_from_submission_to_a_delivered_signed_decis
     assert_eq!(case["decision"]["automatic"], true);
     assert_eq!(case["decision"]["outcome"], "approve");
     let year = jiff::Zoned::now().year();
+    // Filed before it was decided, from the clerks' numbering.
+    assert!(
+        case["filing_number"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("IK-") && n.ends_with(&format!("/{year}"))),
+        "{case}"
+    );
     assert!(
         case["arrival_number"]
             .as_str()
@@ -99,6 +106,16 @@ async fn every_seeded_case_type_goes_from_submission_to_a_delivered_signed_decis
         .bytes(&citizen, Method::GET, &format!("/cases/{parking}/decision"))
         .await;
     world.assert_signed("parking-decision.pdf", &decision);
+    let text = pdf_text(world.dir.path(), "parking-decision.pdf", &decision);
+    for expected in [
+        "Kérelmező Kovács Anna",
+        "Döntéshozó automatikus döntés – a helyi parkolási rendelet",
+        case["filing_number"].as_str().expect("filing number"),
+        "Jogorvoslat",
+        "A döntés kelte",
+    ] {
+        assert!(text.contains(expected), "{expected:?} missing: {text}");
+    }
     let case = world
         .ok(&citizen, Method::GET, &format!("/cases/{parking}"), None)
         .await;
@@ -349,6 +366,20 @@ async fn every_seeded_case_type_goes_from_submission_to_a_delivered_signed_decis
         )
         .await;
     world.assert_signed("space-certificate.pdf", &certificate);
+    let text = pdf_text(world.dir.path(), "space-decision.pdf", &decision);
+    for expected in [
+        "Kérelmező Kovács Anna",
+        "Ügyintéző Nagy Éva",
+        "Kiadmányozó Szabó Péter jegyző",
+        format!("Iktatószám {filing}").as_str(),
+    ] {
+        assert!(text.contains(expected), "{expected:?} missing: {text}");
+    }
+    let text = pdf_text(world.dir.path(), "space-certificate.pdf", &certificate);
+    let digest = Sha256Digest::of(&decision).to_hex();
+    for group in varoskapu_core::documents::grouped_hex(&digest).split(' ') {
+        assert!(text.contains(group), "digest group {group} missing: {text}");
+    }
     let audit = world
         .ok(
             &clerk,
@@ -364,27 +395,34 @@ async fn every_seeded_case_type_goes_from_submission_to_a_delivered_signed_decis
         .filter_map(|e| e["action"].as_str())
         .collect();
     for action in [
+        "submit",
         "settle_payment",
         "assign",
         "file",
-        "read_document:",
-        "note",
+        "read_document",
+        "add_note",
         "request_information",
+        "answer_information_request",
         "draft_decision",
         "approve_decision",
+        "issue_decision",
+        "deliver",
+        "request_download_certificate",
+        "read_audit",
     ] {
         assert!(
-            actions.iter().any(|a| a.starts_with(action)),
+            actions.contains(action),
             "{action} not audited: {actions:?}"
         );
     }
-    assert!(
-        audit
-            .as_array()
-            .expect("audit")
-            .iter()
-            .all(|e| e["origin"] == "127.0.0.1")
-    );
+    // People act from their address; the system from none.
+    for entry in audit.as_array().expect("audit") {
+        let system = entry["actor"]["kind"] == "system";
+        assert_eq!(entry["origin"].is_null(), system, "{entry}");
+        if !system {
+            assert_eq!(entry["origin"], "127.0.0.1", "{entry}");
+        }
+    }
 
     // 3. Official certificate: manual, no fee, no signatory.
     let cert = world
@@ -421,6 +459,14 @@ async fn every_seeded_case_type_goes_from_submission_to_a_delivered_signed_decis
             None,
         )
         .await;
+    world
+        .ok(
+            &clerk,
+            Method::POST,
+            &format!("/backoffice/cases/{cert}/file"),
+            None,
+        )
+        .await;
     let case = world
         .ok(
             &clerk,
@@ -442,8 +488,13 @@ async fn every_seeded_case_type_goes_from_submission_to_a_delivered_signed_decis
             None,
         )
         .await;
-    assert_eq!(audit[0]["action"], "read");
-    assert_eq!(audit[0]["actor"], json!({"kind": "clerk", "id": clerk.sub}));
+    let read = audit
+        .as_array()
+        .expect("audit")
+        .iter()
+        .find(|e| e["action"] == "read")
+        .expect("the clerk's read");
+    assert_eq!(read["actor"], json!({"kind": "clerk", "id": clerk.sub}));
 
     // Appeal within the window opens a linked case.
     let appeal = world
@@ -803,4 +854,420 @@ async fn every_case_route_is_in_the_openapi_document() {
         );
     }
     world.server.stop().await.expect("stop");
+}
+
+#[tokio::test]
+async fn a_decision_on_an_unfiled_case_is_refused_with_problem_json_and_changes_nothing() {
+    let world = World::start().await;
+    let citizen = world
+        .sign_in(DEMO_CITIZEN_EMAIL, DEMO_CITIZEN_PASSWORD)
+        .await;
+    let clerk = world
+        .sign_in_office(DEMO_CLERK_EMAIL, DEMO_CLERK_PASSWORD)
+        .await;
+    let case = world
+        .draft(&citizen, "official-certificate", certificate_form())
+        .await;
+    world.submit(&citizen, &case, None).await;
+    let claimed = world
+        .ok(
+            &clerk,
+            Method::POST,
+            &format!("/backoffice/cases/{case}/claim"),
+            None,
+        )
+        .await;
+    let (status, problem) = world
+        .call(
+            &clerk,
+            Method::POST,
+            &format!("/backoffice/cases/{case}/decision"),
+            Some(json!({"outcome": "approve", "reasoning": "megfelel"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+    assert_eq!(problem["type"], "urn:varoskapu:problem:cases:not-filed");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("filed")),
+        "{problem}"
+    );
+    let unchanged = world
+        .ok(
+            &clerk,
+            Method::GET,
+            &format!("/backoffice/cases/{case}"),
+            None,
+        )
+        .await;
+    assert_eq!(unchanged["status"], "in_review");
+    assert_eq!(unchanged["history"], claimed["history"]);
+    assert!(unchanged["decision"].is_null());
+    // Filed, the same draft is issued.
+    world
+        .ok(
+            &clerk,
+            Method::POST,
+            &format!("/backoffice/cases/{case}/file"),
+            None,
+        )
+        .await;
+    let decided = world
+        .ok(
+            &clerk,
+            Method::POST,
+            &format!("/backoffice/cases/{case}/decision"),
+            Some(json!({"outcome": "approve", "reasoning": "megfelel"})),
+        )
+        .await;
+    assert_eq!(decided["status"], "decided", "{decided}");
+    world.server.stop().await.expect("stop");
+}
+
+/// The actions of a case's audit trail with the kind of actor, in order.
+fn steps(audit: &Value) -> Vec<(String, String)> {
+    audit
+        .as_array()
+        .expect("audit")
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().expect("action").to_owned(),
+                e["actor"]["kind"].as_str().expect("kind").to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_audit_log_lists_every_citizen_and_office_step_in_order_and_documents_name_the_people()
+{
+    let world = World::start().await;
+    let name = "Szentgyörgyvölgyi-Kovácsházy Őrs Ödön Boglárka";
+    let citizen = world
+        .new_person_named("orsodon@example.hu", name, "citizen")
+        .await;
+    let clerk = world
+        .sign_in_office(DEMO_CLERK_EMAIL, DEMO_CLERK_PASSWORD)
+        .await;
+    let case = world
+        .draft(
+            &citizen,
+            "official-certificate",
+            json!({"subject": "residence"}),
+        )
+        .await;
+    world
+        .ok(
+            &citizen,
+            Method::PUT,
+            &format!("/cases/{case}/form"),
+            Some(json!({"form": certificate_form()})),
+        )
+        .await;
+    let (status, _) = world
+        .attach(
+            &citizen,
+            &case,
+            "supporting_document",
+            PDF,
+            "application/pdf",
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, submitted) = world.submit(&citizen, &case, None).await;
+    assert_eq!(status, StatusCode::OK, "{submitted}");
+    let receipt = world
+        .bytes(&citizen, Method::GET, &format!("/cases/{case}/receipt"))
+        .await;
+    let text = pdf_text(world.dir.path(), "receipt.pdf", &receipt);
+    assert!(text.contains(&format!("Kérelmező {name}")), "{text}");
+
+    // The office opens the case: the applicant by name and contact.
+    let opened = world
+        .ok(
+            &clerk,
+            Method::GET,
+            &format!("/backoffice/cases/{case}"),
+            None,
+        )
+        .await;
+    assert_eq!(opened["applicant"]["name"], name, "{opened}");
+    assert_eq!(
+        opened["applicant"]["family_name"],
+        "Szentgyörgyvölgyi-Kovácsházy"
+    );
+    assert_eq!(opened["applicant"]["email"], "orsodon@example.hu");
+    assert_eq!(opened["owner"], citizen.sub.as_str());
+    for step in ["claim", "file"] {
+        world
+            .ok(
+                &clerk,
+                Method::POST,
+                &format!("/backoffice/cases/{case}/{step}"),
+                None,
+            )
+            .await;
+    }
+    world
+        .ok(
+            &clerk,
+            Method::POST,
+            &format!("/backoffice/cases/{case}/information-requests"),
+            Some(json!({"text": "Kérjük a lakcímkártya másolatát."})),
+        )
+        .await;
+    let (status, answer_doc) = world
+        .attach(&citizen, &case, "missing_information", PNG, "image/png")
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{answer_doc}");
+    world
+        .ok(
+            &citizen,
+            Method::POST,
+            &format!("/cases/{case}/answer"),
+            Some(json!({"answer": "Csatoltam.", "documents": [answer_doc["id"]]})),
+        )
+        .await;
+    let decided = world
+        .ok(
+            &clerk,
+            Method::POST,
+            &format!("/backoffice/cases/{case}/decision"),
+            Some(json!({"outcome": "approve", "reasoning": "A nyilvántartás szerint a lakcím bejelentett."})),
+        )
+        .await;
+    assert_eq!(decided["status"], "decided", "{decided}");
+    let decision = world
+        .bytes(&citizen, Method::GET, &format!("/cases/{case}/decision"))
+        .await;
+    world
+        .bytes(&citizen, Method::GET, &format!("/cases/{case}/decision"))
+        .await;
+    let certificate = world
+        .bytes(
+            &citizen,
+            Method::POST,
+            &format!("/cases/{case}/decision/download-certificate"),
+        )
+        .await;
+    let appeal = world
+        .ok(
+            &citizen,
+            Method::POST,
+            &format!("/cases/{case}/appeal"),
+            Some(json!({"reasoning": "A bizonyítványt más célra is kérem."})),
+        )
+        .await;
+
+    let filing = decided["filing_number"].as_str().expect("filing number");
+    let text = pdf_text(world.dir.path(), "decision.pdf", &decision);
+    for expected in [
+        format!("Kérelmező {name}"),
+        "Ügyintéző Nagy Éva".to_owned(),
+        "Kiadmányozó Nagy Éva".to_owned(),
+        format!("Iktatószám {filing}"),
+        format!(
+            "Érkeztetési szám {}",
+            submitted["arrival_number"].as_str().expect("arrival")
+        ),
+        "Jogorvoslat: a döntés ellen".to_owned(),
+        "A döntés kelte".to_owned(),
+    ] {
+        assert!(text.contains(&expected), "{expected:?} missing: {text}");
+    }
+    let text = pdf_text(world.dir.path(), "certificate.pdf", &certificate);
+    assert!(text.contains(&format!("Kérelmező {name}")), "{text}");
+    for group in
+        varoskapu_core::documents::grouped_hex(&Sha256Digest::of(&decision).to_hex()).split(' ')
+    {
+        assert!(text.contains(group), "digest group {group} missing: {text}");
+    }
+
+    let audit = world
+        .ok(
+            &clerk,
+            Method::GET,
+            &format!("/backoffice/cases/{case}/audit"),
+            None,
+        )
+        .await;
+    let expected: Vec<(String, String)> = [
+        ("create_draft", "citizen"),
+        ("update_form", "citizen"),
+        ("announce_upload", "citizen"),
+        ("attach_document", "citizen"),
+        ("submit", "citizen"),
+        ("issue_receipt", "system"),
+        ("read", "clerk"),
+        ("assign", "clerk"),
+        ("file", "clerk"),
+        ("request_information", "clerk"),
+        ("announce_upload", "citizen"),
+        ("attach_document", "citizen"),
+        ("answer_information_request", "citizen"),
+        ("draft_decision", "clerk"),
+        ("approve_decision", "clerk"),
+        ("issue_decision", "system"),
+        ("deliver", "citizen"),
+        ("fetch_decision", "citizen"),
+        ("request_download_certificate", "citizen"),
+        ("appeal", "citizen"),
+        ("read_audit", "clerk"),
+    ]
+    .iter()
+    .map(|(a, k)| ((*a).to_owned(), (*k).to_owned()))
+    .collect();
+    assert_eq!(steps(&audit), expected, "{audit:#}");
+    let entries = audit.as_array().expect("audit");
+    for (i, entry) in entries.iter().enumerate() {
+        assert_eq!(entry["stream"], format!("case/{case}"));
+        assert_eq!(entry["seq"], i + 1);
+        let previous = i.checked_sub(1).map(|p| entries[p]["hash"].clone());
+        assert_eq!(entry["prev"], previous.unwrap_or(Value::Null), "{entry}");
+        if entry["actor"]["kind"] == "citizen" {
+            assert_eq!(entry["actor"]["id"], citizen.sub.as_str());
+            assert_eq!(entry["origin"], "127.0.0.1");
+        }
+    }
+    assert_eq!(entries[0]["hash"].as_str().map(str::len), Some(64));
+    let appealed = world
+        .ok(
+            &clerk,
+            Method::GET,
+            &format!(
+                "/backoffice/cases/{}/audit",
+                appeal["id"].as_str().expect("id")
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(
+        steps(&appealed)[0],
+        ("submit_appeal".into(), "citizen".into())
+    );
+
+    // `varoskapu audit verify` on the data folder: intact, then anchored.
+    let dir = world.dir.path();
+    let report = varoskapu_local::cases::audit_verify(dir, None)
+        .await
+        .expect("verify");
+    assert!(report.is_intact(), "{report}");
+    let anchor = varoskapu_local::cases::audit_anchor(dir)
+        .await
+        .expect("anchor")
+        .expect("an anchor is made");
+    assert!(anchor.body.heads.len() >= 2, "{anchor:?}");
+    let report = varoskapu_local::cases::audit_verify(dir, None)
+        .await
+        .expect("verify");
+    assert!(report.is_intact() && report.anchors == 1, "{report}");
+    assert!(report.to_string().starts_with("INTACT"), "{report}");
+    world.server.stop().await.expect("stop");
+}
+
+#[tokio::test]
+async fn audit_verify_names_the_entry_deleted_edited_or_moved_in_the_sqlite_table() {
+    let world = World::start().await;
+    let citizen = world
+        .sign_in(DEMO_CITIZEN_EMAIL, DEMO_CITIZEN_PASSWORD)
+        .await;
+    let clerk = world
+        .sign_in_office(DEMO_CLERK_EMAIL, DEMO_CLERK_PASSWORD)
+        .await;
+    // Four cases of six entries each: draft, submit, receipt, then three clerk reads.
+    let mut cases = Vec::new();
+    for _ in 0..4 {
+        let case = world
+            .draft(&citizen, "official-certificate", certificate_form())
+            .await;
+        world.submit(&citizen, &case, None).await;
+        for _ in 0..3 {
+            world
+                .ok(
+                    &clerk,
+                    Method::GET,
+                    &format!("/backoffice/cases/{case}"),
+                    None,
+                )
+                .await;
+        }
+        cases.push(case);
+    }
+    let dir = world.dir.path().to_owned();
+    varoskapu_local::cases::audit_anchor(&dir)
+        .await
+        .expect("anchor")
+        .expect("made");
+    world.server.stop().await.expect("stop");
+
+    let ports = varoskapu_local::LocalPorts::open(&dir, "http://127.0.0.1:8080").expect("open");
+    let table = ports.table.clone();
+    let key = |case: &str, seq: u64| {
+        varoskapu_core::Key::new(format!("AUDIT#case/{case}"), format!("{seq:012}"))
+    };
+    let overwrite = |key: varoskapu_core::Key, data: serde_json::Map<String, Value>| {
+        let table = table.clone();
+        async move {
+            let item = table.get(&key).await.expect("get").expect("item");
+            let mut write = varoskapu_core::ItemWrite::new(key, data);
+            write.index_keys = item.index_keys;
+            table
+                .put(write, varoskapu_core::Condition::None)
+                .await
+                .expect("overwrite");
+        }
+    };
+    // Deleted: entry 4 of the first case.
+    table
+        .delete(&key(&cases[0], 4), varoskapu_core::Condition::None)
+        .await
+        .expect("delete");
+    // Edited: who read the second case (entry 5).
+    let mut data = table
+        .get(&key(&cases[1], 5))
+        .await
+        .expect("get")
+        .expect("item")
+        .data;
+    data["actor"]["id"] = "someone-else".into();
+    overwrite(key(&cases[1], 5), data).await;
+    // Moved: entries 2 and 3 of the third case swapped.
+    let two = table
+        .get(&key(&cases[2], 2))
+        .await
+        .expect("get")
+        .expect("item");
+    let three = table
+        .get(&key(&cases[2], 3))
+        .await
+        .expect("get")
+        .expect("item");
+    overwrite(key(&cases[2], 2), three.data).await;
+    overwrite(key(&cases[2], 3), two.data).await;
+    // Cut off behind the anchor: the newest entry of the fourth case.
+    table
+        .delete(&key(&cases[3], 6), varoskapu_core::Condition::None)
+        .await
+        .expect("delete");
+
+    let report = varoskapu_local::cases::audit_verify(&dir, None)
+        .await
+        .expect("verify");
+    assert!(!report.is_intact());
+    let text = report.to_string();
+    assert!(text.starts_with("BROKEN"), "{text}");
+    for expected in [
+        format!("stream case/{}, entry 4: is missing", cases[0]),
+        format!("stream case/{}, entry 5: was altered", cases[1]),
+        format!("stream case/{}, entry 2: holds entry 3", cases[2]),
+        format!("stream case/{}, entry 6: is missing", cases[3]),
+    ] {
+        assert!(
+            text.contains(&expected),
+            "{expected:?} not named in:\n{text}"
+        );
+    }
+    assert_eq!(report.broken.len(), 4, "{text}");
 }

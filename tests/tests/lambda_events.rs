@@ -360,6 +360,21 @@ async fn fetch_decision_returns_the_signed_decision_base64_encoded() {
     )
     .await;
     assert_json_ok(&claimed, 200);
+    // A decision is drafted only on a filed case.
+    let file = format!("/backoffice/cases/{id}/file");
+    let filed = invoke(
+        office(),
+        Event::from(
+            "authenticated_post.json",
+            "POST",
+            "/backoffice/cases/{case_id}/file",
+            &file,
+        )
+        .bearer(&clerk)
+        .without_body(),
+    )
+    .await;
+    assert_json_ok(&filed, 200);
     let decide = format!("/backoffice/cases/{id}/decision");
     let decided = invoke(
         office(),

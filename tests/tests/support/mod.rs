@@ -310,13 +310,18 @@ impl World {
 
     /// Creates an account with the admin command and signs it in.
     pub async fn new_person(&self, email: &str, role: &str) -> Person {
+        self.new_person_named(email, "Teszt Elek", role).await
+    }
+
+    /// Creates an account of `name` (family name first) and signs it in.
+    pub async fn new_person_named(&self, email: &str, name: &str, role: &str) -> Person {
         let password = "Masik-polgar-2026!";
         users(
             self.dir.path(),
             UsersCommand::Add {
                 email: email.into(),
                 password: password.into(),
-                name: "Teszt Elek".into(),
+                name: name.into(),
                 roles: vec![role.into()],
                 json: false,
             },
@@ -482,6 +487,24 @@ impl World {
         assert!(verdict.is_valid(), "{name}: {verdict}");
         pyhanko_accepts(&self.root(), &path);
     }
+}
+
+/// The text of a PDF as poppler's `pdftotext -layout` extracts it (a table's row stays on
+/// one line), whitespace collapsed to single spaces.
+pub fn pdf_text(dir: &Path, name: &str, pdf: &[u8]) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, pdf).expect("write");
+    let output = Command::new("pdftotext")
+        .arg("-layout")
+        .arg(&path)
+        .arg("-")
+        .output()
+        .unwrap_or_else(|e| panic!("`pdftotext` (poppler-utils, tests/run installs it): {e}"));
+    assert!(output.status.success(), "pdftotext {name}");
+    String::from_utf8_lossy(&output.stdout)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 pub fn pyhanko_accepts(root: &Path, pdf: &Path) {

@@ -59,6 +59,38 @@ fn is_append(op: &TxOp) -> bool {
         if item.key.pk.starts_with(STREAM_PREFIX))
 }
 
+/// Whether `ops` append an entry to `stream` (a use case then need not record the step
+/// again).
+pub fn appends_to(ops: &[TxOp], stream: &AuditStream) -> bool {
+    let partition = stream.partition();
+    ops.iter()
+        .any(|op| is_append(op) && op.key().pk == partition)
+}
+
+/// Whether the appends among `ops` follow each other in their streams (each the next
+/// place after the one before it in `ops`, linked to its hash).
+fn appends_chain(ops: &[TxOp]) -> bool {
+    let mut last: HashMap<String, (u64, Option<String>)> = HashMap::new();
+    for op in ops {
+        let TxOp::Put { item, .. } = op else {
+            continue;
+        };
+        if !is_append(op) {
+            continue;
+        }
+        let seq = item.data.get("seq").and_then(|v| v.as_u64()).unwrap_or(0);
+        let hash = item.data.get("hash").and_then(|v| v.as_str()).map(str::to_owned);
+        let prev = item.data.get("prev").and_then(|v| v.as_str()).map(str::to_owned);
+        if let Some((before, before_hash)) = last.get(&item.key.pk)
+            && (seq != before + 1 || prev != *before_hash)
+        {
+            return false;
+        }
+        last.insert(item.key.pk.clone(), (seq, hash));
+    }
+    true
+}
+
 impl AuditLog {
     pub fn new(table: Arc<dyn Table>, clock: Arc<dyn Clock>, ids: Arc<dyn IdGenerator>) -> Self {
         Self {
@@ -166,6 +198,10 @@ impl AuditLog {
     /// indices of `ops`.
     pub async fn commit(&self, ops: Vec<TxOp>) -> Result<(), TableError> {
         let mut ops = ops;
+        // Appends sealed apart (the caller's and ours) onto the same head are chained anew.
+        if !appends_chain(&ops) {
+            ops = self.reseal(ops).await?;
+        }
         for _ in 0..MAX_ATTEMPTS {
             match self.table.transact(ops.clone()).await {
                 Ok(()) => {

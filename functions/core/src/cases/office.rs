@@ -357,11 +357,12 @@ impl Cases {
         let actor = by.actor.clone();
         let case = self
             .change(by, id, "draft_decision", |this, case| {
+                let now = this.clock.now();
+                case.move_to(CaseStatus::DecisionDrafted, actor.clone(), now, None)?;
+                // A legal step, but the case has no filing number yet (the change is dropped).
                 if case.filing_number.is_none() {
                     return Err(CaseError::NotFiled);
                 }
-                let now = this.clock.now();
-                case.move_to(CaseStatus::DecisionDrafted, actor.clone(), now, None)?;
                 case.decision = Some(Decision {
                     outcome,
                     reasoning: reasoning.to_owned(),

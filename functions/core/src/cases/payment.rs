@@ -8,6 +8,7 @@ use super::error::CaseError;
 use super::service::{Cases, MAX_ATTEMPTS};
 use super::status::CaseStatus;
 use super::store::CaseStore;
+use crate::audit::AuditStream;
 use crate::table::{TableError, TxOp};
 use uuid::Uuid;
 
@@ -46,10 +47,14 @@ impl Cases {
             )?;
             let mut ops = vec![CaseStore::save_op(&case, Some(stored.version))?];
             ops.extend(extra.iter().cloned());
-            let event = self
-                .audit_entry(&by, id, "fee_paid", None)
-                .on(format!("payment/{reference}"));
-            ops.extend(self.audit.seal(vec![event]).await?);
+            // The payment's own writes may record the step already (a clerk's settlement,
+            // with their address); otherwise it is recorded here (a provider's notice).
+            if !crate::audit::log::appends_to(&ops, &AuditStream::case(id)) {
+                let event = self
+                    .audit_entry(&by, id, "fee_paid", None)
+                    .on(format!("payment/{reference}"));
+                ops.extend(self.audit.seal(vec![event]).await?);
+            }
             // Audit appends among `extra` are sealed again if their stream moved on.
             match self.audit.commit(ops).await {
                 Ok(()) => return Ok(case),
