@@ -4,7 +4,7 @@
 //! and NAV invoice data.
 //!
 //! `router` is what the Lambda binary runs and what the local server mounts, with
-//! `simulator::router` beside it in the embedded setup.
+//! `simulator::router` beside it in the local server's demo mode only.
 
 pub mod citizen;
 pub mod config;

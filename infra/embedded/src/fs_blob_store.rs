@@ -4,7 +4,9 @@
 //! fsynced, so an acknowledged object survives a crash whole or not at all.
 //!
 //! Presigned URLs are HMAC-signed tokens served by [`FsBlobStore::router`]: the local
-//! server's equivalent of S3's presigned requests.
+//! server's equivalent of S3's presigned requests. An upload token binds the digest and
+//! the exact size announced; the route refuses any other size, a larger body as soon as
+//! its length or its bytes pass the size.
 
 use async_trait::async_trait;
 use axum::Router;
