@@ -199,3 +199,55 @@ async fn presigned_upload_signs_the_announced_length_on_moto() {
     // moto stores a longer body all the same (it checks neither the signature nor the
     // checksum; tried: 200 OK), so the refusal itself is S3's to show.
 }
+
+/// IAM cannot be tried on moto, so the template itself is read: every function that
+/// reaches the table carries the policy denying updates and deletes of audit items, and
+/// that policy names both audit partitions.
+#[test]
+fn every_function_that_reaches_the_table_may_not_update_or_delete_audit_items() {
+    let template =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml"))
+            .expect("template.yaml");
+    // Each resource starts at a line indented by exactly two spaces.
+    let mut resources: Vec<String> = Vec::new();
+    for line in template.lines() {
+        let top = line.starts_with("  ") && line[2..].starts_with(|c: char| c.is_alphanumeric());
+        match resources.last_mut() {
+            Some(resource) if !top => {
+                resource.push('\n');
+                resource.push_str(line);
+            }
+            _ => resources.push(line.trim().to_owned()),
+        }
+    }
+    let functions: Vec<&String> = resources
+        .iter()
+        .filter(|r| r.contains("Type: AWS::Serverless::Function") && r.contains("Table.Arn"))
+        .collect();
+    assert!(functions.len() >= 4, "found {} functions", functions.len());
+    for function in functions {
+        let name = function.split(':').next().unwrap_or_default();
+        assert!(
+            function.contains("- !Ref AuditAppendOnlyPolicy"),
+            "{name} lacks AuditAppendOnlyPolicy"
+        );
+    }
+    let policy = resources
+        .iter()
+        .find(|r| r.starts_with("AuditAppendOnlyPolicy:"))
+        .expect("the policy");
+    for expected in [
+        "Effect: Deny",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:LeadingKeys",
+        "\"AUDIT#*\"",
+        "\"AUDITANCHOR\"",
+    ] {
+        assert!(
+            policy.contains(expected),
+            "{expected} missing in:\n{policy}"
+        );
+    }
+    assert_eq!(varoskapu_core::audit::STREAM_PREFIX, "AUDIT#");
+}
