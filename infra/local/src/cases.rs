@@ -79,13 +79,15 @@ pub fn audit_log(ports: &LocalPorts) -> anyhow::Result<AuditLog> {
 /// against the trusted roots (default: the folder's `keys/root-ca.pem`).
 pub async fn audit_verify(data_dir: &Path, roots: Option<&Path>) -> anyhow::Result<VerifyReport> {
     let ports = LocalPorts::open(data_dir, "http://127.0.0.1:8080")?;
+    // Opening the log creates the folder's keys on first use, the root among them.
+    let log = audit_log(&ports)?;
     let roots = roots
         .map(Path::to_owned)
         .unwrap_or_else(|| LocalKeys::root_pem_path(data_dir));
     let check = CmsSealCheck {
         roots: varoskapu_documents::verify::load_roots(&roots)?,
     };
-    Ok(audit_log(&ports)?.verify(&check).await?)
+    Ok(log.verify(&check).await?)
 }
 
 /// `varoskapu audit anchor`: anchors everything written until now (the daily anchor
