@@ -500,8 +500,11 @@ fn long_requests() -> Vec<varoskapu_core::documents::DocumentRequest> {
     ]
 }
 
+/// A word and its box (`xMin, yMin, xMax, yMax`, points from the top left).
+type Word = (String, (f32, f32, f32, f32));
+
 /// Every word's box on each page, as `pdftotext -bbox-layout` reports it.
-fn word_boxes(pdf: &Path) -> Vec<Vec<(String, (f32, f32, f32, f32))>> {
+fn word_boxes(pdf: &Path) -> Vec<Vec<Word>> {
     let (output, text) = run(
         "pdftotext",
         "poppler-utils (Debian)",

@@ -79,8 +79,16 @@ fn appends_chain(ops: &[TxOp]) -> bool {
             continue;
         }
         let seq = item.data.get("seq").and_then(|v| v.as_u64()).unwrap_or(0);
-        let hash = item.data.get("hash").and_then(|v| v.as_str()).map(str::to_owned);
-        let prev = item.data.get("prev").and_then(|v| v.as_str()).map(str::to_owned);
+        let hash = item
+            .data
+            .get("hash")
+            .and_then(|v| v.as_str())
+            .map(str::to_owned);
+        let prev = item
+            .data
+            .get("prev")
+            .and_then(|v| v.as_str())
+            .map(str::to_owned);
         if let Some((before, before_hash)) = last.get(&item.key.pk)
             && (seq != before + 1 || prev != *before_hash)
         {
