@@ -324,8 +324,15 @@ pub async fn serve_with(config: ServeConfig, demo: bool) -> anyhow::Result<Runni
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.addr))?;
     let addr = listener.local_addr()?;
+    // A newcomer's first start (a new data folder, no card provider configured) is a demo,
+    // so that `cargo run --release` shows the whole system at once.
+    let first_start = !config.data_dir.join("varoskapu.db").exists();
     let ports = LocalPorts::open(&config.data_dir, &format!("http://{addr}"))?;
-    let mode = if demo || crate::seed::holds_demo_data(&ports).await? {
+    let unconfigured = std::env::var_os("VAROSKAPU_SIMPLEPAY_MERCHANT").is_none();
+    let mode = if demo
+        || (first_start && unconfigured)
+        || crate::seed::holds_demo_data(&ports).await?
+    {
         crate::seed::seed_demo_data(&ports).await?;
         Mode::demo(&ports)?
     } else {

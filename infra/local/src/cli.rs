@@ -36,7 +36,8 @@ pub struct ServeArgs {
     pub addr: SocketAddr,
     /// Demo mode: seed the demo data (accounts with published passwords, partner apps,
     /// the case catalogue) and pay by card through the built-in SimplePay simulator. A data
-    /// folder seeded so stays a demo; without it card payments need SimplePay's settings.
+    /// folder seeded so stays a demo, and so does the first start on a new folder without
+    /// `VAROSKAPU_SIMPLEPAY_MERCHANT`; otherwise card payments need SimplePay's settings.
     #[arg(long, env = "VAROSKAPU_DEMO", global = true)]
     pub demo: bool,
 }
