@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::json;
 use varoskapu_accounts::pages::{self, PasswordForm, Submitted};
 use varoskapu_accounts::{AccountError, Accounts};
-use varoskapu_http::{ApiJson, ClientAddress, Problem};
+use varoskapu_http::{ApiJson, ClientAddress};
 
 /// A sign-up.
 #[derive(Debug, Deserialize)]
