@@ -118,15 +118,14 @@ impl fmt::Display for VerifyReport {
         } else {
             writeln!(
                 f,
-                "BROKEN: {} of {} entries in {} streams and {} anchors checked; first broken link:",
+                "BROKEN: {} of {} streams or the anchors are broken ({} entries, {} intact                  anchors checked); the first broken link of each:",
                 self.broken.len(),
-                self.entries,
                 self.streams,
+                self.entries,
                 self.anchors
             )?;
-            for (i, link) in self.broken.iter().enumerate() {
-                let mark = if i == 0 { "->" } else { "  " };
-                writeln!(f, "{mark} {link}")?;
+            for link in &self.broken {
+                writeln!(f, "  {link}")?;
             }
             Ok(())
         }
