@@ -693,9 +693,46 @@ async fn serve_router(router: axum::Router) -> String {
 async fn the_simulator_is_mounted_only_in_demo_mode() {
     use varoskapu_local::app::{CardPayments, Mode, build_router_in};
     let http = reqwest::Client::new();
-    // A fresh folder without --demo: no demo data, and without SimplePay's settings the
-    // server does not start, naming what is missing.
+    // A newcomer's first start on a new folder, with nothing configured, is a demo.
+    let newcomer = tempfile::tempdir().expect("tempdir");
+    let demo = varoskapu_local::serve_with(
+        varoskapu_local::ServeConfig {
+            data_dir: newcomer.path().to_owned(),
+            addr: "127.0.0.1:0".parse().expect("addr"),
+        },
+        false,
+    )
+    .await
+    .expect("a demo starts");
+    let start = http
+        .post(format!("{}/simplepay-sim/payment/v2/start", demo.url()))
+        .body("{}")
+        .send()
+        .await
+        .expect("simulator");
+    assert_ne!(
+        start.status(),
+        StatusCode::NOT_FOUND,
+        "the demo has its simulator"
+    );
+    let catalogue: Value = http
+        .get(format!("{}/case-types", demo.url()))
+        .send()
+        .await
+        .expect("catalogue")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        catalogue.as_array().map(Vec::len),
+        Some(3),
+        "demo data is seeded"
+    );
+    demo.stop().await.expect("stop");
+    // A municipality's folder without --demo (not new, not seeded): no demo data, and
+    // without SimplePay's settings the server does not start, naming what is missing.
     let fresh = tempfile::tempdir().expect("tempdir");
+    drop(varoskapu_local::LocalPorts::open(fresh.path(), "http://127.0.0.1:9").expect("folder"));
     let refused = varoskapu_local::serve_with(
         varoskapu_local::ServeConfig {
             data_dir: fresh.path().to_owned(),
