@@ -329,15 +329,13 @@ pub async fn serve_with(config: ServeConfig, demo: bool) -> anyhow::Result<Runni
     let first_start = !config.data_dir.join("varoskapu.db").exists();
     let ports = LocalPorts::open(&config.data_dir, &format!("http://{addr}"))?;
     let unconfigured = std::env::var_os("VAROSKAPU_SIMPLEPAY_MERCHANT").is_none();
-    let mode = if demo
-        || (first_start && unconfigured)
-        || crate::seed::holds_demo_data(&ports).await?
-    {
-        crate::seed::seed_demo_data(&ports).await?;
-        Mode::demo(&ports)?
-    } else {
-        Mode::live(&ports)?
-    };
+    let mode =
+        if demo || (first_start && unconfigured) || crate::seed::holds_demo_data(&ports).await? {
+            crate::seed::seed_demo_data(&ports).await?;
+            Mode::demo(&ports)?
+        } else {
+            Mode::live(&ports)?
+        };
     let router = build_router_in(&ports, &mode);
     let (shutdown, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
