@@ -436,6 +436,62 @@ async fn fees_are_paid_by_card_transfer_and_cash_once_each_with_signed_receipts(
     ] {
         assert!(doc["paths"][path].is_object(), "{path}");
     }
+
+    // Reads of many payers' data are on record, with the clerk who read them, and so is
+    // the citizen starting a payment, on her case.
+    world
+        .ok(
+            &clerk,
+            Method::GET,
+            "/backoffice/payments/overpayments",
+            None,
+        )
+        .await;
+    world
+        .ok(
+            &clerk,
+            Method::GET,
+            &format!("/backoffice/payments/{}", p1["id"].as_str().expect("id")),
+            None,
+        )
+        .await;
+    let log = varoskapu_core::audit::AuditLog::new(
+        world.server.ports.table.clone(),
+        world.server.ports.clock.clone(),
+        world.server.ports.ids.clone(),
+    );
+    let register = log
+        .trail(&varoskapu_core::audit::AuditStream::register("payments"))
+        .await
+        .expect("trail");
+    let by_clerk: Vec<&str> = register
+        .iter()
+        .filter(|e| e.actor == varoskapu_core::cases::Actor::Clerk(clerk.sub.clone()))
+        .map(|e| e.action.as_str())
+        .collect();
+    for action in [
+        "import_statement",
+        "read_matching_queue",
+        "read_overpayments",
+    ] {
+        assert!(by_clerk.contains(&action), "{action} in {by_clerk:?}");
+    }
+    let case_log = world
+        .ok(
+            &clerk,
+            Method::GET,
+            &format!("/backoffice/cases/{amb1}/audit"),
+            None,
+        )
+        .await;
+    let actions: Vec<&str> = case_log
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    assert!(actions.contains(&"start_payment"), "{actions:?}");
+    assert!(actions.contains(&"read_payment"), "{actions:?}");
     world.server.stop().await.expect("stop");
 }
 

@@ -70,6 +70,7 @@ pub(crate) fn uuid(text: &str, what: &str) -> Result<Uuid, ApiError> {
 pub async fn start(
     State(state): State<PayFeeState>,
     Authenticated(p): Authenticated,
+    origin: varoskapu_case_api::extract::Origin,
     Path(case_id): Path<String>,
     IdempotencyKey(key): IdempotencyKey,
     body: Bytes,
@@ -88,7 +89,15 @@ pub async fn start(
     let back = format!("{}/payments/return", state.public_base_url);
     let payment = state
         .payments
-        .start(&p.account, case_id, &request, &key, &fingerprint, &back)
+        .start(
+            &p.account,
+            case_id,
+            &request,
+            &key,
+            &fingerprint,
+            &back,
+            origin.0.as_deref(),
+        )
         .await?;
     Ok((
         axum::http::StatusCode::CREATED,

@@ -31,12 +31,14 @@ fn clerk(p: &Principal, origin: Origin) -> OfficeActor {
     responses((status = 200, body = PaymentView), (status = 404, body = Problem)))]
 pub async fn get_one(
     State(state): State<PayFeeState>,
-    _: Authenticated,
+    Authenticated(p): Authenticated,
+    origin: Origin,
     Path(id): Path<String>,
 ) -> Result<Json<PaymentView>, ApiError> {
+    let by = clerk(&p, origin);
     let payment = state
         .payments
-        .payment(crate::citizen::uuid(&id, "payment")?)
+        .payment_for_office(crate::citizen::uuid(&id, "payment")?, &by)
         .await?;
     Ok(Json(PaymentView::of(payment, &state)))
 }
@@ -72,7 +74,7 @@ pub async fn import(
     Ok(Json(
         state
             .payments
-            .import_statements(statements, by.actor)
+            .import_statements(statements, by.actor, by.origin.as_deref())
             .await?,
     ))
 }
@@ -81,9 +83,10 @@ pub async fn import(
 #[utoipa::path(get, path = "/backoffice/payments/queue", tag = "payments-backoffice", responses((status = 200, body = Vec<BankEntry>)))]
 pub async fn queue(
     State(state): State<PayFeeState>,
-    _: Authenticated,
+    Authenticated(p): Authenticated,
+    origin: Origin,
 ) -> Result<Json<Vec<BankEntry>>, ApiError> {
-    Ok(Json(state.payments.queue().await?))
+    Ok(Json(state.payments.queue(&clerk(&p, origin)).await?))
 }
 
 /// A clerk's link of an entry to a payment.
@@ -174,9 +177,10 @@ pub async fn desk_payment(
 #[utoipa::path(get, path = "/backoffice/payments/overpayments", tag = "payments-backoffice", responses((status = 200, body = Vec<Overpayment>)))]
 pub async fn overpayments(
     State(state): State<PayFeeState>,
-    _: Authenticated,
+    Authenticated(p): Authenticated,
+    origin: Origin,
 ) -> Result<Json<Vec<Overpayment>>, ApiError> {
-    Ok(Json(state.payments.overpayments().await?))
+    Ok(Json(state.payments.overpayments(&clerk(&p, origin)).await?))
 }
 
 /// An overpayment paid back to the citizen.

@@ -99,6 +99,11 @@ pub struct RefusedStatement {
     pub reason: String,
 }
 
+/// The audit stream of reads and imports that concern many payers at once.
+fn payments_register() -> crate::audit::AuditStream {
+    crate::audit::AuditStream::register("payments")
+}
+
 /// The fee payment use cases.
 #[derive(Clone)]
 pub struct Payments {
@@ -138,6 +143,7 @@ impl Payments {
     /// The citizen starts paying a case's fee. A retry with the same `Idempotency-Key`
     /// returns the first payment; a card payment is registered with the provider first, and
     /// a registration whose record lost the race is never shown, so never paid.
+    #[allow(clippy::too_many_arguments)]
     pub async fn start(
         &self,
         owner: &str,
@@ -146,6 +152,7 @@ impl Payments {
         key: &str,
         fingerprint: &str,
         default_back_url: &str,
+        origin: Option<&str>,
     ) -> Result<Payment, PaymentError> {
         let scope = format!("pay#{owner}");
         if let Replay::Stored(id) =
@@ -225,12 +232,22 @@ impl Payments {
             now,
             Some(remark.into()),
         )?;
-        let ops = vec![
+        let mut ops = vec![
             PaymentStore::save_op(&payment, None)?,
             PaymentStore::claim_reference_op(&payment.reference, id),
             idempotency::record_op(&scope, key, fingerprint, &id, now.as_second())?,
         ];
-        match self.store.table.transact(ops).await {
+        let started = self
+            .cases
+            .audit_entry(
+                &Actor::Citizen(owner.to_owned()),
+                case_id,
+                "start_payment",
+                origin,
+            )
+            .on(format!("payment/{id}"));
+        ops.extend(self.cases.audit.seal(vec![started]).await?);
+        match self.cases.audit.commit(ops).await {
             Ok(()) => Ok(payment),
             Err(e) if idempotency::lost_race(&e, 2) => {
                 match idempotency::lookup::<Uuid>(
@@ -616,7 +633,7 @@ impl Payments {
     /// writes, so importing the same file again changes nothing.
     pub async fn import(&self, xml: &str, actor: Actor) -> Result<ImportSummary, PaymentError> {
         let statements = camt::parse(xml)?;
-        self.import_statements(statements, actor).await
+        self.import_statements(statements, actor, None).await
     }
 
     /// Imports statements already parsed (the HTTP route parses on a blocking thread).
@@ -626,7 +643,14 @@ impl Payments {
         &self,
         statements: Vec<camt::Statement>,
         actor: Actor,
+        origin: Option<&str>,
     ) -> Result<ImportSummary, PaymentError> {
+        // Statements name payers and their accounts: who brought them in is on record.
+        let imported =
+            self.cases
+                .audit
+                .event(payments_register(), &actor, "import_statement", origin);
+        self.cases.audit.record(imported).await?;
         let mut summary = ImportSummary::default();
         let collection = &self.settings.seller.bank_account;
         for statement in statements {
@@ -766,14 +790,44 @@ impl Payments {
         }
     }
 
-    /// Entries waiting for a clerk.
-    pub async fn queue(&self) -> Result<Vec<BankEntry>, PaymentError> {
+    /// Entries waiting for a clerk (payers' names and accounts: the read is audited).
+    pub async fn queue(&self, by: &OfficeActor) -> Result<Vec<BankEntry>, PaymentError> {
+        self.record_read(by, "read_matching_queue").await?;
         Ok(self.store.queue().await?)
     }
 
-    /// Overpayments to refund.
-    pub async fn overpayments(&self) -> Result<Vec<Overpayment>, PaymentError> {
+    /// Overpayments to refund (the read is audited).
+    pub async fn overpayments(&self, by: &OfficeActor) -> Result<Vec<Overpayment>, PaymentError> {
+        self.record_read(by, "read_overpayments").await?;
         Ok(self.store.overpayments().await?)
+    }
+
+    /// Any payment, as the office reads it; audited on its case.
+    pub async fn payment_for_office(
+        &self,
+        id: Uuid,
+        by: &OfficeActor,
+    ) -> Result<Payment, PaymentError> {
+        let payment = self.payment(id).await?;
+        let read = self
+            .cases
+            .audit_entry(
+                &by.actor,
+                payment.case_id,
+                "read_payment",
+                by.origin.as_deref(),
+            )
+            .on(format!("payment/{id}"));
+        self.cases.audit.record(read).await?;
+        Ok(payment)
+    }
+
+    async fn record_read(&self, by: &OfficeActor, action: &str) -> Result<(), PaymentError> {
+        let read =
+            self.cases
+                .audit
+                .event(payments_register(), &by.actor, action, by.origin.as_deref());
+        Ok(self.cases.audit.record(read).await?)
     }
 
     /// A clerk records that an overpayment was paid back (`reference`: the outgoing
