@@ -129,6 +129,15 @@ async fn every_seeded_case_type_goes_from_submission_to_a_delivered_signed_decis
         )
         .await;
     world.assert_signed("parking-certificate.pdf", &certificate);
+    // Asking again hands over the same signed certificate, not a new one each time.
+    let again = world
+        .bytes(
+            &citizen,
+            Method::POST,
+            &format!("/cases/{parking}/decision/download-certificate"),
+        )
+        .await;
+    assert_eq!(again, certificate, "one delivery, one certificate");
 
     // An address outside the district goes to a clerk instead.
     let elsewhere = world

@@ -452,7 +452,6 @@ impl Accounts {
         let update = Update::default()
             .set("email_verified", true)
             .set("password_hash", hash)
-            .set("credentials_changed_at", self.clock.unix_seconds())
             .remove("totp_secret")
             .remove("totp_last_step");
         self.redeem("VERIFY", token, update).await
@@ -465,7 +464,6 @@ impl Accounts {
         let update = Update::default()
             .set("email_verified", true)
             .set("password_hash", "!federated")
-            .set("credentials_changed_at", self.clock.unix_seconds())
             .remove("totp_secret")
             .remove("totp_last_step");
         match self

@@ -329,6 +329,20 @@ impl Cases {
         Ok((case, url))
     }
 
+    /// Hands over the certificate issued earlier, the request audited like the first.
+    async fn hand_over_certificate(
+        &self,
+        by: &CitizenActor,
+        id: Uuid,
+        certificate: &DocumentRef,
+    ) -> Result<Blob, CaseError> {
+        let event = self
+            .citizen_event(by, id, "request_download_certificate")
+            .on(format!("document/{}", certificate.id));
+        self.audit.record(event).await?;
+        Ok(self.documents.get(&certificate.blob_key).await?)
+    }
+
     /// Issues a signed download certificate (letöltési igazolás): what was delivered to
     /// whom and when, with the decision's full SHA-256.
     pub async fn download_certificate(
@@ -339,6 +353,10 @@ impl Cases {
         let stored = self.load_own(&by.account, id).await?;
         let case = stored.case;
         case.require(CaseStatus::Delivered)?;
+        // One delivery, one certificate: asking again hands over the same signed document.
+        if let Some(existing) = case.download_certificates.first() {
+            return self.hand_over_certificate(by, id, existing).await;
+        }
         let (Some(document), Some(delivered_at)) = (
             case.decision.as_ref().and_then(|d| d.document.clone()),
             case.delivered_at,
@@ -378,6 +396,10 @@ impl Cases {
         for _ in 0..MAX_ATTEMPTS {
             let current = self.load_own(&by.account, id).await?;
             let mut case = current.case;
+            // A request at the same moment issued one first: that one is the certificate.
+            if let Some(existing) = case.download_certificates.first() {
+                return self.hand_over_certificate(by, id, existing).await;
+            }
             case.download_certificates.push(reference.clone());
             let event = self
                 .citizen_event(by, id, "request_download_certificate")
