@@ -273,3 +273,54 @@ async fn a_decision_is_drafted_only_on_a_filed_case() {
     assert_eq!(decided.filing_number, filed.filing_number);
     assert_eq!(decided.status, CaseStatus::Decided);
 }
+
+#[tokio::test]
+async fn an_uploaded_object_over_the_limit_is_refused_from_its_metadata() {
+    use varoskapu_core::cases::UploadRequest;
+    use varoskapu_core::{BlobPut, BlobStore, Sha256Digest};
+    let w = world().await;
+    let cases = &w.fixture.cases;
+    let citizen = common::citizen("citizen");
+    let draft = cases
+        .create_draft(&citizen, "certificate", json!({"purpose": "teszt célra"}))
+        .await
+        .expect("draft");
+    let announced = b"%PDF-1.4\n%%EOF\n".to_vec();
+    let grant = cases
+        .upload_intent(
+            &citizen,
+            draft.id,
+            UploadRequest {
+                kind: "evidence".into(),
+                sha256: Sha256Digest::of(&announced).to_hex(),
+                size: announced.len() as u64,
+                media_type: "application/pdf".into(),
+            },
+        )
+        .await
+        .expect("intent");
+    // An object larger than the kind allows lands under the upload's key (a store that
+    // failed to enforce the announced size): attach refuses it by its size alone.
+    let oversized = vec![b'%'; 1024 * 1024 + 1];
+    cases
+        .uploads
+        .put(BlobPut {
+            key: format!("uploads/{}/{}", draft.id, grant.upload_id),
+            sha256: Sha256Digest::of(&oversized),
+            bytes: oversized.into(),
+            content_type: "application/pdf".into(),
+            write_once: false,
+        })
+        .await
+        .expect("stored");
+    let refused = cases.attach(&citizen, draft.id, grant.upload_id).await;
+    assert!(
+        matches!(refused, Err(CaseError::DocumentTooLarge { .. })),
+        "{refused:?}"
+    );
+    let unchanged = cases
+        .case_of(&citizen.account, draft.id)
+        .await
+        .expect("case");
+    assert!(unchanged.documents.is_empty());
+}

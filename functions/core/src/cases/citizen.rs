@@ -259,18 +259,29 @@ impl Cases {
                 .ok_or(CaseError::UnknownUpload)?;
             let case_type = self.case_type(&case.case_type).await?;
             let (accepted, max_bytes) = document_rules(&case_type, &intent.kind)?;
+            // Size and digest from the object's metadata first: an object over the limit or
+            // with other bytes than announced is refused before any of it is read.
+            let meta = self
+                .uploads
+                .head(&intent.blob_key)
+                .await?
+                .ok_or(CaseError::UploadNotReceived)?;
+            if meta.size > max_bytes {
+                return Err(CaseError::DocumentTooLarge { max_bytes });
+            }
+            if meta.sha256.to_hex() != intent.sha256 {
+                return Err(CaseError::UploadChecksumMismatch);
+            }
             let blob = match self.uploads.get(&intent.blob_key).await {
                 Ok(blob) => blob,
                 Err(BlobError::NotFound) => return Err(CaseError::UploadNotReceived),
                 Err(e) => return Err(e.into()),
             };
+            // The store verified the bytes against the digest on reading.
             if blob.meta.sha256.to_hex() != intent.sha256 {
                 return Err(CaseError::UploadChecksumMismatch);
             }
             let size = blob.bytes.len() as u64;
-            if size > max_bytes {
-                return Err(CaseError::DocumentTooLarge { max_bytes });
-            }
             let found = super::media::sniff(&blob.bytes).unwrap_or("application/octet-stream");
             if !accepted.iter().any(|a| a == found) {
                 return Err(CaseError::MediaTypeNotAccepted {
