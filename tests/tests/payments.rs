@@ -816,7 +816,7 @@ async fn the_simulator_is_mounted_only_in_demo_mode() {
         return_origins: varoskapu_core::payments::ReturnOrigins::of_base_url("http://127.0.0.1:9")
             .expect("origins"),
     };
-    let base = serve_router(build_router_in(&ports, &live)).await;
+    let base = serve_router(build_router_in(&ports, &live).expect("router")).await;
     for (method, path) in [
         (Method::GET, "/simplepay-sim/pay/500000001"),
         (Method::POST, "/simplepay-sim/pay/500000001"),

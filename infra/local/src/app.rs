@@ -63,68 +63,86 @@ impl Mode {
     }
 }
 
-/// Every function's routes over the local ports, in demo mode (the simulator mounted).
-pub fn build_router(ports: &LocalPorts) -> Router {
-    match Mode::demo(ports) {
-        Ok(mode) => build_router_in(ports, &mode),
-        Err(e) => {
-            tracing::error!(error = %e, "the settings are invalid");
-            with_common_layers(Router::new())
-        }
+/// Every service of the local server, each built once per start.
+///
+/// Like zero2prod's `Application::build`, this is the one composition root of the local
+/// server: a part that cannot be built stops start-up with a message naming it, so the
+/// server never serves with routes missing.
+#[derive(Clone)]
+pub struct Services {
+    pub provider: varoskapu_idp::Provider,
+    pub tokens: Arc<varoskapu_http::auth::TokenValidator>,
+    pub cases: varoskapu_case_api::CasesState,
+    pub appointments: AppointmentsState,
+    pub pay_fee: varoskapu_pay_fee::PayFeeState,
+    /// The card simulator, in demo mode.
+    pub simulator: Option<varoskapu_pay_fee::simulator::Simulator>,
+    tsa: Arc<varoskapu_documents::local_tsa::LocalTsa>,
+}
+
+impl Services {
+    /// Builds every service over `ports` in `mode`; the error names the part that failed.
+    pub fn build(ports: &LocalPorts, mode: &Mode) -> anyhow::Result<Self> {
+        let provider = crate::identity::provider(ports)
+            .map_err(|e| anyhow::anyhow!("the identity provider cannot start: {e}"))?;
+        let tokens = crate::identity::token_validator(&provider, ports.clock.clone())
+            .map_err(|e| anyhow::anyhow!("the access-token validator cannot start: {e}"))?;
+        let keys = crate::cases::document_keys(ports)
+            .map_err(|e| anyhow::anyhow!("cases cannot start: {e}"))?;
+        let cases = crate::cases::state_with(ports, &keys, tokens.clone())
+            .map_err(|e| anyhow::anyhow!("cases cannot start: {e}"))?;
+        let appointments = appointments_with(ports, tokens.clone())
+            .map_err(|e| anyhow::anyhow!("appointments cannot start: {e}"))?;
+        let (pay_fee, simulator) = pay_fee_with(ports, mode, &cases)
+            .map_err(|e| anyhow::anyhow!("payments cannot start: {e}"))?;
+        Ok(Self {
+            provider,
+            tokens,
+            cases,
+            appointments,
+            pay_fee,
+            simulator,
+            tsa: Arc::new(keys.tsa(ports.clock.clone())),
+        })
+    }
+
+    /// Every function's routes over these services.
+    pub fn router(&self, ports: &LocalPorts) -> Router {
+        let functions = Router::new()
+            .merge(varoskapu_http::health::router(ports.table.clone()))
+            .merge(ports.blob_folder.router())
+            .merge(crate::docs::router())
+            // The OpenID Connect provider, register and authenticate.
+            .merge(crate::identity::router(&self.provider))
+            // Cases: the catalogue, citizens' cases, the back office and signed decisions.
+            .merge(crate::cases::router(&self.cases))
+            // Appointments: citizens' bookings and the back office's calendars.
+            .merge(varoskapu_book_appointment::router(
+                self.appointments.clone(),
+            ))
+            // Fee payments.
+            .merge(varoskapu_pay_fee::router(self.pay_fee.clone()))
+            // RFC 3161 at POST /tsa, with the TSA keys under the data folder.
+            .merge(varoskapu_documents::tsa_router(self.tsa.clone()));
+        // In demo mode the SimplePay simulator stands in for the card provider.
+        let functions = match &self.simulator {
+            Some(simulator) => {
+                functions.merge(varoskapu_pay_fee::simulator::router(simulator.clone()))
+            }
+            None => functions,
+        };
+        with_common_layers(functions)
     }
 }
 
+/// Every function's routes over the local ports, in demo mode (the simulator mounted).
+pub fn build_router(ports: &LocalPorts) -> anyhow::Result<Router> {
+    build_router_in(ports, &Mode::demo(ports)?)
+}
+
 /// Every function's routes over the local ports in `mode`.
-pub fn build_router_in(ports: &LocalPorts, mode: &Mode) -> Router {
-    let functions = Router::new()
-        .merge(varoskapu_http::health::router(ports.table.clone()))
-        .merge(ports.blob_folder.router())
-        .merge(crate::docs::router());
-    // The OpenID Connect provider, register and authenticate.
-    let functions = match crate::identity::router(ports) {
-        Ok(identity) => functions.merge(identity),
-        Err(e) => {
-            tracing::error!(error = %e, "the identity provider is unavailable");
-            functions
-        }
-    };
-    // Cases: the catalogue, citizens' cases, the back office and signed decisions.
-    let functions = match crate::cases::router(ports) {
-        Ok(cases) => functions.merge(cases),
-        Err(e) => {
-            tracing::error!(error = %e, "cases are unavailable");
-            functions
-        }
-    };
-    // Appointments: citizens' bookings and the back office's calendars.
-    let functions = match appointments_state(ports) {
-        Ok(state) => functions.merge(varoskapu_book_appointment::router(state)),
-        Err(e) => {
-            tracing::error!(error = %e, "appointments are unavailable");
-            functions
-        }
-    };
-    // Fee payments; in demo mode the SimplePay simulator stands in for the card provider.
-    let functions = match pay_fee_in(ports, mode) {
-        Ok((state, Some(simulator))) => functions
-            .merge(varoskapu_pay_fee::router(state))
-            .merge(varoskapu_pay_fee::simulator::router(simulator)),
-        Ok((state, None)) => functions.merge(varoskapu_pay_fee::router(state)),
-        Err(e) => {
-            tracing::error!(error = %e, "payments are unavailable");
-            functions
-        }
-    };
-    // RFC 3161 at POST /tsa, with the TSA keys under the data folder.
-    let functions =
-        match varoskapu_documents::local_tsa_router(&ports.data_dir, ports.clock.clone()) {
-            Ok(tsa) => functions.merge(tsa),
-            Err(e) => {
-                tracing::error!(error = %e, "the local timestamp authority is unavailable");
-                functions
-            }
-        };
-    with_common_layers(functions)
+pub fn build_router_in(ports: &LocalPorts, mode: &Mode) -> anyhow::Result<Router> {
+    Ok(Services::build(ports, mode)?.router(ports))
 }
 
 /// The appointment functions over the local ports: messages go to the table's outbox and
@@ -132,6 +150,14 @@ pub fn build_router_in(ports: &LocalPorts, mode: &Mode) -> Router {
 pub fn appointments_state(ports: &LocalPorts) -> anyhow::Result<AppointmentsState> {
     let provider = crate::identity::provider(ports)?;
     let tokens = crate::identity::token_validator(&provider, ports.clock.clone())?;
+    appointments_with(ports, tokens)
+}
+
+/// The appointment functions over the local ports, checking access tokens with `tokens`.
+pub fn appointments_with(
+    ports: &LocalPorts,
+    tokens: Arc<varoskapu_http::auth::TokenValidator>,
+) -> anyhow::Result<AppointmentsState> {
     let notifier = Arc::new(OutboxNotifier::new(
         ports.table.clone(),
         ports.clock.clone(),
@@ -226,8 +252,19 @@ pub fn pay_fee_in(
     varoskapu_pay_fee::PayFeeState,
     Option<varoskapu_pay_fee::simulator::Simulator>,
 )> {
+    pay_fee_with(ports, mode, &crate::cases::state(ports)?)
+}
+
+/// The pay-fee state in `mode` over the case use cases of `cases`.
+fn pay_fee_with(
+    ports: &LocalPorts,
+    mode: &Mode,
+    cases: &varoskapu_case_api::CasesState,
+) -> anyhow::Result<(
+    varoskapu_pay_fee::PayFeeState,
+    Option<varoskapu_pay_fee::simulator::Simulator>,
+)> {
     use varoskapu_pay_fee::simplepay_client::SimplePayClient;
-    let cases = crate::cases::state(ports)?;
     let (provider, simulator) = match &mode.card {
         CardPayments::Simulator => {
             let simulator = varoskapu_pay_fee::simulator::Simulator::new(
@@ -258,7 +295,7 @@ pub fn pay_fee_in(
     Ok((
         varoskapu_pay_fee::PayFeeState {
             payments,
-            tokens: cases.tokens,
+            tokens: cases.tokens.clone(),
             public_base_url: ports.public_base_url.clone(),
         },
         simulator,
@@ -329,14 +366,18 @@ pub async fn serve_with(config: ServeConfig, demo: bool) -> anyhow::Result<Runni
     let first_start = !config.data_dir.join("varoskapu.db").exists();
     let ports = LocalPorts::open(&config.data_dir, &format!("http://{addr}"))?;
     let unconfigured = std::env::var_os("VAROSKAPU_SIMPLEPAY_MERCHANT").is_none();
-    let mode =
-        if demo || (first_start && unconfigured) || crate::seed::holds_demo_data(&ports).await? {
-            crate::seed::seed_demo_data(&ports).await?;
-            Mode::demo(&ports)?
-        } else {
-            Mode::live(&ports)?
-        };
-    let router = build_router_in(&ports, &mode);
+    let demo =
+        demo || (first_start && unconfigured) || crate::seed::holds_demo_data(&ports).await?;
+    let mode = if demo {
+        Mode::demo(&ports)?
+    } else {
+        Mode::live(&ports)?
+    };
+    let services = Services::build(&ports, &mode)?;
+    if demo {
+        crate::seed::seed_demo_data_with(&ports, &services.provider).await?;
+    }
+    let router = services.router(&ports);
     let (shutdown, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         // The peer address feeds per-address throttling of failed sign-ins.
@@ -351,13 +392,13 @@ pub async fn serve_with(config: ServeConfig, demo: bool) -> anyhow::Result<Runni
     });
     let purger = tokio::spawn(purge_expired_periodically(ports.clone()));
     // The local stand-in for the EventBridge schedule of appointment reminders.
-    let reminders = appointments_state(&ports).ok().map(|state| {
-        tokio::spawn(varoskapu_book_appointment::reminders::run_periodically(
-            state,
+    let reminders = Some(tokio::spawn(
+        varoskapu_book_appointment::reminders::run_periodically(
+            services.appointments.clone(),
             varoskapu_book_appointment::config::DEFAULT_REMINDER_LEAD,
             Duration::from_secs(60),
-        ))
-    });
+        ),
+    ));
     tracing::info!(%addr, data_dir = %config.data_dir.display(), "Városkapu is listening");
     Ok(RunningServer {
         addr,

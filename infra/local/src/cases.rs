@@ -23,6 +23,7 @@ use varoskapu_core::documents::{Signer, TimestampAuthority};
 use varoskapu_core::notify::OutboxNotifier;
 use varoskapu_documents::render::Municipality;
 use varoskapu_documents::{CmsNotary, CmsSealCheck, LocalKeys, PadesIssuer};
+use varoskapu_http::auth::TokenValidator;
 
 /// The demo signatory, who approves decisions of case types that require it.
 pub const DEMO_SIGNATORY_EMAIL: &str = "kiadmanyozo@demo.varoskapu.hu";
@@ -31,11 +32,32 @@ pub const DEMO_SIGNATORY_PASSWORD: &str = "Demo-kiadmanyozo-2026";
 /// Postcodes of the demo district (Budapest V.), where residents may park.
 pub const DEMO_DISTRICT_POSTCODES: [&str; 5] = ["1051", "1052", "1053", "1054", "1055"];
 
-/// The case state over the local ports.
+/// The case state over the local ports, with a provider of its own (the admin CLI and
+/// tests; the server builds its services once, in [`crate::app::Services::build`]).
 pub fn state(ports: &LocalPorts) -> anyhow::Result<CasesState> {
-    let keys = LocalKeys::load_or_create(&ports.data_dir, ports.clock.as_ref())
-        .map_err(|e| anyhow::anyhow!("the document signing keys: {e}"))?;
-    let signer: Arc<dyn Signer> = Arc::new(keys.signer()?);
+    let keys = document_keys(ports)?;
+    let provider = crate::identity::provider(ports)?;
+    let tokens = crate::identity::token_validator(&provider, ports.clock.clone())?;
+    state_with(ports, &keys, tokens)
+}
+
+/// The data folder's document keys (the embedded CA and TSA), created on first use.
+pub fn document_keys(ports: &LocalPorts) -> anyhow::Result<LocalKeys> {
+    LocalKeys::load_or_create(&ports.data_dir, ports.clock.as_ref())
+        .map_err(|e| anyhow::anyhow!("the document signing keys: {e}"))
+}
+
+/// The case state over the local ports, signing with `keys` and checking access tokens
+/// with `tokens`.
+pub fn state_with(
+    ports: &LocalPorts,
+    keys: &LocalKeys,
+    tokens: Arc<TokenValidator>,
+) -> anyhow::Result<CasesState> {
+    let signer: Arc<dyn Signer> = Arc::new(
+        keys.signer()
+            .map_err(|e| anyhow::anyhow!("the document signer: {e}"))?,
+    );
     let tsa: Arc<dyn TimestampAuthority> = Arc::new(keys.tsa(ports.clock.clone()));
     let issuer = Arc::new(PadesIssuer {
         municipality: Municipality::demo(),
@@ -61,12 +83,12 @@ pub fn state(ports: &LocalPorts) -> anyhow::Result<CasesState> {
         notifier,
         clock: ports.clock.clone(),
         ids: ports.ids.clone(),
-    })?;
-    let provider = crate::identity::provider(ports)?;
+    })
+    .map_err(|e| anyhow::anyhow!("the case use cases: {e}"))?;
     Ok(CasesState {
         cases,
         forms: Arc::new(JsonSchemaForms),
-        tokens: crate::identity::token_validator(&provider, ports.clock.clone())?,
+        tokens,
     })
 }
 
@@ -98,12 +120,11 @@ pub async fn audit_anchor(data_dir: &Path) -> anyhow::Result<Option<Anchor>> {
     Ok(log.anchor(ports.clock.now()).await?)
 }
 
-/// The submit-case, backoffice and fetch-decision routes.
-pub fn router(ports: &LocalPorts) -> anyhow::Result<Router> {
-    let state = state(ports)?;
-    Ok(varoskapu_submit_case::router(state.clone())
+/// The submit-case, backoffice and fetch-decision routes over `state`.
+pub fn router(state: &CasesState) -> Router {
+    varoskapu_submit_case::router(state.clone())
         .merge(varoskapu_backoffice::router(state.clone()))
-        .merge(varoskapu_fetch_decision::router(state)))
+        .merge(varoskapu_fetch_decision::router(state.clone()))
 }
 
 /// The OpenAPI description of the case routes.

@@ -128,18 +128,21 @@ pub fn token_validator(
     ))
 }
 
-/// The provider's, register's and authenticate's routes.
-pub fn router(ports: &LocalPorts) -> anyhow::Result<Router> {
-    let provider = provider(ports)?;
+/// The provider's, register's and authenticate's routes over `provider`.
+pub fn router(provider: &Provider) -> Router {
     let accounts = provider.accounts.clone();
-    Ok(varoskapu_idp::router(provider)
+    varoskapu_idp::router(provider.clone())
         .merge(varoskapu_register::router(accounts.clone()))
-        .merge(varoskapu_authenticate::router(accounts)))
+        .merge(varoskapu_authenticate::router(accounts))
 }
 
 /// Seeds the demo partner clients, a demo citizen and a demo clerk (idempotent).
 pub async fn seed(ports: &LocalPorts) -> anyhow::Result<()> {
-    let provider = provider(ports)?;
+    seed_with(&provider(ports)?).await
+}
+
+/// Seeds the demo clients and people through `provider` (idempotent).
+pub async fn seed_with(provider: &Provider) -> anyhow::Result<()> {
     let clients = [
         NewClient {
             name: "Iskolai étkezés (demo)".into(),

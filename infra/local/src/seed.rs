@@ -8,13 +8,22 @@ use varoskapu_core::{Condition, ItemWrite, Key, TableError};
 
 /// Seeds every function's demo data into a fresh data folder.
 pub async fn seed_demo_data(ports: &LocalPorts) -> anyhow::Result<()> {
-    crate::identity::seed(ports).await?;
+    seed_demo_data_with(ports, &crate::identity::provider(ports)?).await
+}
+
+/// Seeds every function's demo data, the clients and people through `provider`.
+pub async fn seed_demo_data_with(
+    ports: &LocalPorts,
+    provider: &varoskapu_idp::Provider,
+) -> anyhow::Result<()> {
+    crate::identity::seed_with(provider).await?;
     // An Okmányiroda with three desks and its services, for booking appointments.
     let tz = varoskapu_core::appointments::budapest()
         .ok_or_else(|| anyhow::anyhow!("the Europe/Budapest time zone is missing"))?;
     let store = varoskapu_core::appointments::AppointmentStore::new(ports.table.clone(), tz);
     // The demo clerk manages the first desk's calendar.
-    let clerk = crate::identity::accounts(ports)
+    let clerk = provider
+        .accounts
         .find_by_email(crate::identity::DEMO_CLERK_EMAIL)
         .await
         .map_err(|e| anyhow::anyhow!("looking up the demo clerk: {e}"))?
