@@ -293,7 +293,7 @@ impl Federation {
         let acr = claims
             .acr
             .clone()
-            .unwrap_or_else(|| crate::provider::ACR_FEDERATED.to_owned());
+            .unwrap_or_else(|| varoskapu_core::access::ACR_FEDERATED.to_owned());
         let account_id = self.link(&claims, &acr, now).await?;
         Ok(FederatedSignIn {
             login_request: flight.login_request,

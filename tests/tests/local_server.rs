@@ -1,6 +1,10 @@
 //! The local server as its users meet it: health, the API description, problem+json
 //! errors, request ids, and data that outlives a restart.
 
+// Appointments on the running server, with tokens of its own provider's key.
+mod appointments;
+mod local_token;
+
 use serde_json::{Value, json};
 use varoskapu_core::{BlobPut, Condition, ItemWrite, Key};
 use varoskapu_local::{RunningServer, ServeConfig, serve};

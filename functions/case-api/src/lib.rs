@@ -5,7 +5,6 @@
 pub mod config;
 pub mod extract;
 pub mod forms;
-pub mod lambda;
 pub mod pdf;
 pub mod people;
 pub mod problem;

@@ -5,6 +5,9 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
+/// The smallest RSA modulus accepted for signing or verifying RS256, in bits.
+pub const MIN_RSA_BITS: usize = 2048;
+
 /// A JWS algorithm the provider signs with; the verifier always names the one it expects.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum JwsAlgorithm {

@@ -1,6 +1,6 @@
 //! Public keys in JWK form (P-256 for ES256, RSA for RS256) and the P-256 private key.
 
-use crate::rs256::MIN_RSA_BITS;
+use crate::alg::MIN_RSA_BITS;
 use crate::{b64url, b64url_decode};
 use p256::ecdsa::{SigningKey, VerifyingKey};
 use p256::{EncodedPoint, FieldBytes};

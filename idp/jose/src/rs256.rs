@@ -13,8 +13,7 @@ use std::fmt;
 /// The size of generated keys.
 pub const RSA_BITS: usize = 2048;
 
-/// The smallest modulus accepted for signing or verifying, in bits.
-pub const MIN_RSA_BITS: usize = 2048;
+pub use crate::alg::MIN_RSA_BITS;
 
 /// An RSA private key with its key id; its Debug output never shows the key.
 #[derive(Clone)]

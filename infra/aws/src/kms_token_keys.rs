@@ -13,7 +13,7 @@ use p256::pkcs8::DecodePublicKey;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use tokio::sync::OnceCell;
-use varoskapu_idp::keys::{ActiveKey, KeyError, SigningKeys, TokenSigner};
+use varoskapu_jose::keys::{ActiveKey, KeyError, SigningKeys, TokenSigner};
 use varoskapu_jose::{Jwk, JwkSet, b64url};
 
 /// Environment variable naming the KMS key that signs tokens now.

@@ -1,7 +1,8 @@
 //! AWS engines of the Városkapu ports: the `Table` on DynamoDB, the `BlobStore` on S3, the
-//! document `Signer`, (feature `token-keys`) the provider's `SigningKeys` on KMS and
-//! (feature `ses`) the `Notifier` on SES, configured from the environment of a Lambda function;
-//! (feature `accounts`) the account use cases and the notifier of a function on both.
+//! document `Signer`, (feature `token-keys`) the `SigningKeys` of varoskapu-jose on KMS and
+//! (feature `ses`) the `Notifier` on SES, configured from the environment of a Lambda
+//! function. They implement ports and compose nothing: the Lambda wiring of the functions
+//! lives in varoskapu-lambda.
 //!
 //! They are tested for real against moto's server on loopback: `tests/run` starts it and
 //! exports `VAROSKAPU_TEST_AWS_ENDPOINT`; by hand, run `moto_server -H 127.0.0.1 -p 5599`
@@ -9,8 +10,6 @@
 //! AWS_SECRET_ACCESS_KEY=test AWS_REGION=eu-central-1 cargo test -p varoskapu-aws
 //! -p varoskapu-tests --test moto --test aws_contract`.
 
-#[cfg(feature = "accounts")]
-pub mod accounts;
 mod attribute;
 mod blob;
 mod config;

@@ -6,7 +6,7 @@
 use aws_sdk_kms::types::{KeySpec, KeyUsageType};
 use varoskapu_aws::AwsConfig;
 use varoskapu_aws::kms_token_keys::KmsTokenKeys;
-use varoskapu_idp::SigningKeys;
+use varoskapu_jose::SigningKeys;
 use varoskapu_jose::{AccessTokenClaims, Audience, verify_es256};
 
 async fn kms() -> Option<aws_sdk_kms::Client> {

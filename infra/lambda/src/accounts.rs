@@ -1,12 +1,13 @@
 //! The accounts of a Lambda function, from its environment: the DynamoDB table, and SES
 //! (or the table's outbox when no sender is configured) for verification and reset mails.
 
-use crate::AwsConfig;
-use crate::ses_notifier::notifier_from_env;
 use std::sync::Arc;
 use varoskapu_accounts::{AccountAddresses, Accounts, AccountsConfig};
+use varoskapu_aws::AwsConfig;
+use varoskapu_aws::ses_notifier::notifier_from_env;
 use varoskapu_core::notify::{Notifier, NotifyError};
-use varoskapu_core::{Clock, Table, UuidV7Ids};
+use varoskapu_core::{Clock, SystemClock, Table, UuidV7Ids};
+use varoskapu_http::config::required;
 
 /// The account use cases on the table `aws` names, with links pointing at `public_base_url`;
 /// the table is returned too, for functions that keep more than accounts in it.
@@ -37,4 +38,14 @@ pub fn notices_on_aws(
 ) -> Result<Arc<dyn Notifier>, NotifyError> {
     let addresses = Arc::new(AccountAddresses::new(table.clone()));
     notifier_from_env(sdk, table, clock, addresses)
+}
+
+/// The account use cases of the register and authenticate functions, from the environment
+/// (`PUBLIC_BASE_URL` and the AWS settings).
+pub async fn accounts_from_env() -> Result<Accounts, crate::StartError> {
+    let aws = AwsConfig::from_env()?;
+    let public_base_url = required("PUBLIC_BASE_URL")?;
+    let sdk = aws.sdk_config().await;
+    let (_, accounts) = accounts_on_aws(&aws, &sdk, Arc::new(SystemClock), public_base_url)?;
+    Ok(accounts)
 }

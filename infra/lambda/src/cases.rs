@@ -3,14 +3,15 @@
 //! (documents and the audit log's anchors), the accounts as the directory of people, SES
 //! (or the table's outbox) for notices and the provider's JWKS.
 
-use crate::config::CasesConfig;
-use crate::forms::JsonSchemaForms;
-use crate::people::AccountDirectory;
-use crate::state::CasesState;
+use crate::StartError;
+use crate::accounts::notices_on_aws;
 use std::sync::Arc;
 use varoskapu_aws::S3BlobStore;
-use varoskapu_aws::accounts::notices_on_aws;
 use varoskapu_aws::kms_signer::KmsSigner;
+use varoskapu_case_api::CasesState;
+use varoskapu_case_api::config::CasesConfig;
+use varoskapu_case_api::forms::JsonSchemaForms;
+use varoskapu_case_api::people::AccountDirectory;
 use varoskapu_core::cases::{CasePorts, Cases};
 use varoskapu_core::documents::{DocumentIssuer, Signer, TimestampAuthority};
 use varoskapu_core::{Clock, SystemClock, Table, UuidV7Ids};
@@ -24,9 +25,6 @@ use varoskapu_http::config::optional;
 pub const MUNICIPALITY_VAR: &str = "VAROSKAPU_MUNICIPALITY_NAME";
 /// The office line printed under it.
 pub const OFFICE_VAR: &str = "VAROSKAPU_OFFICE_LINE";
-
-/// Why a function could not start.
-pub type StartError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Builds the state of a case function from the environment; any missing setting stops
 /// start-up with its name.

@@ -3,7 +3,7 @@
 //! SQLite in a fresh data folder), signs access tokens with the server's own provider key,
 //! and drives it with concurrent HTTP clients.
 //!
-//! `cargo bench -p varoskapu-book-appointment --bench appointments`
+//! `cargo bench -p varoskapu-tests --bench appointments`
 //! (`BENCH_CONCURRENCY`, `BENCH_SEARCHES` and `BENCH_BOOKINGS` override the defaults.)
 
 use futures::future::join_all;
@@ -15,7 +15,7 @@ use varoskapu_book_appointment::demo::{
     ADDRESS_CARD_SERVICE_ID, CONTRACT_SERVICE_ID, PHOTO_SERVICE_ID,
 };
 
-#[path = "../tests/common/local_token.rs"]
+#[path = "../tests/local_server/local_token.rs"]
 mod local_token;
 
 fn setting(name: &str, default: usize) -> usize {

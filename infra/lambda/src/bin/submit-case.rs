@@ -1,14 +1,14 @@
-//! The `backoffice` Lambda: clerks' and signatories' case routes behind the HTTP API.
+//! The `submit-case` Lambda: the catalogue and the citizens' case routes behind the HTTP API.
 
 use varoskapu_http::logging::{LogFormat, init};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     init(LogFormat::detect());
-    let state = varoskapu_case_api::lambda::state_from_env().await?;
+    let state = varoskapu_lambda::cases::state_from_env().await?;
     // The same request ids, tracing span and problem+json fallback as the local server.
     lambda_http::run(varoskapu_http::with_common_layers(
-        varoskapu_backoffice::router(state),
+        varoskapu_submit_case::router(state),
     ))
     .await
 }

@@ -1,8 +1,7 @@
 //! Appointments on the running local server: the seeded office, bookings with tokens of
 //! the server's own provider, notifications in its outbox, and data that outlives a restart.
 
-#[path = "common/local_token.rs"]
-mod local_token;
+use super::local_token;
 
 use serde_json::{Value, json};
 use varoskapu_book_appointment::demo::{ADDRESS_CARD_SERVICE_ID, OFFICE_ID};

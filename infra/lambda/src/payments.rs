@@ -1,16 +1,17 @@
-//! The `pay-fee` Lambda: the payment routes behind the HTTP API, SimplePay in production.
+//! The pay-fee state of a Lambda function, from its environment: the case state, SimplePay
+//! and the public URL payments return to.
 
+use crate::StartError;
 use std::sync::Arc;
 use varoskapu_core::payments::nav::RecordingInvoiceReporter;
 use varoskapu_core::payments::{PaymentSettings, Payments};
 use varoskapu_http::config::required;
-use varoskapu_http::logging::{LogFormat, init};
+use varoskapu_pay_fee::PayFeeState;
 use varoskapu_pay_fee::simplepay_client::SimplePayClient;
 
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    init(LogFormat::detect());
-    let cases = varoskapu_case_api::lambda::state_from_env().await?;
+/// Builds the pay-fee state from the environment.
+pub async fn state_from_env() -> Result<PayFeeState, StartError> {
+    let cases = crate::cases::state_from_env().await?;
     let simplepay = varoskapu_pay_fee::config::SimplePaySettings::from_env()?;
     let public_base_url = required("VAROSKAPU_PUBLIC_URL")?;
     let return_origins = varoskapu_pay_fee::config::return_origins(&public_base_url)?;
@@ -27,14 +28,9 @@ async fn main() -> Result<(), lambda_http::Error> {
             ..PaymentSettings::default()
         },
     );
-    let state = varoskapu_pay_fee::PayFeeState {
+    Ok(PayFeeState {
         payments,
         tokens: cases.tokens.clone(),
         public_base_url,
-    };
-    // The same request ids, tracing span and problem+json fallback as the local server.
-    lambda_http::run(varoskapu_http::with_common_layers(
-        varoskapu_pay_fee::router(state),
-    ))
-    .await
+    })
 }

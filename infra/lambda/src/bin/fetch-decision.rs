@@ -1,0 +1,14 @@
+//! The `fetch-decision` Lambda: citizens fetch their signed decisions behind the HTTP API.
+
+use varoskapu_http::logging::{LogFormat, init};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    init(LogFormat::detect());
+    let state = varoskapu_lambda::cases::state_from_env().await?;
+    // The same request ids, tracing span and problem+json fallback as the local server.
+    lambda_http::run(varoskapu_http::with_common_layers(
+        varoskapu_fetch_decision::router(state),
+    ))
+    .await
+}
