@@ -2,6 +2,7 @@
 //! plain server-rendered HTML that works without JavaScript, Hungarian first with English
 //! beside it, and the request shape both the page's form and API clients use.
 
+use crate::service::AccountError;
 use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -94,11 +95,99 @@ pub fn password_form(status: StatusCode, form: PasswordForm<'_>) -> Response {
     page(status, form.title, &body)
 }
 
+/// A mailed link's set-password flow: the page the link opens, and the answer to its
+/// form (a page) or to the same request sent as JSON by an app.
+pub struct PasswordFlow {
+    /// Where the form posts.
+    pub action: &'static str,
+    pub title: &'static str,
+    pub intro_hu: &'static str,
+    pub intro_en: &'static str,
+    /// The page after success, in both languages.
+    pub done_hu: &'static str,
+    pub done_en: &'static str,
+    /// The JSON answer's `status` after success.
+    pub done_status: &'static str,
+    /// What the log says of a refused token (never the token).
+    pub refused_log: &'static str,
+}
+
+impl PasswordFlow {
+    fn form(&self, status: StatusCode, token: &str, error: Option<(&str, &str)>) -> Response {
+        password_form(
+            status,
+            PasswordForm {
+                action: self.action,
+                token,
+                title: self.title,
+                intro_hu: self.intro_hu,
+                intro_en: self.intro_en,
+                error,
+            },
+        )
+    }
+
+    /// The page the mailed link opens; opening it changes nothing (mail scanners open
+    /// links too): the form does.
+    pub fn link_page(&self, token: Option<&str>) -> Response {
+        match token {
+            Some(token) if !token.is_empty() => self.form(StatusCode::OK, token, None),
+            _ => message(
+                StatusCode::BAD_REQUEST,
+                "A link hiányos.",
+                "The link is incomplete.",
+            ),
+        }
+    }
+
+    /// The answer to a submitted password, in the shape it was sent in.
+    pub fn answer<T>(
+        &self,
+        from_page: bool,
+        token: &str,
+        outcome: Result<T, AccountError>,
+    ) -> Response {
+        match (from_page, outcome) {
+            (false, Ok(_)) => {
+                axum::Json(serde_json::json!({"status": self.done_status})).into_response()
+            }
+            (false, Err(e)) => e.into_response(),
+            (true, Ok(_)) => message(StatusCode::OK, self.done_hu, self.done_en),
+            (true, Err(AccountError::WeakPassword)) => self.form(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                token,
+                Some((
+                    "A jelszó túl rövid vagy túl gyakori.",
+                    "The password is too short or too common.",
+                )),
+            ),
+            (true, Err(e)) => {
+                tracing::info!(error = %e, "{}", self.refused_log);
+                message(
+                    StatusCode::BAD_REQUEST,
+                    "A link érvénytelen vagy lejárt.",
+                    "The link is invalid or has expired.",
+                )
+            }
+        }
+    }
+}
+
 /// A request body sent either by the page's form (then the answer is a page) or as JSON
 /// by an API client (then it is JSON or problem+json).
 pub enum Submitted<T> {
     Form(T),
     Json(T),
+}
+
+impl<T> Submitted<T> {
+    /// The body, and whether it came from the page's form.
+    pub fn into_parts(self) -> (bool, T) {
+        match self {
+            Submitted::Form(body) => (true, body),
+            Submitted::Json(body) => (false, body),
+        }
+    }
 }
 
 impl<S, T> FromRequest<S> for Submitted<T>

@@ -9,7 +9,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
-use varoskapu_accounts::pages::{self, PasswordForm, Submitted};
+use varoskapu_accounts::pages::{PasswordFlow, Submitted};
 use varoskapu_accounts::{AccountError, Accounts};
 use varoskapu_http::{ApiJson, ClientAddress};
 
@@ -101,63 +101,26 @@ pub struct ResetLink {
     pub token: Option<String>,
 }
 
-fn reset_form(status: StatusCode, token: &str, error: Option<(&str, &str)>) -> Response {
-    pages::password_form(
-        status,
-        PasswordForm {
-            action: "/password-reset/confirm",
-            token,
-            title: "Új jelszó beállítása",
-            intro_hu: "Adja meg az új jelszót. Minden eszközön kijelentkeztetjük, ahol eddig \
-                       be volt jelentkezve.",
-            intro_en: "Choose a new password. You will be signed out everywhere you were \
-                       signed in.",
-            error,
-        },
-    )
-}
+/// The mailed reset link's page and its form.
+const RESET: PasswordFlow = PasswordFlow {
+    action: "/password-reset/confirm",
+    title: "Új jelszó beállítása",
+    intro_hu: "Adja meg az új jelszót. Minden eszközön kijelentkeztetjük, ahol eddig \
+               be volt jelentkezve.",
+    intro_en: "Choose a new password. You will be signed out everywhere you were signed in.",
+    done_hu: "Az új jelszót beállítottuk; minden korábbi bejelentkezés véget ért.",
+    done_en: "Your new password is set; every earlier sign-in has ended.",
+    done_status: "password_changed",
+    refused_log: "password reset refused",
+};
 
 /// `GET /password-reset?token=…`: the page the mailed link opens.
 async fn reset_link(Query(query): Query<ResetLink>) -> Response {
-    match query.token.as_deref() {
-        Some(token) if !token.is_empty() => reset_form(StatusCode::OK, token, None),
-        _ => pages::message(
-            StatusCode::BAD_REQUEST,
-            "A link hiányos.",
-            "The link is incomplete.",
-        ),
-    }
+    RESET.link_page(query.token.as_deref())
 }
 
 async fn confirm_reset(State(accounts): State<Accounts>, body: Submitted<NewPassword>) -> Response {
-    let (from_page, body) = match body {
-        Submitted::Form(body) => (true, body),
-        Submitted::Json(body) => (false, body),
-    };
+    let (from_page, body) = body.into_parts();
     let outcome = accounts.reset_password(&body.token, &body.password).await;
-    match (from_page, outcome) {
-        (false, Ok(_)) => Json(json!({"status": "password_changed"})).into_response(),
-        (false, Err(e)) => e.into_response(),
-        (true, Ok(_)) => pages::message(
-            StatusCode::OK,
-            "Az új jelszót beállítottuk; minden korábbi bejelentkezés véget ért.",
-            "Your new password is set; every earlier sign-in has ended.",
-        ),
-        (true, Err(AccountError::WeakPassword)) => reset_form(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &body.token,
-            Some((
-                "A jelszó túl rövid vagy túl gyakori.",
-                "The password is too short or too common.",
-            )),
-        ),
-        (true, Err(e)) => {
-            tracing::info!(error = %e, "password reset refused");
-            pages::message(
-                StatusCode::BAD_REQUEST,
-                "A link érvénytelen vagy lejárt.",
-                "The link is invalid or has expired.",
-            )
-        }
-    }
+    RESET.answer(from_page, &body.token, outcome)
 }

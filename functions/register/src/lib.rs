@@ -10,8 +10,8 @@ use axum::routing::post;
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
-use varoskapu_accounts::pages::{self, PasswordForm, Submitted};
-use varoskapu_accounts::{AccountError, Accounts};
+use varoskapu_accounts::Accounts;
+use varoskapu_accounts::pages::{PasswordFlow, Submitted};
 use varoskapu_http::{ApiJson, ClientAddress};
 
 /// A sign-up.
@@ -71,63 +71,25 @@ async fn register(
         .into_response())
 }
 
-fn verify_form(status: StatusCode, token: &str, error: Option<(&str, &str)>) -> Response {
-    pages::password_form(
-        status,
-        PasswordForm {
-            action: "/register/verify",
-            token,
-            title: "E-mail-cím megerősítése",
-            intro_hu: "Adja meg a jelszót, amellyel ezután bejelentkezik. Az e-mail-cím ezzel \
-                       megerősítést nyer.",
-            intro_en: "Choose the password you will sign in with; this confirms your e-mail \
-                       address.",
-            error,
-        },
-    )
-}
+/// The mailed verification link's page and its form.
+const VERIFY: PasswordFlow = PasswordFlow {
+    action: "/register/verify",
+    title: "E-mail-cím megerősítése",
+    intro_hu: "Adja meg a jelszót, amellyel ezután bejelentkezik. Az e-mail-cím ezzel \
+               megerősítést nyer.",
+    intro_en: "Choose the password you will sign in with; this confirms your e-mail address.",
+    done_hu: "E-mail-címét megerősítettük, most már bejelentkezhet.",
+    done_en: "Your e-mail address is confirmed; you can sign in now.",
+    done_status: "verified",
+    refused_log: "verification refused",
+};
 
 async fn verify_link(Query(query): Query<VerificationLink>) -> Response {
-    // Opening the link changes nothing (mail scanners open links too): the form does.
-    match query.token.as_deref() {
-        Some(token) if !token.is_empty() => verify_form(StatusCode::OK, token, None),
-        _ => pages::message(
-            StatusCode::BAD_REQUEST,
-            "A link hiányos.",
-            "The link is incomplete.",
-        ),
-    }
+    VERIFY.link_page(query.token.as_deref())
 }
 
 async fn verify(State(accounts): State<Accounts>, body: Submitted<Verification>) -> Response {
-    let (from_page, body) = match body {
-        Submitted::Form(body) => (true, body),
-        Submitted::Json(body) => (false, body),
-    };
+    let (from_page, body) = body.into_parts();
     let outcome = accounts.verify_email(&body.token, &body.password).await;
-    match (from_page, outcome) {
-        (false, Ok(_)) => Json(json!({"status": "verified"})).into_response(),
-        (false, Err(e)) => e.into_response(),
-        (true, Ok(_)) => pages::message(
-            StatusCode::OK,
-            "E-mail-címét megerősítettük, most már bejelentkezhet.",
-            "Your e-mail address is confirmed; you can sign in now.",
-        ),
-        (true, Err(AccountError::WeakPassword)) => verify_form(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &body.token,
-            Some((
-                "A jelszó túl rövid vagy túl gyakori.",
-                "The password is too short or too common.",
-            )),
-        ),
-        (true, Err(e)) => {
-            tracing::info!(error = %e, "verification refused");
-            pages::message(
-                StatusCode::BAD_REQUEST,
-                "A link érvénytelen vagy lejárt.",
-                "The link is invalid or has expired.",
-            )
-        }
-    }
+    VERIFY.answer(from_page, &body.token, outcome)
 }
