@@ -29,4 +29,4 @@ pub use error::OAuthError;
 pub use keys::{ActiveKey, FileKeyStore, KeyError, Rs256Signer, SigningKeys, TokenSigner};
 pub use provider::Provider;
 pub use varoskapu_jose::JwsAlgorithm;
-pub use web::router;
+pub use web::{openapi, router};

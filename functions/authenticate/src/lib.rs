@@ -14,7 +14,7 @@ use varoskapu_accounts::{AccountError, Accounts};
 use varoskapu_http::{ApiJson, ClientAddress};
 
 /// A password check.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct Credentials {
     pub email: String,
     pub password: String,
@@ -24,13 +24,13 @@ pub struct Credentials {
 }
 
 /// A request for a password-reset link.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ResetRequest {
     pub email: String,
 }
 
 /// A new password with the token of a reset link.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct NewPassword {
     pub token: String,
     pub password: String,
@@ -45,6 +45,20 @@ pub fn router(accounts: Accounts) -> Router {
         .with_state(accounts)
 }
 
+/// Checks a password (and the authenticator code of an account with a second factor).
+#[utoipa::path(post, path = "/authenticate", tag = "accounts", operation_id = "authenticate",
+    request_body = Credentials,
+    responses(
+        (status = 200, description = "The password is right", body = Authenticated),
+        (status = 400, description = "The body is not JSON", content_type = "application/problem+json", body = varoskapu_http::Problem),
+        (status = 401, description = "Wrong e-mail address or password, or the second factor is missing or wrong (`second_factor`: `totp`)", content_type = "application/problem+json", body = varoskapu_http::Problem),
+        (status = 403, description = "The e-mail address is not confirmed yet", content_type = "application/problem+json", body = varoskapu_http::Problem),
+        (status = 413, description = "The body is too large", content_type = "application/problem+json", body = varoskapu_http::Problem),
+        (status = 415, description = "The body is not application/json", content_type = "application/problem+json", body = varoskapu_http::Problem),
+        (status = 422, description = "The body does not have the fields asked for", content_type = "application/problem+json", body = varoskapu_http::Problem),
+        (status = 429, description = "Too many failed attempts; see Retry-After", content_type = "application/problem+json", body = varoskapu_http::Problem),
+        (status = 500, description = "Internal error", content_type = "application/problem+json", body = varoskapu_http::Problem),
+        (status = 503, description = "Storage is unavailable", content_type = "application/problem+json", body = varoskapu_http::Problem)))]
 async fn authenticate(
     State(accounts): State<Accounts>,
     address: ClientAddress,
@@ -73,6 +87,19 @@ async fn authenticate(
     }
 }
 
+/// Mails a password-reset link; the answer is the same whether or not the address has an
+/// account.
+#[utoipa::path(post, path = "/password-reset", tag = "accounts", operation_id = "password_reset",
+    request_body = ResetRequest,
+    responses(
+        (status = 202, description = "A reset link is mailed if the address has an account", body = CheckYourEmail),
+        (status = 400, description = "The body is not JSON", content_type = "application/problem+json", body = varoskapu_http::Problem),
+        (status = 413, description = "The body is too large", content_type = "application/problem+json", body = varoskapu_http::Problem),
+        (status = 415, description = "The body is not application/json", content_type = "application/problem+json", body = varoskapu_http::Problem),
+        (status = 422, description = "The body does not have the fields asked for", content_type = "application/problem+json", body = varoskapu_http::Problem),
+        (status = 429, description = "Too many requests from this address; see Retry-After", content_type = "application/problem+json", body = varoskapu_http::Problem),
+        (status = 500, description = "Internal error", content_type = "application/problem+json", body = varoskapu_http::Problem),
+        (status = 503, description = "Storage is unavailable", content_type = "application/problem+json", body = varoskapu_http::Problem)))]
 async fn request_reset(
     State(accounts): State<Accounts>,
     address: ClientAddress,
@@ -96,7 +123,8 @@ async fn request_reset(
 }
 
 /// The mailed link's query.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ResetLink {
     pub token: Option<String>,
 }
@@ -115,12 +143,73 @@ const RESET: PasswordFlow = PasswordFlow {
 };
 
 /// `GET /password-reset?token=…`: the page the mailed link opens.
+#[utoipa::path(get, path = "/password-reset", tag = "accounts", operation_id = "password_reset_page",
+    params(ResetLink),
+    responses(
+        (status = 200, description = "The new-password form", content_type = "text/html", body = String),
+        (status = 400, description = "The link is incomplete", content_type = "text/html", body = String)))]
 async fn reset_link(Query(query): Query<ResetLink>) -> Response {
     RESET.link_page(query.token.as_deref())
 }
 
+/// Sets the new password with the mailed token and ends every session; from the page's
+/// form the answer is a page, as JSON it is JSON.
+#[utoipa::path(post, path = "/password-reset/confirm", tag = "accounts", operation_id = "password_reset_confirm",
+    request_body(content(
+        (NewPassword = "application/json"),
+        (NewPassword = "application/x-www-form-urlencoded"))),
+    responses(
+        (status = 200, description = "The password is changed", content(
+            (Done = "application/json"), (String = "text/html"))),
+        (status = 400, description = "Malformed body, or the token is invalid or expired", content(
+            (varoskapu_http::Problem = "application/problem+json"), (String = "text/html"))),
+        (status = 413, description = "The body is too large", content_type = "application/problem+json", body = varoskapu_http::Problem),
+        (status = 415, description = "The body is neither JSON nor a form", content_type = "application/problem+json", body = varoskapu_http::Problem),
+        (status = 422, description = "A weak password", content(
+            (varoskapu_http::Problem = "application/problem+json"), (String = "text/html"))),
+        (status = 500, description = "Internal error", content_type = "application/problem+json", body = varoskapu_http::Problem),
+        (status = 503, description = "Storage is unavailable", content_type = "application/problem+json", body = varoskapu_http::Problem)))]
 async fn confirm_reset(State(accounts): State<Accounts>, body: Submitted<NewPassword>) -> Response {
     let (from_page, body) = body.into_parts();
     let outcome = accounts.reset_password(&body.token, &body.password).await;
     RESET.answer(from_page, &body.token, outcome)
+}
+
+/// A right password: the account and its roles.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct Authenticated {
+    #[schema(format = Uuid)]
+    sub: String,
+    roles: Vec<String>,
+}
+
+/// The answer to a reset request: look in the mailbox.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct CheckYourEmail {
+    /// `check_your_email`.
+    status: String,
+    detail: String,
+}
+
+/// The answer to a new password sent as JSON.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct Done {
+    /// `password_changed`.
+    status: String,
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(authenticate, request_reset, reset_link, confirm_reset),
+    components(schemas(Credentials, ResetRequest, NewPassword, Authenticated, CheckYourEmail, Done, varoskapu_http::Problem)),
+    tags((name = "accounts", description = "Sign-up, e-mail confirmation, password checks and resets"))
+)]
+struct AuthenticateApi;
+
+/// The OpenAPI description of [`router`] (public routes: no security).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    <AuthenticateApi as utoipa::OpenApi>::openapi()
 }

@@ -15,7 +15,7 @@ use varoskapu_accounts::pages::{PasswordFlow, Submitted};
 use varoskapu_http::{ApiJson, ClientAddress};
 
 /// A sign-up.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct Registration {
     pub email: String,
     pub password: String,
@@ -23,14 +23,15 @@ pub struct Registration {
 }
 
 /// The mailed token and the password to set with it.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct Verification {
     pub token: String,
     pub password: String,
 }
 
 /// The mailed link's query.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct VerificationLink {
     pub token: Option<String>,
 }
@@ -44,6 +45,18 @@ pub fn router(accounts: Accounts) -> Router {
         .with_state(accounts)
 }
 
+/// Signs a citizen up; the answer is the same whether or not the address had an account.
+#[utoipa::path(post, path = "/register", tag = "accounts", operation_id = "register",
+    request_body = Registration,
+    responses(
+        (status = 202, description = "A confirmation link is mailed if the address can be used", body = CheckYourEmail),
+        (status = 400, description = "The body is not JSON", content_type = "application/problem+json", body = varoskapu_http::Problem),
+        (status = 413, description = "The body is too large", content_type = "application/problem+json", body = varoskapu_http::Problem),
+        (status = 415, description = "The body is not application/json", content_type = "application/problem+json", body = varoskapu_http::Problem),
+        (status = 422, description = "Invalid e-mail address, name, or a weak password", content_type = "application/problem+json", body = varoskapu_http::Problem),
+        (status = 429, description = "Too many sign-ups from this address; see Retry-After", content_type = "application/problem+json", body = varoskapu_http::Problem),
+        (status = 500, description = "Internal error", content_type = "application/problem+json", body = varoskapu_http::Problem),
+        (status = 503, description = "Storage is unavailable", content_type = "application/problem+json", body = varoskapu_http::Problem)))]
 async fn register(
     State(accounts): State<Accounts>,
     address: ClientAddress,
@@ -84,12 +97,65 @@ const VERIFY: PasswordFlow = PasswordFlow {
     refused_log: "verification refused",
 };
 
+/// The page the mailed link opens: a form to set the password.
+#[utoipa::path(get, path = "/register/verify", tag = "accounts", operation_id = "register_verify_page",
+    params(VerificationLink),
+    responses(
+        (status = 200, description = "The set-password form", content_type = "text/html", body = String),
+        (status = 400, description = "The link is incomplete", content_type = "text/html", body = String)))]
 async fn verify_link(Query(query): Query<VerificationLink>) -> Response {
     VERIFY.link_page(query.token.as_deref())
 }
 
+/// Confirms the address with the mailed token and sets the password; from the page's form
+/// the answer is a page, as JSON it is JSON.
+#[utoipa::path(post, path = "/register/verify", tag = "accounts", operation_id = "register_verify",
+    request_body(content(
+        (Verification = "application/json"),
+        (Verification = "application/x-www-form-urlencoded"))),
+    responses(
+        (status = 200, description = "Confirmed", content(
+            (Done = "application/json"), (String = "text/html"))),
+        (status = 400, description = "Malformed body, or the token is invalid or expired", content(
+            (varoskapu_http::Problem = "application/problem+json"), (String = "text/html"))),
+        (status = 413, description = "The body is too large", content_type = "application/problem+json", body = varoskapu_http::Problem),
+        (status = 415, description = "The body is neither JSON nor a form", content_type = "application/problem+json", body = varoskapu_http::Problem),
+        (status = 422, description = "A weak password", content(
+            (varoskapu_http::Problem = "application/problem+json"), (String = "text/html"))),
+        (status = 500, description = "Internal error", content_type = "application/problem+json", body = varoskapu_http::Problem),
+        (status = 503, description = "Storage is unavailable", content_type = "application/problem+json", body = varoskapu_http::Problem)))]
 async fn verify(State(accounts): State<Accounts>, body: Submitted<Verification>) -> Response {
     let (from_page, body) = body.into_parts();
     let outcome = accounts.verify_email(&body.token, &body.password).await;
     VERIFY.answer(from_page, &body.token, outcome)
+}
+
+/// The answer to a sign-up or a reset request: look in the mailbox.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct CheckYourEmail {
+    /// `check_your_email`.
+    status: String,
+    detail: String,
+}
+
+/// The answer to a confirmation sent as JSON.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct Done {
+    /// `verified`.
+    status: String,
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(register, verify_link, verify),
+    components(schemas(Registration, Verification, CheckYourEmail, Done, varoskapu_http::Problem)),
+    tags((name = "accounts", description = "Sign-up, e-mail confirmation, password checks and resets"))
+)]
+struct RegisterApi;
+
+/// The OpenAPI description of [`router`] (public routes: no security).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    <RegisterApi as utoipa::OpenApi>::openapi()
 }

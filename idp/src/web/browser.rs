@@ -1,6 +1,7 @@
 //! Person-facing endpoints: authorization with the login page, and logout.
 
 use super::cookies::{self, BROWSER, SESSION};
+use super::page_form::{PageFields, PageForm, PendingFields, PendingForm, csrf_refused};
 use super::pages::{self, Lang, LoginPage};
 use crate::authorize::{
     AuthorizationRequest, AuthorizeError, AuthorizeParams, redirect_with, validate,
@@ -8,8 +9,7 @@ use crate::authorize::{
 use crate::provider::Provider;
 use crate::secrets::{constant_time_eq, random_token, sha256_hex};
 use crate::sessions::Session;
-use axum::extract::rejection::FormRejection;
-use axum::extract::{Form, Query, RawQuery, State};
+use axum::extract::{Query, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -57,6 +57,15 @@ pub struct AuthorizeQuery {
     lang: Option<String>,
 }
 
+#[utoipa::path(get, path = "/oauth2/authorize", tag = "sign-in-pages", operation_id = "authorize",
+    description = "The authorization endpoint (code flow with PKCE). With a live session it sends the browser back to the client; otherwise it shows the login page (or the consent page of a third-party client).",
+    params(super::openapi::AuthorizeQuery),
+    responses(
+        (status = 200, description = "The login or consent page", content_type = "text/html", body = String,
+            headers(("Set-Cookie" = String, description = "The browser binding of the page"))),
+        (status = 303, description = "Back to the client's redirect URI with `code`, `state` and `iss`, or with an `error`", headers(("Location" = String, description = "Where the browser goes next"))),
+        (status = 400, description = "The request names no valid client or redirect URI: an error page, never a redirect", content_type = "text/html", body = String),
+        (status = 500, description = "An error page", content_type = "text/html", body = String)))]
 pub async fn authorize(
     State(p): State<Provider>,
     headers: HeaderMap,
@@ -255,46 +264,37 @@ pub struct ConsentForm {
     decision: Option<String>,
 }
 
+impl PageFields for ConsentForm {}
+
+impl PendingFields for ConsentForm {
+    const EXPIRED: (&'static str, &'static str) = (
+        "A hozzájárulási oldal lejárt.",
+        "The consent page has expired.",
+    );
+    fn request_id(&self) -> Option<&str> {
+        self.request_id.as_deref()
+    }
+    fn csrf(&self) -> Option<&str> {
+        self.csrf.as_deref()
+    }
+}
+
+#[utoipa::path(post, path = "/oauth2/consent", tag = "sign-in-pages", operation_id = "consent",
+    description = "The consent page's answer: `allow` grants the third-party client the scopes asked for.",
+    request_body(content = super::openapi::ConsentForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 303, description = "Back to the client with a code, or with `access_denied`", headers(("Location" = String, description = "Where the browser goes next"))),
+        (status = 400, description = "Malformed form, or the page has expired", content_type = "text/html", body = String),
+        (status = 403, description = "The CSRF token or the browser binding does not match", content_type = "text/html", body = String),
+        (status = 500, description = "An error page", content_type = "text/html", body = String)))]
 pub async fn consent(
     State(p): State<Provider>,
     headers: HeaderMap,
-    body: Result<Form<ConsentForm>, FormRejection>,
+    page: PendingForm<ConsentForm>,
 ) -> Result<Response, PageError> {
-    let lang = Lang::negotiate(&headers, None);
-    let refuse = |status, hu, en| PageError(pages::error(lang, status, lang.t(hu, en)));
-    let Ok(Form(form)) = body else {
-        return Err(refuse(
-            StatusCode::BAD_REQUEST,
-            "Hibás kérés.",
-            "Malformed request.",
-        ));
-    };
-    let request_id = form.request_id.unwrap_or_default();
-    let expired = || {
-        refuse(
-            StatusCode::BAD_REQUEST,
-            "A hozzájárulási oldal lejárt.",
-            "The consent page has expired.",
-        )
-    };
-    let Some(pending) = p
-        .pending
-        .get(&request_id)
-        .await
-        .map_err(|e| internal(lang, &e))?
-    else {
-        return Err(expired());
-    };
-    if !pending.accepts(
-        form.csrf.as_deref(),
-        cookies::read(&headers, BROWSER, p.config.secure_cookies()).as_deref(),
-    ) {
-        return Err(refuse(
-            StatusCode::FORBIDDEN,
-            "A kérés nem ebből a böngészőből érkezett (CSRF-védelem).",
-            "The request did not come from this browser (CSRF protection).",
-        ));
-    }
+    let lang = page.lang;
+    let expired = || page.expired();
+    let request_id = &page.request_id;
     let secret = cookies::read(&headers, SESSION, p.config.secure_cookies()).unwrap_or_default();
     let Some(session) = p
         .sessions
@@ -306,14 +306,15 @@ pub async fn consent(
     };
     if !p
         .pending
-        .finish(&request_id)
+        .finish(request_id)
         .await
         .map_err(|e| internal(lang, &e))?
     {
         return Err(expired());
     }
-    let request = pending.request;
-    if form.decision.as_deref() != Some("allow") {
+    let decision = page.form.decision;
+    let request = page.pending.request;
+    if decision.as_deref() != Some("allow") {
         return Ok(error_redirect(
             &p,
             &request.redirect_uri,
@@ -367,52 +368,49 @@ pub struct LoginForm {
     password: Option<String>,
 }
 
+impl PageFields for LoginForm {}
+
+impl PendingFields for LoginForm {
+    const EXPIRED: (&'static str, &'static str) = (
+        "A bejelentkezési oldal lejárt.",
+        "The sign-in page has expired.",
+    );
+    fn request_id(&self) -> Option<&str> {
+        self.request_id.as_deref()
+    }
+    fn csrf(&self) -> Option<&str> {
+        self.csrf.as_deref()
+    }
+}
+
+#[utoipa::path(post, path = "/oauth2/login", tag = "sign-in-pages", operation_id = "login",
+    description = "The login page's form: e-mail address and password.",
+    request_body(content = super::openapi::LoginForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "The second-factor or the consent page", content_type = "text/html", body = String),
+        (status = 303, description = "Signed in: back to the client with a code", headers(("Location" = String, description = "Where the browser goes next"))),
+        (status = 400, description = "Malformed form, or the page has expired", content_type = "text/html", body = String),
+        (status = 401, description = "The login page again: wrong e-mail address or password", content_type = "text/html", body = String),
+        (status = 403, description = "The CSRF token or the browser binding does not match, or the e-mail address is not confirmed yet", content_type = "text/html", body = String),
+        (status = 429, description = "The login page again: too many failed attempts", content_type = "text/html", body = String),
+        (status = 500, description = "An error page", content_type = "text/html", body = String)))]
 pub async fn login(
     State(p): State<Provider>,
     headers: HeaderMap,
     address: ClientAddress,
-    body: Result<Form<LoginForm>, FormRejection>,
+    page: PendingForm<LoginForm>,
 ) -> Result<Response, PageError> {
-    let lang = Lang::negotiate(&headers, None);
-    let refuse = |status, hu, en| PageError(pages::error(lang, status, lang.t(hu, en)));
-    let Ok(Form(form)) = body else {
-        return Err(refuse(
-            StatusCode::BAD_REQUEST,
-            "Hibás kérés.",
-            "Malformed request.",
-        ));
-    };
-    let request_id = form.request_id.unwrap_or_default();
-    let Some(pending) = p
-        .pending
-        .get(&request_id)
-        .await
-        .map_err(|e| internal(lang, &e))?
-    else {
-        return Err(refuse(
-            StatusCode::BAD_REQUEST,
-            "A bejelentkezési oldal lejárt.",
-            "The sign-in page has expired.",
-        ));
-    };
-    if !pending.accepts(
-        form.csrf.as_deref(),
-        cookies::read(&headers, BROWSER, p.config.secure_cookies()).as_deref(),
-    ) {
-        tracing::warn!("login form refused: CSRF token or browser binding missing or wrong");
-        return Err(refuse(
-            StatusCode::FORBIDDEN,
-            "A kérés nem ebből a böngészőből érkezett (CSRF-védelem).",
-            "The request did not come from this browser (CSRF protection).",
-        ));
+    let lang = page.lang;
+    if page.pending.account_id.is_some() {
+        return Err(page.expired());
     }
-    if pending.account_id.is_some() {
-        return Err(refuse(
-            StatusCode::BAD_REQUEST,
-            "A bejelentkezési oldal lejárt.",
-            "The sign-in page has expired.",
-        ));
-    }
+    let expired = page.expired();
+    let PendingForm {
+        form,
+        request_id,
+        pending,
+        ..
+    } = page;
     let email = form.email.unwrap_or_default();
     let password = form.password.unwrap_or_default();
     let outcome = p
@@ -473,11 +471,7 @@ pub async fn login(
         .await
         .map_err(|e| internal(lang, &e))?
     {
-        return Err(refuse(
-            StatusCode::BAD_REQUEST,
-            "A bejelentkezési oldal lejárt.",
-            "The sign-in page has expired.",
-        ));
+        return Err(expired);
     }
     if account.has_second_factor() {
         let browser =
@@ -535,47 +529,38 @@ pub struct SecondFactorForm {
     code: Option<String>,
 }
 
+impl PageFields for SecondFactorForm {}
+
+impl PendingFields for SecondFactorForm {
+    const EXPIRED: (&'static str, &'static str) = LoginForm::EXPIRED;
+    fn request_id(&self) -> Option<&str> {
+        self.request_id.as_deref()
+    }
+    fn csrf(&self) -> Option<&str> {
+        self.csrf.as_deref()
+    }
+}
+
+#[utoipa::path(post, path = "/oauth2/second-factor", tag = "sign-in-pages", operation_id = "second_factor",
+    description = "The second-factor page's form: the authenticator app's code.",
+    request_body(content = super::openapi::SecondFactorForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "The consent page", content_type = "text/html", body = String),
+        (status = 303, description = "Signed in: back to the client with a code", headers(("Location" = String, description = "Where the browser goes next"))),
+        (status = 400, description = "Malformed form, or the page has expired", content_type = "text/html", body = String),
+        (status = 401, description = "The page again: the code is wrong or was used", content_type = "text/html", body = String),
+        (status = 403, description = "The CSRF token or the browser binding does not match", content_type = "text/html", body = String),
+        (status = 429, description = "The page again: too many failed attempts", content_type = "text/html", body = String),
+        (status = 500, description = "An error page", content_type = "text/html", body = String)))]
 pub async fn second_factor(
     State(p): State<Provider>,
     headers: HeaderMap,
     address: ClientAddress,
-    body: Result<Form<SecondFactorForm>, FormRejection>,
+    page: PendingForm<SecondFactorForm>,
 ) -> Result<Response, PageError> {
-    let lang = Lang::negotiate(&headers, None);
-    let refuse = |status, hu, en| PageError(pages::error(lang, status, lang.t(hu, en)));
-    let Ok(Form(form)) = body else {
-        return Err(refuse(
-            StatusCode::BAD_REQUEST,
-            "Hibás kérés.",
-            "Malformed request.",
-        ));
-    };
-    let request_id = form.request_id.unwrap_or_default();
-    let expired = || {
-        refuse(
-            StatusCode::BAD_REQUEST,
-            "A bejelentkezési oldal lejárt.",
-            "The sign-in page has expired.",
-        )
-    };
-    let Some(pending) = p
-        .pending
-        .get(&request_id)
-        .await
-        .map_err(|e| internal(lang, &e))?
-    else {
-        return Err(expired());
-    };
-    if !pending.accepts(
-        form.csrf.as_deref(),
-        cookies::read(&headers, BROWSER, p.config.secure_cookies()).as_deref(),
-    ) {
-        return Err(refuse(
-            StatusCode::FORBIDDEN,
-            "A kérés nem ebből a böngészőből érkezett (CSRF-védelem).",
-            "The request did not come from this browser (CSRF protection).",
-        ));
-    }
+    let lang = page.lang;
+    let expired = || page.expired();
+    let (form, request_id, pending) = (&page.form, &page.request_id, &page.pending);
     let Some(account_id) = pending.account_id else {
         return Err(expired());
     };
@@ -583,7 +568,7 @@ pub async fn second_factor(
         pages::second_factor(
             status,
             lang,
-            &request_id,
+            request_id,
             &pending.csrf,
             Some(lang.t(hu, en)),
         )
@@ -616,7 +601,7 @@ pub async fn second_factor(
     }
     if !p
         .pending
-        .finish(&request_id)
+        .finish(request_id)
         .await
         .map_err(|e| internal(lang, &e))?
     {
@@ -749,6 +734,14 @@ async fn end_session(
 /// RP-initiated logout. Only an `id_token_hint` of this very session (its `sid`) proves
 /// that the request comes from an app she is signed in to; anything else, a link with
 /// someone else's ID token included, gets a confirmation page and revokes nothing yet.
+#[utoipa::path(get, path = "/oauth2/logout", tag = "sign-in-pages", operation_id = "logout",
+    description = "RP-initiated logout. An `id_token_hint` of this very session signs out at once; otherwise a confirmation page asks first.",
+    params(super::openapi::LogoutQuery),
+    responses(
+        (status = 200, description = "The confirmation page, or the signed-out page", content_type = "text/html", body = String),
+        (status = 303, description = "Signed out: to the registered post-logout redirect URI, with `state`", headers(("Location" = String, description = "Where the browser goes next"))),
+        (status = 400, description = "Invalid hint, or a redirect URI not registered for the client", content_type = "text/html", body = String),
+        (status = 500, description = "An error page", content_type = "text/html", body = String)))]
 pub async fn logout(
     State(p): State<Provider>,
     headers: HeaderMap,
@@ -813,15 +806,26 @@ pub struct LogoutForm {
     state: Option<String>,
 }
 
+impl PageFields for LogoutForm {
+    fn malformed(lang: Lang) -> PageError {
+        invalid_logout(lang)
+    }
+}
+
+#[utoipa::path(post, path = "/oauth2/logout", tag = "sign-in-pages", operation_id = "logout_confirmed",
+    description = "The logout confirmation page's form: ends the session, revokes its tokens and tells its clients over the back channel.",
+    request_body(content = super::openapi::LogoutForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "The signed-out page", content_type = "text/html", body = String),
+        (status = 303, description = "Signed out: to the registered post-logout redirect URI", headers(("Location" = String, description = "Where the browser goes next"))),
+        (status = 400, description = "Malformed form, or a redirect URI not registered for the client", content_type = "text/html", body = String),
+        (status = 403, description = "The CSRF token does not match the session", content_type = "text/html", body = String),
+        (status = 500, description = "An error page", content_type = "text/html", body = String)))]
 pub async fn logout_confirmed(
     State(p): State<Provider>,
     headers: HeaderMap,
-    body: Result<Form<LogoutForm>, FormRejection>,
+    PageForm { lang, form }: PageForm<LogoutForm>,
 ) -> Result<Response, PageError> {
-    let lang = Lang::negotiate(&headers, None);
-    let Ok(Form(form)) = body else {
-        return Err(invalid_logout(lang));
-    };
     let after = after_logout(
         &p,
         lang,
@@ -838,14 +842,7 @@ pub async fn logout_confirmed(
         .as_deref()
         .is_some_and(|csrf| constant_time_eq(csrf, &sha256_hex(&secret)))
     {
-        return Err(PageError(pages::error(
-            lang,
-            StatusCode::FORBIDDEN,
-            lang.t(
-                "A kérés nem ebből a böngészőből érkezett (CSRF-védelem).",
-                "The request did not come from this browser (CSRF protection).",
-            ),
-        )));
+        return Err(csrf_refused(lang));
     }
     let cookie = end_session(&p, &secret, &session, lang).await?;
     Ok(after.respond(lang, Some(cookie)))

@@ -19,6 +19,15 @@ pub struct StartForm {
     csrf: Option<String>,
 }
 
+#[utoipa::path(post, path = "/oauth2/federated/start", tag = "sign-in-pages", operation_id = "federated_start",
+    description = "The login page's button for the national eID: starts the sign-in there.",
+    request_body(content = super::openapi::FederatedStartForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 303, description = "To the national eID provider", headers(("Location" = String, description = "Where the browser goes next"))),
+        (status = 400, description = "Malformed form", content_type = "text/html", body = String),
+        (status = 403, description = "The CSRF token or the browser binding does not match", content_type = "text/html", body = String),
+        (status = 404, description = "No national eID provider is configured", content_type = "text/html", body = String),
+        (status = 500, description = "An error page", content_type = "text/html", body = String)))]
 pub async fn start(
     State(p): State<Provider>,
     headers: HeaderMap,
@@ -69,6 +78,18 @@ pub struct CallbackQuery {
     error: Option<String>,
 }
 
+#[utoipa::path(get, path = "/oauth2/federated/callback", tag = "sign-in-pages", operation_id = "federated_callback",
+    description = "The national eID provider's redirect back: finishes the sign-in and continues the authorization request.",
+    params(super::openapi::FederatedCallbackQuery),
+    responses(
+        (status = 200, description = "The consent page", content_type = "text/html", body = String),
+        (status = 303, description = "Signed in: back to the client with a code", headers(("Location" = String, description = "Where the browser goes next"))),
+        (status = 400, description = "The sign-in failed or its page has expired", content_type = "text/html", body = String),
+        (status = 403, description = "Not the browser that started the sign-in", content_type = "text/html", body = String),
+        (status = 404, description = "No national eID provider is configured", content_type = "text/html", body = String),
+        (status = 409, description = "The e-mail address already has an account", content_type = "text/html", body = String),
+        (status = 500, description = "An error page", content_type = "text/html", body = String),
+        (status = 502, description = "The national eID provider's answer is not usable", content_type = "text/html", body = String)))]
 pub async fn callback(
     State(p): State<Provider>,
     headers: HeaderMap,

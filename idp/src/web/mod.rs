@@ -4,7 +4,10 @@ mod browser;
 mod cookies;
 mod federated;
 mod oauth;
+mod openapi;
+mod page_form;
 pub mod pages;
+pub use openapi::openapi;
 mod params;
 
 use crate::provider::Provider;

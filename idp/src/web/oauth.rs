@@ -56,6 +56,10 @@ fn no_store() -> [(header::HeaderName, &'static str); 2] {
     ]
 }
 
+#[utoipa::path(get, path = "/.well-known/openid-configuration", tag = "openid-connect",
+    operation_id = "openid_configuration",
+    description = "The provider's metadata (OpenID Connect Discovery 1.0).",
+    responses((status = 200, description = "The provider metadata", body = super::openapi::ProviderMetadata)))]
 pub async fn discovery(State(p): State<Provider>) -> Response {
     (
         [(header::CACHE_CONTROL, "public, max-age=300")],
@@ -64,6 +68,11 @@ pub async fn discovery(State(p): State<Provider>) -> Response {
         .into_response()
 }
 
+#[utoipa::path(get, path = "/oauth2/jwks", tag = "openid-connect", operation_id = "jwks",
+    description = "The public keys that verify the provider's tokens, the next key included a rotation ahead.",
+    responses(
+        (status = 200, description = "The key set", body = super::openapi::Jwks),
+        (status = 500, description = "The keys cannot be read", body = super::openapi::OAuthErrorBody)))]
 pub async fn jwks(State(p): State<Provider>) -> Result<Response, OAuthError> {
     let jwks = p.jwks().await?;
     // The next key is published a rotation ahead, so caches may keep the set for a while.
@@ -180,6 +189,16 @@ fn token_form(headers: &HeaderMap, body: &[u8]) -> Result<TokenForm, OAuthError>
     super::params::parse(body).map_err(OAuthError::InvalidRequest)
 }
 
+#[utoipa::path(post, path = "/oauth2/token", tag = "openid-connect", operation_id = "token",
+    description = "Redeems an authorization code (with its PKCE verifier), a refresh token or client credentials for tokens. Client authentication: HTTP Basic, form fields or `private_key_jwt`.",
+    request_body(content = super::openapi::TokenRequest, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "Tokens", body = super::openapi::TokenResponse,
+            headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 400, description = "`invalid_request`, `invalid_grant`, `unauthorized_client`, `unsupported_grant_type` or `invalid_scope`", body = super::openapi::OAuthErrorBody),
+        (status = 401, description = "`invalid_client`: the client's authentication failed", body = super::openapi::OAuthErrorBody,
+            headers(("WWW-Authenticate" = String, description = "`Basic`"))),
+        (status = 500, description = "`server_error`", body = super::openapi::OAuthErrorBody)))]
 pub async fn token(
     State(p): State<Provider>,
     headers: HeaderMap,
@@ -220,6 +239,16 @@ fn unauthenticated() -> Response {
         .into_response()
 }
 
+#[utoipa::path(method(get, post), path = "/oauth2/userinfo", tag = "openid-connect",
+    operation_id = "userinfo",
+    description = "The signed-in person's claims the access token's scopes release (OpenID Connect Core §5.3). The token must be one of the provider's own audience.",
+    security(("bearer" = ["openid"])),
+    responses(
+        (status = 200, description = "The claims", body = super::openapi::UserInfo),
+        (status = 401, description = "No token, or `invalid_token`",
+            headers(("WWW-Authenticate" = String, description = "The Bearer challenge"))),
+        (status = 403, description = "`insufficient_scope`", body = super::openapi::OAuthErrorBody),
+        (status = 500, description = "`server_error`", body = super::openapi::OAuthErrorBody)))]
 pub async fn userinfo(
     State(p): State<Provider>,
     headers: HeaderMap,
@@ -239,6 +268,15 @@ pub struct TokenRef {
     auth: ClientAuthFields,
 }
 
+#[utoipa::path(post, path = "/oauth2/revoke", tag = "openid-connect", operation_id = "revoke",
+    description = "Revokes a refresh token (and its family) or an access token (RFC 7009). An unknown token is not an error.",
+    request_body(content = super::openapi::TokenReference, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "Revoked, or nothing to revoke"),
+        (status = 400, description = "`invalid_request` or `unauthorized_client`", body = super::openapi::OAuthErrorBody),
+        (status = 401, description = "`invalid_client`", body = super::openapi::OAuthErrorBody,
+            headers(("WWW-Authenticate" = String, description = "`Basic`"))),
+        (status = 500, description = "`server_error`", body = super::openapi::OAuthErrorBody)))]
 pub async fn revoke(
     State(p): State<Provider>,
     headers: HeaderMap,
@@ -254,6 +292,15 @@ pub async fn revoke(
     Ok((StatusCode::OK, no_store()).into_response())
 }
 
+#[utoipa::path(post, path = "/oauth2/introspect", tag = "openid-connect", operation_id = "introspect",
+    description = "Tells a confidential client or resource server whether a token is active, and what it carries (RFC 7662).",
+    request_body(content = super::openapi::TokenReference, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "The token's state", body = super::openapi::Introspection),
+        (status = 400, description = "`invalid_request` or `unauthorized_client` (a public client)", body = super::openapi::OAuthErrorBody),
+        (status = 401, description = "`invalid_client`", body = super::openapi::OAuthErrorBody,
+            headers(("WWW-Authenticate" = String, description = "`Basic`"))),
+        (status = 500, description = "`server_error`", body = super::openapi::OAuthErrorBody)))]
 pub async fn introspect(
     State(p): State<Provider>,
     headers: HeaderMap,

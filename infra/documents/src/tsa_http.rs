@@ -26,6 +26,14 @@ pub fn tsa_router(tsa: Arc<LocalTsa>) -> Router {
         .with_state(tsa)
 }
 
+/// Answers an RFC 3161 timestamp request.
+#[utoipa::path(post, path = "/tsa", tag = "documents", operation_id = "timestamp",
+    description = "The local timestamp authority (RFC 3161 over HTTP). A body that is no DER TimeStampReq gets a `rejection` reply (`badDataFormat`), still 200.",
+    request_body(content = Vec<u8>, content_type = "application/timestamp-query", description = "A DER-encoded TimeStampReq"),
+    responses(
+        (status = 200, description = "A DER-encoded TimeStampResp", content_type = "application/timestamp-reply", body = Vec<u8>),
+        (status = 413, description = "The request is larger than 4096 bytes", content_type = "application/problem+json", body = varoskapu_http::Problem),
+        (status = 415, description = "The body is not application/timestamp-query", content_type = "application/problem+json", body = varoskapu_http::Problem)))]
 async fn answer(
     State(tsa): State<Arc<LocalTsa>>,
     headers: HeaderMap,
@@ -60,3 +68,12 @@ pub fn local_tsa_router(
     let keys = crate::keys::LocalKeys::load_or_create(data_dir, clock.as_ref())?;
     Ok(tsa_router(Arc::new(keys.tsa(clock))))
 }
+
+/// The OpenAPI description of [`tsa_router`] (public).
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(answer),
+    components(schemas(varoskapu_http::Problem)),
+    tags((name = "documents", description = "Documents: presigned uploads and downloads, timestamps"))
+)]
+pub struct TsaApi;

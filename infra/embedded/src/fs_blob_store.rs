@@ -431,6 +431,22 @@ async fn exact_body(headers: &HeaderMap, body: Body, size: u64) -> Result<BodyBy
     Ok(bytes.freeze())
 }
 
+/// A presigned upload of exactly the bytes announced.
+#[utoipa::path(put, path = "/blob-store/{token}", tag = "documents", operation_id = "presigned_upload",
+    description = "A presigned upload URL handed out by the API (the local stand-in for an S3 presigned PUT). It binds the SHA-256 digest, the exact size and the media type announced; it may be used once.",
+    params(("token" = String, Path, description = "The signed grant")),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The document's bytes, sent with the media type announced"),
+    responses(
+        (status = 200, description = "Stored"),
+        (status = 400, description = "The body is shorter than announced, or the upload was interrupted", content_type = "application/problem+json", body = varoskapu_http::Problem),
+        (status = 403, description = "Invalid or expired URL, or one that does not allow uploads", content_type = "application/problem+json", body = varoskapu_http::Problem),
+        (status = 409, description = "The object exists and is write-once", content_type = "application/problem+json", body = varoskapu_http::Problem),
+        (status = 410, description = "This upload URL was already used", content_type = "application/problem+json", body = varoskapu_http::Problem),
+        (status = 413, description = "The body is longer than announced", content_type = "application/problem+json", body = varoskapu_http::Problem),
+        (status = 415, description = "The media type differs from the one announced", content_type = "application/problem+json", body = varoskapu_http::Problem),
+        (status = 422, description = "The bytes do not match the announced SHA-256", content_type = "application/problem+json", body = varoskapu_http::Problem),
+        (status = 500, description = "Internal error", content_type = "application/problem+json", body = varoskapu_http::Problem),
+        (status = 503, description = "Storage is unavailable", content_type = "application/problem+json", body = varoskapu_http::Problem)))]
 async fn presigned_put(
     State(store): State<FsBlobStore>,
     UrlPath(token): UrlPath<String>,
@@ -478,6 +494,17 @@ async fn presigned_put(
     Ok(StatusCode::OK)
 }
 
+/// A presigned download: the object's bytes with its media type.
+#[utoipa::path(get, path = "/blob-store/{token}", tag = "documents", operation_id = "presigned_download",
+    description = "A presigned download URL handed out by the API (the local stand-in for an S3 presigned GET). The token is signed and expires.",
+    params(("token" = String, Path, description = "The signed grant")),
+    responses(
+        (status = 200, description = "The object's bytes, with the media type it was stored with", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 400, description = "Invalid object key", content_type = "application/problem+json", body = varoskapu_http::Problem),
+        (status = 403, description = "Invalid or expired URL, or one that does not allow downloads", content_type = "application/problem+json", body = varoskapu_http::Problem),
+        (status = 404, description = "No such object", content_type = "application/problem+json", body = varoskapu_http::Problem),
+        (status = 500, description = "Internal error", content_type = "application/problem+json", body = varoskapu_http::Problem),
+        (status = 503, description = "Storage is unavailable", content_type = "application/problem+json", body = varoskapu_http::Problem)))]
 async fn presigned_get(
     State(store): State<FsBlobStore>,
     UrlPath(token): UrlPath<String>,
@@ -496,3 +523,12 @@ async fn presigned_get(
     }
     Ok(response)
 }
+
+/// The OpenAPI description of [`FsBlobStore::router`] (public: the URL is the grant).
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(presigned_get, presigned_put),
+    components(schemas(varoskapu_http::Problem)),
+    tags((name = "documents", description = "Documents: presigned uploads and downloads, timestamps"))
+)]
+pub struct PresignedApi;
