@@ -1,8 +1,8 @@
 //! The port contract suites on the embedded engines: SQLite table (and the audit log over
-//! it), blob folder.
+//! it), blob folder; and on the memory table the use cases' unit tests run on.
 
 use std::sync::Arc;
-use varoskapu_core::{BlobStore, ManualClock, SystemClock, Table};
+use varoskapu_core::{BlobStore, ManualClock, MemoryTable, SystemClock, Table};
 use varoskapu_embedded::{FsBlobStore, SqliteTable};
 
 fn clock() -> Arc<ManualClock> {
@@ -15,6 +15,12 @@ async fn sqlite() -> (Arc<dyn Table>, Arc<ManualClock>) {
     let clock = clock();
     let table = SqliteTable::open(&dir.join("varoskapu.db"), clock.clone()).expect("open");
     (Arc::new(table), clock)
+}
+
+/// A fresh memory table.
+async fn memory() -> (Arc<dyn Table>, Arc<ManualClock>) {
+    let clock = clock();
+    (Arc::new(MemoryTable::new(clock.clone())), clock)
 }
 
 /// A blob folder with its presigned-URL routes listening on loopback.
@@ -38,6 +44,16 @@ mod sqlite_table {
 mod sqlite_audit_log {
     use super::*;
     varoskapu_tests::audit_contract!(sqlite());
+}
+
+mod memory_table {
+    use super::*;
+    varoskapu_tests::table_contract!(memory());
+}
+
+mod memory_audit_log {
+    use super::*;
+    varoskapu_tests::audit_contract!(memory());
 }
 
 mod fs_blob_store {

@@ -23,3 +23,4 @@ pub use table::{
     Condition, IndexKeys, IndexName, Item, ItemWrite, Key, Page, Query, SortKey, Table, TableError,
     TxOp, Update,
 };
+pub use table::memory::MemoryTable;

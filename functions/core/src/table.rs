@@ -6,6 +6,8 @@
 //! JSON object of data. Uniqueness and ordering are enforced by conditions on single writes
 //! and on transactions, never by read-then-write.
 
+pub mod memory;
+
 use async_trait::async_trait;
 use serde::Serialize;
 use serde::de::DeserializeOwned;

@@ -714,3 +714,66 @@ impl From<TableError> for ClaimFailureOr {
         ClaimFailureOr::Error(e.into())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::appointments::hours::{TimeRange, WeeklyHours};
+    use crate::appointments::office::Address;
+    use crate::{ManualClock, MemoryTable};
+    use futures::executor::block_on;
+
+    fn store() -> AppointmentStore {
+        let clock = Arc::new(ManualClock::new(Timestamp::UNIX_EPOCH));
+        let tz = crate::appointments::budapest().expect("Europe/Budapest");
+        AppointmentStore::new(Arc::new(MemoryTable::new(clock)), tz)
+    }
+
+    fn office(name: &str) -> Office {
+        Office {
+            id: "o1".into(),
+            name: name.into(),
+            address: Address {
+                postal_code: "1052".into(),
+                city: "Budapest".into(),
+                street: "Városház utca 9-11.".into(),
+            },
+            opening_hours: WeeklyHours::weekdays(&[TimeRange::hm(8, 0, 16, 0)]),
+            closed_days: vec![],
+        }
+    }
+
+    #[test]
+    fn seeding_an_office_twice_keeps_the_first() {
+        let store = store();
+        assert!(block_on(store.put_office(&office("Okmányiroda"), true)).expect("first"));
+        assert!(!block_on(store.put_office(&office("Másik"), true)).expect("again"));
+        let stored = block_on(store.office("o1")).expect("read").expect("office");
+        assert_eq!(stored.name, "Okmányiroda");
+        assert_eq!(block_on(store.offices()).expect("list").len(), 1);
+    }
+
+    #[test]
+    fn an_office_is_replaced_when_asked() {
+        let store = store();
+        block_on(store.put_office(&office("Okmányiroda"), true)).expect("first");
+        assert!(block_on(store.put_office(&office("Kormányablak"), false)).expect("replace"));
+        let stored = block_on(store.office("o1")).expect("read").expect("office");
+        assert_eq!(stored.name, "Kormányablak");
+    }
+
+    #[test]
+    fn a_citizen_without_bookings_has_none() {
+        let store = store();
+        assert!(
+            block_on(store.bookings_of("nobody"))
+                .expect("bookings")
+                .is_empty()
+        );
+        assert!(
+            block_on(store.booking(Uuid::nil()))
+                .expect("booking")
+                .is_none()
+        );
+    }
+}

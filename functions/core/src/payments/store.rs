@@ -342,3 +342,42 @@ impl PaymentStore {
         out.iter().map(Item::parse).collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ManualClock, MemoryTable};
+    use futures::executor::block_on;
+
+    fn store() -> (PaymentStore, Arc<dyn Table>) {
+        let clock = Arc::new(ManualClock::new(Timestamp::UNIX_EPOCH));
+        let table: Arc<dyn Table> = Arc::new(MemoryTable::new(clock));
+        (PaymentStore::new(table.clone()), table)
+    }
+
+    #[test]
+    fn a_bank_statement_is_imported_once() {
+        let (store, _) = store();
+        let at = Timestamp::UNIX_EPOCH;
+        assert!(block_on(store.record_statement("STMT-2026-11-30", at)).expect("first"));
+        assert!(!block_on(store.record_statement("STMT-2026-11-30", at)).expect("again"));
+        assert!(block_on(store.record_statement("STMT-2026-12-01", at)).expect("next day"));
+    }
+
+    #[test]
+    fn no_invoice_number_is_spent_on_a_missing_payment() {
+        let (store, table) = store();
+        let number = block_on(store.claim_invoice_number(Uuid::nil(), 2026)).expect("claim");
+        assert_eq!(number, None);
+        let counter = block_on(table.get(&Key::new("COUNTER#INVOICE", "2026"))).expect("get");
+        assert!(counter.is_none(), "the counter moves only with a payment");
+    }
+
+    #[test]
+    fn a_new_store_has_no_open_payments_or_queued_entries() {
+        let (store, _) = store();
+        assert!(block_on(store.open()).expect("open").is_empty());
+        assert!(block_on(store.queue()).expect("queue").is_empty());
+        assert!(block_on(store.load(Uuid::nil())).expect("load").is_none());
+    }
+}
