@@ -1,35 +1,61 @@
 //! The one place where account errors become RFC 9457 problems.
 
 use crate::service::AccountError;
-use varoskapu_http::{Problem, ProblemKind};
+use serde_json::{Map, Value};
+use varoskapu_http::{ProblemKind, ProblemSource};
 
-impl From<AccountError> for Problem {
-    fn from(e: AccountError) -> Self {
-        match e {
+impl ProblemSource for AccountError {
+    fn problem_kind(&self) -> ProblemKind {
+        match self {
             AccountError::InvalidEmail | AccountError::WeakPassword | AccountError::InvalidName => {
-                Problem::with_detail(ProblemKind::ValidationFailed, e.to_string())
+                ProblemKind::ValidationFailed
             }
-            AccountError::InvalidCredentials => {
-                Problem::with_detail(ProblemKind::Unauthenticated, e.to_string())
-            }
-            AccountError::EmailNotVerified => {
-                Problem::with_detail(ProblemKind::Forbidden, e.to_string())
-            }
+            AccountError::InvalidCredentials
+            | AccountError::SecondFactorRequired
+            | AccountError::InvalidSecondFactor => ProblemKind::Unauthenticated,
+            AccountError::EmailNotVerified => ProblemKind::Forbidden,
+            AccountError::Throttled { .. } => ProblemKind::TooManyRequests,
+            AccountError::InvalidToken => ProblemKind::BadRequest,
+            AccountError::EmailTaken => ProblemKind::Conflict,
+            AccountError::NotFound => ProblemKind::NotFound,
+            AccountError::Notify(_) | AccountError::Hashing => ProblemKind::Internal,
+            // Answered by `wrapped`.
+            AccountError::Storage(_) => ProblemKind::Internal,
+        }
+    }
+
+    fn problem_detail(&self) -> Option<String> {
+        match self {
+            AccountError::NotFound | AccountError::Notify(_) | AccountError::Hashing => None,
+            other => Some(other.to_string()),
+        }
+    }
+
+    fn problem_extensions(&self) -> Map<String, Value> {
+        let mut members = Map::new();
+        match self {
             AccountError::Throttled { retry_after } => {
-                Problem::with_detail(ProblemKind::TooManyRequests, e.to_string())
-                    .extension("retry_after", retry_after)
+                members.insert("retry_after".into(), (*retry_after).into());
             }
             AccountError::SecondFactorRequired | AccountError::InvalidSecondFactor => {
-                Problem::with_detail(ProblemKind::Unauthenticated, e.to_string())
-                    .extension("second_factor", "totp")
+                members.insert("second_factor".into(), "totp".into());
             }
-            AccountError::InvalidToken => {
-                Problem::with_detail(ProblemKind::BadRequest, e.to_string())
-            }
-            AccountError::EmailTaken => Problem::with_detail(ProblemKind::Conflict, e.to_string()),
-            AccountError::NotFound => Problem::new(ProblemKind::NotFound),
-            AccountError::Storage(table) => Problem::from(table),
-            AccountError::Notify(_) | AccountError::Hashing => Problem::internal(&e),
+            _ => {}
+        }
+        members
+    }
+
+    fn retry_after(&self) -> Option<u64> {
+        match self {
+            AccountError::Throttled { retry_after } => Some((*retry_after).max(0).unsigned_abs()),
+            _ => None,
+        }
+    }
+
+    fn wrapped(&self) -> Option<&dyn ProblemSource> {
+        match self {
+            AccountError::Storage(table) => Some(table),
+            _ => None,
         }
     }
 }
@@ -37,25 +63,14 @@ impl From<AccountError> for Problem {
 /// The problem response of an account error, with `Retry-After` when throttled.
 impl axum::response::IntoResponse for AccountError {
     fn into_response(self) -> axum::response::Response {
-        let retry_after = match &self {
-            AccountError::Throttled { retry_after } => Some(*retry_after),
-            _ => None,
-        };
-        let mut response = Problem::from(self).into_response();
-        if let Some(value) =
-            retry_after.and_then(|s| axum::http::HeaderValue::from_str(&s.to_string()).ok())
-        {
-            response
-                .headers_mut()
-                .insert(axum::http::header::RETRY_AFTER, value);
-        }
-        response
+        self.problem().into_response()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use varoskapu_http::Problem;
 
     #[test]
     fn wrong_passwords_and_unknown_accounts_are_one_problem() {

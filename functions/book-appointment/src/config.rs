@@ -1,17 +1,14 @@
 //! The function's settings, read once from the environment at start-up.
 
 use jiff::SignedDuration;
-use varoskapu_http::ConfigError;
-use varoskapu_http::config::{optional, parsed, required};
+use varoskapu_http::config::parsed;
+use varoskapu_http::{ConfigError, TokenSettings};
 
-/// Issuer whose access tokens are accepted.
-pub const ISSUER_VAR: &str = "VAROSKAPU_ISSUER";
-/// Where the provider publishes its keys (default `<issuer>/oauth2/jwks`).
-pub const JWKS_URI_VAR: &str = "VAROSKAPU_JWKS_URI";
+pub use varoskapu_http::config::{ISSUER_VAR, JWKS_URI_VAR};
 /// Minutes before an appointment its reminder goes out (default 1440, one day).
 pub const REMINDER_LEAD_VAR: &str = "VAROSKAPU_REMINDER_LEAD_MINUTES";
 
-/// Settings of the appointment functions.
+/// Settings of the appointment functions; the token settings are the API-wide [`TokenSettings`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppointmentsConfig {
     pub issuer: String,
@@ -21,13 +18,7 @@ pub struct AppointmentsConfig {
 
 impl AppointmentsConfig {
     pub fn from_env() -> Result<Self, ConfigError> {
-        let issuer = required(ISSUER_VAR)?.trim_end_matches('/').to_owned();
-        if !issuer.starts_with("https://") && !issuer.starts_with("http://") {
-            return Err(ConfigError::Invalid {
-                name: ISSUER_VAR,
-                reason: "must be a URL".into(),
-            });
-        }
+        let TokenSettings { issuer, jwks_uri } = TokenSettings::from_env()?;
         let minutes: i64 = parsed(REMINDER_LEAD_VAR, 1440)?;
         if !(1..=7 * 1440).contains(&minutes) {
             return Err(ConfigError::Invalid {
@@ -36,7 +27,7 @@ impl AppointmentsConfig {
             });
         }
         Ok(Self {
-            jwks_uri: optional(JWKS_URI_VAR).unwrap_or_else(|| format!("{issuer}/oauth2/jwks")),
+            jwks_uri,
             issuer,
             reminder_lead: SignedDuration::from_mins(minutes),
         })

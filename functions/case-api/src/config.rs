@@ -1,12 +1,9 @@
 //! The case functions' settings, read once from the environment at start-up.
 
-use varoskapu_http::ConfigError;
-use varoskapu_http::config::{optional, required};
+use varoskapu_http::config::required;
+use varoskapu_http::{ConfigError, TokenSettings};
 
-/// Issuer whose access tokens are accepted.
-pub const ISSUER_VAR: &str = "VAROSKAPU_ISSUER";
-/// Where the provider publishes its keys (default `<issuer>/oauth2/jwks`).
-pub const JWKS_URI_VAR: &str = "VAROSKAPU_JWKS_URI";
+pub use varoskapu_http::config::{ISSUER_VAR, JWKS_URI_VAR};
 /// The KMS key that signs documents (functions that issue documents only).
 pub const SIGNING_KEY_VAR: &str = "VAROSKAPU_SIGNING_KEY_ID";
 /// PEM chain of the signing certificate.
@@ -24,7 +21,7 @@ pub struct SigningConfig {
     pub tsa_url: String,
 }
 
-/// Settings of the case functions.
+/// Settings of the case functions; the token settings are the API-wide [`TokenSettings`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CasesConfig {
     pub issuer: String,
@@ -37,13 +34,7 @@ pub struct CasesConfig {
 impl CasesConfig {
     /// Reads the settings; `signs` says whether this function issues documents.
     pub fn from_env(signs: bool) -> Result<Self, ConfigError> {
-        let issuer = required(ISSUER_VAR)?.trim_end_matches('/').to_owned();
-        if !issuer.starts_with("https://") && !issuer.starts_with("http://") {
-            return Err(ConfigError::Invalid {
-                name: ISSUER_VAR,
-                reason: "must be a URL".into(),
-            });
-        }
+        let TokenSettings { issuer, jwks_uri } = TokenSettings::from_env()?;
         let signing = if signs {
             Some(SigningConfig {
                 key_id: required(SIGNING_KEY_VAR)?,
@@ -54,7 +45,7 @@ impl CasesConfig {
             None
         };
         Ok(Self {
-            jwks_uri: optional(JWKS_URI_VAR).unwrap_or_else(|| format!("{issuer}/oauth2/jwks")),
+            jwks_uri,
             uploads_bucket: required(UPLOADS_BUCKET_VAR)?,
             issuer,
             signing,

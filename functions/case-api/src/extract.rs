@@ -1,13 +1,16 @@
-//! Request parts the case handlers read: the shared query and retry-key extractors, where
-//! a request came from (for the audit log), and case ids from the path.
+//! Request parts the case handlers read beyond the shared ones of `varoskapu_http`
+//! (re-exported here): where a request came from, as the audit log records it, and case
+//! ids from the path.
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use uuid::Uuid;
 use varoskapu_core::cases::CitizenActor;
 use varoskapu_http::auth::Principal;
-use varoskapu_http::{ClientAddress, Problem, ProblemKind};
+use varoskapu_http::extract::{IdKind, PathId};
+use varoskapu_http::{ClientAddress, Problem};
 
+pub use varoskapu_http::ApiJson;
 pub use varoskapu_http::extract::{ApiQuery, IDEMPOTENCY_KEY, IdempotencyKey};
 
 /// Where a request came from, for the audit log, by the one client-address rule of
@@ -31,8 +34,17 @@ impl Origin {
     }
 }
 
-/// A case id from the path; a malformed one names no case.
+/// Case ids in the path (`/cases/{id}`).
+pub struct Case;
+
+impl IdKind for Case {
+    const NOT_FOUND: &'static str = "no such case";
+}
+
+/// The case id of the path; a malformed one names no case (404).
+pub type CaseId = PathId<Case>;
+
+/// A case id from a path segment; a malformed one names no case.
 pub fn case_id(text: &str) -> Result<Uuid, Problem> {
-    text.parse()
-        .map_err(|_| Problem::with_detail(ProblemKind::NotFound, "no such case"))
+    CaseId::parse(text)
 }

@@ -1,10 +1,14 @@
 //! Request parts every function reads, parsed into problems rather than axum's plain-text
-//! rejections: query strings and the `Idempotency-Key` header.
+//! rejections: query strings, ids in the path and the `Idempotency-Key` header. (The
+//! JSON body is [`crate::ApiJson`], the caller [`crate::ClientAddress`] and
+//! [`crate::auth::Authenticated`].)
 
 use crate::problem::{Problem, ProblemKind};
-use axum::extract::{FromRequestParts, Query};
+use axum::extract::{FromRequestParts, Query, RawPathParams};
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
+use std::marker::PhantomData;
+use uuid::Uuid;
 
 /// `axum::extract::Query` whose failures are problem documents.
 pub struct ApiQuery<T>(pub T);
@@ -20,7 +24,64 @@ where
         Query::<T>::from_request_parts(parts, state)
             .await
             .map(|Query(v)| ApiQuery(v))
-            .map_err(|e| Problem::with_detail(ProblemKind::BadRequest, e.body_text()))
+            .map_err(|e| query_problem(&e.body_text()))
+    }
+}
+
+/// A refused query string, in words of our own: the deserializer's text may quote the
+/// value sent.
+fn query_problem(text: &str) -> Problem {
+    let message = text
+        .strip_prefix("Failed to deserialize query string: ")
+        .unwrap_or(text);
+    let detail = if let Some(rest) = message.strip_prefix("missing field `") {
+        format!("the query parameter {} is required", rest.trim_end_matches('`'))
+    } else if let Some((_, expected)) = message.split_once(", expected ") {
+        format!("a query parameter must be {expected}")
+    } else {
+        "a query parameter is malformed".to_owned()
+    };
+    Problem::with_detail(ProblemKind::BadRequest, detail)
+}
+
+/// What a kind of id in the path names, for [`PathId`].
+pub trait IdKind {
+    /// The name of the path parameter (`id` in `/cases/{id}`).
+    const PARAM: &'static str = "id";
+    /// The `detail` of the 404 for an id that cannot name anything (`no such case`).
+    const NOT_FOUND: &'static str;
+}
+
+/// A UUID from the path: a malformed one names nothing, so it is a 404 problem like an
+/// unknown one, never axum's plain-text 400.
+pub struct PathId<K>(pub Uuid, PhantomData<K>);
+
+impl<K: IdKind> PathId<K> {
+    /// Parses one path segment.
+    pub fn parse(text: &str) -> Result<Uuid, Problem> {
+        text.parse()
+            .map_err(|_| Problem::with_detail(ProblemKind::NotFound, K::NOT_FOUND))
+    }
+
+    /// The id.
+    pub fn get(&self) -> Uuid {
+        self.0
+    }
+}
+
+impl<S: Send + Sync, K: IdKind> FromRequestParts<S> for PathId<K> {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let params = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|_| Problem::with_detail(ProblemKind::NotFound, K::NOT_FOUND))?;
+        let text = params
+            .iter()
+            .find(|(name, _)| *name == K::PARAM)
+            .map(|(_, value)| value)
+            .ok_or_else(|| Problem::new(ProblemKind::Internal))?;
+        Ok(PathId(Self::parse(text)?, PhantomData))
     }
 }
 
@@ -48,5 +109,32 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
                     )
                 }),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Case;
+    impl IdKind for Case {
+        const NOT_FOUND: &'static str = "no such case";
+    }
+
+    #[test]
+    fn a_malformed_id_names_nothing() {
+        let p = PathId::<Case>::parse("not-a-uuid").unwrap_err();
+        assert_eq!(p.status, 404);
+        assert_eq!(p.detail.as_deref(), Some("no such case"));
+        assert!(PathId::<Case>::parse("0190b2c4-7a55-7c4e-9a57-4b0b0a0a0a0a").is_ok());
+    }
+
+    #[test]
+    fn query_refusals_do_not_quote_the_value() {
+        let p = query_problem(
+            "Failed to deserialize query string: unknown variant `<script>`, expected `a` or `b`",
+        );
+        assert_eq!(p.status, 400);
+        assert!(!p.detail.unwrap_or_default().contains("script"));
     }
 }

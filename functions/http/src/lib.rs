@@ -15,7 +15,7 @@ pub mod problem;
 pub mod redact;
 
 pub use client_address::ClientAddress;
-pub use config::ConfigError;
+pub use config::{ConfigError, PublicSettings, TokenSettings};
 pub use json::ApiJson;
 pub use layers::{REQUEST_ID_HEADER, with_common_layers};
-pub use problem::{Problem, ProblemKind};
+pub use problem::{ApiError, Problem, ProblemKind, ProblemSource};

@@ -8,6 +8,11 @@ use varoskapu_http::config::optional;
 /// commas (`https://ugyfelkapu.varos.hu,https://m.varos.hu`).
 pub const RETURN_ORIGINS: &str = "VAROSKAPU_PAYMENT_RETURN_ORIGINS";
 
+/// The public URL payments return to: the API-wide `VAROSKAPU_PUBLIC_URL`.
+pub fn public_url() -> Result<String, ConfigError> {
+    Ok(varoskapu_http::PublicSettings::from_env()?.public_url)
+}
+
 /// The origins of [`RETURN_ORIGINS`], by default only the origin of `public_base_url`
 /// (where this API, and its own back-redirect, is reached).
 pub fn return_origins(public_base_url: &str) -> Result<ReturnOrigins, ConfigError> {

@@ -1,8 +1,8 @@
 //! Why a request was refused, as problem+json with the RFC 6750 / RFC 9470 challenge.
 
-use crate::problem::{Problem, ProblemKind};
-use axum::http::{HeaderValue, header};
+use crate::problem::{ProblemKind, ProblemSource};
 use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value};
 use varoskapu_core::access::{ACR_MFA, Role, Scope};
 use varoskapu_jose::{ClaimsError, JwsError};
 
@@ -37,46 +37,55 @@ pub enum AuthError {
     Undeclared,
 }
 
-fn typed(kind: ProblemKind, slug: &str, detail: String) -> Problem {
-    let mut problem = Problem::with_detail(kind, detail);
-    problem.type_uri = format!("urn:varoskapu:problem:{slug}");
-    problem
-}
-
-impl From<AuthError> for Problem {
-    fn from(e: AuthError) -> Self {
-        let detail = e.to_string();
-        match e {
+impl ProblemSource for AuthError {
+    fn problem_kind(&self) -> ProblemKind {
+        match self {
             AuthError::MissingToken
             | AuthError::BadToken(_)
             | AuthError::BadClaims(_)
             | AuthError::NotAnAccessToken
-            | AuthError::UnknownSubject => {
-                Problem::with_detail(ProblemKind::Unauthenticated, detail)
+            | AuthError::UnknownSubject => ProblemKind::Unauthenticated,
+            AuthError::MissingScope(_)
+            | AuthError::SecondFactorRequired
+            | AuthError::NotAPerson
+            | AuthError::MissingRole(_) => ProblemKind::Forbidden,
+            AuthError::KeysUnavailable(_) | AuthError::SubjectsUnavailable(_) => {
+                ProblemKind::Unavailable
             }
+            AuthError::Undeclared => ProblemKind::Internal,
+        }
+    }
+
+    fn problem_type(&self) -> Option<&'static str> {
+        match self {
+            AuthError::MissingScope(_) => Some("insufficient-scope"),
+            AuthError::SecondFactorRequired => Some("mfa-required"),
+            _ => None,
+        }
+    }
+
+    fn problem_extensions(&self) -> Map<String, Value> {
+        let mut members = Map::new();
+        match self {
             AuthError::MissingScope(scope) => {
-                typed(ProblemKind::Forbidden, "insufficient-scope", detail)
-                    .extension("scope", scope.as_str())
+                members.insert("scope".into(), scope.as_str().into());
             }
             AuthError::SecondFactorRequired => {
-                typed(ProblemKind::Forbidden, "mfa-required", detail)
-                    .extension("acr_values", ACR_MFA)
+                members.insert("acr_values".into(), ACR_MFA.into());
             }
-            AuthError::NotAPerson | AuthError::MissingRole(_) => {
-                Problem::with_detail(ProblemKind::Forbidden, detail)
-            }
-            AuthError::KeysUnavailable(_) | AuthError::SubjectsUnavailable(_) => {
-                tracing::error!(error = %e, "cannot validate access tokens");
-                Problem::new(ProblemKind::Unavailable)
-            }
-            AuthError::Undeclared => Problem::internal(&e),
+            _ => {}
         }
+        members
+    }
+
+    fn challenge(&self) -> Option<String> {
+        self.www_authenticate()
     }
 }
 
 impl AuthError {
     /// The `WWW-Authenticate` challenge of RFC 6750 §3 (and RFC 9470 for step-up).
-    fn challenge(&self) -> Option<String> {
+    fn www_authenticate(&self) -> Option<String> {
         match self {
             AuthError::MissingToken => Some(r#"Bearer realm="varoskapu""#.into()),
             AuthError::BadToken(_)
@@ -98,13 +107,6 @@ impl AuthError {
 
 impl IntoResponse for AuthError {
     fn into_response(self) -> Response {
-        let challenge = self.challenge();
-        let mut response = Problem::from(self).into_response();
-        if let Some(value) = challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, value);
-        }
-        response
+        self.problem().into_response()
     }
 }

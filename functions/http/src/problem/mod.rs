@@ -5,10 +5,23 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::{Map, Value};
-use varoskapu_core::{BlobError, TableError};
+
+mod appointments;
+mod cases;
+mod payments;
+mod source;
+mod storage;
+
+pub use source::{ApiError, ProblemSource};
 
 /// Media type of problem documents.
 pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// Every problem `type` is this prefix and a stable slug.
+pub const TYPE_PREFIX: &str = "urn:varoskapu:problem:";
+
+/// Seconds a client is asked to wait when storage or a dependency is unavailable.
+pub const UNAVAILABLE_RETRY_AFTER: u64 = 5;
 
 /// The kinds of problem the API reports; each has one stable `type` URI and status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,7 +102,7 @@ impl ProblemKind {
     }
 
     pub fn type_uri(self) -> String {
-        format!("urn:varoskapu:problem:{}", self.slug())
+        format!("{TYPE_PREFIX}{}", self.slug())
     }
 }
 
@@ -106,6 +119,12 @@ pub struct Problem {
     #[serde(flatten)]
     #[schema(value_type = Object)]
     pub extensions: Map<String, Value>,
+    /// Seconds to send in `Retry-After` (throttled, unavailable).
+    #[serde(skip)]
+    pub retry_after: Option<u64>,
+    /// The `WWW-Authenticate` challenge of a refused token.
+    #[serde(skip)]
+    pub challenge: Option<String>,
 }
 
 impl Problem {
@@ -116,6 +135,8 @@ impl Problem {
             status: kind.status().as_u16(),
             detail: None,
             extensions: Map::new(),
+            retry_after: (kind == ProblemKind::Unavailable).then_some(UNAVAILABLE_RETRY_AFTER),
+            challenge: None,
         }
     }
 
@@ -125,6 +146,18 @@ impl Problem {
 
     pub fn detail(mut self, detail: impl Into<String>) -> Self {
         self.detail = Some(detail.into());
+        self
+    }
+
+    /// The same problem under a more specific type, `urn:varoskapu:problem:<slug>`.
+    pub fn typed(mut self, slug: &str) -> Self {
+        self.type_uri = format!("{TYPE_PREFIX}{slug}");
+        self
+    }
+
+    /// Asks the client to wait `seconds` before trying again.
+    pub fn retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
         self
     }
 
@@ -145,66 +178,25 @@ impl IntoResponse for Problem {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = serde_json::to_vec(&self).unwrap_or_default();
         let mut response = (status, body).into_response();
-        response
-            .headers_mut()
-            .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
-        response
-    }
-}
-
-impl From<TableError> for Problem {
-    fn from(e: TableError) -> Self {
-        match e {
-            TableError::ConditionFailed | TableError::TransactionFailed { .. } => {
-                Problem::with_detail(
-                    ProblemKind::Conflict,
-                    "the record was changed or already exists",
-                )
-            }
-            TableError::Conflict => Problem::with_detail(
-                ProblemKind::Conflict,
-                "a concurrent change interfered; retry the request",
-            ),
-            TableError::InvalidCursor => {
-                Problem::with_detail(ProblemKind::BadRequest, "the page cursor is invalid")
-            }
-            TableError::TooManyOperations(_) | TableError::Invalid(_) => Problem::internal(&e),
-            TableError::Corrupt(_) => Problem::internal(&e),
-            TableError::Unavailable(_) => {
-                tracing::error!(error = %e, "table unavailable");
-                Problem::new(ProblemKind::Unavailable)
-            }
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        if let Some(seconds) = self.retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
-    }
-}
-
-impl From<BlobError> for Problem {
-    fn from(e: BlobError) -> Self {
-        match e {
-            BlobError::NotFound => Problem::new(ProblemKind::NotFound),
-            BlobError::AlreadyExists => Problem::with_detail(
-                ProblemKind::Conflict,
-                "the document already exists and is write-once",
-            ),
-            BlobError::ChecksumMismatch { .. } => Problem::with_detail(
-                ProblemKind::ValidationFailed,
-                "the bytes do not match the announced SHA-256",
-            ),
-            BlobError::InvalidKey(_) => {
-                Problem::with_detail(ProblemKind::BadRequest, "invalid object key")
-            }
-            BlobError::Corrupt(_) => Problem::internal(&e),
-            BlobError::Unavailable(_) => {
-                tracing::error!(error = %e, "blob store unavailable");
-                Problem::new(ProblemKind::Unavailable)
-            }
+        if let Some(value) = self
+            .challenge
+            .and_then(|c| HeaderValue::from_str(&c).ok())
+        {
+            headers.insert(header::WWW_AUTHENTICATE, value);
         }
+        response
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use varoskapu_core::TableError;
 
     #[tokio::test]
     async fn problems_are_served_as_problem_json_with_stable_types() {
@@ -225,5 +217,6 @@ mod tests {
         let p = Problem::from(TableError::Unavailable("password=hunter2".into()));
         assert_eq!(p.status, 503);
         assert!(p.detail.is_none());
+        assert_eq!(p.retry_after, Some(UNAVAILABLE_RETRY_AFTER));
     }
 }

@@ -1,0 +1,114 @@
+//! The one trait by which an error names its problem, and the one error type handlers
+//! return. Every status of the API comes from [`ProblemKind::status`]: an error says what
+//! kind of failure it is and, where clients branch on it, the slug of its own `type`.
+
+use super::{Problem, ProblemKind};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value};
+
+/// An error that is answered as a problem document.
+pub trait ProblemSource: std::error::Error {
+    /// The kind of failure, which fixes the status.
+    fn problem_kind(&self) -> ProblemKind;
+
+    /// The slug of a more specific `type` (`cases:illegal-transition`); `None` keeps the
+    /// kind's own (`not-found`).
+    fn problem_type(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// What the client is told; by default the error's message, and nothing for internal
+    /// or unavailable failures, whose causes may name infrastructure.
+    fn problem_detail(&self) -> Option<String> {
+        match self.problem_kind() {
+            ProblemKind::Internal | ProblemKind::Unavailable => None,
+            _ => Some(self.to_string()),
+        }
+    }
+
+    /// Further members of the document (`errors`, `limit`, `from`/`to`…).
+    fn problem_extensions(&self) -> Map<String, Value> {
+        Map::new()
+    }
+
+    /// Seconds for `Retry-After`; unavailable failures get a default from [`Problem::new`].
+    fn retry_after(&self) -> Option<u64> {
+        None
+    }
+
+    /// The `WWW-Authenticate` challenge, for refused tokens.
+    fn challenge(&self) -> Option<String> {
+        None
+    }
+
+    /// An error that only wraps another (a storage failure) answers with that one's problem.
+    fn wrapped(&self) -> Option<&dyn ProblemSource> {
+        None
+    }
+
+    /// The problem document; internal and unavailable failures are logged with their
+    /// whole chain of causes, which never reach the client.
+    fn problem(&self) -> Problem {
+        if let Some(inner) = self.wrapped() {
+            return inner.problem();
+        }
+        let kind = self.problem_kind();
+        match kind {
+            ProblemKind::Internal => tracing::error!(error = %chain(self), "internal error"),
+            ProblemKind::Unavailable => tracing::error!(error = %chain(self), "unavailable"),
+            _ => {}
+        }
+        let mut problem = Problem::new(kind);
+        if let Some(slug) = self.problem_type() {
+            problem = problem.typed(slug);
+        }
+        problem.detail = self.problem_detail();
+        problem.extensions = self.problem_extensions();
+        if let Some(seconds) = self.retry_after() {
+            problem.retry_after = Some(seconds);
+        }
+        problem.challenge = self.challenge();
+        problem
+    }
+}
+
+/// The error and its sources, `outer: inner: innermost`.
+fn chain(e: &(impl std::error::Error + ?Sized)) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+impl<E: ProblemSource> From<E> for Problem {
+    fn from(e: E) -> Self {
+        e.problem()
+    }
+}
+
+/// What every handler of the API returns on failure: `?` turns any [`ProblemSource`]
+/// (domain, storage, authorization errors) or a ready [`Problem`] into it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiError(pub Problem);
+
+impl<E: ProblemSource> From<E> for ApiError {
+    fn from(e: E) -> Self {
+        ApiError(e.problem())
+    }
+}
+
+impl From<Problem> for ApiError {
+    fn from(p: Problem) -> Self {
+        ApiError(p)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        self.0.into_response()
+    }
+}
