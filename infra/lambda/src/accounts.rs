@@ -7,7 +7,6 @@ use varoskapu_aws::AwsConfig;
 use varoskapu_aws::ses_notifier::notifier_from_env;
 use varoskapu_core::notify::{Notifier, NotifyError};
 use varoskapu_core::{Clock, SystemClock, Table, UuidV7Ids};
-use varoskapu_http::config::required;
 
 /// The account use cases on the table `aws` names, with links pointing at `public_base_url`;
 /// the table is returned too, for functions that keep more than accounts in it.
@@ -41,10 +40,10 @@ pub fn notices_on_aws(
 }
 
 /// The account use cases of the register and authenticate functions, from the environment
-/// (`PUBLIC_BASE_URL` and the AWS settings).
+/// (`VAROSKAPU_PUBLIC_URL` and the AWS settings).
 pub async fn accounts_from_env() -> Result<Accounts, crate::StartError> {
     let aws = AwsConfig::from_env()?;
-    let public_base_url = required("PUBLIC_BASE_URL")?;
+    let public_base_url = varoskapu_http::PublicSettings::from_env()?.public_url;
     let sdk = aws.sdk_config().await;
     let (_, accounts) = accounts_on_aws(&aws, &sdk, Arc::new(SystemClock), public_base_url)?;
     Ok(accounts)

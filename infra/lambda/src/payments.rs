@@ -5,7 +5,6 @@ use crate::StartError;
 use std::sync::Arc;
 use varoskapu_core::payments::nav::RecordingInvoiceReporter;
 use varoskapu_core::payments::{PaymentSettings, Payments};
-use varoskapu_http::config::required;
 use varoskapu_pay_fee::PayFeeState;
 use varoskapu_pay_fee::simplepay_client::SimplePayClient;
 
@@ -13,7 +12,7 @@ use varoskapu_pay_fee::simplepay_client::SimplePayClient;
 pub async fn state_from_env() -> Result<PayFeeState, StartError> {
     let cases = crate::cases::state_from_env().await?;
     let simplepay = varoskapu_pay_fee::config::SimplePaySettings::from_env()?;
-    let public_base_url = required("VAROSKAPU_PUBLIC_URL")?;
+    let public_base_url = varoskapu_pay_fee::config::public_url()?;
     let return_origins = varoskapu_pay_fee::config::return_origins(&public_base_url)?;
     // Invoices are recorded for the NAV reporter; the NAV API client is not wired yet.
     let reporter = Arc::new(RecordingInvoiceReporter {

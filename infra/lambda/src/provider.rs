@@ -5,7 +5,7 @@ use crate::StartError;
 use crate::accounts::accounts_on_aws;
 use std::sync::Arc;
 use varoskapu_aws::kms_token_keys::KmsTokenKeys;
-use varoskapu_http::config::{optional, required};
+use varoskapu_http::config::required;
 use varoskapu_idp::federation::UpstreamConfig;
 use varoskapu_idp::{IdpConfig, Provider};
 
@@ -13,7 +13,7 @@ use varoskapu_idp::{IdpConfig, Provider};
 pub async fn provider_from_env() -> Result<Provider, StartError> {
     let aws = varoskapu_aws::AwsConfig::from_env()?;
     let issuer = required("VAROSKAPU_ISSUER")?;
-    let public_base_url = optional("PUBLIC_BASE_URL").unwrap_or_else(|| issuer.clone());
+    let public_base_url = varoskapu_http::PublicSettings::from_env_or(&issuer)?.public_url;
     // Pairwise subjects must not change between environments or deployments.
     let salt = required("VAROSKAPU_PAIRWISE_SALT")?;
     let clock = Arc::new(varoskapu_core::SystemClock);
