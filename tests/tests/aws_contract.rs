@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use varoskapu_aws::AwsConfig;
 use varoskapu_core::{BlobStore, ManualClock, Sha256Digest, Table};
 
-const ENDPOINT_VAR: &str = "VAROSKAPU_TEST_AWS_ENDPOINT";
+use varoskapu_tests::moto::ENDPOINT_VAR;
 
 /// A table or bucket name no other case or run uses (S3 allows lower case and dashes).
 fn unique_name(kind: &str) -> String {
@@ -27,8 +27,7 @@ fn unique_name(kind: &str) -> String {
 
 /// A fresh table and bucket on the test server, or `None` (after saying so) without one.
 async fn provisioned() -> Option<AwsConfig> {
-    let Some(endpoint) = std::env::var(ENDPOINT_VAR).ok().filter(|v| !v.is_empty()) else {
-        eprintln!("skipped: {ENDPOINT_VAR} is not set (the test script starts moto and sets it)");
+    let Some(endpoint) = varoskapu_tests::moto::aws_endpoint() else {
         return None;
     };
     assert!(

@@ -19,12 +19,9 @@ use varoskapu_aws::AwsConfig;
 use varoskapu_book_appointment::demo::ADDRESS_CARD_SERVICE_ID;
 use varoskapu_core::ManualClock;
 
-const ENDPOINT_VAR: &str = "VAROSKAPU_TEST_AWS_ENDPOINT";
-
 /// The app over a fresh DynamoDB table on the test server, or `None` without one.
 async fn spawn_on_dynamodb() -> Option<TestApp> {
-    let Some(endpoint) = std::env::var(ENDPOINT_VAR).ok().filter(|v| !v.is_empty()) else {
-        eprintln!("skipped: {ENDPOINT_VAR} is not set (the test script starts moto and sets it)");
+    let Some(endpoint) = varoskapu_tests::moto::aws_endpoint() else {
         return None;
     };
     let nanos = std::time::SystemTime::now()

@@ -15,12 +15,9 @@ use varoskapu_case_api::forms::JsonSchemaForms;
 use varoskapu_core::cases::{CaseStatus, UploadRequest};
 use varoskapu_core::{Clock, Sha256Digest, SystemClock};
 
-const ENDPOINT_VAR: &str = "VAROSKAPU_TEST_AWS_ENDPOINT";
-
 /// The use cases over a fresh table and buckets on the test server, or `None` without one.
 async fn on_aws() -> Option<Fixture> {
-    let Some(endpoint) = std::env::var(ENDPOINT_VAR).ok().filter(|v| !v.is_empty()) else {
-        eprintln!("skipped: {ENDPOINT_VAR} is not set (the test script starts moto and sets it)");
+    let Some(endpoint) = varoskapu_tests::moto::aws_endpoint() else {
         return None;
     };
     let nanos = std::time::SystemTime::now()
