@@ -152,7 +152,8 @@ def main():
             command += extra
             print(f"\n-- schemathesis as {who}", flush=True)
             started = time.monotonic()
-            result = subprocess.run(command)
+            # Its cache folder goes to the temporary folder, not the checkout.
+            result = subprocess.run(command, cwd=data_dir)
             print(f"-- {who}: exit {result.returncode} in {time.monotonic() - started:.0f}s",
                   flush=True)
             if result.returncode != 0:
