@@ -10,9 +10,7 @@ before the first poll (building the function's state). AWS endpoints point at a 
 plain-http loopback port, so nothing leaves the machine while the SDK is set up exactly as
 in production (its HTTPS client trusting Amazon's roots). Linux only (reads /proc).
 
-    cargo build --release -p varoskapu-tests --example hello_lambda --bins -p varoskapu-register \
-      -p varoskapu-authenticate -p varoskapu-idp-lambda -p varoskapu-book-appointment \
-      -p varoskapu-submit-case -p varoskapu-backoffice -p varoskapu-fetch-decision -p varoskapu-pay-fee
+    cargo build --release -p varoskapu-tests --example hello_lambda -p varoskapu-lambda --bins
     python3 tests/bench/cold_start.py [--runs 5] [--target target/release]
 """
 
