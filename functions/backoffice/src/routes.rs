@@ -16,6 +16,7 @@ use varoskapu_http::{ApiJson, Problem, ProblemKind};
 
 /// Filters of the queue.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct QueueQuery {
     /// Only this status (default: every open status).
     pub status: Option<String>,

@@ -36,6 +36,7 @@ pub fn router(state: CasesState) -> Router {
 
 /// How the decision is handed over.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FetchQuery {
     /// `pdf` (default): the bytes; `url`: a short-lived download URL.
     pub delivery: Option<String>,

@@ -125,7 +125,10 @@ mod tests {
         );
         assert!(matches!(
             url(ISSUER_VAR, "id.varos.hu"),
-            Err(ConfigError::Invalid { name: ISSUER_VAR, .. })
+            Err(ConfigError::Invalid {
+                name: ISSUER_VAR,
+                ..
+            })
         ));
     }
 }

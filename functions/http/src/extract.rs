@@ -35,7 +35,10 @@ fn query_problem(text: &str) -> Problem {
         .strip_prefix("Failed to deserialize query string: ")
         .unwrap_or(text);
     let detail = if let Some(rest) = message.strip_prefix("missing field `") {
-        format!("the query parameter {} is required", rest.trim_end_matches('`'))
+        format!(
+            "the query parameter {} is required",
+            rest.trim_end_matches('`')
+        )
     } else if let Some((_, expected)) = message.split_once(", expected ") {
         format!("a query parameter must be {expected}")
     } else {

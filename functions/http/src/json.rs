@@ -57,8 +57,7 @@ fn is_json(headers: &HeaderMap) -> bool {
         return false;
     };
     kind.eq_ignore_ascii_case("application")
-        && (subtype.eq_ignore_ascii_case("json")
-            || subtype.to_ascii_lowercase().ends_with("+json"))
+        && (subtype.eq_ignore_ascii_case("json") || subtype.to_ascii_lowercase().ends_with("+json"))
 }
 
 /// Reads `bytes` as a `T`, or the problem that says where it went wrong.
@@ -186,8 +185,8 @@ mod tests {
         assert_eq!(p.status, 422);
         assert_eq!(p.extensions["errors"][0]["pointer"], "/slot/start");
         assert_eq!(p.extensions["errors"][0]["detail"], "must be a string");
-        let p = parse::<Booking>(br#"{"slot": {"start": "x"}, "seats": "secret-text"}"#)
-            .unwrap_err();
+        let p =
+            parse::<Booking>(br#"{"slot": {"start": "x"}, "seats": "secret-text"}"#).unwrap_err();
         assert_eq!(p.extensions["errors"][0]["pointer"], "/seats");
         assert!(!serde_json::to_string(&p).unwrap().contains("secret-text"));
     }
@@ -197,8 +196,7 @@ mod tests {
         let p = parse::<Booking>(br#"{"slot": {}, "seats": 1}"#).unwrap_err();
         assert_eq!(p.extensions["errors"][0]["pointer"], "/slot/start");
         assert_eq!(p.extensions["errors"][0]["detail"], "is required");
-        let p = parse::<Booking>(br#"{"slot": {"start": "x"}, "seats": 1, "pin": 1}"#)
-            .unwrap_err();
+        let p = parse::<Booking>(br#"{"slot": {"start": "x"}, "seats": 1, "pin": 1}"#).unwrap_err();
         assert_eq!(p.extensions["errors"][0]["pointer"], "/pin");
     }
 
@@ -206,8 +204,7 @@ mod tests {
     fn malformed_json_is_a_bad_request() {
         let p = parse::<Booking>(br#"{"slot": "#).unwrap_err();
         assert_eq!(p.status, 400);
-        let p = parse::<Booking>(br#"{"slot": {"start": "x"}, "seats": 1} trailing"#)
-            .unwrap_err();
+        let p = parse::<Booking>(br#"{"slot": {"start": "x"}, "seats": 1} trailing"#).unwrap_err();
         assert_eq!(p.status, 400);
     }
 }

@@ -180,6 +180,7 @@ pub async fn invoice_data(
 
 /// The card provider's back-redirect query.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct BackQuery {
     pub r: String,
     pub s: String,

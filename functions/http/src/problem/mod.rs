@@ -119,12 +119,18 @@ pub struct Problem {
     #[serde(flatten)]
     #[schema(value_type = Object)]
     pub extensions: Map<String, Value>,
-    /// Seconds to send in `Retry-After` (throttled, unavailable).
+    /// Headers sent with the document; boxed, as most problems have none.
     #[serde(skip)]
-    pub retry_after: Option<u64>,
+    headers: Option<Box<ProblemHeaders>>,
+}
+
+/// Response headers a problem carries besides its body.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct ProblemHeaders {
+    /// Seconds for `Retry-After` (throttled, unavailable).
+    retry_after: Option<u64>,
     /// The `WWW-Authenticate` challenge of a refused token.
-    #[serde(skip)]
-    pub challenge: Option<String>,
+    challenge: Option<String>,
 }
 
 impl Problem {
@@ -135,8 +141,12 @@ impl Problem {
             status: kind.status().as_u16(),
             detail: None,
             extensions: Map::new(),
-            retry_after: (kind == ProblemKind::Unavailable).then_some(UNAVAILABLE_RETRY_AFTER),
-            challenge: None,
+            headers: (kind == ProblemKind::Unavailable).then(|| {
+                Box::new(ProblemHeaders {
+                    retry_after: Some(UNAVAILABLE_RETRY_AFTER),
+                    challenge: None,
+                })
+            }),
         }
     }
 
@@ -157,8 +167,19 @@ impl Problem {
 
     /// Asks the client to wait `seconds` before trying again.
     pub fn retry_after(mut self, seconds: u64) -> Self {
-        self.retry_after = Some(seconds);
+        self.headers.get_or_insert_default().retry_after = Some(seconds);
         self
+    }
+
+    /// Sends `challenge` as `WWW-Authenticate`.
+    pub fn challenge(mut self, challenge: impl Into<String>) -> Self {
+        self.headers.get_or_insert_default().challenge = Some(challenge.into());
+        self
+    }
+
+    /// The seconds sent in `Retry-After`, if any.
+    pub fn retry_after_seconds(&self) -> Option<u64> {
+        self.headers.as_ref().and_then(|h| h.retry_after)
     }
 
     pub fn extension(mut self, name: &str, value: impl Into<Value>) -> Self {
@@ -180,14 +201,13 @@ impl IntoResponse for Problem {
         let mut response = (status, body).into_response();
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
-        if let Some(seconds) = self.retry_after {
-            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-        }
-        if let Some(value) = self
-            .challenge
-            .and_then(|c| HeaderValue::from_str(&c).ok())
-        {
-            headers.insert(header::WWW_AUTHENTICATE, value);
+        if let Some(extra) = self.headers {
+            if let Some(seconds) = extra.retry_after {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            }
+            if let Some(value) = extra.challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
+                headers.insert(header::WWW_AUTHENTICATE, value);
+            }
         }
         response
     }
@@ -217,6 +237,6 @@ mod tests {
         let p = Problem::from(TableError::Unavailable("password=hunter2".into()));
         assert_eq!(p.status, 503);
         assert!(p.detail.is_none());
-        assert_eq!(p.retry_after, Some(UNAVAILABLE_RETRY_AFTER));
+        assert_eq!(p.retry_after_seconds(), Some(UNAVAILABLE_RETRY_AFTER));
     }
 }

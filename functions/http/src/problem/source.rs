@@ -65,9 +65,11 @@ pub trait ProblemSource: std::error::Error {
         problem.detail = self.problem_detail();
         problem.extensions = self.problem_extensions();
         if let Some(seconds) = self.retry_after() {
-            problem.retry_after = Some(seconds);
+            problem = problem.retry_after(seconds);
         }
-        problem.challenge = self.challenge();
+        if let Some(challenge) = self.challenge() {
+            problem = problem.challenge(challenge);
+        }
         problem
     }
 }
