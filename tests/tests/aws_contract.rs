@@ -27,9 +27,7 @@ fn unique_name(kind: &str) -> String {
 
 /// A fresh table and bucket on the test server, or `None` (after saying so) without one.
 async fn provisioned() -> Option<AwsConfig> {
-    let Some(endpoint) = varoskapu_tests::moto::aws_endpoint() else {
-        return None;
-    };
+    let endpoint = varoskapu_tests::moto::aws_endpoint()?;
     assert!(
         std::env::var_os("AWS_ACCESS_KEY_ID").is_some(),
         "{ENDPOINT_VAR} is set but AWS_ACCESS_KEY_ID is not: export the test server's \

@@ -21,9 +21,7 @@ use varoskapu_core::ManualClock;
 
 /// The app over a fresh DynamoDB table on the test server, or `None` without one.
 async fn spawn_on_dynamodb() -> Option<TestApp> {
-    let Some(endpoint) = varoskapu_tests::moto::aws_endpoint() else {
-        return None;
-    };
+    let endpoint = varoskapu_tests::moto::aws_endpoint()?;
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())

@@ -17,9 +17,7 @@ use varoskapu_core::{Clock, Sha256Digest, SystemClock};
 
 /// The use cases over a fresh table and buckets on the test server, or `None` without one.
 async fn on_aws() -> Option<Fixture> {
-    let Some(endpoint) = varoskapu_tests::moto::aws_endpoint() else {
-        return None;
-    };
+    let endpoint = varoskapu_tests::moto::aws_endpoint()?;
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())

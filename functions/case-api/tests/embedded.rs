@@ -277,7 +277,7 @@ async fn a_decision_is_drafted_only_on_a_filed_case() {
 #[tokio::test]
 async fn an_uploaded_object_over_the_limit_is_refused_from_its_metadata() {
     use varoskapu_core::cases::UploadRequest;
-    use varoskapu_core::{BlobPut, BlobStore, Sha256Digest};
+    use varoskapu_core::{BlobPut, Sha256Digest};
     let w = world().await;
     let cases = &w.fixture.cases;
     let citizen = common::citizen("citizen");

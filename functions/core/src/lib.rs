@@ -19,8 +19,8 @@ pub mod table;
 
 pub use blob::{Blob, BlobError, BlobMeta, BlobPut, BlobStore, PresignedRequest, Sha256Digest};
 pub use clock::{Clock, IdGenerator, ManualClock, SequentialIds, SystemClock, UuidV7Ids};
+pub use table::memory::MemoryTable;
 pub use table::{
     Condition, IndexKeys, IndexName, Item, ItemWrite, Key, Page, Query, SortKey, Table, TableError,
     TxOp, Update,
 };
-pub use table::memory::MemoryTable;

@@ -11,9 +11,7 @@ use varoskapu_jose::SigningKeys;
 use varoskapu_jose::{AccessTokenClaims, Audience, verify_es256};
 
 async fn kms() -> Option<aws_sdk_kms::Client> {
-    let Some(endpoint) = varoskapu_tests::moto::aws_endpoint() else {
-        return None;
-    };
+    let endpoint = varoskapu_tests::moto::aws_endpoint()?;
     let config = AwsConfig::from_lookup(|name| match name {
         "VAROSKAPU_TABLE" => Some("unused".into()),
         "VAROSKAPU_DOCUMENTS_BUCKET" => Some("unused".into()),

@@ -19,9 +19,7 @@ struct Fixture {
 }
 
 async fn fixture() -> Option<Fixture> {
-    let Some(endpoint) = varoskapu_tests::moto::aws_endpoint() else {
-        return None;
-    };
+    let endpoint = varoskapu_tests::moto::aws_endpoint()?;
     let id = uuid::Uuid::now_v7().simple().to_string();
     let config = AwsConfig::from_lookup(|name| match name {
         "VAROSKAPU_TABLE" => Some(format!("table-{id}")),

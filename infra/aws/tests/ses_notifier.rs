@@ -25,9 +25,7 @@ impl AddressBook for OneAccount {
 }
 
 async fn sdk() -> Option<aws_config::SdkConfig> {
-    let Some(endpoint) = varoskapu_tests::moto::aws_endpoint() else {
-        return None;
-    };
+    let endpoint = varoskapu_tests::moto::aws_endpoint()?;
     let config = AwsConfig::from_lookup(|name| match name {
         "VAROSKAPU_TABLE" => Some("unused".into()),
         "VAROSKAPU_DOCUMENTS_BUCKET" => Some("unused".into()),
