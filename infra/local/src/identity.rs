@@ -5,8 +5,8 @@ use crate::ports::LocalPorts;
 use axum::Router;
 use std::sync::Arc;
 use varoskapu_accounts::{AccountError, Accounts, NewAccount, Role};
-use varoskapu_core::access::{PairwiseSubjects, Scope};
-use varoskapu_http::auth::{JwksFetch, TokenValidator, second_factor_scopes_from_env};
+use varoskapu_core::access::Scope;
+use varoskapu_http::auth::{JwksFetch, TokenValidator};
 use varoskapu_idp::clients::ClientError;
 use varoskapu_idp::federation::UpstreamConfig;
 use varoskapu_idp::{FileKeyStore, IdpConfig, NewClient, Provider, SigningKeys};
@@ -123,8 +123,7 @@ pub fn token_validator(
     });
     Ok(Arc::new(
         TokenValidator::new(&provider.config.issuer, fetch, clock)
-            .with_pairwise_subjects(PairwiseSubjects::new(provider.table.clone()))
-            .with_second_factor_for(second_factor_scopes_from_env()?),
+            .for_functions(provider.table.clone())?,
     ))
 }
 

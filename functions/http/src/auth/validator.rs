@@ -123,7 +123,17 @@ impl TokenValidator {
         table: Arc<dyn varoskapu_core::Table>,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, crate::ConfigError> {
-        Ok(Self::from_jwks_url(issuer, jwks_uri, clock)
+        Self::from_jwks_url(issuer, jwks_uri, clock).for_functions(table)
+    }
+
+    /// What every function's validator adds to its key source, deployed or local:
+    /// pairwise subjects looked up in `table`, and the second-factor scopes of
+    /// [`SECOND_FACTOR_SCOPES_VAR`] (a bad setting stops start-up).
+    pub fn for_functions(
+        self,
+        table: Arc<dyn varoskapu_core::Table>,
+    ) -> Result<Self, crate::ConfigError> {
+        Ok(self
             .with_pairwise_subjects(PairwiseSubjects::new(table))
             .with_second_factor_for(second_factor_scopes_from_env()?))
     }
