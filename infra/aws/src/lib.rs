@@ -21,6 +21,7 @@ pub mod kms_token_keys;
 mod provision;
 #[cfg(feature = "ses")]
 pub mod ses_notifier;
+pub mod signing_chain;
 mod table;
 
 pub use blob::S3BlobStore;
