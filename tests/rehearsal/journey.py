@@ -1,0 +1,510 @@
+"""The journey through the rehearsed stack's HTTP API, as people and apps use it:
+discovery, register, verify (the mail read from SES), sign in (authorization code with
+PKCE), a case with an upload decided automatically, its decision fetched, a fee paid by
+card through the SimplePay double, an appointment booked, a clerk and a signatory (with
+her second factor) deciding a case, the reminder job.
+
+A fresh stack has no clients, case types, offices or staff. Until the operators' AWS CLI
+exists, the rehearsal writes them into the table the way the local server seeds a demo
+folder: `varoskapu serve --demo` seeds a temporary SQLite folder, `users totp` turns on the
+signatory's second factor, and every item is copied into DynamoDB in the layout
+`varoskapu_aws::DynamoTable` writes (pk, sk, version, ttl, gsiNpk/gsiNsk, data as a map).
+
+Every step that fails is reported; later steps that need its result are skipped.
+"""
+
+import base64
+import hashlib
+import hmac
+import http.client
+import json
+import os
+import re
+import secrets
+import sqlite3
+import struct
+import subprocess
+import tempfile
+import time
+import urllib.parse
+import zlib
+
+PORTAL = ("demo-ugyfelkapu", "demo-portal-secret-change-me-0123456789abcdef",
+          "http://127.0.0.1:8083/callback",
+          "openid profile email offline_access cases payments appointments")
+OFFICE = ("demo-ugyintezokapu", "demo-office-secret-change-me-0123456789abcdef",
+          "http://127.0.0.1:8084/callback",
+          "openid profile email offline_access backoffice backoffice:approve")
+CLERK = ("ugyintezo@demo.varoskapu.hu", "Demo-ugyintezo-2026")
+SIGNATORY = ("kiadmanyozo@demo.varoskapu.hu", "Demo-kiadmanyozo-2026")
+
+
+class Context:
+    def __init__(self, **kw):
+        self.__dict__.update(kw)
+        self.results = []
+
+
+class Skip(Exception):
+    pass
+
+
+class Failed(Exception):
+    pass
+
+
+# -- HTTP ----------------------------------------------------------------------------------
+
+class Http:
+    def __init__(self, door):
+        self.door = door
+
+    def call(self, method, url, body=None, headers=None, token=None):
+        headers = dict(headers or {})
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body).encode()
+            headers.setdefault("Content-Type", "application/json")
+        parsed = urllib.parse.urlsplit(url)
+        host, port = "127.0.0.1", self.door.port
+        if parsed.netloc:
+            host, _, p = parsed.netloc.partition(":")
+            port = int(p or 80)
+        path = (parsed.path or "/") + (f"?{parsed.query}" if parsed.query else "")
+        conn = http.client.HTTPConnection(host, port, timeout=60)
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            r = conn.getresponse()
+            data = r.read()
+            return r.status, {k.lower(): v for k, v in r.getheaders()}, r.getheaders(), data
+        finally:
+            conn.close()
+
+
+def expect(status, wanted, what, data):
+    wanted = wanted if isinstance(wanted, (list, tuple, set)) else [wanted]
+    if status not in wanted:
+        raise Failed(f"{what}: {status}, wanted {'/'.join(map(str, wanted))}: "
+                     f"{data[:400].decode('utf-8', 'replace') if isinstance(data, bytes) else data}")
+
+
+def as_json(data):
+    return json.loads(data or b"null")
+
+
+def field(page, name):
+    m = re.search(r'name="%s" value="([^"]*)"' % re.escape(name), page)
+    if not m:
+        raise Failed(f"the page has no {name} field: {page[:300]}")
+    return m.group(1)
+
+
+def cookies_of(raw_headers, jar):
+    for k, v in raw_headers:
+        if k.lower() == "set-cookie":
+            name, _, rest = v.split(";")[0].partition("=")
+            jar[name.strip()] = rest
+    return "; ".join(f"{k}={v}" for k, v in jar.items())
+
+
+def totp(secret_b32, at=None):
+    key = base64.b32decode(secret_b32.upper() + "=" * (-len(secret_b32) % 8))
+    counter = int((at or time.time()) // 30)
+    mac = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
+    o = mac[-1] & 15
+    return f"{(struct.unpack('>I', mac[o:o + 4])[0] & 0x7fffffff) % 1000000:06d}"
+
+
+def sign_in(h, client, email, password, totp_secret=None):
+    client_id, secret, redirect, scope = client
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    query = urllib.parse.urlencode({
+        "response_type": "code", "client_id": client_id, "redirect_uri": redirect,
+        "scope": scope, "state": secrets.token_urlsafe(8),
+        "code_challenge": challenge, "code_challenge_method": "S256"})
+    jar = {}
+    status, _, raw, page = h.call("GET", "/oauth2/authorize?" + query)
+    expect(status, 200, "GET /oauth2/authorize", page)
+    cookie = cookies_of(raw, jar)
+    page = page.decode()
+    form = {"request_id": field(page, "request_id"), "csrf": field(page, "csrf"),
+            "email": email, "password": password}
+    action = "login"
+    for _ in range(4):
+        status, hdrs, raw, body = h.call("POST", f"/oauth2/{action}", urllib.parse.urlencode(form).encode(),
+                                         {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})
+        cookie = cookies_of(raw, jar)
+        if status != 200:
+            break
+        page = body.decode()
+        if 'action="/oauth2/second-factor"' in page:
+            if not totp_secret:
+                raise Failed("the provider asks for a second factor the account has not")
+            action, form = "second-factor", {"code": totp(totp_secret)}
+        elif 'action="/oauth2/consent"' in page:
+            action, form = "consent", {"decision": "allow"}
+        else:
+            raise Failed(f"unexpected page after POST /oauth2/{action}: {page[:300]}")
+        form.update({"request_id": field(page, "request_id"), "csrf": field(page, "csrf")})
+    location = hdrs.get("location", "")
+    code = urllib.parse.parse_qs(urllib.parse.urlsplit(location).query).get("code")
+    if status != 303 or not code:
+        raise Failed(f"POST /oauth2/{action}: {status} to {location!r}: {body[:300]!r}")
+    basic = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+    status, _, _, body = h.call("POST", "/oauth2/token", urllib.parse.urlencode({
+        "grant_type": "authorization_code", "code": code[0], "redirect_uri": redirect,
+        "code_verifier": verifier}).encode(), {
+        "Content-Type": "application/x-www-form-urlencoded", "Authorization": f"Basic {basic}"})
+    expect(status, 200, "POST /oauth2/token", body)
+    return as_json(body)["access_token"]
+
+
+# -- documents to upload -------------------------------------------------------------------
+
+def png():
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    raw = b"\x00\xff\xff\xff"
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def pdf():
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>"]
+    out, offsets = b"%PDF-1.4\n", []
+    for i, o in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + o + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % off for off in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return out
+
+
+# -- the seed ------------------------------------------------------------------------------
+
+def to_attribute(v):
+    if v is None:
+        return {"NULL": True}
+    if isinstance(v, bool):
+        return {"BOOL": v}
+    if isinstance(v, (int, float)):
+        return {"N": repr(v) if isinstance(v, float) else str(v)}
+    if isinstance(v, str):
+        return {"S": v}
+    if isinstance(v, list):
+        return {"L": [to_attribute(x) for x in v]}
+    return {"M": {k: to_attribute(x) for k, x in v.items()}}
+
+
+def seed(ctx):
+    """The demo folder's items copied into the stack's table; returns the signatory's
+    TOTP secret."""
+    folder = tempfile.mkdtemp(prefix="rehearsal-seed-", dir=ctx.logs)
+    binary = ctx.local_binary
+    if not os.path.exists(binary):
+        raise Failed(f"{binary} is not built (cargo build -p varoskapu-local --bin varoskapu)")
+    proc = subprocess.Popen([binary, "--data-dir", folder, "--addr", "127.0.0.1:0", "--demo"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        for line in proc.stdout:
+            if "serving on" in line:
+                break
+        else:
+            raise Failed("the local server did not start to seed the demo data")
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    out = subprocess.run([binary, "--data-dir", folder, "users", "totp", "--email", SIGNATORY[0]],
+                         capture_output=True, text=True, timeout=60)
+    m = re.search(r"secret=([A-Z2-7]+)", out.stdout)
+    if not m:
+        raise Failed(f"users totp printed no secret: {out.stdout} {out.stderr[-300:]}")
+    db = sqlite3.connect(os.path.join(folder, "varoskapu.db"))
+    rows = db.execute("SELECT pk, sk, version, ttl, gsi1pk, gsi1sk, gsi2pk, gsi2sk, gsi3pk, gsi3sk, data FROM items").fetchall()
+    table = next(ctx.stack.physical[l] for l, _ in ctx.stack.resources("AWS::DynamoDB::Table"))
+    ddb = ctx.aws.client("dynamodb")
+    items = []
+    for pk, sk, version, ttl, *gsi, data in rows:
+        item = {"pk": {"S": pk}, "sk": {"S": sk}, "version": {"N": str(version)},
+                "data": to_attribute(json.loads(data))}
+        if ttl is not None:
+            item["ttl"] = {"N": str(ttl)}
+        for i in range(3):
+            if gsi[2 * i] is not None:
+                item[f"gsi{i + 1}pk"] = {"S": gsi[2 * i]}
+                item[f"gsi{i + 1}sk"] = {"S": gsi[2 * i + 1]}
+        items.append(item)
+    for i in range(0, len(items), 25):
+        ddb.batch_write_item(RequestItems={table: [{"PutRequest": {"Item": it}} for it in items[i:i + 25]]})
+    ctx.report.note(f"seeded {len(items)} items of the local demo folder into {table} "
+                    "(no operators' AWS CLI yet: clients, case types, offices, staff)")
+    return m.group(1)
+
+
+# -- the journey ---------------------------------------------------------------------------
+
+def run(ctx):
+    h = Http(ctx.door)
+    state = {}
+    failed = set()
+
+    def step(name, needs=()):
+        def wrap(fn):
+            missing = [n for n in needs if n not in state]
+            if missing:
+                print(f"  - {name}: skipped (needs {', '.join(missing)})")
+                ctx.results.append((name, "skipped"))
+                return
+            t0 = time.monotonic()
+            try:
+                value = fn()
+                state[name] = value if value is not None else True
+                print(f"  ok {name} ({(time.monotonic() - t0) * 1000:.0f} ms)")
+                ctx.results.append((name, "ok"))
+            except (Failed, KeyError, ValueError, TypeError, IndexError, OSError) as e:
+                failed.add(name)
+                print(f"  FAIL {name}: {e}")
+                ctx.results.append((name, f"failed: {e}"))
+                ctx.report.finding("journey", f"step '{name}' fails", str(e)[:600])
+        return wrap
+
+    print("\n== journey")
+
+    @step("seed")
+    def _():
+        return seed(ctx)
+
+    @step("discovery")
+    def _():
+        status, _, _, body = h.call("GET", "/.well-known/openid-configuration")
+        expect(status, 200, "GET /.well-known/openid-configuration", body)
+        doc = as_json(body)
+        issuer = ctx.stack.params.get("TokenIssuerUrl")
+        if doc.get("issuer") != issuer:
+            raise Failed(f"issuer {doc.get('issuer')} is not TokenIssuerUrl {issuer}")
+        for name in ("authorization_endpoint", "token_endpoint", "jwks_uri", "userinfo_endpoint",
+                     "end_session_endpoint", "revocation_endpoint", "introspection_endpoint"):
+            url = doc.get(name)
+            if not url:
+                continue
+            path = urllib.parse.urlsplit(url).path
+            if not any(r.match("GET", path) is not None or r.match("POST", path) is not None
+                       for r in ctx.door.routes if r.path != "$default"):
+                ctx.report.finding("template HttpApi", f"discovery names {name} {path}, the HTTP API routes no such path")
+        status, _, _, body = h.call("GET", urllib.parse.urlsplit(doc["jwks_uri"]).path)
+        expect(status, 200, "GET jwks_uri", body)
+        return doc
+
+    @step("catalogue", needs=["seed"])
+    def _():
+        status, _, _, body = h.call("GET", "/case-types")
+        expect(status, 200, "GET /case-types", body)
+        return [t["id"] for t in as_json(body)]
+
+    email = f"polgar-{secrets.token_hex(4)}@rehearsal.varoskapu.test"
+    password = "Rehearsal-" + secrets.token_urlsafe(12)
+
+    @step("register")
+    def _():
+        status, _, _, body = h.call("POST", "/register", {"email": email, "password": password,
+                                                          "name": "Próba Polgár"})
+        expect(status, (200, 201, 202), "POST /register", body)
+
+    @step("verification mail", needs=["register"])
+    def _():
+        from aws import sent_mail
+        for _ in range(20):
+            mails = [m for m in sent_mail() if email in m]
+            if mails:
+                break
+            time.sleep(0.2)
+        else:
+            raise Failed(f"no mail to {email} in SES (sent: {len(sent_mail())})")
+        text = mails[-1]
+        if "Content-Transfer-Encoding: base64" in text:
+            for part in re.findall(r"\r?\n\r?\n([A-Za-z0-9+/=\r\n]{40,})", text):
+                try:
+                    text += base64.b64decode(part).decode("utf-8", "replace")
+                except ValueError:
+                    pass
+        text = text.replace("=\r\n", "").replace("=\n", "").replace("=3D", "=")
+        m = re.search(r"(https?://[^\s\"<>]+/register/verify\?token=([A-Za-z0-9_\-.%]+))", text)
+        if not m:
+            raise Failed(f"the mail has no verification link: {text[:300]}")
+        link = m.group(1)
+        public = ctx.stack.resolve({"Fn::Sub": "https://${DomainName}"}) if "DomainName" in ctx.stack.params else ""
+        if public and not link.startswith(public) and not link.startswith(ctx.door.url):
+            ctx.report.finding("RegisterFunction", f"the verification link points at {link.split('/register')[0]}")
+        return urllib.parse.unquote(m.group(2))
+
+    @step("verify", needs=["verification mail"])
+    def _():
+        status, _, _, body = h.call("POST", "/register/verify", {"token": state["verification mail"],
+                                                                 "password": password})
+        expect(status, (200, 201, 204), "POST /register/verify", body)
+
+    @step("sign in (citizen, code + PKCE)", needs=["verify", "seed"])
+    def _():
+        token = sign_in(h, PORTAL, email, password)
+        head = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))
+        state["token alg"] = head.get("alg")
+        return token
+
+    citizen = lambda: state["sign in (citizen, code + PKCE)"]  # noqa: E731
+
+    def upload_and_attach(case_id, kind, data, media_type, token):
+        status, _, _, body = h.call("POST", f"/cases/{case_id}/uploads", {
+            "kind": kind, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data),
+            "media_type": media_type}, token=token)
+        expect(status, (200, 201), f"POST /cases/{{id}}/uploads", body)
+        ticket = as_json(body)
+        headers = {k: v for k, v in ticket.get("headers", [])}
+        status, _, _, out = h.call("PUT", ticket["url"], data, headers)
+        expect(status, (200, 201, 204), "PUT to the presigned upload URL", out)
+        status, _, _, body = h.call("POST", f"/cases/{case_id}/documents",
+                                    {"upload_id": ticket["upload_id"]}, token=token)
+        expect(status, 201, "POST /cases/{id}/documents", body)
+
+    @step("submit a case with an upload (automatic decision)", needs=["sign in (citizen, code + PKCE)", "catalogue"])
+    def _():
+        status, _, _, body = h.call("POST", "/cases", {"case_type": "resident-parking-permit", "form": {
+            "address": {"postcode": "1054", "city": "Budapest", "street": "Október 6. utca 12."},
+            "vehicle": {"plate": "ABC-123", "keeper": "applicant"}}}, token=citizen())
+        expect(status, (200, 201), "POST /cases", body)
+        case_id = as_json(body)["id"]
+        upload_and_attach(case_id, "vehicle_registration", png(), "image/png", citizen())
+        status, _, _, body = h.call("POST", f"/cases/{case_id}/submit", {}, {"Idempotency-Key": "rehearsal-parking"},
+                                    token=citizen())
+        expect(status, 200, "POST /cases/{id}/submit", body)
+        case = as_json(body)
+        if case.get("status") != "decided":
+            raise Failed(f"the parking permit is {case.get('status')}, not decided automatically")
+        return case_id
+
+    @step("fetch the decision", needs=["submit a case with an upload (automatic decision)"])
+    def _():
+        case_id = state["submit a case with an upload (automatic decision)"]
+        status, hdrs, _, body = h.call("GET", f"/cases/{case_id}/decision", token=citizen())
+        expect(status, 200, "GET /cases/{id}/decision", body)
+        if not body.startswith(b"%PDF"):
+            raise Failed(f"the decision is not a PDF: {hdrs.get('content-type')}")
+        status, _, _, body = h.call("POST", f"/cases/{case_id}/decision/download-certificate", {}, token=citizen())
+        expect(status, (200, 201), "POST /cases/{id}/decision/download-certificate", body)
+
+    @step("pay a fee by card (SimplePay double)", needs=["sign in (citizen, code + PKCE)", "catalogue"])
+    def _():
+        if ctx.simplepay is None:
+            raise Failed("the template has no SimplePay settings")
+        status, _, _, body = h.call("POST", "/cases", {"case_type": "public-space-use-permit", "form": {
+            "purpose": "Kávézó terasz kihelyezése", "location": "Szent István tér 4. előtti járda",
+            "area_m2": 12.5, "from": "2027-04-01", "to": "2027-09-30"}}, token=citizen())
+        expect(status, (200, 201), "POST /cases", body)
+        case_id = as_json(body)["id"]
+        upload_and_attach(case_id, "site_plan", pdf(), "application/pdf", citizen())
+        status, _, _, body = h.call("POST", f"/cases/{case_id}/submit", {}, token=citizen())
+        expect(status, 200, "POST /cases/{id}/submit", body)
+        if as_json(body).get("status") != "awaiting_payment":
+            raise Failed(f"the permit is {as_json(body).get('status')}, not awaiting_payment")
+        status, _, _, body = h.call("POST", f"/cases/{case_id}/payments", {
+            "method": "card", "back_url": ctx.door.url + "/payments/return"},
+            {"Idempotency-Key": "rehearsal-card"}, token=citizen())
+        expect(status, (200, 201), "POST /cases/{id}/payments", body)
+        payment = as_json(body)
+        status, hdrs, _, body = h.call("GET", payment["redirect_url"] + "?outcome=FINISHED")
+        expect(status, 302, "the card page", body)
+        ipn_status, signed = ctx.simplepay.ipn_result
+        if ipn_status != 200 or not signed:
+            raise Failed(f"the IPN was answered {ipn_status}, acknowledgement signed: {signed} "
+                         f"({ctx.simplepay.log[-1]})")
+        status, _, _, body = h.call("GET", hdrs["location"])
+        expect(status, (200, 303), "GET the back URL /payments/return", body)
+        status, _, _, body = h.call("GET", f"/payments/{payment['id']}", token=citizen())
+        expect(status, 200, "GET /payments/{id}", body)
+        if as_json(body).get("status") != "succeeded":
+            raise Failed(f"the payment is {as_json(body).get('status')}")
+        status, _, _, body = h.call("GET", f"/payments/{payment['id']}/receipt", token=citizen())
+        expect(status, 200, "GET /payments/{id}/receipt", body)
+        status, _, _, body = h.call("GET", f"/payments/{payment['id']}/invoice-data", token=citizen())
+        expect(status, 200, "GET /payments/{id}/invoice-data", body)
+        return case_id
+
+    @step("book an appointment", needs=["sign in (citizen, code + PKCE)", "seed"])
+    def _():
+        status, _, _, body = h.call("GET", "/appointments/services")
+        expect(status, 200, "GET /appointments/services", body)
+        services = as_json(body)
+        services = services.get("items", services) if isinstance(services, dict) else services
+        if not services:
+            raise Failed("no services")
+        service = services[0]["id"]
+        today = time.strftime("%Y-%m-%d", time.gmtime())
+        later = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 21 * 86400))
+        status, _, _, body = h.call("GET", f"/appointments/services/{service}/slots?from={today}&to={later}&limit=20")
+        expect(status, 200, "GET /appointments/services/{id}/slots", body)
+        slots = as_json(body).get("items", [])
+        if not slots:
+            raise Failed("no free slot in three weeks")
+        status, _, _, body = h.call("POST", "/appointments/bookings", {"service_id": service, "start": slots[-1]["start"]},
+                                    {"Idempotency-Key": "rehearsal-booking"}, token=citizen())
+        expect(status, (200, 201), "POST /appointments/bookings", body)
+        booking = as_json(body)
+        status, _, _, body = h.call("GET", f"/appointments/bookings/{booking['id']}/calendar.ics", token=citizen())
+        expect(status, 200, "GET /appointments/bookings/{id}/calendar.ics", body)
+        return booking["id"]
+
+    @step("sign in (clerk)", needs=["seed"])
+    def _():
+        return sign_in(h, OFFICE, *CLERK)
+
+    @step("sign in (signatory, second factor)", needs=["seed"])
+    def _():
+        return sign_in(h, OFFICE, *SIGNATORY, totp_secret=state["seed"])
+
+    @step("a clerk drafts and a signatory approves the decision",
+          needs=["pay a fee by card (SimplePay double)", "sign in (clerk)", "sign in (signatory, second factor)"])
+    def _():
+        case_id = state["pay a fee by card (SimplePay double)"]
+        clerk = state["sign in (clerk)"]
+        for what, path, body, wanted in [
+            ("queue", "/backoffice/cases?status=in_review", None, 200),
+            ("claim", f"/backoffice/cases/{case_id}/claim", {}, 200),
+            ("file", f"/backoffice/cases/{case_id}/file", {}, 200),
+            ("draft", f"/backoffice/cases/{case_id}/decision",
+             {"outcome": "approve", "reasoning": "A kérelem megfelel a rendeletnek."}, 200),
+        ]:
+            status, _, _, out = h.call("GET" if body is None else "POST", path, body, token=clerk)
+            expect(status, wanted, f"{what} ({path})", out)
+        status, _, _, out = h.call("POST", f"/backoffice/cases/{case_id}/decision/approve", {},
+                                   token=state["sign in (signatory, second factor)"])
+        expect(status, 200, "approve", out)
+        if as_json(out).get("status") != "decided":
+            raise Failed(f"the case is {as_json(out).get('status')} after approval")
+        status, _, _, out = h.call("GET", f"/cases/{case_id}/decision", token=citizen())
+        expect(status, 200, "the citizen fetches the approved decision", out)
+
+    @step("appointment reminders (scheduled)", needs=["seed"])
+    def _():
+        fn = next((f for l, f in ctx.functions.items()
+                   if any(e.get("Type") == "Schedule" for e in
+                          (dict(ctx.stack.resources("AWS::Serverless::Function"))[l]
+                           .get("Properties", {}).get("Events") or {}).values())), None)
+        if fn is None:
+            return
+        event = {"version": "0", "id": secrets.token_hex(8), "detail-type": "Scheduled Event",
+                 "source": "aws.events", "account": "123456789012",
+                 "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "region": "eu-central-1",
+                 "resources": ["arn:aws:events:eu-central-1:123456789012:rule/rehearsal"], "detail": {}}
+        response, error = ctx.door.invoke(fn, event)
+        if error:
+            raise Failed(f"{fn.logical}: {error}")
+        return response
+
+    if state.get("token alg") and ctx.door.authorizers and not state["token alg"].startswith("RS"):
+        ctx.report.finding("template HttpApi", f"the JWT authorizer refuses every protected route: access "
+                           f"tokens are {state['token alg']}, API Gateway verifies RSA only")
+    return state

@@ -1,0 +1,288 @@
+#!/usr/bin/env python3
+"""The deploy rehearsal: what template.yaml creates, on moto, with every function of the
+template started as its binary the way Lambda would, and a journey through the HTTP API.
+
+1. The template is read (short-form tags, parameters from their defaults,
+   samconfig.toml's default `parameter_overrides` and the rehearsal's own, conditions,
+   Ref/GetAtt/Sub/If/Join/Select/Split, dynamic references).
+2. Its DynamoDB tables, S3 buckets (versioning, Object Lock default retention,
+   encryption, lifecycle, CORS, policies), KMS keys and aliases, Secrets Manager
+   secrets, SSM parameters, SES identities and IAM managed policies are created on moto
+   from their resolved properties.
+3. Every AWS::Serverless::Function is started as `target/<profile>/<Binary>`
+   (`Metadata.BuildProperties.Binary`) with exactly the environment the template resolves
+   for it (Globals, then the function's variables) plus what Lambda sets, against a
+   Lambda Runtime API emulator, its AWS calls going through an IAM gate that checks them
+   against the function's template policies.
+4. An HTTP API on loopback is built from the functions' HttpApi events (with the JWT
+   authorizer when the template configures one) and a journey runs through it
+   (tests/rehearsal/journey.py).
+
+It fails on any start-up failure, any call IAM refuses and any unexpected status; it also
+lists the granted actions no call used. Findings are appended to
+/tmp/rehearsal/findings.md (one line each; function, what, evidence).
+
+    cargo build -p varoskapu-lambda --bins && cargo build -p varoskapu-local --bin varoskapu
+    .venv/bin/python tests/rehearsal/rehearse.py [--target target/debug] [--keep-logs]
+"""
+
+import argparse
+import concurrent.futures
+import datetime
+import os
+import pathlib
+import sys
+import tempfile
+import time
+
+HERE = pathlib.Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+sys.path.insert(0, str(HERE))
+
+import aws  # noqa: E402
+import cfn  # noqa: E402
+import frontdoor  # noqa: E402
+import iam  # noqa: E402
+import lambdas  # noqa: E402
+from simplepay import SimplePayDouble  # noqa: E402
+
+FINDINGS = pathlib.Path(os.environ.get("VAROSKAPU_REHEARSAL_FINDINGS", "/tmp/rehearsal/findings.md"))
+ENV_LIMIT = 4096  # Lambda: 4 KB for all of a function's environment variables
+
+
+class Report:
+    def __init__(self):
+        self.findings = []  # (function, what, evidence)
+        self.notes = []
+        self.failures = 0
+
+    def finding(self, function, what, evidence="", fails=True):
+        line = (function, what, evidence)
+        if line not in self.findings:
+            self.findings.append(line)
+            if fails:
+                self.failures += 1
+            print(f"  FINDING {function}: {what}" + (f" ({evidence})" if evidence else ""))
+
+    def note(self, text):
+        self.notes.append(text)
+        print(f"  note: {text}")
+
+    def write(self):
+        FINDINGS.parent.mkdir(parents=True, exist_ok=True)
+        existing = FINDINGS.read_text() if FINDINGS.exists() else ""
+        stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
+        new = []
+        for function, what, evidence in self.findings:
+            body = f"{function} — {what}" + (f" — {evidence}" if evidence else "")
+            body = " ".join(body.split())[:900]
+            if body not in existing:
+                new.append(f"- [{stamp}] {body}\n")
+        if new:
+            with FINDINGS.open("a") as f:
+                if not existing:
+                    f.write("# Deploy rehearsal findings (tests/rehearsal/rehearse.py)\n\n")
+                f.writelines(new)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--template", default=str(ROOT / "template.yaml"))
+    parser.add_argument("--samconfig", default=str(ROOT / "samconfig.toml"))
+    parser.add_argument("--target", default=str(ROOT / "target/debug"))
+    parser.add_argument("--local-binary", default=None,
+                        help="the local varoskapu binary that makes the seed (default TARGET/varoskapu)")
+    parser.add_argument("--logs", default=None, help="folder for the functions' logs")
+    args = parser.parse_args()
+    t_start = time.monotonic()
+    report = Report()
+    logs = args.logs or tempfile.mkdtemp(prefix="varoskapu-rehearsal-")
+    os.makedirs(logs, exist_ok=True)
+    print(f"== deploy rehearsal (function logs in {logs})")
+
+    # The loopback services the template's URLs must point at.
+    functions = {}
+    invoke = lambda fn, event: fn.invoke(event, lambda: start(fn))  # noqa: E731
+    door = frontdoor.FrontDoor(invoke)
+    emulated = aws.EmulatedAws()
+
+    template = cfn.load(args.template)
+    samconfig = cfn.samconfig_overrides(args.samconfig)
+    # What a deployment must be given that a rehearsal can only give on loopback: the
+    # provider's URL is the front door's (plain http: the functions' HTTP client trusts
+    # only the public web PKI, so no loopback certificate could be trusted), the SES
+    # sender exercises the notices, the merchant points card payments at the double.
+    rehearsal = {
+        "TokenIssuerUrl": door.url,
+        "NotificationSender": "ertesites@rehearsal.varoskapu.test",
+        "SimplePayMerchant": "REHEARSALHUF",
+    }
+    params = template.get("Parameters", {})
+    if "SimplePayUrl" in params:
+        rehearsal["SimplePayUrl"] = "http://127.0.0.1:1/payment"  # replaced below
+    rehearsal = {k: v for k, v in rehearsal.items() if k in params}
+    unbound, _ = cfn.bind_parameters(template, samconfig)
+    values, problems = cfn.bind_parameters(template, samconfig, rehearsal)
+    for p in cfn.bind_parameters(template, samconfig)[1]:
+        report.finding("template/samconfig.toml", "`sam deploy` with the shipped samconfig.toml: " + p,
+                       "samconfig default parameter_overrides: " + (", ".join(samconfig) or "none"))
+    for p in problems:
+        if any(p.startswith(f"parameter {k}=") for k in rehearsal):
+            report.note(f"rehearsal override outside the template's pattern (loopback): {p}")
+        elif "no default" not in p:
+            report.finding("template", p)
+        else:
+            report.finding("template", p, "the rehearsal cannot deploy without it", fails=True)
+    for k, v in values.items():
+        if k not in unbound:
+            pass
+    # The merchant secret the operator puts into SimplePaySecret; the double knows it too.
+    stack = cfn.Stack(template, values)
+    provisioner = aws.Provisioner(emulated, stack)
+    try:
+        provisioner.run()
+    except cfn.Unsupported as e:
+        report.finding("template", "the rehearsal cannot create the stack", str(e))
+        report.write()
+        return 1
+    print(f"  created on moto: " + ", ".join(sorted(
+        f"{l}" for l, r in stack.resources() if r["Type"] in aws.Provisioner.EMULATED)))
+    if provisioner.not_emulated:
+        report.note("not emulated: " + ", ".join(provisioner.not_emulated))
+
+    # SimplePay: the merchant secret the operator stores in the template's secret.
+    simplepay = None
+    secret_arn = next((stack.physical[l] for l, r in stack.resources("AWS::SecretsManager::Secret")
+                       if "SimplePay" in l), None)
+    if secret_arn and "SimplePayUrl" in params:
+        merchant_secret = "rehearsal-merchant-secret-" + aws._suffix(16)
+        emulated.client("secretsmanager").put_secret_value(SecretId=secret_arn, SecretString=merchant_secret)
+        simplepay = SimplePayDouble(values.get("SimplePayMerchant", ""), merchant_secret)
+        stack.params["SimplePayUrl"] = simplepay.url
+        simplepay.ipn_url = door.url + "/payments/simplepay/ipn"
+
+    # The functions.
+    globals_ = (template.get("Globals") or {}).get("Function") or {}
+    startup = {}
+
+    def start(fn):
+        failure = fn.start({"VAROSKAPU_AWS_ENDPOINT_URL": emulated.url,
+                            "AWS_ENDPOINT_URL": emulated.url}, fn.access_key)
+        return failure
+
+    for logical, res in stack.resources("AWS::Serverless::Function"):
+        props = res.get("Properties", {})
+        binary = ((res.get("Metadata") or {}).get("BuildProperties") or {}).get("Binary")
+        if not binary:
+            report.finding(logical, "no Metadata.BuildProperties.Binary: which binary is it?")
+            continue
+        path = pathlib.Path(args.target) / binary
+        if not path.exists():
+            report.finding(logical, f"binary {binary} is not built", str(path))
+            continue
+        env = {}
+        for source in (globals_, props):
+            try:
+                env.update(stack.resolve(((source.get("Environment") or {}).get("Variables")) or {}))
+            except cfn.Unsupported as e:
+                report.finding(logical, "environment cannot be resolved", str(e))
+        env = {k: str(v) for k, v in env.items()}
+        size = lambdas.environment_size(env)
+        if size > ENV_LIMIT:
+            report.finding(logical, f"environment is {size} bytes, over Lambda's 4 KB limit",
+                           "largest: " + ", ".join(f"{k} ({len(v)})" for k, v in
+                                                   sorted(env.items(), key=lambda kv: -len(kv[1]))[:3]))
+        timeout = int(props.get("Timeout", globals_.get("Timeout", 3)))
+        memory = int(props.get("MemorySize", globals_.get("MemorySize", 128)))
+        statements, notes = iam.function_statements(stack, props, provisioner.managed_policies)
+        for n in notes:
+            report.note(f"{logical}: {n}")
+        name = stack.physical[logical]
+        principal = aws.Principal(logical, name, statements, notes)
+        emulated.gate.principals[principal.access_key] = principal
+        fn = lambdas.Function(logical, name, stack.attrs[logical]["Arn"], str(path), env,
+                              timeout, memory, logs)
+        fn.access_key = principal.access_key
+        fn.principal = principal
+        fn.env_size = size
+        functions[logical] = fn
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+        for logical, failure in zip(functions, pool.map(start, functions.values())):
+            startup[logical] = failure
+    for logical, fn in functions.items():
+        if startup[logical]:
+            report.finding(logical, "exits at start-up (cold start)", startup[logical])
+        else:
+            print(f"  {logical:32} started in {fn.start_ms:6.0f} ms  (environment {fn.env_size} B)")
+
+    routes, apis, route_problems = frontdoor.routes_of(stack, functions)
+    for p in route_problems:
+        report.finding("template HttpApi", p)
+    door.configure(routes, apis)
+    print(f"  HTTP API on {door.url}: {len(routes)} routes"
+          + (f", JWT authorizers: {', '.join(door.authorizers)}" if door.authorizers else ", no JWT authorizer"))
+
+    # The journey.
+    import journey
+    ctx = journey.Context(door=door, aws=emulated, stack=stack, functions=functions,
+                          simplepay=simplepay, report=report, root=ROOT,
+                          local_binary=args.local_binary or str(pathlib.Path(args.target) / "varoskapu"),
+                          logs=logs)
+    try:
+        journey.run(ctx)
+    finally:
+        for fn in functions.values():
+            fn.stop()
+
+    # What IAM refused, what was granted and never used.
+    refused = [c for c in emulated.gate.calls if not c[3]]
+    seen = set()
+    for logical, action, resource, _, reason, _ in refused:
+        if (logical, action, resource) in seen:
+            continue
+        seen.add((logical, action, resource))
+        report.finding(logical, f"IAM refuses {action} on {resource}", reason)
+    unused = unused_grants(functions, emulated.gate.calls)
+    print("\n== granted actions no call used (least privilege)")
+    for logical, lines in unused.items():
+        for line in lines:
+            print(f"  {logical}: {line}")
+            report.finding(logical, f"granted but never used in the journey: {line}", fails=False)
+    for d in emulated.gate.moto_differences:
+        report.note(d)
+    print("\n== front door: unexpected answers")
+    for method, path, route, status, note in door.log:
+        if status >= 500 or note:
+            print(f"  {method} {path} [{route}] -> {status} {note[:300]}")
+    report.write()
+    took = time.monotonic() - t_start
+    print(f"\n== rehearsal: {report.failures} failing finding(s), {len(report.findings)} in all, "
+          f"{took:.0f} s; findings appended to {FINDINGS}")
+    return 1 if report.failures else 0
+
+
+def unused_grants(functions, calls):
+    used = {}
+    for logical, action, resource, allowed, _, statement in calls:
+        if allowed and statement is not None:
+            used.setdefault(logical, []).append((id(statement), action, resource))
+    out = {}
+    for logical, fn in functions.items():
+        lines = []
+        for st in fn.principal.statements:
+            if st.get("Effect") != "Allow":
+                continue
+            for pattern in iam._list(st.get("Action")):
+                for res in iam._list(st.get("Resource")):
+                    hit = any(sid == id(st) and iam._action_matches(pattern, a) and iam._like(res, r)
+                              for sid, a, r in used.get(logical, []))
+                    if not hit:
+                        lines.append(f"{pattern} on {res}" + (f" (Sid {st['Sid']})" if st.get("Sid") else ""))
+        if lines:
+            out[logical] = lines
+    return out
+
+
+if __name__ == "__main__":
+    sys.exit(main())
