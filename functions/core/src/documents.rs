@@ -125,6 +125,10 @@ pub enum DocumentError {
     Timestamp(String),
     #[error("the signed document cannot be stored: {0}")]
     Storage(String),
+    /// No signing certificate is installed yet: a deployment's first state, as the
+    /// municipality's CA can only certify the signing key once it exists.
+    #[error("documents cannot be signed yet: no signing certificate is installed")]
+    NotConfigured,
 }
 
 /// Issues trusted documents: render, sign, timestamp, store write-once, record.

@@ -1,6 +1,9 @@
 //! Case errors as problems, each refusal a client branches on with its own `type`.
 
-use super::{ProblemKind, ProblemSource};
+use super::{
+    DOCUMENTS_NOT_CONFIGURED, DOCUMENTS_NOT_CONFIGURED_DETAIL,
+    DOCUMENTS_NOT_CONFIGURED_RETRY_AFTER, ProblemKind, ProblemSource,
+};
 use serde_json::{Map, Value, json};
 use varoskapu_core::cases::CaseError;
 use varoskapu_core::documents::DocumentError;
@@ -31,7 +34,11 @@ impl ProblemSource for CaseError {
             CaseError::MediaTypeNotAccepted { .. } => UnsupportedMediaType,
             CaseError::SelfApproval => Forbidden,
             CaseError::InvalidIdempotencyKey => BadRequest,
-            CaseError::Document(DocumentError::Timestamp(_) | DocumentError::Signing(_))
+            CaseError::Document(
+                DocumentError::Timestamp(_)
+                | DocumentError::Signing(_)
+                | DocumentError::NotConfigured,
+            )
             | CaseError::PeopleUnavailable(_) => Unavailable,
             CaseError::Document(_) | CaseError::TimeZoneUnavailable => Internal,
             // Answered by `wrapped`.
@@ -57,6 +64,7 @@ impl ProblemSource for CaseError {
             CaseError::AlreadyAppealed => "cases:already-appealed",
             CaseError::IdempotencyKeyReused => "cases:idempotency-key-reused",
             CaseError::Busy => "cases:busy",
+            CaseError::Document(DocumentError::NotConfigured) => DOCUMENTS_NOT_CONFIGURED,
             _ => return None,
         })
     }
@@ -65,6 +73,9 @@ impl ProblemSource for CaseError {
         match self {
             CaseError::Document(DocumentError::Timestamp(_) | DocumentError::Signing(_)) => {
                 Some("the document could not be signed now; retry the request".into())
+            }
+            CaseError::Document(DocumentError::NotConfigured) => {
+                Some(DOCUMENTS_NOT_CONFIGURED_DETAIL.into())
             }
             CaseError::PeopleUnavailable(_) => Some(
                 "the people named on the document cannot be looked up now; retry the request"
@@ -91,6 +102,15 @@ impl ProblemSource for CaseError {
         match members {
             Value::Object(map) => map,
             _ => Map::new(),
+        }
+    }
+
+    fn retry_after(&self) -> Option<u64> {
+        match self {
+            CaseError::Document(DocumentError::NotConfigured) => {
+                Some(DOCUMENTS_NOT_CONFIGURED_RETRY_AFTER)
+            }
+            _ => None,
         }
     }
 

@@ -23,6 +23,19 @@ pub const TYPE_PREFIX: &str = "urn:varoskapu:problem:";
 /// Seconds a client is asked to wait when storage or a dependency is unavailable.
 pub const UNAVAILABLE_RETRY_AFTER: u64 = 5;
 
+/// The `type` slug of a route that signs documents while no signing certificate is
+/// installed (a deployment before its chain): the same for cases and payments, so that a
+/// client or an operator's probe branches on one type.
+pub const DOCUMENTS_NOT_CONFIGURED: &str = "documents-not-configured";
+
+/// What the client is told then; it names no infrastructure.
+pub const DOCUMENTS_NOT_CONFIGURED_DETAIL: &str =
+    "signed documents are not issued yet: the municipality's signing certificate is not installed";
+
+/// Installing a chain is an operator's step, not a moment's outage: clients are asked to
+/// wait minutes, not seconds.
+pub const DOCUMENTS_NOT_CONFIGURED_RETRY_AFTER: u64 = 300;
+
 /// The kinds of problem the API reports; each has one stable `type` URI and status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProblemKind {
@@ -230,6 +243,40 @@ mod tests {
         assert_eq!(json["type"], "urn:varoskapu:problem:not-found");
         assert_eq!(json["status"], 404);
         assert_eq!(json["detail"], "no such case");
+    }
+
+    #[tokio::test]
+    async fn signing_without_a_certificate_is_503_documents_not_configured_for_cases_and_payments()
+    {
+        use varoskapu_core::cases::CaseError;
+        use varoskapu_core::documents::DocumentError;
+        use varoskapu_core::payments::PaymentError;
+        for error in [
+            ApiError::from(CaseError::Document(DocumentError::NotConfigured)),
+            ApiError::from(PaymentError::Document(DocumentError::NotConfigured)),
+            ApiError::from(PaymentError::Case(CaseError::Document(
+                DocumentError::NotConfigured,
+            ))),
+        ] {
+            let response = error.into_response();
+            assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(response.headers()[header::CONTENT_TYPE], PROBLEM_JSON);
+            assert_eq!(response.headers()[header::RETRY_AFTER], "300");
+            let body = axum::body::to_bytes(response.into_body(), 1 << 16)
+                .await
+                .unwrap();
+            let json: Value = serde_json::from_slice(&body).unwrap();
+            assert_eq!(
+                json["type"],
+                "urn:varoskapu:problem:documents-not-configured"
+            );
+            assert_eq!(json["status"], 503);
+            assert_eq!(json["detail"], DOCUMENTS_NOT_CONFIGURED_DETAIL);
+        }
+        // A signing failure of a configured signer stays a plain, briefly retried 503.
+        let p = ApiError::from(CaseError::Document(DocumentError::Signing("kms".into())))
+            .into_response();
+        assert_eq!(p.headers()[header::RETRY_AFTER], "5");
     }
 
     #[test]

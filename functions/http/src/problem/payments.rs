@@ -1,6 +1,10 @@
 //! Payment errors as problems; a case refusal inside a payment keeps the case's problem.
 
-use super::{ProblemKind, ProblemSource};
+use super::{
+    DOCUMENTS_NOT_CONFIGURED, DOCUMENTS_NOT_CONFIGURED_DETAIL,
+    DOCUMENTS_NOT_CONFIGURED_RETRY_AFTER, ProblemKind, ProblemSource,
+};
+use varoskapu_core::documents::DocumentError;
 use serde_json::{Map, Value, json};
 use varoskapu_core::payments::camt::CamtError;
 use varoskapu_core::payments::{PaymentError, ProviderError};
@@ -27,6 +31,7 @@ impl ProblemSource for PaymentError {
             | PaymentError::IdempotencyKeyReused => ValidationFailed,
             PaymentError::Statement(CamtError::TooLarge { .. }) => PayloadTooLarge,
             PaymentError::Statement(_) => ValidationFailed,
+            PaymentError::Document(DocumentError::NotConfigured) => Unavailable,
             PaymentError::Document(_) => Internal,
             // Answered by `wrapped`.
             PaymentError::Case(_) | PaymentError::Blob(_) | PaymentError::Table(_) => Internal,
@@ -47,6 +52,7 @@ impl ProblemSource for PaymentError {
             PaymentError::Statement(_) => "payments:bad-statement",
             PaymentError::IdempotencyKeyReused => "payments:idempotency-key-reused",
             PaymentError::AlreadyRefunded => "payments:already-refunded",
+            PaymentError::Document(DocumentError::NotConfigured) => DOCUMENTS_NOT_CONFIGURED,
             _ => return None,
         })
     }
@@ -55,6 +61,9 @@ impl ProblemSource for PaymentError {
         match self {
             // The provider's own answer says what to do; it names no infrastructure of ours.
             PaymentError::Provider(_) => Some(self.to_string()),
+            PaymentError::Document(DocumentError::NotConfigured) => {
+                Some(DOCUMENTS_NOT_CONFIGURED_DETAIL.into())
+            }
             PaymentError::Document(_) => None,
             other if other.problem_kind() == ProblemKind::Internal => None,
             other => Some(other.to_string()),
@@ -72,6 +81,15 @@ impl ProblemSource for PaymentError {
         match members {
             Value::Object(map) => map,
             _ => Map::new(),
+        }
+    }
+
+    fn retry_after(&self) -> Option<u64> {
+        match self {
+            PaymentError::Document(DocumentError::NotConfigured) => {
+                Some(DOCUMENTS_NOT_CONFIGURED_RETRY_AFTER)
+            }
+            _ => None,
         }
     }
 
