@@ -19,6 +19,7 @@ use varoskapu_http::{ApiJson, Problem, ProblemKind};
 #[into_params(parameter_in = Query)]
 pub struct QueueQuery {
     /// Only this status (default: every open status).
+    #[param(value_type = Option<varoskapu_core::cases::CaseStatus>)]
     pub status: Option<String>,
     pub case_type: Option<String>,
     /// Only cases due on or before this day (`YYYY-MM-DD`).
@@ -30,6 +31,7 @@ pub struct QueueQuery {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct AssignBody {
     /// The clerk's account id.
+    #[schema(min_length = 1)]
     pub clerk: String,
     /// Take it from the clerk holding it.
     #[serde(default)]
@@ -39,6 +41,8 @@ pub struct AssignBody {
 /// A text: a note, a request for missing information, or a remark.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct TextBody {
+    /// Not blank.
+    #[schema(pattern = "\\S")]
     pub text: String,
 }
 
@@ -46,6 +50,8 @@ pub struct TextBody {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct DecisionBody {
     pub outcome: Outcome,
+    /// Not blank.
+    #[schema(pattern = "\\S")]
     pub reasoning: String,
 }
 
@@ -300,7 +306,7 @@ pub async fn audit(
 /// An attached document's bytes, as sniffed on upload; the read is audited.
 #[utoipa::path(get, path = "/backoffice/cases/{case_id}/documents/{document_id}", tag = "cases-backoffice",
     params(("case_id" = Uuid, Path), ("document_id" = Uuid, Path)),
-    responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>), (status = 404, body = Problem)))]
+    responses((status = 200, content_type = "application/octet-stream", body = varoskapu_http::openapi::Binary), (status = 404, body = Problem)))]
 pub async fn document(
     State(state): State<CasesState>,
     Authenticated(p): Authenticated,

@@ -125,7 +125,7 @@ pub async fn free_slots(
 /// Books a slot. Send an `Idempotency-Key` to retry safely: a retry returns the first booking.
 #[utoipa::path(post, path = "/appointments/bookings", tag = "appointments",
     request_body = BookBody,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    params(varoskapu_http::extract::IdempotencyKeyHeader),
     responses((status = 201, body = BookingView), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 404, body = Problem), (status = 409, body = Problem, description = "slot taken or too many open bookings"),
         (status = 422, body = Problem)))]

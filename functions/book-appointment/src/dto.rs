@@ -130,10 +130,10 @@ pub struct SlotPageView {
 #[into_params(parameter_in = Query)]
 pub struct SlotQuery {
     /// First local date (YYYY-MM-DD), Europe/Budapest.
-    #[param(value_type = String, example = "2026-03-27")]
+    #[param(value_type = String, format = Date, example = "2026-03-27")]
     pub from: jiff::civil::Date,
     /// Last local date, inclusive; at most 31 days after `from`.
-    #[param(value_type = String, example = "2026-03-31")]
+    #[param(value_type = String, format = Date, example = "2026-03-31")]
     pub to: jiff::civil::Date,
     /// Slots per page (1–200, default 50).
     pub limit: Option<usize>,
@@ -216,7 +216,7 @@ impl DeskBookingView {
 pub struct BookBody {
     pub service_id: String,
     /// The slot's `start` (RFC 3339).
-    #[schema(value_type = String, example = "2026-03-30T07:00:00Z")]
+    #[schema(value_type = String, format = DateTime, example = "2026-03-30T07:00:00Z")]
     pub start: Timestamp,
     /// A particular desk; any free one otherwise.
     #[serde(default)]
@@ -230,7 +230,7 @@ pub struct BookBody {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RescheduleBody {
-    #[schema(value_type = String, example = "2026-03-31T08:20:00Z")]
+    #[schema(value_type = String, format = DateTime, example = "2026-03-31T08:20:00Z")]
     pub start: Timestamp,
     #[serde(default)]
     pub clerk_id: Option<String>,
@@ -240,6 +240,8 @@ pub struct RescheduleBody {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OfficeCancelBody {
+    /// Told to the citizen.
+    #[schema(min_length = 1, max_length = 500, pattern = "\\S")]
     pub reason: String,
 }
 
@@ -247,10 +249,11 @@ pub struct OfficeCancelBody {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OfficeMoveBody {
-    #[schema(value_type = String)]
+    #[schema(value_type = String, format = DateTime)]
     pub start: Timestamp,
     #[serde(default)]
     pub clerk_id: Option<String>,
+    #[schema(min_length = 1, max_length = 500, pattern = "\\S")]
     pub reason: String,
 }
 
@@ -258,10 +261,11 @@ pub struct OfficeMoveBody {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BlockBody {
-    #[schema(value_type = String)]
+    #[schema(value_type = String, format = DateTime)]
     pub start: Timestamp,
-    #[schema(value_type = String)]
+    #[schema(value_type = String, format = DateTime)]
     pub end: Timestamp,
+    #[schema(min_length = 1, max_length = 500, pattern = "\\S")]
     pub reason: String,
 }
 
@@ -295,23 +299,19 @@ impl BlockView {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CalendarBody {
-    #[schema(value_type = Object)]
     pub working_hours: varoskapu_core::appointments::WeeklyHours,
     #[serde(default)]
-    #[schema(value_type = Object)]
     pub breaks: varoskapu_core::appointments::WeeklyHours,
     #[serde(default)]
-    #[schema(value_type = Vec<Object>)]
     pub absences: Vec<varoskapu_core::appointments::Absence>,
 }
 
 /// One day of a clerk's calendar.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct CalendarDayView {
-    #[schema(value_type = String)]
+    #[schema(value_type = String, format = Date)]
     pub date: jiff::civil::Date,
     /// Local ranges at the desk (after office hours, breaks and absences).
-    #[schema(value_type = Vec<Object>)]
     pub hours: Vec<varoskapu_core::appointments::TimeRange>,
     pub blocks: Vec<BlockView>,
     pub bookings: Vec<DeskBookingView>,
@@ -337,10 +337,10 @@ pub struct ClerkCalendarView {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct RangeQuery {
-    #[param(value_type = String, example = "2026-11-24")]
+    #[param(value_type = String, format = Date, example = "2026-11-24")]
     pub from: jiff::civil::Date,
     /// Inclusive; at most 31 days after `from`.
-    #[param(value_type = String, example = "2026-11-30")]
+    #[param(value_type = String, format = Date, example = "2026-11-30")]
     pub to: jiff::civil::Date,
 }
 
@@ -348,7 +348,7 @@ pub struct RangeQuery {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct DayQuery {
-    #[param(value_type = String, example = "2026-11-24")]
+    #[param(value_type = String, format = Date, example = "2026-11-24")]
     pub date: jiff::civil::Date,
 }
 
@@ -356,7 +356,7 @@ pub struct DayQuery {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct DayView {
     pub office_id: String,
-    #[schema(value_type = String)]
+    #[schema(value_type = String, format = Date)]
     pub date: jiff::civil::Date,
     pub bookings: Vec<DeskBookingView>,
 }

@@ -12,6 +12,7 @@ pub mod cases;
 pub mod clock;
 pub mod documents;
 pub mod idempotency;
+pub mod json;
 pub mod notify;
 pub mod payments;
 pub mod people;

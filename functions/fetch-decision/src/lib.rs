@@ -56,7 +56,7 @@ pub struct DownloadLink {
 
 /// The signed decision of one of the caller's cases; the first fetch delivers it.
 #[utoipa::path(get, path = "/cases/{case_id}/decision", tag = "decisions", params(("case_id" = Uuid, Path), FetchQuery),
-    responses((status = 200, content_type = "application/pdf", body = Vec<u8>),
+    responses((status = 200, content_type = "application/pdf", body = varoskapu_http::openapi::Binary),
         (status = 200, body = DownloadLink), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn fetch(
     State(state): State<CasesState>,
@@ -99,7 +99,7 @@ pub async fn fetch(
 /// decision's SHA-256.
 #[utoipa::path(post, path = "/cases/{case_id}/decision/download-certificate", tag = "decisions",
     params(("case_id" = Uuid, Path)),
-    responses((status = 200, content_type = "application/pdf", body = Vec<u8>),
+    responses((status = 200, content_type = "application/pdf", body = varoskapu_http::openapi::Binary),
         (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn certificate(
     State(state): State<CasesState>,

@@ -115,6 +115,37 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
     }
 }
 
+/// The `Idempotency-Key` header as an operation's OpenAPI parameters declare it, with the
+/// rule [`IdempotencyKey`] enforces.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct IdempotencyKeyHeader {
+    /// Makes a retry safe: a retry with the same key and body returns the first result; the
+    /// same key with another body is refused with 422.
+    #[param(
+        rename = "Idempotency-Key",
+        min_length = 1,
+        max_length = 128,
+        pattern = "^[!-~]{1,128}$"
+    )]
+    pub key: Option<String>,
+}
+
+/// [`IdempotencyKeyHeader`] for the writes that refuse to run without one.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct RequiredIdempotencyKeyHeader {
+    /// Required: a retry with the same key and body returns the first result; the same key
+    /// with another body is refused with 422.
+    #[param(
+        rename = "Idempotency-Key",
+        min_length = 1,
+        max_length = 128,
+        pattern = "^[!-~]{1,128}$"
+    )]
+    pub key: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

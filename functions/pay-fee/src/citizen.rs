@@ -65,7 +65,7 @@ pub(crate) fn uuid(text: &str, what: &str) -> Result<Uuid, ApiError> {
 /// Starts paying a case's fee by card (returns the provider's URL) or bank transfer
 /// (returns the account and reference). A retry with the same key returns the first.
 #[utoipa::path(post, path = "/cases/{case_id}/payments", tag = "payments", request_body = StartPayment,
-    params(("Idempotency-Key" = String, Header, description = "required; a retry returns the first payment")),
+    params(("case_id" = Uuid, Path, description = "The case whose fee is paid"), varoskapu_http::extract::RequiredIdempotencyKeyHeader),
     responses((status = 201, body = PaymentView), (status = 400, body = Problem), (status = 409, body = Problem)))]
 pub async fn start(
     State(state): State<PayFeeState>,
@@ -107,7 +107,7 @@ pub async fn start(
 }
 
 /// One of the caller's own payments.
-#[utoipa::path(get, path = "/payments/{payment_id}", tag = "payments", responses((status = 200, body = PaymentView), (status = 404, body = Problem)))]
+#[utoipa::path(get, path = "/payments/{payment_id}", tag = "payments", params(("payment_id" = Uuid, Path)), responses((status = 200, body = PaymentView), (status = 404, body = Problem)))]
 pub async fn get_one(
     State(state): State<PayFeeState>,
     Authenticated(p): Authenticated,
@@ -123,7 +123,7 @@ async fn readable(state: &PayFeeState, p: &Principal, id: &str) -> Result<Paymen
 }
 
 /// The signed payment receipt and invoice (PDF/A, PAdES, timestamped).
-#[utoipa::path(get, path = "/payments/{payment_id}/receipt", tag = "payments", responses((status = 200, content_type = "application/pdf", body = Vec<u8>), (status = 404, body = Problem), (status = 409, body = Problem)))]
+#[utoipa::path(get, path = "/payments/{payment_id}/receipt", tag = "payments", params(("payment_id" = Uuid, Path)), responses((status = 200, content_type = "application/pdf", body = varoskapu_http::openapi::Binary), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn receipt(
     State(state): State<PayFeeState>,
     Authenticated(p): Authenticated,
@@ -153,7 +153,7 @@ pub async fn receipt(
 }
 
 /// The NAV Online Számla `InvoiceData` XML of the payment's invoice.
-#[utoipa::path(get, path = "/payments/{payment_id}/invoice-data", tag = "payments", responses((status = 200, content_type = "application/xml", body = String), (status = 404, body = Problem)))]
+#[utoipa::path(get, path = "/payments/{payment_id}/invoice-data", tag = "payments", params(("payment_id" = Uuid, Path)), responses((status = 200, content_type = "application/xml", body = String), (status = 404, body = Problem)))]
 pub async fn invoice_data(
     State(state): State<PayFeeState>,
     Authenticated(p): Authenticated,

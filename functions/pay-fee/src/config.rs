@@ -42,11 +42,24 @@ impl SimplePaySettings {
         use varoskapu_http::config::required;
         Ok(Self {
             merchant: varoskapu_core::payments::simplepay::Merchant::new(
-                required("VAROSKAPU_SIMPLEPAY_MERCHANT")?,
+                required(MERCHANT_VAR)?,
                 required("VAROSKAPU_SIMPLEPAY_SECRET")?,
             ),
             api_url: optional("VAROSKAPU_SIMPLEPAY_URL")
                 .unwrap_or_else(|| crate::simplepay_client::SANDBOX_URL.to_owned()),
         })
     }
+
+    /// Like [`from_env`](Self::from_env), but `None` when no merchant is named: a deployment
+    /// before its SimplePay contract takes bank transfers and desk payments, not cards. A
+    /// merchant without its secret still stops start-up.
+    pub fn from_env_if_configured() -> Result<Option<Self>, ConfigError> {
+        if optional(MERCHANT_VAR).is_none() {
+            return Ok(None);
+        }
+        Self::from_env().map(Some)
+    }
 }
+
+/// The SimplePay merchant account (empty: card payments off on Lambda).
+pub const MERCHANT_VAR: &str = "VAROSKAPU_SIMPLEPAY_MERCHANT";

@@ -146,9 +146,10 @@ pub async fn unlink(
 /// A payment taken at the desk.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct DeskBody {
-    /// `cash` or `pos`.
+    #[schema(value_type = varoskapu_core::payments::DeskMethod)]
     pub method: PaymentMethod,
-    /// The cash register's or card terminal's receipt number.
+    /// The cash register's or card terminal's receipt number; not blank.
+    #[schema(pattern = "\\S")]
     pub receipt_number: String,
 }
 
@@ -188,7 +189,9 @@ pub async fn overpayments(
 pub struct RefundBody {
     /// The money to refund, exactly as the overpayments list names it.
     pub source: SettlementSource,
-    /// The outgoing transfer's or cash register's reference.
+    /// The outgoing transfer's or cash register's reference: not blank, at most 140
+    /// characters once trimmed.
+    #[schema(pattern = "\\S", max_length = 140)]
     pub reference: String,
 }
 

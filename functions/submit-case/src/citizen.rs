@@ -74,6 +74,8 @@ pub struct AnswerBody {
 /// An appeal against a delivered decision.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct AppealBody {
+    /// Why the decision is wrong; not blank.
+    #[schema(pattern = "\\S")]
     pub reasoning: String,
 }
 
@@ -183,8 +185,7 @@ pub async fn attach(
 
 /// Submits a draft: the form is validated against the case type's JSON Schema, the arrival
 /// number assigned and the signed receipt issued. Send an `Idempotency-Key` to retry safely.
-#[utoipa::path(post, path = "/cases/{case_id}/submit", tag = "cases", params(("case_id" = Uuid, Path),
-        ("Idempotency-Key" = Option<String>, Header, description = "retry key; a retry returns the first result")),
+#[utoipa::path(post, path = "/cases/{case_id}/submit", tag = "cases", params(("case_id" = Uuid, Path), varoskapu_http::extract::IdempotencyKeyHeader),
     request_body = SubmitBody,
     responses((status = 200, body = CaseView), (status = 422, body = Problem), (status = 409, body = Problem)))]
 pub async fn submit(
@@ -219,7 +220,7 @@ pub async fn submit(
 
 /// The signed submission receipt (PDF).
 #[utoipa::path(get, path = "/cases/{case_id}/receipt", tag = "cases", params(("case_id" = Uuid, Path)),
-    responses((status = 200, content_type = "application/pdf", body = Vec<u8>), (status = 404, body = Problem)))]
+    responses((status = 200, content_type = "application/pdf", body = varoskapu_http::openapi::Binary), (status = 404, body = Problem)))]
 pub async fn receipt(
     State(state): State<CasesState>,
     Authenticated(p): Authenticated,

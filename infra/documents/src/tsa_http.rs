@@ -29,9 +29,9 @@ pub fn tsa_router(tsa: Arc<LocalTsa>) -> Router {
 /// Answers an RFC 3161 timestamp request.
 #[utoipa::path(post, path = "/tsa", tag = "documents", operation_id = "timestamp",
     description = "The local timestamp authority (RFC 3161 over HTTP). A body that is no DER TimeStampReq gets a `rejection` reply (`badDataFormat`), still 200.",
-    request_body(content = Vec<u8>, content_type = "application/timestamp-query", description = "A DER-encoded TimeStampReq"),
+    request_body(content = varoskapu_http::openapi::Binary, content_type = "application/timestamp-query", description = "A DER-encoded TimeStampReq"),
     responses(
-        (status = 200, description = "A DER-encoded TimeStampResp", content_type = "application/timestamp-reply", body = Vec<u8>),
+        (status = 200, description = "A DER-encoded TimeStampResp", content_type = "application/timestamp-reply", body = varoskapu_http::openapi::Binary),
         (status = 413, description = "The request is larger than 4096 bytes", content_type = "application/problem+json", body = varoskapu_http::Problem),
         (status = 415, description = "The body is not application/timestamp-query", content_type = "application/problem+json", body = varoskapu_http::Problem)))]
 async fn answer(

@@ -435,7 +435,7 @@ async fn exact_body(headers: &HeaderMap, body: Body, size: u64) -> Result<BodyBy
 #[utoipa::path(put, path = "/blob-store/{token}", tag = "documents", operation_id = "presigned_upload",
     description = "A presigned upload URL handed out by the API (the local stand-in for an S3 presigned PUT). It binds the SHA-256 digest, the exact size and the media type announced; it may be used once.",
     params(("token" = String, Path, description = "The signed grant")),
-    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The document's bytes, sent with the media type announced"),
+    request_body(content = varoskapu_http::openapi::Binary, content_type = "application/octet-stream", description = "The document's bytes, sent with the media type announced"),
     responses(
         (status = 200, description = "Stored"),
         (status = 400, description = "The body is shorter than announced, or the upload was interrupted", content_type = "application/problem+json", body = varoskapu_http::Problem),
@@ -499,7 +499,7 @@ async fn presigned_put(
     description = "A presigned download URL handed out by the API (the local stand-in for an S3 presigned GET). The token is signed and expires.",
     params(("token" = String, Path, description = "The signed grant")),
     responses(
-        (status = 200, description = "The object's bytes, with the media type it was stored with", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 200, description = "The object's bytes, with the media type it was stored with", content_type = "application/octet-stream", body = varoskapu_http::openapi::Binary),
         (status = 400, description = "Invalid object key", content_type = "application/problem+json", body = varoskapu_http::Problem),
         (status = 403, description = "Invalid or expired URL, or one that does not allow downloads", content_type = "application/problem+json", body = varoskapu_http::Problem),
         (status = 404, description = "No such object", content_type = "application/problem+json", body = varoskapu_http::Problem),

@@ -7,10 +7,15 @@ use serde::{Deserialize, Serialize};
 /// clerk's time collide on the same stored unit whatever the services' durations.
 pub const UNIT_MINUTES: i64 = 5;
 
-/// A half-open range `[start, end)` of local wall-clock time within one day.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+/// A half-open range `[start, end)` of local wall-clock time within one day, both ends on
+/// the five-minute grid (`08:00`, `12:35`).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
 pub struct TimeRange {
+    #[schema(value_type = String, pattern = "^([01][0-9]|2[0-3]):[0-5][05]$", example = "08:00")]
     pub start: Time,
+    #[schema(value_type = String, pattern = "^([01][0-9]|2[0-3]):[0-5][05]$", example = "12:00")]
     pub end: Time,
 }
 
@@ -35,7 +40,7 @@ impl TimeRange {
 }
 
 /// Ranges per weekday (Monday first); a day without ranges is closed.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct WeeklyHours {
     #[serde(default)]
     pub monday: Vec<TimeRange>,

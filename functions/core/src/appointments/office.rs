@@ -81,15 +81,26 @@ impl Service {
 }
 
 /// Why a clerk is away or works other hours on one day.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Absence {
     /// Away the whole day.
-    Leave { date: Date },
+    Leave {
+        #[schema(value_type = String, format = Date)]
+        date: Date,
+    },
     /// Away for part of the day.
-    Training { date: Date, hours: Vec<TimeRange> },
+    Training {
+        #[schema(value_type = String, format = Date)]
+        date: Date,
+        hours: Vec<TimeRange>,
+    },
     /// Works these hours instead of the usual ones.
-    OtherHours { date: Date, hours: Vec<TimeRange> },
+    OtherHours {
+        #[schema(value_type = String, format = Date)]
+        date: Date,
+        hours: Vec<TimeRange>,
+    },
 }
 
 impl Absence {

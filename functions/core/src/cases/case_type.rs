@@ -47,7 +47,7 @@ pub struct Money {
 pub struct RuleCondition {
     /// RFC 6901 JSON Pointer into the submitted form.
     pub pointer: String,
-    #[schema(value_type = Vec<Object>)]
+    /// The values that satisfy the condition (any JSON).
     pub one_of: Vec<Value>,
     /// Why the condition exists, shown to clerks when it fails.
     pub explanation: String,

@@ -63,6 +63,9 @@ pub struct UploadRequest {
     pub kind: String,
     /// SHA-256 of the bytes, hex.
     pub sha256: String,
+    /// Bytes; a JSON number with no fraction (`2048` or `2048.0`).
+    #[serde(deserialize_with = "crate::json::whole_number")]
+    #[schema(minimum = 0)]
     pub size: u64,
     /// The media type the client will send; the stored document's type is sniffed anyway.
     pub media_type: String,

@@ -25,5 +25,5 @@ pub use return_origin::ReturnOrigins;
 pub use service::{
     ImportSummary, PaymentSettings, Payments, RefusedStatement, Settled, StartPayment,
 };
-pub use status::{PaymentMethod, PaymentStatus};
+pub use status::{DeskMethod, OnlineMethod, PaymentMethod, PaymentStatus};
 pub use store::{BankEntry, EntryEvent, EntryStatus, PaymentStore};

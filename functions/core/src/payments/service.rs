@@ -61,6 +61,7 @@ impl Default for PaymentSettings {
 /// What the citizen asks for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StartPayment {
+    #[schema(value_type = super::status::OnlineMethod)]
     pub method: PaymentMethod,
     /// The account holder a transfer will come from (helps matching if the reference is lost).
     pub payer_name: Option<String>,

@@ -76,6 +76,25 @@ pub enum PaymentMethod {
     Pos,
 }
 
+/// The [`PaymentMethod`]s a citizen starts online, as the API's schema names them (cash and
+/// card-terminal payments are recorded at the desk).
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum OnlineMethod {
+    Card,
+    BankTransfer,
+}
+
+/// The [`PaymentMethod`]s the desk records, as the API's schema names them.
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum DeskMethod {
+    Cash,
+    Pos,
+}
+
 impl PaymentMethod {
     pub fn as_str(self) -> &'static str {
         match self {

@@ -107,7 +107,8 @@ impl<S: Clone + Send + Sync + 'static> Routes<S> {
 
     /// Writes each route's requirement into `doc` as its operation's security requirement
     /// (the `bearer` scheme with the scope) and, in words, into its description; public
-    /// operations get none.
+    /// operations get none. Every operation also gets the refusals the API's status table
+    /// gives it, as problem documents.
     pub fn document(&self, doc: &mut OpenApi) {
         for entry in &self.entries {
             let operation = doc
@@ -134,7 +135,9 @@ impl<S: Clone + Send + Sync + 'static> Routes<S> {
                 }
                 None => operation.security = None,
             }
+            crate::openapi::complete_refusals(operation, entry.path, entry.access.is_some());
         }
+        crate::openapi::ensure_problem_schema(doc);
     }
 
     /// Each route's method, path and requirement, for tests that sweep them all.

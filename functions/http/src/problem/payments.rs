@@ -4,8 +4,8 @@ use super::{
     DOCUMENTS_NOT_CONFIGURED, DOCUMENTS_NOT_CONFIGURED_DETAIL,
     DOCUMENTS_NOT_CONFIGURED_RETRY_AFTER, ProblemKind, ProblemSource,
 };
-use varoskapu_core::documents::DocumentError;
 use serde_json::{Map, Value, json};
+use varoskapu_core::documents::DocumentError;
 use varoskapu_core::payments::camt::CamtError;
 use varoskapu_core::payments::{PaymentError, ProviderError};
 
@@ -23,8 +23,8 @@ impl ProblemSource for PaymentError {
             | PaymentError::Busy => Conflict,
             PaymentError::Provider(ProviderError::BadSignature) => Unauthenticated,
             PaymentError::Provider(ProviderError::Malformed(_))
-            | PaymentError::InvalidIdempotencyKey
-            | PaymentError::Invalid(_) => BadRequest,
+            | PaymentError::InvalidIdempotencyKey => BadRequest,
+            PaymentError::Invalid(_) => ValidationFailed,
             PaymentError::Provider(_) => Unavailable,
             PaymentError::NotificationMismatch(_)
             | PaymentError::BackUrlNotAllowed { .. }

@@ -19,7 +19,7 @@ impl Payments {
         reference: &str,
     ) -> Result<Overpayment, PaymentError> {
         let reference = reference.trim();
-        if reference.is_empty() || reference.len() > 140 {
+        if reference.is_empty() || reference.chars().count() > 140 {
             return Err(PaymentError::Invalid(
                 "the refund's reference is required (at most 140 characters)".into(),
             ));
