@@ -125,7 +125,7 @@ class Gate:
                     break
             if decision.allowed and service == "kms":
                 decision = self.key_policy_allows(resource, action) or decision
-            self.record(principal, action, resource, decision)
+            self.record(principal, action, resource, decision, ctx)
             if not decision.allowed:
                 return action, resource, decision
         return None
@@ -149,10 +149,12 @@ class Gate:
                 return None
         return iam.Decision(False, "because the key policy does not let IAM policies grant it")
 
-    def record(self, principal, action, resource, decision):
+    def record(self, principal, action, resource, decision, context=None):
         with self.record_lock:
+            keys = {str(k).split("#")[0] + ("#…" if "#" in str(k) else "")
+                    for k in (context or {}).get("dynamodb:LeadingKeys", [])}
             self.calls.append((principal.logical, action, resource, decision.allowed,
-                               decision.reason, decision.statement))
+                               decision.reason, decision.statement, keys))
 
     # WSGI ------------------------------------------------------------------------------
     def wrap(self, app):

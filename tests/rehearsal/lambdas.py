@@ -93,6 +93,8 @@ class RuntimeApi:
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
+        # A runtime killed while it waits for an event drops its poll; nothing to report.
+        self.server.handle_error = lambda *_: None
         self.address = f"127.0.0.1:{self.server.server_port}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
@@ -198,6 +200,11 @@ class Function:
                 return json.loads(inv.response), None
             except ValueError:
                 return None, f"the response is not JSON: {inv.response[:200]!r}"
+
+    def stop_process(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
 
     def stop(self):
         if self.proc and self.proc.poll() is None:

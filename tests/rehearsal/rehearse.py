@@ -53,16 +53,19 @@ ENV_LIMIT = 4096  # Lambda: 4 KB for all of a function's environment variables
 class Report:
     def __init__(self):
         self.findings = []  # (function, what, evidence)
+        self.unrecorded = []  # failures of the rehearsal's own set-up
         self.notes = []
         self.failures = 0
+        self.names = {}  # physical name -> <Logical>, so findings read the same every run
 
-    def finding(self, function, what, evidence="", fails=True):
+    def finding(self, function, what, evidence="", fails=True, record=True, quiet=False):
         line = (function, what, evidence)
-        if line not in self.findings:
-            self.findings.append(line)
+        if line not in self.findings and line not in self.unrecorded:
+            (self.findings if record else self.unrecorded).append(line)
             if fails:
                 self.failures += 1
-            print(f"  FINDING {function}: {what}" + (f" ({evidence})" if evidence else ""))
+            if not quiet:
+                print(f"  FINDING {function}: {what}" + (f" ({evidence})" if evidence else ""))
 
     def note(self, text):
         self.notes.append(text)
@@ -75,6 +78,9 @@ class Report:
         new = []
         for function, what, evidence in self.findings:
             body = f"{function} — {what}" + (f" — {evidence}" if evidence else "")
+            for physical, logical in sorted(self.names.items(), key=lambda kv: -len(kv[0])):
+                body = body.replace(physical, f"<{logical}>")
+            body = __import__("re").sub(r"127\.0\.0\.1:\d+", "127.0.0.1:<port>", body)
             body = " ".join(body.split())[:900]
             if body not in existing:
                 new.append(f"- [{stamp}] {body}\n")
@@ -121,7 +127,6 @@ def main():
     if "SimplePayUrl" in params:
         rehearsal["SimplePayUrl"] = "http://127.0.0.1:1/payment"  # replaced below
     rehearsal = {k: v for k, v in rehearsal.items() if k in params}
-    unbound, _ = cfn.bind_parameters(template, samconfig)
     values, problems = cfn.bind_parameters(template, samconfig, rehearsal)
     for p in cfn.bind_parameters(template, samconfig)[1]:
         report.finding("template/samconfig.toml", "`sam deploy` with the shipped samconfig.toml: " + p,
@@ -133,10 +138,6 @@ def main():
             report.finding("template", p)
         else:
             report.finding("template", p, "the rehearsal cannot deploy without it", fails=True)
-    for k, v in values.items():
-        if k not in unbound:
-            pass
-    # The merchant secret the operator puts into SimplePaySecret; the double knows it too.
     stack = cfn.Stack(template, values)
     provisioner = aws.Provisioner(emulated, stack)
     try:
@@ -145,6 +146,7 @@ def main():
         report.finding("template", "the rehearsal cannot create the stack", str(e))
         report.write()
         return 1
+    report.names = {str(v): k for k, v in stack.physical.items() if len(str(v)) > 8}
     print(f"  created on moto: " + ", ".join(sorted(
         f"{l}" for l, r in stack.resources() if r["Type"] in aws.Provisioner.EMULATED)))
     if provisioner.not_emulated:
@@ -161,6 +163,14 @@ def main():
         stack.params["SimplePayUrl"] = simplepay.url
         simplepay.ipn_url = door.url + "/payments/simplepay/ipn"
 
+    # The local demo server: the seed's source and the timestamp authority.
+    import journey
+    try:
+        local = journey.LocalServer(args.local_binary or str(pathlib.Path(args.target) / "varoskapu"), logs)
+    except journey.Failed as e:
+        report.finding("rehearsal", str(e), record=False)
+        return 1
+
     # The functions.
     globals_ = (template.get("Globals") or {}).get("Function") or {}
     startup = {}
@@ -170,16 +180,7 @@ def main():
                             "AWS_ENDPOINT_URL": emulated.url}, fn.access_key)
         return failure
 
-    for logical, res in stack.resources("AWS::Serverless::Function"):
-        props = res.get("Properties", {})
-        binary = ((res.get("Metadata") or {}).get("BuildProperties") or {}).get("Binary")
-        if not binary:
-            report.finding(logical, "no Metadata.BuildProperties.Binary: which binary is it?")
-            continue
-        path = pathlib.Path(args.target) / binary
-        if not path.exists():
-            report.finding(logical, f"binary {binary} is not built", str(path))
-            continue
+    def resolve_env(logical, props):
         env = {}
         for source in (globals_, props):
             try:
@@ -190,8 +191,21 @@ def main():
         size = lambdas.environment_size(env)
         if size > ENV_LIMIT:
             report.finding(logical, f"environment is {size} bytes, over Lambda's 4 KB limit",
-                           "largest: " + ", ".join(f"{k} ({len(v)})" for k, v in
+                           "largest: " + ", ".join(f"{k} ({len(v)} B)" for k, v in
                                                    sorted(env.items(), key=lambda kv: -len(kv[1]))[:3]))
+        return env, size
+
+    for logical, res in stack.resources("AWS::Serverless::Function"):
+        props = res.get("Properties", {})
+        binary = ((res.get("Metadata") or {}).get("BuildProperties") or {}).get("Binary")
+        if not binary:
+            report.finding(logical, "no Metadata.BuildProperties.Binary: which binary is it?")
+            continue
+        path = pathlib.Path(args.target) / binary
+        if not path.exists():
+            report.finding(logical, f"binary {binary} is not built", str(path), record=False)
+            continue
+        env, size = resolve_env(logical, props)
         timeout = int(props.get("Timeout", globals_.get("Timeout", 3)))
         memory = int(props.get("MemorySize", globals_.get("MemorySize", 128)))
         statements, notes = iam.function_statements(stack, props, provisioner.managed_policies)
@@ -205,16 +219,45 @@ def main():
         fn.access_key = principal.access_key
         fn.principal = principal
         fn.env_size = size
+        fn.props = props
         functions[logical] = fn
 
-    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
-        for logical, failure in zip(functions, pool.map(start, functions.values())):
-            startup[logical] = failure
-    for logical, fn in functions.items():
-        if startup[logical]:
-            report.finding(logical, "exits at start-up (cold start)", startup[logical])
-        else:
-            print(f"  {logical:32} started in {fn.start_ms:6.0f} ms  (environment {fn.env_size} B)")
+    def start_all(which, deploy):
+        with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+            for fn, failure in zip(which, pool.map(start, which)):
+                startup[fn.logical] = failure
+        for fn in which:
+            if startup[fn.logical]:
+                report.finding(fn.logical, f"exits at start-up ({deploy})", startup[fn.logical])
+            else:
+                print(f"  {fn.logical:32} started in {fn.start_ms:6.0f} ms  (environment {fn.env_size} B)")
+
+    start_all(list(functions.values()), "first deploy")
+
+    # The README's first deploy: the signing chain can only be issued for the KMS key the
+    # first deploy created; the operator has the municipality's CA issue it and deploys
+    # again with it (and with a timestamp authority, if the first deploy asks for one).
+    operator_steps = []
+    if "DocumentSigningCertificateChain" in params and not stack.params.get("DocumentSigningCertificateChain"):
+        key = next((l for l, r in stack.resources("AWS::KMS::Key") if "DocumentSigning" in l), None)
+        if key:
+            operator_steps.append(("DocumentSigningCertificateChain",
+                                   lambda: journey.issue_signing_chain(emulated, stack.physical[key])))
+    if "TimestampAuthorityUrl" in params and not stack.params.get("TimestampAuthorityUrl"):
+        operator_steps.append(("TimestampAuthorityUrl", lambda: local.url + "/tsa"))
+    for param, value in operator_steps:
+        if not any(startup.values()):
+            break
+        stack.params[param] = value()
+        print(f"\n== deploy again with {param} set (the operator's next step), restarting what failed")
+        again = []
+        for logical, fn in functions.items():
+            env, size = resolve_env(logical, fn.props)
+            if env != fn.env or startup[logical]:
+                fn.env, fn.env_size = env, size
+                fn.stop_process()
+                again.append(fn)
+        start_all(again, f"deploy with {param}")
 
     routes, apis, route_problems = frontdoor.routes_of(stack, functions)
     for p in route_problems:
@@ -224,31 +267,30 @@ def main():
           + (f", JWT authorizers: {', '.join(door.authorizers)}" if door.authorizers else ", no JWT authorizer"))
 
     # The journey.
-    import journey
     ctx = journey.Context(door=door, aws=emulated, stack=stack, functions=functions,
-                          simplepay=simplepay, report=report, root=ROOT,
-                          local_binary=args.local_binary or str(pathlib.Path(args.target) / "varoskapu"),
-                          logs=logs)
+                          simplepay=simplepay, report=report, root=ROOT, local=local, logs=logs)
     try:
         journey.run(ctx)
     finally:
         for fn in functions.values():
             fn.stop()
+        local.stop()
 
     # What IAM refused, what was granted and never used.
     refused = [c for c in emulated.gate.calls if not c[3]]
     seen = set()
-    for logical, action, resource, _, reason, _ in refused:
+    for logical, action, resource, _, reason, _, keys in refused:
         if (logical, action, resource) in seen:
             continue
         seen.add((logical, action, resource))
-        report.finding(logical, f"IAM refuses {action} on {resource}", reason)
+        where = f" (items {', '.join(sorted(keys))})" if keys else ""
+        report.finding(logical, f"IAM refuses {action} on {resource}{where}", reason)
     unused = unused_grants(functions, emulated.gate.calls)
     print("\n== granted actions no call used (least privilege)")
     for logical, lines in unused.items():
         for line in lines:
             print(f"  {logical}: {line}")
-            report.finding(logical, f"granted but never used in the journey: {line}", fails=False)
+            report.finding(logical, f"least privilege: {line} in the journey", fails=False, quiet=True)
     for d in emulated.gate.moto_differences:
         report.note(d)
     print("\n== front door: unexpected answers")
@@ -257,28 +299,38 @@ def main():
             print(f"  {method} {path} [{route}] -> {status} {note[:300]}")
     report.write()
     took = time.monotonic() - t_start
-    print(f"\n== rehearsal: {report.failures} failing finding(s), {len(report.findings)} in all, "
+    print(f"\n== rehearsal: {report.failures} failing finding(s), {len(report.findings) + len(report.unrecorded)} in all, "
           f"{took:.0f} s; findings appended to {FINDINGS}")
     return 1 if report.failures else 0
 
 
 def unused_grants(functions, calls):
+    """Per function, the allowed actions of each statement that no call used, and the
+    item-level DynamoDB actions granted on index ARNs (DynamoDB reads indexes only by
+    Query and Scan, so those grants can never apply)."""
     used = {}
-    for logical, action, resource, allowed, _, statement in calls:
+    for logical, action, resource, allowed, _, statement, _ in calls:
         if allowed and statement is not None:
-            used.setdefault(logical, []).append((id(statement), action, resource))
+            used.setdefault(logical, []).append((id(statement), action))
     out = {}
     for logical, fn in functions.items():
         lines = []
         for st in fn.principal.statements:
             if st.get("Effect") != "Allow":
                 continue
-            for pattern in iam._list(st.get("Action")):
-                for res in iam._list(st.get("Resource")):
-                    hit = any(sid == id(st) and iam._action_matches(pattern, a) and iam._like(res, r)
-                              for sid, a, r in used.get(logical, []))
-                    if not hit:
-                        lines.append(f"{pattern} on {res}" + (f" (Sid {st['Sid']})" if st.get("Sid") else ""))
+            actions = iam._list(st.get("Action"))
+            never = [p for p in actions if not any(
+                sid == id(st) and iam._action_matches(p, a) for sid, a in used.get(logical, []))]
+            sid = f" (Sid {st['Sid']})" if st.get("Sid") else ""
+            if never:
+                lines.append("never called: " + ", ".join(never) + sid)
+            if any(r.endswith("/index/*") for r in iam._list(st.get("Resource"))):
+                item_level = [a for a in actions if a.split(":")[-1] in (
+                    "GetItem", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem",
+                    "BatchWriteItem", "BatchGetItem")]
+                if item_level:
+                    lines.append("granted on the index ARN, where they never apply: "
+                                 + ", ".join(item_level) + sid)
         if lines:
             out[logical] = lines
     return out
