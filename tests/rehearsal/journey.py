@@ -427,7 +427,16 @@ def run(ctx):
             "vehicle": {"plate": "ABC-123", "keeper": "applicant"}}}, token=citizen())
         expect(status, (200, 201), "POST /cases", body)
         case_id = as_json(body)["id"]
-        upload_and_attach(case_id, "vehicle_registration", png(), "image/png", citizen())
+        # An upload announced but never made: attaching it is a conflict, not an outage.
+        data = png()
+        status, _, _, body = h.call("POST", f"/cases/{case_id}/uploads", {
+            "kind": "vehicle_registration", "sha256": hashlib.sha256(data + b"x").hexdigest(),
+            "size": len(data) + 1, "media_type": "image/png"}, token=citizen())
+        expect(status, (200, 201), "POST /cases/{id}/uploads", body)
+        status, _, _, body = h.call("POST", f"/cases/{case_id}/documents",
+                                    {"upload_id": as_json(body)["upload_id"]}, token=citizen())
+        expect(status, 409, "POST /cases/{id}/documents of an upload never made", body)
+        upload_and_attach(case_id, "vehicle_registration", data, "image/png", citizen())
         status, _, _, body = h.call("POST", f"/cases/{case_id}/submit", {}, {"Idempotency-Key": "rehearsal-parking"},
                                     token=citizen())
         expect(status, 200, "POST /cases/{id}/submit", body)
