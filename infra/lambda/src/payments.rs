@@ -1,17 +1,32 @@
 //! The pay-fee state of a Lambda function, from its environment: the case state, SimplePay
-//! and the public URL payments return to.
+//! (card payments off until a merchant is named) and the public URL payments return to.
 
 use crate::StartError;
+use async_trait::async_trait;
+use jiff::Timestamp;
 use std::sync::Arc;
 use varoskapu_core::payments::nav::RecordingInvoiceReporter;
-use varoskapu_core::payments::{PaymentSettings, Payments};
+use varoskapu_core::payments::provider::{
+    Acknowledgement, BackRedirect, ProviderNotification, StartRequest, StartedPayment,
+};
+use varoskapu_core::payments::{PaymentProvider, PaymentSettings, Payments, ProviderError};
 use varoskapu_pay_fee::PayFeeState;
+use varoskapu_pay_fee::config::{MERCHANT_VAR, SimplePaySettings};
 use varoskapu_pay_fee::simplepay_client::SimplePayClient;
 
 /// Builds the pay-fee state from the environment.
 pub async fn state_from_env() -> Result<PayFeeState, StartError> {
     let cases = crate::cases::state_from_env().await?;
-    let simplepay = varoskapu_pay_fee::config::SimplePaySettings::from_env()?;
+    let provider: Arc<dyn PaymentProvider> = match SimplePaySettings::from_env_if_configured()? {
+        Some(simplepay) => Arc::new(SimplePayClient::new(simplepay.merchant, &simplepay.api_url)),
+        None => {
+            tracing::warn!(
+                "card payments are off: {MERCHANT_VAR} is not set; starting a card payment \
+                 answers 503, bank transfers and desk payments work"
+            );
+            Arc::new(NoCardPayments)
+        }
+    };
     let public_base_url = varoskapu_pay_fee::config::public_url()?;
     let return_origins = varoskapu_pay_fee::config::return_origins(&public_base_url)?;
     // Invoices are recorded for the NAV reporter; the NAV API client is not wired yet.
@@ -20,7 +35,7 @@ pub async fn state_from_env() -> Result<PayFeeState, StartError> {
     });
     let payments = Payments::new(
         cases.cases.clone(),
-        Arc::new(SimplePayClient::new(simplepay.merchant, &simplepay.api_url)),
+        provider,
         reporter,
         PaymentSettings {
             return_origins: Some(return_origins),
@@ -32,4 +47,60 @@ pub async fn state_from_env() -> Result<PayFeeState, StartError> {
         tokens: cases.tokens.clone(),
         public_base_url,
     })
+}
+
+/// The card provider of a deployment without a SimplePay merchant: no payment starts, and
+/// no notification or back-redirect is believed, as none can carry our merchant's signature.
+pub struct NoCardPayments;
+
+const OFF: &str = "card payments are not set up for this municipality yet";
+
+#[async_trait]
+impl PaymentProvider for NoCardPayments {
+    fn merchant(&self) -> &str {
+        ""
+    }
+
+    async fn start(&self, _: &StartRequest) -> Result<StartedPayment, ProviderError> {
+        Err(ProviderError::Unavailable(OFF.into()))
+    }
+
+    fn verify_notification(
+        &self,
+        _: &[u8],
+        _: Option<&str>,
+    ) -> Result<ProviderNotification, ProviderError> {
+        Err(ProviderError::BadSignature)
+    }
+
+    fn acknowledge(
+        &self,
+        _: &ProviderNotification,
+        _: Timestamp,
+    ) -> Result<Acknowledgement, ProviderError> {
+        Err(ProviderError::Unavailable(OFF.into()))
+    }
+
+    fn read_back_redirect(&self, _: &str, _: &str) -> Result<BackRedirect, ProviderError> {
+        Err(ProviderError::BadSignature)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn without_a_merchant_no_notification_or_redirect_is_believed() {
+        // An attacker's forged IPN or back-redirect, signed or not, settles nothing.
+        assert_eq!(
+            NoCardPayments
+                .verify_notification(br#"{"orderRef":"x","status":"FINISHED"}"#, Some("forged")),
+            Err(ProviderError::BadSignature)
+        );
+        assert_eq!(
+            NoCardPayments.read_back_redirect("e30=", "forged"),
+            Err(ProviderError::BadSignature)
+        );
+    }
 }
