@@ -148,6 +148,7 @@ class Function:
         self.runtime.polled.clear()
         self.runtime.init_error = None
         log = open(self.log_path, "ab")
+        self.log_offset = log.tell()
         t0 = time.monotonic()
         self.proc = subprocess.Popen([self.binary], env=env, stdout=log, stderr=subprocess.STDOUT)
         # Lambda's init phase is bounded at 10 s.
@@ -170,6 +171,7 @@ class Function:
     def log_tail(self, n=600):
         try:
             with open(self.log_path, "rb") as f:
+                f.seek(getattr(self, "log_offset", 0))
                 data = f.read()[-4000:].decode("utf-8", "replace")
         except OSError:
             return ""

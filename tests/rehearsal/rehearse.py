@@ -99,6 +99,8 @@ def main():
     parser.add_argument("--target", default=str(ROOT / "target/debug"))
     parser.add_argument("--local-binary", default=None,
                         help="the local varoskapu binary that makes the seed (default TARGET/varoskapu)")
+    parser.add_argument("--source", default=str(ROOT),
+                        help="the checkout the binaries were built from (for the settings check)")
     parser.add_argument("--logs", default=None, help="folder for the functions' logs")
     parser.add_argument("--past-the-authorizer", action="store_true",
                         help="diagnosis only: let the JWT authorizer pass every token (its "
@@ -158,7 +160,9 @@ def main():
         report.finding("template", "the rehearsal cannot create the stack", str(e))
         report.write()
         return 1
-    report.names = {str(v): k for k, v in stack.physical.items() if len(str(v)) > 8}
+    for logical, value in stack.physical.items():
+        if len(str(value)) > 8 and str(value) not in report.names:
+            report.names[str(value)] = logical
     print(f"  created on moto: " + ", ".join(sorted(
         f"{l}" for l, r in stack.resources() if r["Type"] in aws.Provisioner.EMULATED)))
     if provisioner.not_emulated:
@@ -247,27 +251,38 @@ def main():
     start_all(list(functions.values()), "first deploy")
 
     # The README's first deploy: the signing chain can only be issued for the KMS key the
-    # first deploy created; the operator has the municipality's CA issue it and deploys
-    # again with it (and with a timestamp authority, if the first deploy asks for one).
+    # first deploy created. The municipality's CA certifies it and the operator installs
+    # the chain: into the SSM parameter the functions are told of (with `varoskapu-aws
+    # documents install-chain` when it is built), or, in a template that still takes it
+    # as a parameter, by deploying again with it; a timestamp authority likewise.
+    key = next((l for l, r in stack.resources("AWS::KMS::Key") if "DocumentSigning" in l), None)
+    chain_parameter = next((fn.env["VAROSKAPU_SIGNING_CHAIN_PARAMETER"] for fn in functions.values()
+                            if fn.env.get("VAROSKAPU_SIGNING_CHAIN_PARAMETER")), None)
     operator_steps = []
-    if "DocumentSigningCertificateChain" in params and not stack.params.get("DocumentSigningCertificateChain"):
-        key = next((l for l, r in stack.resources("AWS::KMS::Key") if "DocumentSigning" in l), None)
-        if key:
-            operator_steps.append(("DocumentSigningCertificateChain",
-                                   lambda: journey.issue_signing_chain(emulated, stack.physical[key])))
+    if key and chain_parameter:
+        operator_steps.append(("the signing chain in SSM " + chain_parameter,
+                               lambda: install_chain(emulated, stack, key, chain_parameter, args, report)))
+    elif key and "DocumentSigningCertificateChain" in params and not stack.params.get("DocumentSigningCertificateChain"):
+        operator_steps.append(("DocumentSigningCertificateChain", lambda: stack.params.__setitem__(
+            "DocumentSigningCertificateChain", journey.issue_signing_chain(emulated, stack.physical[key]))))
     if "TimestampAuthorityUrl" in params and not stack.params.get("TimestampAuthorityUrl"):
-        operator_steps.append(("TimestampAuthorityUrl", lambda: local.url + "/tsa"))
-    for param, value in operator_steps:
-        stack.params[param] = value()
-        print(f"\n== deploy again with {param} set (the operator's next step), restarting what failed")
+        operator_steps.append(("TimestampAuthorityUrl", lambda: stack.params.__setitem__(
+            "TimestampAuthorityUrl", local.url + "/tsa")))
+    for what, act in operator_steps:
+        act()
+        print(f"\n== deploy again with {what} (the operator's next step)")
         again = []
         for logical, fn in functions.items():
             env, size = resolve_env(logical, fn.props)
-            if env != fn.env or startup[logical]:
+            # New execution environments (a deployment replaces them all): what failed,
+            # what changed, and what reads the chain once per environment.
+            if env != fn.env or startup[logical] or "VAROSKAPU_SIGNING_CHAIN_PARAMETER" in env:
                 fn.env, fn.env_size = env, size
                 fn.stop_process()
                 again.append(fn)
-        start_all(again, f"deploy with {param}")
+        start_all(again, f"deploy with {what}")
+
+    settings_read_and_set(functions, template, pathlib.Path(args.source), report)
 
     routes, apis, route_problems = frontdoor.routes_of(stack, functions)
     for p in route_problems:
@@ -318,6 +333,63 @@ def main():
     print(f"\n== rehearsal: {report.failures} failing finding(s), {len(report.findings) + len(report.unrecorded)} in all, "
           f"{took:.0f} s; findings appended to {FINDINGS}")
     return 1 if report.failures else 0
+
+
+# Settings the function binaries may read that no deployment sets on purpose.
+NOT_FOR_LAMBDA = {"VAROSKAPU_AWS_ENDPOINT_URL", "VAROSKAPU_JWKS_URI", "VAROSKAPU_TRUSTED_PROXIES"}
+
+
+def settings_read_and_set(functions, template, source, report):
+    """The VAROSKAPU_* settings named in the code the Lambda binaries link, against those
+    the template sets: set but never named is a setting no code reads; named but set for
+    no function falls back to its default (report lines, not failures)."""
+    named = set()
+    for folder in ("functions", "idp", "infra/aws", "infra/lambda", "infra/documents"):
+        for path in (source / folder).rglob("*.rs"):
+            if "/tests/" in str(path):
+                continue
+            named |= set(re.findall(r'"(VAROSKAPU_[A-Z0-9_]+)"', path.read_text(errors="replace")))
+    named -= {"VAROSKAPU_SURELY_NOT_SET"}
+    # Every variable the template names, whichever condition holds.
+    mentioned = set(((template.get("Globals") or {}).get("Function") or {}).get(
+        "Environment", {}).get("Variables", {}))
+    for res in template.get("Resources", {}).values():
+        if res.get("Type") == "AWS::Serverless::Function":
+            mentioned |= set(((res.get("Properties") or {}).get("Environment") or {}).get("Variables", {}))
+    for logical, fn in functions.items():
+        for var in sorted(set(fn.env) - named):
+            if var.startswith("VAROSKAPU_"):
+                report.finding(logical, f"the template sets {var}, which no code of the Lambda binaries reads",
+                               fails=False)
+    for var in sorted(named - mentioned - NOT_FOR_LAMBDA):
+        report.finding("template", f"{var} is read by the code but the template sets it for no function",
+                       fails=False)
+
+
+def install_chain(emulated, stack, key, parameter, args, report):
+    """The operator's installation of the signing chain into SSM."""
+    import journey
+    import subprocess
+    chain = journey.issue_signing_chain(emulated, stack.physical[key])
+    cli = pathlib.Path(args.target) / "varoskapu-aws"
+    if cli.exists():
+        path = pathlib.Path(tempfile.mkdtemp()) / "chain.pem"
+        path.write_text(chain)
+        table = next(stack.physical[l] for l, _ in stack.resources("AWS::DynamoDB::Table"))
+        env = {"PATH": os.environ.get("PATH", ""), "AWS_ENDPOINT_URL": emulated.url,
+               "AWS_REGION": cfn.REGION, "AWS_ACCESS_KEY_ID": aws.ADMIN_KEY,
+               "AWS_SECRET_ACCESS_KEY": "rehearsal", "AWS_EC2_METADATA_DISABLED": "true"}
+        done = subprocess.run([str(cli), "--table", table, "--document-signing-key", stack.physical[key],
+                               "--signing-chain-parameter", parameter, "documents", "install-chain",
+                               str(path)], env=env, capture_output=True, text=True, timeout=60)
+        if done.returncode == 0:
+            return
+        report.finding("varoskapu-aws", "documents install-chain fails", (done.stderr or done.stdout)[-400:])
+    else:
+        report.note("varoskapu-aws is not built: the chain is put into SSM directly")
+    ssm = emulated.client("ssm")
+    ssm.put_parameter(Name=parameter, Value=chain, Type="String", Overwrite=True,
+                      Tier="Advanced" if len(chain) > 4096 else "Standard")
 
 
 def unused_grants(functions, calls):
