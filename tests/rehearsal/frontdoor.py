@@ -150,6 +150,8 @@ def _b64(text):
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+LAMBDA_PAYLOAD_LIMIT = 6 * 1024 * 1024
+
 TEXT_TYPES = ("text/", "application/json", "application/xml", "application/x-www-form-urlencoded",
               "application/problem+json", "application/javascript")
 
@@ -237,7 +239,14 @@ class FrontDoor:
             return 500, [], b'{"message":"Internal Server Error"}'
         event = self.event(method, path, raw_query, headers, body, route, params,
                            req.client_address[0], authorizer_context)
+        # Lambda takes at most 6 MB in a synchronous invocation's event and its response;
+        # API Gateway answers 413 and 500 beyond them.
+        if len(json.dumps(event)) > LAMBDA_PAYLOAD_LIMIT:
+            self.log.append((method, path, route.key, 413, "the event exceeds Lambda's 6 MB"))
+            return 413, [("Content-Type", "application/json")], b'{"message":"Request Entity Too Large"}'
         response, error = self.invoke(route.function, event)
+        if not error and len(json.dumps(response)) > LAMBDA_PAYLOAD_LIMIT:
+            error = "the function's response exceeds Lambda's 6 MB"
         if error:
             self.log.append((method, path, route.key, 500, error))
             return 500, [("Content-Type", "application/json")], b'{"message":"Internal Server Error"}'
