@@ -108,7 +108,8 @@ fn calendar_view(c: Clerk, days: Vec<CalendarDayView>) -> ClerkCalendarView {
 /// A clerk's calendar: hours at the desk, blocks and bookings per day.
 #[utoipa::path(get, path = "/backoffice/appointments/clerks/{clerk_id}/calendar", tag = "appointments-backoffice",
     params(("clerk_id" = String, Path), RangeQuery),
-    responses((status = 200, body = ClerkCalendarView), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = ClerkCalendarView), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 422, description = "The date range runs backwards or covers more than 31 days", body = Problem)))]
 pub async fn clerk_calendar(
     State(s): State<AppointmentsState>,
     _: Authenticated,

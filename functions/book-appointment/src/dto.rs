@@ -136,6 +136,7 @@ pub struct SlotQuery {
     #[param(value_type = String, format = Date, example = "2026-03-31")]
     pub to: jiff::civil::Date,
     /// Slots per page (1–200, default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<usize>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,

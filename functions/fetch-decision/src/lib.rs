@@ -39,7 +39,17 @@ pub fn router(state: CasesState) -> Router {
 #[into_params(parameter_in = Query)]
 pub struct FetchQuery {
     /// `pdf` (default): the bytes; `url`: a short-lived download URL.
+    #[param(value_type = Option<Delivery>)]
     pub delivery: Option<String>,
+}
+
+/// The ways a decision is handed over, as the schema names them.
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+enum Delivery {
+    Pdf,
+    Url,
 }
 
 /// A short-lived URL of the signed decision.

@@ -27,7 +27,7 @@ fn clerk(p: &Principal, origin: Origin) -> OfficeActor {
 }
 
 /// Any payment, as the office reads it.
-#[utoipa::path(get, path = "/backoffice/payments/{payment_id}", tag = "payments-backoffice",
+#[utoipa::path(get, path = "/backoffice/payments/{payment_id}", tag = "payments-backoffice", params(("payment_id" = Uuid, Path)),
     responses((status = 200, body = PaymentView), (status = 404, body = Problem)))]
 pub async fn get_one(
     State(state): State<PayFeeState>,
@@ -97,7 +97,7 @@ pub struct LinkBody {
 }
 
 /// Links a queued entry to a payment by hand (audited); the payment settles.
-#[utoipa::path(post, path = "/backoffice/payments/link", tag = "payments-backoffice", request_body = LinkBody, responses((status = 200, body = Object), (status = 409, body = Problem)))]
+#[utoipa::path(post, path = "/backoffice/payments/link", tag = "payments-backoffice", request_body = LinkBody, responses((status = 200, body = Object), (status = 404, description = "No such bank statement entry or payment", body = Problem), (status = 409, body = Problem)))]
 pub async fn link(
     State(state): State<PayFeeState>,
     Authenticated(p): Authenticated,
@@ -127,7 +127,7 @@ pub struct UnlinkBody {
 }
 
 /// Takes a queued entry off the queue as paying no fee, dropping the suggestion (audited).
-#[utoipa::path(post, path = "/backoffice/payments/unlink", tag = "payments-backoffice", request_body = UnlinkBody, responses((status = 200, body = BankEntry), (status = 409, body = Problem)))]
+#[utoipa::path(post, path = "/backoffice/payments/unlink", tag = "payments-backoffice", request_body = UnlinkBody, responses((status = 200, body = BankEntry), (status = 404, description = "No such bank statement entry", body = Problem), (status = 409, body = Problem)))]
 pub async fn unlink(
     State(state): State<PayFeeState>,
     Authenticated(p): Authenticated,
@@ -155,7 +155,7 @@ pub struct DeskBody {
 
 /// Records a fee paid at the desk in cash or by card terminal; the case moves on and the
 /// citizen gets a signed receipt.
-#[utoipa::path(post, path = "/backoffice/cases/{case_id}/desk-payment", tag = "payments-backoffice", request_body = DeskBody, responses((status = 200, body = PaymentView), (status = 409, body = Problem)))]
+#[utoipa::path(post, path = "/backoffice/cases/{case_id}/desk-payment", tag = "payments-backoffice", params(("case_id" = Uuid, Path)), request_body = DeskBody, responses((status = 200, body = PaymentView), (status = 409, body = Problem)))]
 pub async fn desk_payment(
     State(state): State<PayFeeState>,
     Authenticated(p): Authenticated,

@@ -12,10 +12,11 @@ pub const UNIT_MINUTES: i64 = 5;
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
 )]
+#[serde(deny_unknown_fields)]
 pub struct TimeRange {
-    #[schema(value_type = String, pattern = "^([01][0-9]|2[0-3]):[0-5][05]$", example = "08:00")]
+    #[schema(value_type = String, pattern = "^([01][0-9]|2[0-3]):[0-5][05](:00)?$", example = "08:00")]
     pub start: Time,
-    #[schema(value_type = String, pattern = "^([01][0-9]|2[0-3]):[0-5][05]$", example = "12:00")]
+    #[schema(value_type = String, pattern = "^([01][0-9]|2[0-3]):[0-5][05](:00)?$", example = "12:00")]
     pub end: Time,
 }
 
@@ -41,6 +42,7 @@ impl TimeRange {
 
 /// Ranges per weekday (Monday first); a day without ranges is closed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct WeeklyHours {
     #[serde(default)]
     pub monday: Vec<TimeRange>,
