@@ -14,8 +14,30 @@ pub use varoskapu_core::notify::AddressBook;
 use varoskapu_core::notify::{Message, Notifier, NotifyError, OutboxNotifier};
 use varoskapu_core::{Clock, Table, UuidV7Ids};
 
-/// Environment variable naming the verified SES identity notices are sent from.
+/// Environment variable naming the verified SES identity notices are sent from: an
+/// address, or a domain (notices then come from [`DOMAIN_SENDER_LOCAL_PART`]`@<domain>`).
 pub const SENDER_VAR: &str = "VAROSKAPU_SES_SENDER";
+
+/// The local part notices are sent from when the sender is a domain; the template's SES
+/// policy allows exactly this address at the domain.
+pub const DOMAIN_SENDER_LOCAL_PART: &str = "noreply";
+
+/// The address notices are sent from, for a sender that is an address or a domain.
+pub fn sender_address(sender: &str) -> Result<String, NotifyError> {
+    let sender = sender.trim();
+    let address = if sender.contains('@') {
+        sender.to_owned()
+    } else {
+        format!("{DOMAIN_SENDER_LOCAL_PART}@{sender}")
+    };
+    if plausible_address(&address) {
+        Ok(address)
+    } else {
+        Err(NotifyError::Unavailable(format!(
+            "{SENDER_VAR} is neither an e-mail address nor a domain"
+        )))
+    }
+}
 
 /// Sends each message as one e-mail from a verified SES identity.
 pub struct SesNotifier {
@@ -109,7 +131,7 @@ pub fn notifier_from_lookup(
     match lookup(SENDER_VAR).filter(|sender| !sender.trim().is_empty()) {
         Some(sender) => Ok(Arc::new(SesNotifier::new(
             aws_sdk_sesv2::Client::new(sdk),
-            sender.trim(),
+            sender_address(&sender)?,
             addresses,
         )?)),
         None => {
@@ -129,9 +151,9 @@ fn plausible_address(address: &str) -> bool {
         .chars()
         .any(|c| c.is_control() || c.is_whitespace() || matches!(c, '<' | '>' | ',' | '"'));
     ok_chars
-        && address
-            .split_once('@')
-            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'))
+        && address.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.contains('.') && !domain.contains('@')
+        })
 }
 
 /// An RFC 2047 encoded word, so that any subject (accents, line breaks) is one safe header.
@@ -247,6 +269,28 @@ mod tests {
         assert!(text.contains("Content-Type: text/calendar; charset=UTF-8"));
         assert!(text.ends_with("--b1--\r\n"));
         assert!(text.lines().all(|line| line.len() <= 998));
+    }
+
+    #[test]
+    fn a_sender_domain_sends_from_noreply_at_it_and_an_address_from_itself() {
+        assert_eq!(
+            sender_address("kapu.example.hu").unwrap(),
+            "noreply@kapu.example.hu"
+        );
+        assert_eq!(
+            sender_address(" ertesito@kapu.example.hu ").unwrap(),
+            "ertesito@kapu.example.hu"
+        );
+        // Neither: refused at start-up, naming the setting; no header can be smuggled in.
+        for bad in [
+            "kapu",
+            "kapu.example.hu\r\nBcc: x@y.z",
+            "a@b@c.hu",
+            "Kapu <a@b.hu>",
+        ] {
+            let error = sender_address(bad).unwrap_err();
+            assert!(error.to_string().contains(SENDER_VAR), "{bad}: {error}");
+        }
     }
 
     #[test]
