@@ -143,10 +143,14 @@ class Function:
     def start(self, extra_env, access_key):
         """Starts the execution environment; returns None when it polls for its first
         event (initialised), or the start-up failure."""
+        # A Runtime API of its own per execution environment: a killed process's pending
+        # poll would otherwise take the next event from the queue the new one waits on.
+        if self.proc is not None:
+            self.runtime.pending.put(None)
+            self.runtime.server.shutdown()
+            self.runtime = RuntimeApi(self)
         env = self.process_env(access_key)
         env.update(extra_env)
-        self.runtime.polled.clear()
-        self.runtime.init_error = None
         log = open(self.log_path, "ab")
         self.log_offset = log.tell()
         t0 = time.monotonic()

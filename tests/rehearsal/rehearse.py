@@ -192,8 +192,10 @@ def main():
     startup = {}
 
     def start(fn):
-        failure = fn.start({"VAROSKAPU_AWS_ENDPOINT_URL": emulated.url,
-                            "AWS_ENDPOINT_URL": emulated.url}, fn.access_key)
+        extra = {"VAROSKAPU_AWS_ENDPOINT_URL": emulated.url, "AWS_ENDPOINT_URL": emulated.url}
+        if os.environ.get("VAROSKAPU_REHEARSAL_RUST_LOG"):  # diagnosis: the functions' log level
+            extra["RUST_LOG"] = os.environ["VAROSKAPU_REHEARSAL_RUST_LOG"]
+        failure = fn.start(extra, fn.access_key)
         return failure
 
     def resolve_env(logical, props):
@@ -301,6 +303,14 @@ def main():
         for fn in functions.values():
             fn.stop()
         local.stop()
+
+    # Every call the gate decided, for reading after the run.
+    with open(os.path.join(logs, "aws-calls.jsonl"), "w") as f:
+        for logical, action, resource, allowed, reason, statement, keys in emulated.gate.calls:
+            f.write(__import__("json").dumps({
+                "function": logical, "action": action, "resource": resource, "allowed": allowed,
+                "reason": reason, "statement": (statement or {}).get("Sid"), "items": sorted(keys)}) + "\n")
+    print(f"  {len(emulated.gate.calls)} AWS calls decided (logged in {logs}/aws-calls.jsonl)")
 
     # What IAM refused, what was granted and never used.
     refused = [c for c in emulated.gate.calls if not c[3]]
