@@ -55,6 +55,12 @@ pub enum Command {
     /// Manage the identity provider's signing keys.
     #[command(subcommand)]
     Keys(crate::identity_cli::KeysCommand),
+    /// The catalogue of case types: import the municipality's file, list it.
+    #[command(subcommand, name = "case-types")]
+    CaseTypes(varoskapu_operator::CaseTypesCommand),
+    /// Offices, desks' calendars and the services booked at them.
+    #[command(subcommand)]
+    Offices(varoskapu_operator::OfficesCommand),
     /// Operators' document commands.
     #[command(subcommand)]
     Documents(DocumentsCommand),

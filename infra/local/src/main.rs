@@ -36,6 +36,20 @@ async fn main() -> anyhow::Result<()> {
         Command::Keys(command) => {
             varoskapu_local::identity_cli::keys(&cli.serve.data_dir, command).await
         }
+        Command::CaseTypes(command) => {
+            let ports =
+                varoskapu_local::LocalPorts::open(&cli.serve.data_dir, "http://127.0.0.1:8080")?;
+            let store = varoskapu_core::cases::CaseStore::new(ports.table);
+            varoskapu_operator::case_types::run(&store, command, &mut std::io::stdout()).await
+        }
+        Command::Offices(command) => {
+            let ports =
+                varoskapu_local::LocalPorts::open(&cli.serve.data_dir, "http://127.0.0.1:8080")?;
+            let tz = varoskapu_core::appointments::budapest()
+                .ok_or_else(|| anyhow::anyhow!("the Europe/Budapest time zone is missing"))?;
+            let store = varoskapu_core::appointments::AppointmentStore::new(ports.table, tz);
+            varoskapu_operator::offices::run(&store, command, &mut std::io::stdout()).await
+        }
         Command::Documents(DocumentsCommand::Sample { out }) => {
             let data_dir = cli.serve.data_dir;
             let document = varoskapu_documents::issue_sample(&data_dir, &out).await?;

@@ -36,4 +36,4 @@ pub use form::FormValidator;
 pub use office::{DiaryEntry, OfficeActor, OfficeCase, QueueFilter};
 pub use service::{CasePorts, Cases};
 pub use status::{CaseStatus, IllegalTransition};
-pub use store::{CaseStore, Note, StoredCase, UploadIntent};
+pub use store::{CaseStore, Imported, Note, StoredCase, UploadIntent};

@@ -52,6 +52,15 @@ pub struct Note {
     pub text: String,
 }
 
+/// What importing a catalogue entry did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Imported {
+    Added,
+    Updated,
+    Unchanged,
+}
+
 /// Case records over the table.
 #[derive(Clone)]
 pub struct CaseStore {
@@ -90,6 +99,29 @@ impl CaseStore {
             Ok(_) => Ok(true),
             Err(TableError::ConditionFailed) => Ok(false),
             Err(e) => Err(e),
+        }
+    }
+
+    /// Writes a case type of the municipality's catalogue: added when new, replaced when its
+    /// definition changed (by a write naming the version read, so that two imports racing
+    /// never lose one silently), left alone when it is the same.
+    pub async fn import_case_type(&self, case_type: &CaseType) -> Result<Imported, TableError> {
+        let key = case_type_key(&case_type.id);
+        loop {
+            let item = ItemWrite::from_serde(key.clone(), case_type)?;
+            let (condition, outcome) = match self.table.get(&key).await? {
+                None => (Condition::NotExists, Imported::Added),
+                Some(stored) if stored.parse::<CaseType>().ok().as_ref() == Some(case_type) => {
+                    return Ok(Imported::Unchanged);
+                }
+                Some(stored) => (Condition::Version(stored.version), Imported::Updated),
+            };
+            match self.table.put(item, condition).await {
+                Ok(_) => return Ok(outcome),
+                // Another writer came between the read and the write: judge again.
+                Err(TableError::ConditionFailed) => continue,
+                Err(e) => return Err(e),
+            }
         }
     }
 

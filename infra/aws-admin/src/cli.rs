@@ -1,0 +1,86 @@
+//! The `varoskapu-aws` command line: the local CLI's operator commands, against a stack.
+
+use crate::documents::SubjectArgs;
+use crate::stack::StackArgs;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use varoskapu_operator::{
+    BootstrapArgs, CaseTypesCommand, ClientsCommand, OfficesCommand, UsersCommand,
+};
+
+/// Administer a deployed Városkapu stack: clients, users, token keys, case types, offices,
+/// bank statements, the document-signing certificate and the first bootstrap.
+#[derive(Debug, Parser)]
+#[command(name = "varoskapu-aws", version, about)]
+pub struct Cli {
+    #[command(flatten)]
+    pub stack: StackArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Manage the OpenID Connect clients (partner apps, services).
+    #[command(subcommand)]
+    Clients(ClientsCommand),
+    /// Manage accounts (administrators, clerks, signatories).
+    #[command(subcommand)]
+    Users(UsersCommand),
+    /// The provider's token-signing keys in KMS.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// The catalogue of case types.
+    #[command(subcommand, name = "case-types")]
+    CaseTypes(CaseTypesCommand),
+    /// Offices, desks' calendars and the services booked at them.
+    #[command(subcommand)]
+    Offices(OfficesCommand),
+    /// Fee payments: import bank statements.
+    #[command(subcommand)]
+    Payments(PaymentsCommand),
+    /// The document-signing key's certificate: request it, install its chain.
+    #[command(subcommand)]
+    Documents(DocumentsCommand),
+    /// After the first deploy: create the first administrator and import the case types
+    /// (safe to run again).
+    Bootstrap(BootstrapArgs),
+}
+
+/// `varoskapu-aws keys …`
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create the next token-signing key and print the deployments that put it into
+    /// service (KMS keys rotate by deployment).
+    Rotate,
+}
+
+/// `varoskapu-aws payments …`
+#[derive(Debug, Subcommand)]
+pub enum PaymentsCommand {
+    /// Import a camt.053 or camt.054 bank statement; importing it again changes nothing.
+    Import {
+        /// The statement's XML file.
+        file: PathBuf,
+    },
+}
+
+/// `varoskapu-aws documents …`
+#[derive(Debug, Subcommand)]
+pub enum DocumentsCommand {
+    /// Make a PKCS#10 certificate request for the stack's document-signing KMS key, for
+    /// the municipality's CA to certify.
+    Csr {
+        #[command(flatten)]
+        subject: SubjectArgs,
+        /// Where to write the PEM request (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Check that a PEM chain (signing certificate first) certifies the stack's key, and
+    /// store it where the signing functions read it.
+    InstallChain {
+        /// The PEM chain the CA issued.
+        file: PathBuf,
+    },
+}
