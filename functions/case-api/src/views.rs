@@ -87,7 +87,7 @@ pub struct CaseView {
     pub id: Uuid,
     pub case_type: String,
     pub status: CaseStatus,
-    #[schema(value_type = Object)]
+    /// The form so far (a submitted case's passed the case type's JSON Schema).
     pub form: Value,
     pub documents: Vec<AttachedDocument>,
     #[schema(value_type = String, format = DateTime)]
@@ -174,7 +174,7 @@ impl CaseView {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OfficeCaseView {
     #[serde(flatten)]
-    #[schema(value_type = Object)]
+    #[schema(inline)]
     pub case: Case,
     pub deadline_status: Option<DeadlineView>,
     /// Present on the audited read of the case (`GET /backoffice/cases/{case_id}`).

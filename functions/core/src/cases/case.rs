@@ -134,23 +134,29 @@ pub struct InfoRequest {
 }
 
 /// A case.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Case {
     pub id: Uuid,
     pub case_type: String,
     /// The citizen's account (token subject).
     pub owner: String,
     pub status: CaseStatus,
+    /// The form as the citizen filled it in (validated against the case type's JSON Schema
+    /// on submission; a draft's may be anything so far, `null` included).
     pub form: Value,
     pub documents: Vec<AttachedDocument>,
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: Timestamp,
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub submitted_at: Option<Timestamp>,
     /// `2026/000123`, assigned on arrival, gap-free per year.
     pub arrival_number: Option<String>,
     /// Iktatószám, assigned when a clerk files the case.
     pub filing_number: Option<String>,
     pub fee: Option<Money>,
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub paid_at: Option<Timestamp>,
     pub payment_reference: Option<String>,
     pub deadline: Option<Deadline>,
@@ -159,6 +165,7 @@ pub struct Case {
     pub info_requests: Vec<InfoRequest>,
     pub decision: Option<Decision>,
     pub receipt: Option<DocumentRef>,
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub delivered_at: Option<Timestamp>,
     pub download_certificates: Vec<DocumentRef>,
     /// The case this one appeals against.
