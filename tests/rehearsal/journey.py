@@ -158,7 +158,9 @@ def sign_in(h, client, email, password, totp_secret=None):
         "code_verifier": verifier}).encode(), {
         "Content-Type": "application/x-www-form-urlencoded", "Authorization": f"Basic {basic}"})
     expect(status, 200, "POST /oauth2/token", body)
-    return as_json(body)["access_token"]
+    tokens = as_json(body)
+    sign_in.last = tokens
+    return tokens["access_token"]
 
 
 # -- documents to upload -------------------------------------------------------------------
@@ -406,6 +408,57 @@ def run(ctx):
         return token
 
     citizen = lambda: state["sign in (citizen, code + PKCE)"]  # noqa: E731
+    portal_tokens = dict(getattr(sign_in, "last", {}) or {})
+
+    def mail_link(to, path):
+        from aws import sent_mail
+        for _ in range(25):
+            for text in reversed([m for m in sent_mail() if to in m]):
+                if "Content-Transfer-Encoding: base64" in text:
+                    for part in re.findall(r"\r?\n\r?\n([A-Za-z0-9+/=\r\n]{40,})", text):
+                        try:
+                            text += base64.b64decode(part).decode("utf-8", "replace")
+                        except ValueError:
+                            pass
+                text = text.replace("=\r\n", "").replace("=\n", "").replace("=3D", "=")
+                m = re.search(r"https?://[^\s\"<>]+%s\?token=([A-Za-z0-9_\-.%%]+)" % re.escape(path), text)
+                if m:
+                    return urllib.parse.unquote(m.group(1))
+            time.sleep(0.2)
+        raise Failed(f"no mail with a {path} link to {to} in SES")
+
+    @step("userinfo, refresh and revoke (provider)", needs=["sign in (citizen, code + PKCE)"])
+    def _():
+        status, _, _, body = h.call("GET", "/oauth2/userinfo", token=citizen())
+        expect(status, 200, "GET /oauth2/userinfo", body)
+        refresh = portal_tokens.get("refresh_token") or (getattr(sign_in, "last", {}) or {}).get("refresh_token")
+        if not refresh:
+            raise Failed("the portal's sign-in with offline_access returned no refresh token")
+        client_id, secret, _, _ = PORTAL
+        basic = {"Authorization": "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode(),
+                 "Content-Type": "application/x-www-form-urlencoded"}
+        status, _, _, body = h.call("POST", "/oauth2/token", urllib.parse.urlencode({
+            "grant_type": "refresh_token", "refresh_token": refresh}).encode(), basic)
+        expect(status, 200, "POST /oauth2/token (refresh)", body)
+        fresh = as_json(body)
+        status, _, _, body = h.call("POST", "/oauth2/introspect", urllib.parse.urlencode({
+            "token": fresh["access_token"]}).encode(), basic)
+        expect(status, 200, "POST /oauth2/introspect", body)
+        status, _, _, body = h.call("POST", "/oauth2/revoke", urllib.parse.urlencode({
+            "token": fresh.get("refresh_token", refresh)}).encode(), basic)
+        expect(status, 200, "POST /oauth2/revoke", body)
+
+    @step("authenticate and reset a password", needs=["verify"])
+    def _():
+        status, _, _, body = h.call("POST", "/authenticate", {"email": email, "password": password})
+        expect(status, 200, "POST /authenticate", body)
+        status, _, _, body = h.call("POST", "/password-reset", {"email": email})
+        expect(status, (200, 202, 204), "POST /password-reset", body)
+        token = mail_link(email, "/password-reset")
+        status, _, _, body = h.call("POST", "/password-reset/confirm", {"token": token, "password": password + "-2"})
+        expect(status, (200, 204), "POST /password-reset/confirm", body)
+        status, _, _, body = h.call("POST", "/authenticate", {"email": email, "password": password + "-2"})
+        expect(status, 200, "POST /authenticate with the new password", body)
 
     def upload_and_attach(case_id, kind, data, media_type, token):
         status, _, _, body = h.call("POST", f"/cases/{case_id}/uploads", {
@@ -443,6 +496,8 @@ def run(ctx):
         case = as_json(body)
         if case.get("status") != "decided":
             raise Failed(f"the parking permit is {case.get('status')}, not decided automatically")
+        status, _, _, body = h.call("GET", f"/cases/{case_id}/receipt", token=citizen())
+        expect(status, 200, "GET /cases/{id}/receipt", body)
         return case_id
 
     @step("fetch the decision", needs=["submit a case with an upload (automatic decision)"])
@@ -538,6 +593,10 @@ def run(ctx):
         ]:
             status, _, _, out = h.call("GET" if body is None else "POST", path, body, token=clerk)
             expect(status, wanted, f"{what} ({path})", out)
+            if what == "claim":
+                document = as_json(out)["documents"][0]["id"]
+                status, _, _, pdf_bytes = h.call("GET", f"/backoffice/cases/{case_id}/documents/{document}", token=clerk)
+                expect(status, 200, "the clerk reads the attachment", pdf_bytes)
         status, _, _, out = h.call("POST", f"/backoffice/cases/{case_id}/decision/approve", {},
                                    token=state["sign in (signatory, second factor)"])
         expect(status, 200, "approve", out)
