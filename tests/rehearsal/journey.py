@@ -261,19 +261,28 @@ def seed(ctx):
     for i in range(0, len(items), 25):
         ddb.batch_write_item(RequestItems={table: [{"PutRequest": {"Item": it}} for it in items[i:i + 25]]})
     ctx.report.note(f"seeded {len(items)} items of the local demo folder into the table "
-                    "(no operators' AWS CLI yet: clients, case types, offices, staff)")
-    return m.group(1)
+                    "(no operators' AWS CLI built: clients, case types, offices, staff)")
+    return {"portal": PORTAL, "office": OFFICE, "clerk": CLERK, "signatory": SIGNATORY + (m.group(1),),
+            "citizen": ("polgar@demo.varoskapu.hu", "Demo-polgar-2026")}
 
 
-def issue_signing_chain(aws, key_id):
+def issue_signing_chain(aws, key_id, csr_pem=None):
     """What the municipality's CA does for the document-signing KMS key: a certificate for
-    its public key, with the CA's own after it (PEM)."""
+    its public key (from the operator's CSR, whose signature it checks, or read from KMS),
+    with the CA's own after it (PEM)."""
     import datetime
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import NameOID
-    public = serialization.load_der_public_key(aws.client("kms").get_public_key(KeyId=key_id)["PublicKey"])
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Rehearsal document signing")])
+    if csr_pem:
+        csr = x509.load_pem_x509_csr(csr_pem.encode())
+        if not csr.is_signature_valid:
+            raise Failed("the operator's CSR is not signed by its key")
+        public, subject = csr.public_key(), csr.subject
+    else:
+        public = serialization.load_der_public_key(aws.client("kms").get_public_key(KeyId=key_id)["PublicKey"])
     ca_key = ec.generate_private_key(ec.SECP256R1())
     now = datetime.datetime.now(datetime.timezone.utc)
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Rehearsal municipal root CA")])
@@ -284,7 +293,7 @@ def issue_signing_chain(aws, key_id):
           .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
           .sign(ca_key, hashes.SHA256()))
     leaf = (x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Rehearsal document signing")]))
+            .subject_name(subject)
             .issuer_name(ca_name).public_key(public).serial_number(x509.random_serial_number())
             .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=730))
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
@@ -324,7 +333,20 @@ def run(ctx):
 
     @step("seed")
     def _():
+        cli = os.path.join(os.path.dirname(ctx.local.binary), "varoskapu-aws")
+        if ctx.operator_cli and os.path.exists(ctx.operator_cli):
+            cli = ctx.operator_cli
+        if os.path.exists(cli):
+            import operator_cli
+            try:
+                people = operator_cli.bootstrap(ctx, cli, ctx.logs)
+            except operator_cli.OperatorError as e:
+                raise Failed(f"the operator's bootstrap fails: {e}") from None
+            print("    (bootstrapped with varoskapu-aws: administrator, case types, offices, clients, staff)")
+            return people
         return seed(ctx)
+
+    people = lambda: state["seed"]  # noqa: E731
 
     @step("discovery")
     def _():
@@ -398,11 +420,11 @@ def run(ctx):
     @step("sign in (citizen, code + PKCE)", needs=["seed"])
     def _():
         if "verify" in state:
-            token = sign_in(h, PORTAL, email, password)
+            token = sign_in(h, people()["portal"], email, password)
         else:
-            # The rest of the journey still runs, as the seeded demo citizen.
-            print("    (as the seeded demo citizen: the registered one is not verified)")
-            token = sign_in(h, PORTAL, "polgar@demo.varoskapu.hu", "Demo-polgar-2026")
+            # The rest of the journey still runs, as the operator's citizen.
+            print("    (as the operator's citizen account: the registered one is not verified)")
+            token = sign_in(h, people()["portal"], *people()["citizen"])
         head = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))
         state["token alg"] = head.get("alg")
         return token
@@ -434,7 +456,7 @@ def run(ctx):
         refresh = portal_tokens.get("refresh_token") or (getattr(sign_in, "last", {}) or {}).get("refresh_token")
         if not refresh:
             raise Failed("the portal's sign-in with offline_access returned no refresh token")
-        client_id, secret, _, _ = PORTAL
+        client_id, secret, _, _ = people()["portal"]
         basic = {"Authorization": "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode(),
                  "Content-Type": "application/x-www-form-urlencoded"}
         status, _, _, body = h.call("POST", "/oauth2/token", urllib.parse.urlencode({
@@ -573,11 +595,12 @@ def run(ctx):
 
     @step("sign in (clerk)", needs=["seed"])
     def _():
-        return sign_in(h, OFFICE, *CLERK)
+        return sign_in(h, people()["office"], *people()["clerk"])
 
     @step("sign in (signatory, second factor)", needs=["seed"])
     def _():
-        return sign_in(h, OFFICE, *SIGNATORY, totp_secret=state["seed"])
+        email_, password_, secret_ = people()["signatory"]
+        return sign_in(h, people()["office"], email_, password_, totp_secret=secret_)
 
     @step("a clerk drafts and a signatory approves the decision",
           needs=["pay a fee by card (SimplePay double)", "sign in (clerk)", "sign in (signatory, second factor)"])

@@ -296,7 +296,8 @@ def main():
 
     # The journey.
     ctx = journey.Context(door=door, aws=emulated, stack=stack, functions=functions,
-                          simplepay=simplepay, report=report, root=ROOT, local=local, logs=logs)
+                          simplepay=simplepay, report=report, root=ROOT, local=local, logs=logs,
+                          operator_cli=str(pathlib.Path(args.target) / "varoskapu-aws"))
     try:
         journey.run(ctx)
     finally:
@@ -377,26 +378,38 @@ def settings_read_and_set(functions, template, source, report):
 
 
 def install_chain(emulated, stack, key, parameter, args, report):
-    """The operator's installation of the signing chain into SSM."""
+    """The operator's installation of the signing chain into SSM: `varoskapu-aws documents
+    csr`, the CA certifies it, `varoskapu-aws documents install-chain` (or, without the
+    CLI, the chain put into the parameter directly)."""
     import journey
     import subprocess
-    chain = journey.issue_signing_chain(emulated, stack.physical[key])
     cli = pathlib.Path(args.target) / "varoskapu-aws"
     if cli.exists():
-        path = pathlib.Path(tempfile.mkdtemp()) / "chain.pem"
-        path.write_text(chain)
+        folder = pathlib.Path(tempfile.mkdtemp())
         table = next(stack.physical[l] for l, _ in stack.resources("AWS::DynamoDB::Table"))
-        env = {"PATH": os.environ.get("PATH", ""), "AWS_ENDPOINT_URL": emulated.url,
-               "AWS_REGION": cfn.REGION, "AWS_ACCESS_KEY_ID": aws.ADMIN_KEY,
+        env = {"PATH": os.environ.get("PATH", ""), "AWS_REGION": cfn.REGION, "AWS_ACCESS_KEY_ID": aws.ADMIN_KEY,
                "AWS_SECRET_ACCESS_KEY": "rehearsal", "AWS_EC2_METADATA_DISABLED": "true"}
-        done = subprocess.run([str(cli), "--table", table, "--document-signing-key", stack.physical[key],
-                               "--signing-chain-parameter", parameter, "documents", "install-chain",
-                               str(path)], env=env, capture_output=True, text=True, timeout=60)
-        if done.returncode == 0:
-            return
-        report.finding("varoskapu-aws", "documents install-chain fails", (done.stderr or done.stdout)[-400:])
+        base = [str(cli), "--endpoint-url", emulated.url, "--region", cfn.REGION, "--table", table,
+                "--document-signing-key", str(stack.physical[key]), "--signing-chain-parameter", parameter,
+                "documents"]
+        # Without --stack the CLI cannot read MunicipalityName; the operator names it.
+        subject = ["--common-name", stack.params.get("MunicipalityName", "Városkapu")]
+        csr = subprocess.run(base + ["csr", "--out", str(folder / "request.pem")] + subject, env=env,
+                             capture_output=True, text=True, timeout=60)
+        if csr.returncode == 0:
+            chain = journey.issue_signing_chain(emulated, stack.physical[key], (folder / "request.pem").read_text())
+            (folder / "chain.pem").write_text(chain)
+            done = subprocess.run(base + ["install-chain", str(folder / "chain.pem")], env=env,
+                                  capture_output=True, text=True, timeout=60)
+            if done.returncode == 0:
+                print("  varoskapu-aws documents csr, the CA certifies it, varoskapu-aws documents install-chain")
+                return
+            report.finding("varoskapu-aws", "documents install-chain fails", (done.stderr or done.stdout)[-400:])
+        else:
+            report.finding("varoskapu-aws", "documents csr fails", (csr.stderr or csr.stdout)[-400:])
     else:
         report.note("varoskapu-aws is not built: the chain is put into SSM directly")
+    chain = journey.issue_signing_chain(emulated, stack.physical[key])
     ssm = emulated.client("ssm")
     ssm.put_parameter(Name=parameter, Value=chain, Type="String", Overwrite=True,
                       Tier="Advanced" if len(chain) > 4096 else "Standard")
