@@ -250,6 +250,7 @@ def main():
             else:
                 print(f"  {fn.logical:32} started in {fn.start_ms:6.0f} ms  (environment {fn.env_size} B)")
 
+    gate_self_check(emulated, stack, functions, report)
     start_all(list(functions.values()), "first deploy")
 
     # The README's first deploy: the signing chain can only be issued for the KMS key the
@@ -344,6 +345,30 @@ def main():
     print(f"\n== rehearsal: {report.failures} failing finding(s), {len(report.findings) + len(report.unrecorded)} in all, "
           f"{took:.0f} s; findings appended to {FINDINGS}")
     return 1 if report.failures else 0
+
+
+def gate_self_check(emulated, stack, functions, report):
+    """The gate stands in every function's way: with each function's credentials, a call no
+    Városkapu policy grants (deleting the table) must be refused as AWS refuses it."""
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import ClientError
+    table = next((stack.physical[l] for l, _ in stack.resources("AWS::DynamoDB::Table")), None)
+    if table is None:
+        return
+    for fn in functions.values():
+        client = boto3.client("dynamodb", endpoint_url=emulated.url, region_name=cfn.REGION,
+                              aws_access_key_id=fn.access_key, aws_secret_access_key="rehearsal",
+                              aws_session_token="rehearsal-session", config=Config(retries={"max_attempts": 1}))
+        try:
+            client.delete_table(TableName=table)
+            report.finding("rehearsal", f"the IAM gate let {fn.logical} delete the table", record=False)
+        except ClientError as e:
+            if e.response["Error"]["Code"] != "AccessDeniedException":
+                report.finding("rehearsal", f"the IAM gate answered {fn.logical}'s canary with "
+                               f"{e.response['Error']['Code']}", record=False)
+    # The canaries are not calls of the code.
+    emulated.gate.calls.clear()
 
 
 # Settings the function binaries may read that no deployment sets on purpose.
