@@ -645,6 +645,30 @@ def run(ctx):
             raise Failed(f"{fn.logical}: {error}")
         return response
 
+    @step("every route of the template answers (anonymous sweep)")
+    def _():
+        """Each route the template declares reaches a function that routes it: anonymous,
+        with placeholder ids and an empty JSON body, it may be refused (4xx) but never
+        fail (5xx) nor be 405 (the function does not route the method the template sends
+        it); a route without path parameters answering 404 is reported (not routed by the
+        function, or a feature that is off). New functions are swept too."""
+        bad = []
+        for route in ctx.door.routes:
+            if route.path == "$default" or route.function is None:
+                continue
+            path = re.sub(r"\{[^}]+\}", "00000000-0000-4000-8000-000000000000", route.path)
+            method = "GET" if route.method == "ANY" else route.method
+            body = b"{}" if method in ("POST", "PUT", "PATCH") else None
+            headers = {"Content-Type": "application/json"} if body else {}
+            status, _, _, out = h.call(method, path, body, headers)
+            if not route.names and status == 404:
+                ctx.report.finding(route.function.logical, f"{route.key} answers 404 to an anonymous "
+                                   "request (not routed by the function, or a feature that is off)", fails=False)
+            if status >= 500 or status == 405:
+                bad.append(f"{route.key} -> {status} {out[:120].decode('utf-8', 'replace')}")
+        if bad:
+            raise Failed("; ".join(bad))
+
     if state.get("token alg") and ctx.door.authorizers and not state["token alg"].startswith("RS"):
         ctx.report.finding("template HttpApi", f"the JWT authorizer refuses every protected route: access "
                            f"tokens are {state['token alg']}, API Gateway verifies RSA only")
