@@ -50,8 +50,8 @@ pub enum Command {
 /// `varoskapu-aws keys …`
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
-    /// Create the next token-signing key and print the deployments that put it into
-    /// service (KMS keys rotate by deployment).
+    /// Take the stack one step further in a rotation of its token-signing key: make the
+    /// next key (when none is under way) and print the deployment that comes next.
     Rotate,
 }
 

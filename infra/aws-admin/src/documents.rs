@@ -267,26 +267,6 @@ pub async fn install_chain(
     Ok((certificates, tier))
 }
 
-/// The chain stored in the SSM parameter `name`, if one was installed.
-pub async fn installed_chain(
-    ssm: &aws_sdk_ssm::Client,
-    name: &str,
-) -> anyhow::Result<Option<String>> {
-    match ssm.get_parameter().name(name).send().await {
-        Ok(out) => Ok(out.parameter.and_then(|p| p.value)),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|e| e.is_parameter_not_found()) =>
-        {
-            Ok(None)
-        }
-        Err(e) => anyhow::bail!(
-            "cannot read {name}: {}",
-            aws_sdk_ssm::error::DisplayErrorContext(e)
-        ),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

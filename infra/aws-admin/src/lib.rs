@@ -66,8 +66,7 @@ pub async fn run(cli: Cli, input: &mut dyn BufRead, out: &mut dyn Write) -> anyh
         }
         Command::Keys(KeysCommand::Rotate) => {
             let kms = aws_sdk_kms::Client::new(&stack.sdk);
-            let current = stack.resource(logical::TOKEN_SIGNING_KEY)?;
-            keys::rotate(&kms, stack.name.as_deref(), current, out).await?;
+            keys::rotate(&kms, &stack, out).await?;
             Ok(())
         }
         Command::Documents(DocumentsCommand::Csr { subject, out: file }) => {

@@ -87,7 +87,8 @@ async fn payments(stack: &Stack) -> anyhow::Result<Payments> {
     ));
     let chain_parameter = stack.signing_chain_parameter()?;
     let ssm = aws_sdk_ssm::Client::new(&stack.sdk);
-    let chain = crate::documents::installed_chain(&ssm, &chain_parameter)
+    // Read as the signing functions read it, so that what they would refuse is refused here.
+    let chain = varoskapu_aws::signing_chain::read_signing_chain(&ssm, &chain_parameter)
         .await?
         .ok_or_else(|| {
             anyhow::anyhow!(
@@ -95,11 +96,11 @@ async fn payments(stack: &Stack) -> anyhow::Result<Payments> {
                  so install the chain first (documents csr, then documents install-chain)"
             )
         })?;
-    let signer: Arc<dyn Signer> = Arc::new(KmsSigner::from_pem_chain(
+    let signer: Arc<dyn Signer> = Arc::new(KmsSigner::new(
         aws_sdk_kms::Client::new(&stack.sdk),
         stack.resource(logical::DOCUMENT_SIGNING_KEY)?,
-        &chain,
-    )?);
+        chain,
+    ));
     let tsa: Arc<dyn TimestampAuthority> = match stack.parameter(parameter::TIMESTAMP_AUTHORITY_URL)
     {
         Some(url) => Arc::new(HttpTsa::new(url)),

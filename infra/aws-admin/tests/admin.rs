@@ -41,7 +41,11 @@ fn template() -> String {
     .map(attribute)
     .to_vec();
     serde_json::json!({
-        "Parameters": {"MunicipalityName": {"Type": "String"}},
+        "Parameters": {
+            "MunicipalityName": {"Type": "String"},
+            "ActiveTokenKeyArn": {"Type": "String", "Default": ""},
+            "TokenKeysPublished": {"Type": "String", "Default": ""}
+        },
         "Resources": {
             "Table": {"Type": "AWS::DynamoDB::Table", "Properties": {
                 "BillingMode": "PAY_PER_REQUEST",
@@ -59,47 +63,67 @@ fn template() -> String {
     .to_string()
 }
 
+/// An SDK configuration for moto, for what the tests check behind the CLI's back.
+async fn sdk(endpoint: &str) -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(REGION))
+        .endpoint_url(endpoint)
+        .load()
+        .await
+}
+
+/// A KMS key that signs (ECC_NIST_P256), as the template's keys are.
+async fn signing_key(kms: &aws_sdk_kms::Client) -> String {
+    kms.create_key()
+        .key_spec(aws_sdk_kms::types::KeySpec::EccNistP256)
+        .key_usage(aws_sdk_kms::types::KeyUsageType::SignVerify)
+        .send()
+        .await
+        .expect("key")
+        .key_metadata
+        .expect("metadata")
+        .arn
+        .expect("arn")
+}
+
 impl Deployment {
     /// Deploys the stack on moto, or `None` when moto is not there (skipped locally).
     async fn new() -> Option<Self> {
+        Self::deploy(false).await
+    }
+
+    /// Like `new`; with `next_published`, a next token key (made after the stack's) is
+    /// published through `TokenKeysPublished`, as the first step of a rotation leaves it.
+    async fn deploy(next_published: bool) -> Option<Self> {
         let endpoint = varoskapu_tests::moto::aws_endpoint()?;
-        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new(REGION))
-            .endpoint_url(&endpoint)
-            .load()
-            .await;
+        let sdk = sdk(&endpoint).await;
+        let kms = aws_sdk_kms::Client::new(&sdk);
+        let document_key = signing_key(&kms).await;
+        let token_key = signing_key(&kms).await;
         let stack = format!("varoskapu-{}", uuid::Uuid::now_v7().simple());
-        aws_sdk_cloudformation::Client::new(&sdk)
+        let mut values = vec![(
+            "MunicipalityName",
+            "Budapest Főváros V. Kerület Belváros-Lipótváros Önkormányzata".to_owned(),
+        )];
+        if next_published {
+            values.push(("TokenKeysPublished", signing_key(&kms).await));
+        }
+        let mut request = aws_sdk_cloudformation::Client::new(&sdk)
             .create_stack()
             .stack_name(&stack)
-            .template_body(template())
-            .parameters(
+            .template_body(template());
+        for (key, value) in values {
+            request = request.parameters(
                 aws_sdk_cloudformation::types::Parameter::builder()
-                    .parameter_key("MunicipalityName")
-                    .parameter_value(
-                        "Budapest Főváros V. Kerület Belváros-Lipótváros Önkormányzata",
-                    )
+                    .parameter_key(key)
+                    .parameter_value(value)
                     .build(),
-            )
-            .send()
-            .await
-            .expect("stack created");
-        let kms = aws_sdk_kms::Client::new(&sdk);
-        let key = || async {
-            kms.create_key()
-                .key_spec(aws_sdk_kms::types::KeySpec::EccNistP256)
-                .key_usage(aws_sdk_kms::types::KeyUsageType::SignVerify)
-                .send()
-                .await
-                .expect("key")
-                .key_metadata
-                .expect("metadata")
-                .arn
-                .expect("arn")
-        };
+            );
+        }
+        request.send().await.expect("stack created");
         Some(Self {
-            document_key: key().await,
-            token_key: key().await,
+            document_key,
+            token_key,
             endpoint,
             stack,
             dir: tempfile::tempdir().expect("temp dir"),
@@ -684,12 +708,7 @@ async fn the_chain_of_the_stacks_key_is_installed_and_a_chain_for_another_key_re
 }
 
 async fn ssm(d: &Deployment) -> aws_sdk_ssm::Client {
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new(REGION))
-        .endpoint_url(&d.endpoint)
-        .load()
-        .await;
-    aws_sdk_ssm::Client::new(&sdk)
+    aws_sdk_ssm::Client::new(&sdk(&d.endpoint).await)
 }
 
 #[tokio::test]
@@ -717,19 +736,21 @@ async fn rotating_makes_the_next_signing_key_and_names_the_deployments() {
     let next = value_after(&out, "next key:");
     let arn = next
         .split_once('(')
-        .and_then(|(_, rest)| rest.strip_suffix(')'))
+        .and_then(|(_, rest)| rest.strip_suffix(") made"))
         .unwrap_or_else(|| panic!("no ARN in {out}"));
     assert_ne!(arn, d.token_key);
     assert!(
-        out.contains(&format!("VAROSKAPU_TOKEN_KEYS_PUBLISHED={arn}")),
+        out.contains(&format!("1. deploy with TokenKeysPublished={arn}")),
         "{out}"
     );
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new(REGION))
-        .endpoint_url(&d.endpoint)
-        .load()
-        .await;
-    let described = aws_sdk_kms::Client::new(&sdk)
+    assert!(
+        out.contains(&format!(
+            "ActiveTokenKeyArn={arn} TokenKeysPublished={}",
+            d.token_key
+        )),
+        "{out}"
+    );
+    let described = aws_sdk_kms::Client::new(&sdk(&d.endpoint).await)
         .describe_key()
         .key_id(arn)
         .send()
@@ -739,6 +760,33 @@ async fn rotating_makes_the_next_signing_key_and_names_the_deployments() {
     assert_eq!(
         metadata.key_spec,
         Some(aws_sdk_kms::types::KeySpec::EccNistP256)
+    );
+}
+
+#[tokio::test]
+async fn a_rotation_under_way_is_continued_not_started_again() {
+    let Some(d) = Deployment::deploy(true).await else {
+        return;
+    };
+    let kms = aws_sdk_kms::Client::new(&sdk(&d.endpoint).await);
+    let keys_before = kms.list_keys().send().await.expect("keys").keys().len();
+    let out = d.run(&["keys", "rotate"]).await;
+    let next = value_after(&out, "next key:");
+    let arn = next
+        .split_once('(')
+        .and_then(|(_, rest)| rest.strip_suffix(") is published"))
+        .unwrap_or_else(|| panic!("no published next key in {out}"));
+    assert!(
+        out.contains(&format!(
+            "ActiveTokenKeyArn={arn} TokenKeysPublished={}",
+            d.token_key
+        )),
+        "{out}"
+    );
+    let keys_after = kms.list_keys().send().await.expect("keys").keys().len();
+    assert_eq!(
+        keys_before, keys_after,
+        "no key made while a rotation is under way"
     );
 }
 
