@@ -222,8 +222,10 @@ class LocalServer:
                 break
         if not self.url:
             raise Failed("the local server did not start to seed the demo data")
+        import atexit
         import threading
         threading.Thread(target=self.proc.stdout.read, daemon=True).start()
+        atexit.register(self.stop)
 
     def stop(self):
         self.proc.terminate()

@@ -7,6 +7,7 @@ environment; a process that exits is a start-up crash (before its first poll) or
 of the invocation, and is started again for the next one, as Lambda would.
 """
 
+import atexit
 import http.server
 import json
 import os
@@ -155,6 +156,7 @@ class Function:
         self.log_offset = log.tell()
         t0 = time.monotonic()
         self.proc = subprocess.Popen([self.binary], env=env, stdout=log, stderr=subprocess.STDOUT)
+        _RUNNING.append(self.proc)
         # Lambda's init phase is bounded at 10 s.
         while time.monotonic() - t0 < 10:
             if self.runtime.polled.wait(0.05):
@@ -221,6 +223,17 @@ class Function:
                 self.proc.kill()
         self.runtime.pending.put(None)
         self.runtime.server.shutdown()
+
+
+_RUNNING = []
+
+
+@atexit.register
+def _kill_what_is_left():
+    # Whatever ends the rehearsal (a failure in it included), no function outlives it.
+    for proc in _RUNNING:
+        if proc.poll() is None:
+            proc.kill()
 
 
 def environment_size(variables):

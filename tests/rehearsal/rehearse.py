@@ -344,6 +344,9 @@ def main():
     took = time.monotonic() - t_start
     print(f"\n== rehearsal: {report.failures} failing finding(s), {len(report.findings) + len(report.unrecorded)} in all, "
           f"{took:.0f} s; findings appended to {FINDINGS}")
+    if not report.failures and not args.logs:
+        import shutil
+        shutil.rmtree(logs, ignore_errors=True)  # kept only when something failed
     return 1 if report.failures else 0
 
 
