@@ -11,6 +11,19 @@ use varoskapu_core::documents::{SignatureAlgorithm, Signer, SignerError};
 /// The largest message KMS signs as `RAW`; longer ones are sent as their digest.
 const KMS_RAW_LIMIT: usize = 4096;
 
+/// What to send KMS to have `message` signed with ECDSA_SHA_256, as AWS documents it: up to
+/// 4096 bytes the message itself (`RAW`, KMS hashes it), beyond that its SHA-256 (`DIGEST`,
+/// KMS signs it as the hash). moto (5.x) ignores `MessageType` and hashes a `DIGEST` once
+/// more, so a long message's signature made on moto does not verify; the signers keep to
+/// AWS's behaviour, and `tests/kms_token_keys.rs` shows moto's.
+pub(crate) fn kms_message(message: &[u8]) -> (Vec<u8>, MessageType) {
+    if message.len() <= KMS_RAW_LIMIT {
+        (message.to_vec(), MessageType::Raw)
+    } else {
+        (Sha256::digest(message).to_vec(), MessageType::Digest)
+    }
+}
+
 /// Signs with a KMS key; the key never leaves KMS.
 pub struct KmsSigner {
     client: aws_sdk_kms::Client,
@@ -105,11 +118,7 @@ impl Signer for KmsSigner {
 
     #[tracing::instrument(skip_all, fields(key_id = %self.key_id))]
     async fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SignerError> {
-        let (message, kind) = if message.len() <= KMS_RAW_LIMIT {
-            (message.to_vec(), MessageType::Raw)
-        } else {
-            (Sha256::digest(message).to_vec(), MessageType::Digest)
-        };
+        let (message, kind) = kms_message(message);
         let out = self
             .client
             .sign()
@@ -131,6 +140,17 @@ impl Signer for KmsSigner {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_messages_are_sent_to_kms_as_their_digest() {
+        let short = vec![7u8; KMS_RAW_LIMIT];
+        assert_eq!(kms_message(&short), (short.clone(), MessageType::Raw));
+        let long = vec![7u8; KMS_RAW_LIMIT + 1];
+        assert_eq!(
+            kms_message(&long),
+            (Sha256::digest(&long).to_vec(), MessageType::Digest)
+        );
+    }
 
     #[test]
     fn pem_chains_decode_in_order_and_garbage_is_refused() {

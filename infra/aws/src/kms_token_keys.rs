@@ -7,7 +7,7 @@
 
 use async_trait::async_trait;
 use aws_sdk_kms::primitives::Blob;
-use aws_sdk_kms::types::{MessageType, SigningAlgorithmSpec};
+use aws_sdk_kms::types::SigningAlgorithmSpec;
 use p256::ecdsa::{Signature, VerifyingKey};
 use p256::pkcs8::DecodePublicKey;
 use sha2::{Digest, Sha256};
@@ -20,9 +20,6 @@ use varoskapu_jose::{Jwk, JwkSet, b64url};
 pub const TOKEN_KEY_VAR: &str = "VAROSKAPU_TOKEN_KEY_ID";
 /// Environment variable listing further published keys (comma-separated: next and retired).
 pub const PUBLISHED_KEYS_VAR: &str = "VAROSKAPU_TOKEN_KEYS_PUBLISHED";
-
-/// The largest message KMS signs as `RAW`; longer ones are sent as their digest.
-const KMS_RAW_LIMIT: usize = 4096;
 
 /// Token-signing keys in KMS: one active key, any number of keys only published.
 pub struct KmsTokenKeys {
@@ -148,11 +145,7 @@ impl SigningKeys for KmsTokenKeys {
 impl TokenSigner for KmsKey {
     #[tracing::instrument(skip_all, fields(key_id = %self.key_id))]
     async fn sign_es256(&self, signing_input: &[u8]) -> Result<Vec<u8>, KeyError> {
-        let (message, kind) = if signing_input.len() <= KMS_RAW_LIMIT {
-            (signing_input.to_vec(), MessageType::Raw)
-        } else {
-            (Sha256::digest(signing_input).to_vec(), MessageType::Digest)
-        };
+        let (message, kind) = crate::kms_signer::kms_message(signing_input);
         let out = self
             .client
             .sign()

@@ -80,3 +80,47 @@ async fn an_unknown_key_is_reported_not_panicked_on() {
     let keys = KmsTokenKeys::new(client, "00000000-0000-0000-0000-000000000000", vec![]);
     assert!(keys.signing_key().await.is_err());
 }
+
+/// Where moto differs from KMS: AWS signs a `MessageType=DIGEST` message as the hash itself;
+/// moto (5.x) ignores the message type and signs the SHA-256 of it, so a signature over a
+/// long input (sent as its digest, as AWS documents) does not verify when made on moto.
+/// The signers follow AWS (`kms_signer::kms_message`); if this fails, moto has caught up.
+#[tokio::test]
+async fn moto_hashes_a_digest_message_once_more() {
+    use aws_sdk_kms::primitives::Blob;
+    use aws_sdk_kms::types::{MessageType, SigningAlgorithmSpec};
+    use p256::ecdsa::signature::Verifier as _;
+    use p256::ecdsa::signature::hazmat::PrehashVerifier as _;
+    use p256::ecdsa::{Signature, VerifyingKey};
+    use p256::pkcs8::DecodePublicKey as _;
+    use sha2::{Digest as _, Sha256};
+    let Some(client) = kms().await else { return };
+    let key = new_key(&client).await;
+    let digest = Sha256::digest(vec![b'x'; 5000]).to_vec();
+    let signature = client
+        .sign()
+        .key_id(&key)
+        .message(Blob::new(digest.clone()))
+        .message_type(MessageType::Digest)
+        .signing_algorithm(SigningAlgorithmSpec::EcdsaSha256)
+        .send()
+        .await
+        .expect("sign")
+        .signature
+        .expect("signature");
+    let public = client
+        .get_public_key()
+        .key_id(&key)
+        .send()
+        .await
+        .expect("public key")
+        .public_key
+        .expect("key");
+    let verifying = VerifyingKey::from_public_key_der(public.as_ref()).expect("SPKI");
+    let signature = Signature::from_der(signature.as_ref()).expect("DER");
+    assert!(
+        verifying.verify_prehash(&digest, &signature).is_err(),
+        "moto now signs a DIGEST as the hash, as KMS does"
+    );
+    assert!(verifying.verify(&digest, &signature).is_ok());
+}
