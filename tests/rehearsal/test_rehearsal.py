@@ -1,0 +1,155 @@
+"""The rehearsal's own pieces, checked against what AWS documents: the template's intrinsic
+functions, IAM's evaluation, the mapping of requests to actions, API Gateway's route
+selection and JWT authorizer. Run: python3 -m unittest discover -s tests/rehearsal
+"""
+
+import base64
+import json
+import time
+import unittest
+
+import cfn
+import frontdoor
+import iam
+
+TEMPLATE = """
+Parameters:
+  Stage: {Type: String, Default: dev, AllowedValues: [dev, prod]}
+  Sender: {Type: String, Default: ""}
+  Url: {Type: String, AllowedPattern: "^https://.+$"}
+Conditions:
+  IsProd: !Equals [!Ref Stage, prod]
+  HasSender: !Not [!Equals [!Ref Sender, ""]]
+Resources:
+  Table: {Type: AWS::DynamoDB::Table}
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Environment:
+        Variables:
+          A: !Sub "${Table.Arn}/index/*"
+          B: !Sub ["${X}-${AWS::Region}", {X: !Ref Stage}]
+          C: !If [HasSender, !Ref Sender, !Ref AWS::NoValue]
+          D: !If [IsProd, 3653, 1]
+          E: !Join [",", [a, !Select [1, !Split ["/", "x/y/z"]]]]
+"""
+
+
+class Template(unittest.TestCase):
+    def stack(self, **params):
+        template = cfn.yaml.load(TEMPLATE, Loader=cfn._Loader)
+        values, problems = cfn.bind_parameters(template, {"Url": "https://x"}, params)
+        stack = cfn.Stack(template, values)
+        stack.physical["Table"] = "t"
+        stack.attrs["Table"] = {"Arn": "arn:aws:dynamodb:eu-central-1:123456789012:table/t"}
+        return stack, problems
+
+    def test_intrinsics_resolve_as_cloudformation_does(self):
+        stack, problems = self.stack()
+        self.assertEqual(problems, [])
+        env = stack.resolve(stack.t["Resources"]["Fn"]["Properties"]["Environment"]["Variables"])
+        self.assertEqual(env["A"], "arn:aws:dynamodb:eu-central-1:123456789012:table/t/index/*")
+        self.assertEqual(env["B"], "dev-eu-central-1")
+        self.assertNotIn("C", env)  # AWS::NoValue removes the key
+        self.assertEqual(env["D"], 1)
+        self.assertEqual(env["E"], "a,y")
+        stack, _ = self.stack(Stage="prod", Sender="a@b.hu")
+        env = stack.resolve(stack.t["Resources"]["Fn"]["Properties"]["Environment"]["Variables"])
+        self.assertEqual((env["C"], env["D"]), ("a@b.hu", 3653))
+
+    def test_parameters_are_checked(self):
+        template = cfn.yaml.load(TEMPLATE, Loader=cfn._Loader)
+        _, problems = cfn.bind_parameters(template, {"Stage": "qa"})
+        self.assertTrue(any("Url has no default" in p for p in problems), problems)
+        self.assertTrue(any("Stage='qa' is not among" in p for p in problems), problems)
+
+
+TABLE = "arn:aws:dynamodb:eu-central-1:123456789012:table/t"
+ALLOW = {"Effect": "Allow", "Action": ["dynamodb:UpdateItem", "dynamodb:GetItem"], "Resource": TABLE}
+DENY_AUDIT = {"Effect": "Deny", "Action": "dynamodb:UpdateItem", "Resource": TABLE,
+              "Condition": {"ForAnyValue:StringLike": {"dynamodb:LeadingKeys": ["AUDIT#*"]}}}
+
+
+class Evaluation(unittest.TestCase):
+    def test_an_explicit_deny_wins_and_only_where_its_condition_holds(self):
+        audit = iam.evaluate([ALLOW, DENY_AUDIT], [], "dynamodb:UpdateItem", TABLE,
+                             {"dynamodb:LeadingKeys": ["AUDIT#case/1"]})
+        self.assertFalse(audit.allowed)
+        self.assertIn("explicit deny", audit.reason)
+        case = iam.evaluate([ALLOW, DENY_AUDIT], [], "dynamodb:UpdateItem", TABLE,
+                            {"dynamodb:LeadingKeys": ["CASE#1"]})
+        self.assertTrue(case.allowed)
+
+    def test_nothing_is_allowed_unless_a_statement_allows_it(self):
+        d = iam.evaluate([ALLOW], [], "dynamodb:DeleteItem", TABLE, {})
+        self.assertFalse(d.allowed)
+        self.assertIn("no identity-based policy allows the dynamodb:DeleteItem action", d.reason)
+        self.assertFalse(iam.evaluate([ALLOW], [], "dynamodb:GetItem", TABLE + "/index/gsi1", {}).allowed)
+
+    def test_a_secure_transport_deny_spares_tls_requests(self):
+        policy = [{"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "arn:aws:s3:::b/*",
+                   "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]
+        allow = [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}]
+        self.assertTrue(iam.evaluate(allow, policy, "s3:GetObject", "arn:aws:s3:::b/k",
+                                     {"aws:SecureTransport": "true"}).allowed)
+        self.assertFalse(iam.evaluate(allow, policy, "s3:GetObject", "arn:aws:s3:::b/k",
+                                      {"aws:SecureTransport": "false"}).allowed)
+
+    def test_sam_policy_templates_expand(self):
+        (st,) = iam._expand_template("DynamoDBCrudPolicy", {"TableName": "t"})
+        self.assertIn("dynamodb:ConditionCheckItem", st["Action"])
+        self.assertEqual(st["Resource"][0], TABLE)
+
+
+class Actions(unittest.TestCase):
+    def test_s3_requests_map_to_their_actions(self):
+        self.assertEqual(iam.s3_checks("GET", "/b/uploads/x", {}, {}, b"")[0][:2],
+                         ("s3:GetObject", "arn:aws:s3:::b/uploads/x"))
+        self.assertEqual(iam.s3_checks("HEAD", "/b/k", {}, {}, b"")[0][0], "s3:GetObject")
+        self.assertEqual(iam.s3_checks("GET", "/b", {"list-type": "2", "prefix": "u/"}, {}, b"")[0][:3],
+                         ("s3:ListBucket", "arn:aws:s3:::b", {"s3:prefix": "u/"}))
+        copy = iam.s3_checks("PUT", "/d/documents/x", {}, {"x-amz-copy-source": "/u/uploads/y"}, b"")
+        self.assertEqual([c[:2] for c in copy], [("s3:PutObject", "arn:aws:s3:::d/documents/x"),
+                                                 ("s3:GetObject", "arn:aws:s3:::u/uploads/y")])
+
+    def test_a_transaction_needs_each_item_action(self):
+        body = {"TransactItems": [
+            {"Update": {"TableName": "t", "Key": {"pk": {"S": "AUDIT#c"}, "sk": {"S": "1"}}}},
+            {"ConditionCheck": {"TableName": "t", "Key": {"pk": {"S": "CASE#1"}, "sk": {"S": "x"}}}}]}
+        checks = iam.dynamodb_checks("TransactWriteItems", body, lambda n: f"arn:aws:dynamodb:eu-central-1:123456789012:table/{n}")
+        self.assertEqual([(a, c["dynamodb:LeadingKeys"]) for a, _, c in checks],
+                         [("dynamodb:UpdateItem", ["AUDIT#c"]), ("dynamodb:ConditionCheckItem", ["CASE#1"])])
+        query = iam.dynamodb_checks("Query", {"TableName": "t", "IndexName": "gsi1"}, lambda n: "arn:t")
+        self.assertEqual(query[0][:2], ("dynamodb:Query", "arn:t/index/gsi1"))
+
+    def test_credentials_name_the_caller_in_headers_and_presigned_urls(self):
+        auth = "AWS4-HMAC-SHA256 Credential=ASIAFN/20261201/eu-central-1/s3/aws4_request, SignedHeaders=host"
+        self.assertEqual(iam.credential_of({"authorization": auth}, {}), ("ASIAFN", "s3"))
+        self.assertEqual(iam.credential_of({}, {"X-Amz-Credential": "ASIAFN/20261201/eu-central-1/s3/aws4_request"}),
+                         ("ASIAFN", "s3"))
+
+
+class Gateway(unittest.TestCase):
+    def test_the_most_specific_route_is_chosen(self):
+        routes = sorted([frontdoor.Route("GET", "/cases/{case_id}", "a", (None, None)),
+                         frontdoor.Route("GET", "/cases/diary", "b", (None, None)),
+                         frontdoor.Route("ANY", "/{proxy+}", "c", (None, None))], key=frontdoor.Route.rank)
+        pick = lambda m, p: next(r.function for r in routes if r.match(m, p) is not None)  # noqa: E731
+        self.assertEqual(pick("GET", "/cases/diary"), "b")
+        self.assertEqual(pick("GET", "/cases/42"), "a")
+        self.assertEqual(pick("POST", "/cases/42"), "c")
+        self.assertEqual(routes[1].match("GET", "/cases/a%2Fb"), {"case_id": "a/b"})
+
+    def test_the_jwt_authorizer_takes_rsa_only(self):
+        authorizer = frontdoor.JwtAuthorizer("J", {"JwtConfiguration": {"issuer": "https://i", "audience": ["a"]}})
+        authorizer.keys = []
+        enc = lambda d: base64.urlsafe_b64encode(json.dumps(d).encode()).rstrip(b"=").decode()  # noqa: E731
+        token = f"{enc({'alg': 'ES256', 'kid': 'k'})}.{enc({'iss': 'https://i', 'aud': 'a', 'exp': time.time() + 60})}.c2ln"
+        with self.assertRaisesRegex(ValueError, "only RSA-based algorithms"):
+            authorizer.check({"authorization": f"Bearer {token}"}, None)
+        with self.assertRaisesRegex(ValueError, "no identity source"):
+            authorizer.check({}, None)
+
+
+if __name__ == "__main__":
+    unittest.main()
