@@ -226,6 +226,7 @@ def main():
         env, size = resolve_env(logical, props)
         timeout = int(props.get("Timeout", globals_.get("Timeout", 3)))
         memory = int(props.get("MemorySize", globals_.get("MemorySize", 128)))
+        lambda_configuration(logical, props, env, timeout, memory, report)
         statements, notes = iam.function_statements(stack, props, provisioner.managed_policies)
         for n in notes:
             report.note(f"{logical}: {n}")
@@ -348,6 +349,31 @@ def main():
         import shutil
         shutil.rmtree(logs, ignore_errors=True)  # kept only when something failed
     return 1 if report.failures else 0
+
+
+# Lambda's reserved environment variables: a function that sets one is refused at deploy.
+RESERVED = {"_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
+            "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
+            "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
+            "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+            "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR"}
+
+
+def lambda_configuration(logical, props, env, timeout, memory, report):
+    """What Lambda and API Gateway refuse or cut at deploy and run time."""
+    for key in env:
+        if key in RESERVED:
+            report.finding(logical, f"sets the reserved environment variable {key} (Lambda refuses the deploy)")
+        elif not re.fullmatch(r"[a-zA-Z][a-zA-Z0-9_]+", key):
+            report.finding(logical, f"environment variable name {key!r} is not valid for Lambda")
+    if not 1 <= timeout <= 900:
+        report.finding(logical, f"Timeout {timeout} s is outside Lambda's 1-900 s")
+    if not 128 <= memory <= 10240:
+        report.finding(logical, f"MemorySize {memory} MB is outside Lambda's 128-10240 MB")
+    events = (props.get("Events") or {}).values()
+    if timeout > 30 and any(e.get("Type") == "HttpApi" for e in events):
+        report.finding(logical, f"Timeout {timeout} s: API Gateway's HTTP API gives up after 30 s",
+                       fails=False)
 
 
 def gate_self_check(emulated, stack, functions, report):
