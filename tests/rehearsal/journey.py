@@ -647,6 +647,27 @@ def run(ctx):
             raise Failed(f"{fn.logical}: {error}")
         return response
 
+    def sweep(token, who):
+        bad = []
+        for route in ctx.door.routes:
+            if route.path == "$default" or route.function is None:
+                continue
+            path = re.sub(r"\{[^}]+\}", "00000000-0000-4000-8000-000000000000", route.path)
+            method = "GET" if route.method == "ANY" else route.method
+            body = b"{}" if method in ("POST", "PUT", "PATCH") else None
+            headers = {"Content-Type": "application/json"} if body else {}
+            status, _, _, out = h.call(method, path, body, headers, token=token)
+            if status >= 500 or status == 405:
+                bad.append(f"{route.key} as {who} -> {status} {out[:120].decode('utf-8', 'replace')}")
+        if bad:
+            raise Failed("; ".join(bad))
+
+    @step("every route answers a citizen and a clerk (sweep with tokens)",
+          needs=["sign in (citizen, code + PKCE)", "sign in (clerk)"])
+    def _():
+        sweep(citizen(), "citizen")
+        sweep(state["sign in (clerk)"], "clerk")
+
     @step("every route of the template answers (anonymous sweep)")
     def _():
         """Each route the template declares reaches a function that routes it: anonymous,
