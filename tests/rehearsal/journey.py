@@ -629,6 +629,13 @@ def run(ctx):
             raise Failed(f"the case is {as_json(out).get('status')} after approval")
         status, _, _, out = h.call("GET", f"/cases/{case_id}/decision", token=citizen())
         expect(status, 200, "the citizen fetches the approved decision", out)
+        # Or through a short-lived presigned URL to the documents bucket.
+        status, _, _, out = h.call("GET", f"/cases/{case_id}/decision?delivery=url", token=citizen())
+        expect(status, 200, "GET /cases/{id}/decision?delivery=url", out)
+        status, _, _, pdf_bytes = h.call("GET", as_json(out)["url"])
+        expect(status, 200, "GET the presigned decision URL", pdf_bytes)
+        if not pdf_bytes.startswith(b"%PDF"):
+            raise Failed("the presigned URL does not serve the decision")
 
     @step("appointment reminders (scheduled)", needs=["seed"])
     def _():
