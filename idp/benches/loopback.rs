@@ -4,7 +4,7 @@
 //! `cargo bench -p varoskapu-idp --bench loopback` prints requests/s and latency
 //! percentiles. Each run is bounded: a fixed number of requests and at most 30 s per case.
 
-#[path = "../tests/support/mod.rs"]
+#[path = "../tests/it/support/mod.rs"]
 mod support;
 
 use std::sync::Arc;

@@ -15,7 +15,7 @@ use varoskapu_book_appointment::demo::{
     ADDRESS_CARD_SERVICE_ID, CONTRACT_SERVICE_ID, PHOTO_SERVICE_ID,
 };
 
-#[path = "../tests/local_server/local_token.rs"]
+#[path = "../tests/e2e/local_server/local_token.rs"]
 mod local_token;
 
 fn setting(name: &str, default: usize) -> usize {

@@ -1,6 +1,6 @@
 //! Shared test machinery of Városkapu: the contract suite of each port (and of the audit
 //! log over the table), run by
-//! `tests/tests/*_contract.rs` against every engine, the moto guard of every AWS-engine
+//! `tests/tests/e2e/*_contract.rs` against every engine, the moto guard of every AWS-engine
 //! test, and end-to-end helpers.
 
 pub mod audit_contract;

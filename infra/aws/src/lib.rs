@@ -7,8 +7,8 @@
 //! They are tested for real against moto's server on loopback: `tests/run` starts it and
 //! exports `VAROSKAPU_TEST_AWS_ENDPOINT`; by hand, run `moto_server -H 127.0.0.1 -p 5599`
 //! and `VAROSKAPU_TEST_AWS_ENDPOINT=http://127.0.0.1:5599 AWS_ACCESS_KEY_ID=test
-//! AWS_SECRET_ACCESS_KEY=test AWS_REGION=eu-central-1 cargo test -p varoskapu-aws
-//! -p varoskapu-tests --test moto --test aws_contract`.
+//! AWS_SECRET_ACCESS_KEY=test AWS_REGION=eu-central-1 cargo nextest run -p varoskapu-aws
+//! -p varoskapu-tests -E 'package(varoskapu-aws) | test(/^aws_contract::/)'`.
 
 mod attribute;
 mod blob;

@@ -2,11 +2,9 @@
 //! server: an upload URL takes exactly the announced size, oversized bodies anywhere are
 //! 413 problem+json, and the timestamp authority refuses requests over its limit.
 
-mod support;
-
+use crate::support::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use support::*;
 use varoskapu_core::Sha256Digest;
 use varoskapu_local::identity::*;
 

@@ -320,7 +320,8 @@ impl World {
             self.dir.path(),
             UsersCommand::Add {
                 email: email.into(),
-                password: password.into(),
+                password: Some(password.into()),
+                password_stdin: false,
                 name: name.into(),
                 roles: vec![role.into()],
                 json: false,

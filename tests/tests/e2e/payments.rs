@@ -2,11 +2,9 @@
 //! SimplePay simulator and its signed IPN, forged and replayed IPNs, retried starts, bank transfers
 //! matched from camt.053 files, the matching queue, desk payments, signed receipts and NAV XML.
 
-mod support;
-
+use crate::support::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use support::*;
 
 use std::path::Path;
 use std::process::Command;

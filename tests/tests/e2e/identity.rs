@@ -301,11 +301,9 @@ async fn a_clerk_keeps_a_valid_token_across_a_restart() {
 // ---------------------------------------------------------------------------------------
 // Each app only the power it was granted: attacks over HTTP on the running server.
 
-mod support;
-
+use crate::support::{PARTNER, PORTAL, Person, TestClient, World};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use support::{PARTNER, PORTAL, Person, TestClient, World};
 use varoskapu_idp::NewClient;
 
 /// Routes anyone may call; every other operation in `/openapi.json` must declare a scope.

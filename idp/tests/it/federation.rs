@@ -1,10 +1,8 @@
 //! Federated login against a second instance of this very provider acting as the upstream
 //! national eID provider.
 
-mod support;
-
+use crate::support::*;
 use serde_json::Value;
-use support::*;
 use varoskapu_accounts::{NewAccount, Role};
 use varoskapu_idp::federation::UpstreamConfig;
 use varoskapu_idp::pkce::s256;

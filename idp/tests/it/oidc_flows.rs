@@ -1,8 +1,7 @@
 //! End-to-end flows with the `openidconnect` crate as the relying party, against the
 //! provider served on loopback over a fresh data folder.
 
-mod support;
-
+use crate::support::*;
 use openidconnect::core::{
     CoreAuthenticationFlow, CoreClient, CoreErrorResponseType, CoreJwsSigningAlgorithm,
     CoreProviderMetadata, CoreTokenResponse, CoreUserInfoClaims,
@@ -13,7 +12,6 @@ use openidconnect::{
     PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError,
     RevocationUrl, Scope, TokenIntrospectionResponse, TokenResponse,
 };
-use support::*;
 
 type Rp = CoreClient<
     EndpointSet,

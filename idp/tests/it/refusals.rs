@@ -1,9 +1,7 @@
 //! Every security refusal of the provider, asserted over HTTP against the running router.
 
-mod support;
-
+use crate::support::{self, *};
 use serde_json::Value;
-use support::*;
 use varoskapu_idp::pkce::s256;
 use varoskapu_jose::b64url;
 

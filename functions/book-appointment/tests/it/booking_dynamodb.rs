@@ -9,9 +9,7 @@
 //! the test script; the proxy keeps a hand-started stock `moto_server` honest too). The
 //! application's 100 requests and their reads and conditional writes still interleave.
 
-mod common;
-
-use common::{TestApp, spawn_app_on, start_of_tests};
+use crate::common::{TestApp, spawn_app_on, start_of_tests};
 use futures::future::join_all;
 use serde_json::json;
 use std::sync::Arc;

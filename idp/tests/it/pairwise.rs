@@ -1,10 +1,8 @@
 //! Pairwise subjects: a pairwise partner app sees its own stable `sub` for a person, which
 //! differs from the account id other apps see.
 
-mod support;
-
+use crate::support::{self, *};
 use serde_json::Value;
-use support::*;
 use varoskapu_idp::pkce::s256;
 use varoskapu_jose::verify_es256;
 

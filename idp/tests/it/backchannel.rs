@@ -1,10 +1,8 @@
 //! Back-channel logout: ending the session POSTs a signed logout token to every partner app
 //! the session signed in to that asked for one.
 
-mod support;
-
+use crate::support::*;
 use std::time::Duration;
-use support::*;
 use varoskapu_idp::backchannel::{LOGOUT_EVENT, LogoutTokenClaims};
 use varoskapu_idp::pkce::s256;
 use varoskapu_jose::verify_es256;

@@ -6,7 +6,8 @@
 //!
 //! Each property runs `PROPTEST_CASES` cases (proptest's default, 256, unless set), so the
 //! pass takes seconds inside the ordinary test run; raise it for a longer hunt
-//! (`PROPTEST_CASES=100000 cargo nextest run -p varoskapu-tests --test fuzz`).
+//! (`PROPTEST_CASES=100000 cargo nextest run -p varoskapu-tests --test e2e
+//! -E 'test(/^fuzz::/)'`).
 
 use der::Decode;
 use proptest::prelude::*;

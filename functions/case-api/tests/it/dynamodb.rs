@@ -4,9 +4,7 @@
 //! submission returns the first result, and an upload goes through a presigned S3 URL.
 //! Without the endpoint the cases say they were skipped and pass.
 
-mod common;
-
-use common::Fixture;
+use crate::common::{self, Fixture};
 use futures::future::join_all;
 use serde_json::{Value, json};
 use std::sync::Arc;

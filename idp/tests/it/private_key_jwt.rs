@@ -1,9 +1,7 @@
 //! `private_key_jwt` client authentication (RFC 7523): a signed, single-use assertion.
 
-mod support;
-
+use crate::support::*;
 use serde_json::{Value, json};
-use support::*;
 use varoskapu_jose::{JwkSet, PrivateKey, sign_es256};
 
 const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";

@@ -1,9 +1,7 @@
 //! Back-office rules on the embedded engines with a clock the test moves: four eyes on
 //! approval, claims, payment, returned drafts, the paused deadline and the appeal window.
 
-mod common;
-
-use common::Fixture;
+use crate::common::{self, Fixture};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::json;
 use std::sync::Arc;

@@ -2,10 +2,8 @@
 //! scopes, RFC 8707 resources that narrow it, roles only with a role-bearing scope, the
 //! sign-in's assurance, and refresh tokens only for offline access.
 
-mod support;
-
+use crate::support::*;
 use serde_json::{Value, json};
-use support::*;
 use varoskapu_core::access::{ACR_PASSWORD, Resource};
 
 const CASES: &str = "urn:varoskapu:api:cases";

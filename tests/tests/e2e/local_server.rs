@@ -2,9 +2,7 @@
 //! errors, request ids, and data that outlives a restart.
 
 // Appointments on the running server, with tokens of its own provider's key.
-#[path = "local_server/appointments.rs"]
 mod appointments;
-#[path = "local_server/local_token.rs"]
 mod local_token;
 
 use serde_json::{Value, json};

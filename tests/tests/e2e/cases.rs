@@ -4,12 +4,10 @@
 //! pyHanko (and the project's own verifier) accept every signed document. Refusals answer
 //! problem+json and change nothing.
 
-mod support;
-
+use crate::support::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::collections::{BTreeSet, HashMap};
-use support::*;
 use varoskapu_core::Sha256Digest;
 use varoskapu_core::notify::OutboxNotifier;
 use varoskapu_local::cases::{DEMO_SIGNATORY_EMAIL, DEMO_SIGNATORY_PASSWORD};

@@ -1,8 +1,6 @@
 //! The authenticator-app second factor on the sign-in pages.
 
-mod support;
-
-use support::*;
+use crate::support::{self, *};
 use varoskapu_accounts::totp::{STEP, base32_decode, code_at};
 use varoskapu_idp::pkce::s256;
 

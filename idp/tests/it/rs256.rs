@@ -1,8 +1,7 @@
 //! RS256 ID tokens for partners that need them: the relying party verifies them through the
 //! JWKS, other clients keep ES256, and an RS256 token never passes as an access token.
 
-mod support;
-
+use crate::support::*;
 use openidconnect::core::{
     CoreAuthenticationFlow, CoreClient, CoreJwsSigningAlgorithm, CoreProviderMetadata,
     CoreTokenResponse,
@@ -13,7 +12,6 @@ use openidconnect::{
 };
 use serde_json::Value;
 use std::sync::Arc;
-use support::*;
 use varoskapu_core::SystemClock;
 use varoskapu_core::access::Resource;
 use varoskapu_http::auth::{AuthError, TokenValidator};

@@ -1,9 +1,7 @@
 //! The appointment API over HTTP on a fresh SQLite data folder: slots across DST changes,
 //! booking, the 100-way race, limits, changes from both sides, iCalendar, reminders, desks.
 
-mod common;
-
-use common::{ParsedCalendar, spawn_app};
+use crate::common::{self, ParsedCalendar, spawn_app};
 use futures::future::join_all;
 use serde_json::{Value, json};
 use varoskapu_book_appointment::demo::{
