@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use jiff::civil::Date;
 use serde::Deserialize;
-use varoskapu_case_api::extract::{ApiQuery, Origin, case_id};
+use varoskapu_case_api::extract::{ApiQuery, CaseId, Origin, case_id};
 use varoskapu_case_api::views::{DiaryLine, OfficeCaseView, QueueLine};
 use varoskapu_case_api::{ApiError, CasesState};
 use varoskapu_core::access::Role;
@@ -117,10 +117,10 @@ pub async fn get_one(
     State(state): State<CasesState>,
     Authenticated(p): Authenticated,
     origin: Origin,
-    Path(id): Path<String>,
+    id: CaseId,
 ) -> Result<Json<OfficeCaseView>, ApiError> {
     let by = office(&p, origin);
-    let opened = state.cases.view(&by, case_id(&id)?).await?;
+    let opened = state.cases.view(&by, id.get()).await?;
     Ok(Json(OfficeCaseView::opened(opened, state.cases.today())))
 }
 
@@ -131,10 +131,10 @@ pub async fn claim(
     State(state): State<CasesState>,
     Authenticated(p): Authenticated,
     origin: Origin,
-    Path(id): Path<String>,
+    id: CaseId,
 ) -> Result<Json<OfficeCaseView>, ApiError> {
     let by = office(&p, origin);
-    let case = state.cases.claim(&by, case_id(&id)?).await?;
+    let case = state.cases.claim(&by, id.get()).await?;
     Ok(view(&state, case))
 }
 
@@ -145,13 +145,13 @@ pub async fn assign(
     State(state): State<CasesState>,
     Authenticated(p): Authenticated,
     origin: Origin,
-    Path(id): Path<String>,
+    id: CaseId,
     ApiJson(body): ApiJson<AssignBody>,
 ) -> Result<Json<OfficeCaseView>, ApiError> {
     let by = office(&p, origin);
     let case = state
         .cases
-        .assign(&by, case_id(&id)?, &body.clerk, body.reassign)
+        .assign(&by, id.get(), &body.clerk, body.reassign)
         .await?;
     Ok(view(&state, case))
 }
@@ -163,10 +163,10 @@ pub async fn file(
     State(state): State<CasesState>,
     Authenticated(p): Authenticated,
     origin: Origin,
-    Path(id): Path<String>,
+    id: CaseId,
 ) -> Result<Json<OfficeCaseView>, ApiError> {
     let by = office(&p, origin);
-    let case = state.cases.file(&by, case_id(&id)?).await?;
+    let case = state.cases.file(&by, id.get()).await?;
     Ok(view(&state, case))
 }
 
@@ -177,10 +177,10 @@ pub async fn notes(
     State(state): State<CasesState>,
     Authenticated(p): Authenticated,
     origin: Origin,
-    Path(id): Path<String>,
+    id: CaseId,
 ) -> Result<Json<Vec<Note>>, ApiError> {
     let by = office(&p, origin);
-    Ok(Json(state.cases.notes(&by, case_id(&id)?).await?))
+    Ok(Json(state.cases.notes(&by, id.get()).await?))
 }
 
 /// Adds an internal note (never shown to the citizen).
@@ -190,11 +190,11 @@ pub async fn add_note(
     State(state): State<CasesState>,
     Authenticated(p): Authenticated,
     origin: Origin,
-    Path(id): Path<String>,
+    id: CaseId,
     ApiJson(body): ApiJson<TextBody>,
 ) -> Result<(axum::http::StatusCode, Json<Note>), ApiError> {
     let by = office(&p, origin);
-    let note = state.cases.add_note(&by, case_id(&id)?, &body.text).await?;
+    let note = state.cases.add_note(&by, id.get(), &body.text).await?;
     Ok((axum::http::StatusCode::CREATED, Json(note)))
 }
 
@@ -207,13 +207,13 @@ pub async fn request_information(
     State(state): State<CasesState>,
     Authenticated(p): Authenticated,
     origin: Origin,
-    Path(id): Path<String>,
+    id: CaseId,
     ApiJson(body): ApiJson<TextBody>,
 ) -> Result<Json<OfficeCaseView>, ApiError> {
     let by = office(&p, origin);
     let case = state
         .cases
-        .request_information(&by, case_id(&id)?, &body.text)
+        .request_information(&by, id.get(), &body.text)
         .await?;
     Ok(view(&state, case))
 }
@@ -227,13 +227,13 @@ pub async fn draft_decision(
     State(state): State<CasesState>,
     Authenticated(p): Authenticated,
     origin: Origin,
-    Path(id): Path<String>,
+    id: CaseId,
     ApiJson(body): ApiJson<DecisionBody>,
 ) -> Result<Json<OfficeCaseView>, ApiError> {
     let by = office(&p, origin);
     let case = state
         .cases
-        .draft_decision(&by, case_id(&id)?, body.outcome, &body.reasoning)
+        .draft_decision(&by, id.get(), body.outcome, &body.reasoning)
         .await?;
     Ok(view(&state, case))
 }
@@ -246,13 +246,13 @@ pub async fn approve(
     State(state): State<CasesState>,
     Authenticated(p): Authenticated,
     origin: Origin,
-    Path(id): Path<String>,
+    id: CaseId,
 ) -> Result<Json<OfficeCaseView>, ApiError> {
     let by = OfficeActor {
         actor: Actor::Signatory(p.account.clone()),
         origin: origin.0,
     };
-    let case = state.cases.approve(&by, case_id(&id)?).await?;
+    let case = state.cases.approve(&by, id.get()).await?;
     Ok(view(&state, case))
 }
 
@@ -264,13 +264,13 @@ pub async fn return_draft(
     State(state): State<CasesState>,
     Authenticated(p): Authenticated,
     origin: Origin,
-    Path(id): Path<String>,
+    id: CaseId,
     ApiJson(body): ApiJson<TextBody>,
 ) -> Result<Json<OfficeCaseView>, ApiError> {
     let by = office(&p, origin);
     let case = state
         .cases
-        .return_draft(&by, case_id(&id)?, &body.text)
+        .return_draft(&by, id.get(), &body.text)
         .await?;
     Ok(view(&state, case))
 }
@@ -282,9 +282,9 @@ pub async fn return_draft(
 pub async fn issue(
     State(state): State<CasesState>,
     _: Authenticated,
-    Path(id): Path<String>,
+    id: CaseId,
 ) -> Result<Json<OfficeCaseView>, ApiError> {
-    let case = state.cases.issue_decision(case_id(&id)?).await?;
+    let case = state.cases.issue_decision(id.get()).await?;
     Ok(view(&state, case))
 }
 
@@ -297,10 +297,10 @@ pub async fn audit(
     State(state): State<CasesState>,
     Authenticated(p): Authenticated,
     origin: Origin,
-    Path(id): Path<String>,
+    id: CaseId,
 ) -> Result<Json<Vec<AuditEntry>>, ApiError> {
     let by = office(&p, origin);
-    Ok(Json(state.cases.audit_trail_for(&by, case_id(&id)?).await?))
+    Ok(Json(state.cases.audit_trail_for(&by, id.get()).await?))
 }
 
 /// An attached document's bytes, as sniffed on upload; the read is audited.

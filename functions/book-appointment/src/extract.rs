@@ -7,10 +7,11 @@ use varoskapu_http::extract::{IdKind, PathId};
 
 pub use varoskapu_http::extract::{ApiQuery, IDEMPOTENCY_KEY, IdempotencyKey};
 
-/// Booking ids in the path (`/appointments/{id}`).
+/// Booking ids in the path (`/appointments/bookings/{booking_id}`).
 pub struct Booking;
 
 impl IdKind for Booking {
+    const PARAM: &'static str = "booking_id";
     const NOT_FOUND: &'static str = "no such booking";
 }
 

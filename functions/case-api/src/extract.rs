@@ -34,10 +34,11 @@ impl Origin {
     }
 }
 
-/// Case ids in the path (`/cases/{id}`).
+/// Case ids in the path (`/cases/{case_id}`).
 pub struct Case;
 
 impl IdKind for Case {
+    const PARAM: &'static str = "case_id";
     const NOT_FOUND: &'static str = "no such case";
 }
 

@@ -4,13 +4,13 @@
 
 use axum::Json;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::Method;
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::OpenApi;
-use varoskapu_case_api::extract::{ApiQuery, Origin, case_id};
+use varoskapu_case_api::extract::{ApiQuery, CaseId, Origin};
 use varoskapu_case_api::pdf::pdf_response;
 use varoskapu_case_api::{ApiError, CasesState};
 use varoskapu_http::Problem;
@@ -72,10 +72,10 @@ pub async fn fetch(
     State(state): State<CasesState>,
     Authenticated(p): Authenticated,
     origin: Origin,
-    Path(id): Path<String>,
+    id: CaseId,
     ApiQuery(q): ApiQuery<FetchQuery>,
 ) -> Result<Response, ApiError> {
-    let id = case_id(&id)?;
+    let id = id.get();
     let by = origin.citizen(&p);
     match q.delivery.as_deref() {
         Some("url") => {
@@ -115,11 +115,11 @@ pub async fn certificate(
     State(state): State<CasesState>,
     Authenticated(p): Authenticated,
     origin: Origin,
-    Path(id): Path<String>,
+    id: CaseId,
 ) -> Result<Response, ApiError> {
     let blob = state
         .cases
-        .download_certificate(&origin.citizen(&p), case_id(&id)?)
+        .download_certificate(&origin.citizen(&p), id.get())
         .await?;
     Ok(pdf_response(blob.bytes.to_vec(), "letoltesi-igazolas.pdf"))
 }

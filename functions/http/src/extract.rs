@@ -49,8 +49,9 @@ fn query_problem(text: &str) -> Problem {
 
 /// What a kind of id in the path names, for [`PathId`].
 pub trait IdKind {
-    /// The name of the path parameter (`id` in `/cases/{id}`).
-    const PARAM: &'static str = "id";
+    /// The name of the path parameter (`case_id` in `/cases/{case_id}`), as the route and
+    /// its OpenAPI operation spell it.
+    const PARAM: &'static str;
     /// The `detail` of the 404 for an id that cannot name anything (`no such case`).
     const NOT_FOUND: &'static str;
 }
@@ -152,7 +153,38 @@ mod tests {
 
     struct Case;
     impl IdKind for Case {
+        const PARAM: &'static str = "case_id";
         const NOT_FOUND: &'static str = "no such case";
+    }
+
+    /// What `GET path` answers on a route that reads a case id from `{case_id}`.
+    async fn get(path: &str) -> (u16, String) {
+        use axum::body::{Body, to_bytes};
+        use axum::response::IntoResponse;
+        use tower::ServiceExt;
+        let app = axum::Router::new().route(
+            "/cases/{case_id}/notes/{note}",
+            axum::routing::get(|id: PathId<Case>| async move { id.get().to_string() }),
+        );
+        let request = axum::http::Request::get(path)
+            .body(Body::empty())
+            .expect("request");
+        let response = app.oneshot(request).await.into_response();
+        let status = response.status().as_u16();
+        let body = to_bytes(response.into_body(), 1 << 16).await.expect("body");
+        (status, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    #[tokio::test]
+    async fn the_extractor_reads_its_own_path_parameter_among_several() {
+        let id = "0190b2c4-7a55-7c4e-9a57-4b0b0a0a0a0a";
+        assert_eq!(
+            get(&format!("/cases/{id}/notes/x")).await,
+            (200, id.to_owned())
+        );
+        let (status, body) = get("/cases/not-a-uuid/notes/x").await;
+        assert_eq!(status, 404);
+        assert!(body.contains("no such case"), "{body}");
     }
 
     #[test]

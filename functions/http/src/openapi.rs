@@ -39,59 +39,73 @@ mod refusals {
         Protected,
     }
 
-    const REFUSALS: &[(&str, When, &str, Option<(&str, &str)>)] = &[
-        (
-            "400",
-            When::TakesInput,
-            "Malformed request: a path, query or header value, or the body, cannot be read",
-            None,
-        ),
-        (
-            "401",
-            When::Protected,
-            "No access token, or one that is expired, revoked or not for this API",
-            Some(("WWW-Authenticate", "The RFC 6750 challenge")),
-        ),
-        (
-            "403",
-            When::Protected,
-            "The token lacks the scope, role or second factor this operation needs",
-            Some((
+    /// A refusal: its status, which operations may answer with it, what it means, and the
+    /// header it carries.
+    struct Refusal {
+        status: &'static str,
+        when: When,
+        description: &'static str,
+        header: Option<(&'static str, &'static str)>,
+    }
+
+    const REFUSALS: &[Refusal] = &[
+        Refusal {
+            status: "400",
+            when: When::TakesInput,
+            description: "Malformed request: a path, query or header value, or the body, cannot be read",
+            header: None,
+        },
+        Refusal {
+            status: "401",
+            when: When::Protected,
+            description: "No access token, or one that is expired, revoked or not for this API",
+            header: Some(("WWW-Authenticate", "The RFC 6750 challenge")),
+        },
+        Refusal {
+            status: "403",
+            when: When::Protected,
+            description: "The token lacks the scope, role or second factor this operation needs",
+            header: Some((
                 "WWW-Authenticate",
                 "The RFC 6750 / RFC 9470 challenge, for token refusals",
             )),
-        ),
-        (
-            "404",
-            When::HasPathParameters,
-            "No such record, or not one this caller may see",
-            None,
-        ),
-        ("413", When::HasBody, "The body is too large", None),
-        (
-            "415",
-            When::HasBody,
-            "The body's media type is not one this operation reads",
-            None,
-        ),
-        (
-            "422",
-            When::HasBody,
-            "The body is invalid (`errors` names each field), or an Idempotency-Key is reused with another body",
-            None,
-        ),
-        (
-            "500",
-            When::Always,
-            "Internal error (the cause is logged, never shown)",
-            None,
-        ),
-        (
-            "503",
-            When::Always,
-            "Storage or a dependency is unavailable; try again after Retry-After",
-            Some(("Retry-After", "Seconds to wait before trying again")),
-        ),
+        },
+        Refusal {
+            status: "404",
+            when: When::HasPathParameters,
+            description: "No such record, or not one this caller may see",
+            header: None,
+        },
+        Refusal {
+            status: "413",
+            when: When::HasBody,
+            description: "The body is too large",
+            header: None,
+        },
+        Refusal {
+            status: "415",
+            when: When::HasBody,
+            description: "The body's media type is not one this operation reads",
+            header: None,
+        },
+        Refusal {
+            status: "422",
+            when: When::HasBody,
+            description: "The body is invalid (`errors` names each field), or an Idempotency-Key is reused with another body",
+            header: None,
+        },
+        Refusal {
+            status: "500",
+            when: When::Always,
+            description: "Internal error (the cause is logged, never shown)",
+            header: None,
+        },
+        Refusal {
+            status: "503",
+            when: When::Always,
+            description: "Storage or a dependency is unavailable; try again after Retry-After",
+            header: Some(("Retry-After", "Seconds to wait before trying again")),
+        },
     ];
 
     /// The problem document as a response's content.
@@ -101,7 +115,7 @@ mod refusals {
             .build()
     }
 
-    fn refusal(description: &str, header: Option<(&str, &str)>) -> Response {
+    fn response(description: &str, header: Option<(&str, &str)>) -> Response {
         let mut response = ResponseBuilder::new()
             .description(description)
             .content(crate::problem::PROBLEM_JSON, problem_content());
@@ -125,26 +139,26 @@ mod refusals {
         let responses = &mut operation.responses.responses;
         for (status, response) in responses.iter_mut() {
             let is_error = status.starts_with('4') || status.starts_with('5');
-            if let (true, RefOr::T(response)) = (is_error, response) {
-                if response.content.shift_remove("application/json").is_some() {
-                    response
-                        .content
-                        .insert(crate::problem::PROBLEM_JSON.to_owned(), problem_content());
-                }
+            if let (true, RefOr::T(response)) = (is_error, response)
+                && response.content.shift_remove("application/json").is_some()
+            {
+                response
+                    .content
+                    .insert(crate::problem::PROBLEM_JSON.to_owned(), problem_content());
             }
         }
-        for (status, when, description, header) in REFUSALS {
-            let applies = match when {
+        for refusal in REFUSALS {
+            let applies = match refusal.when {
                 When::Always => true,
                 When::TakesInput => has_path_parameters || has_body || has_parameters,
                 When::HasPathParameters => has_path_parameters,
                 When::HasBody => has_body,
                 When::Protected => protected,
             };
-            if applies && !responses.contains_key(*status) {
+            if applies && !responses.contains_key(refusal.status) {
                 responses.insert(
-                    (*status).to_owned(),
-                    RefOr::T(refusal(description, *header)),
+                    refusal.status.to_owned(),
+                    RefOr::T(response(refusal.description, refusal.header)),
                 );
             }
         }
@@ -179,3 +193,72 @@ impl utoipa::PartialSchema for Binary {
 }
 
 impl utoipa::ToSchema for Binary {}
+
+#[cfg(test)]
+mod tests {
+    use super::complete_refusals;
+    use utoipa::openapi::path::{OperationBuilder, ParameterBuilder, ParameterIn};
+    use utoipa::openapi::request_body::RequestBodyBuilder;
+    use utoipa::openapi::{ContentBuilder, RefOr, ResponseBuilder};
+
+    fn statuses(op: &utoipa::openapi::path::Operation) -> Vec<&str> {
+        op.responses.responses.keys().map(String::as_str).collect()
+    }
+
+    #[test]
+    fn a_protected_write_lists_every_refusal_as_a_problem_document() {
+        let mut op = OperationBuilder::new()
+            .request_body(Some(
+                RequestBodyBuilder::new()
+                    .content("application/json", ContentBuilder::new().build())
+                    .build(),
+            ))
+            .response("201", ResponseBuilder::new().description("Created"))
+            .response(
+                "409",
+                ResponseBuilder::new()
+                    .description("Taken")
+                    .content("application/json", ContentBuilder::new().build()),
+            )
+            .build();
+        complete_refusals(&mut op, "/cases/{case_id}/notes", true);
+        let mut got = statuses(&op);
+        got.sort();
+        assert_eq!(
+            got,
+            ["201", "400", "401", "403", "404", "409", "413", "415", "422", "500", "503"]
+        );
+        for (status, response) in &op.responses.responses {
+            let RefOr::T(response) = response else {
+                panic!("{status} is a reference")
+            };
+            if status.starts_with('4') || status.starts_with('5') {
+                assert_eq!(
+                    response.content.keys().collect::<Vec<_>>(),
+                    ["application/problem+json"],
+                    "{status}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_public_read_without_parameters_lists_only_what_it_can_answer() {
+        let mut op = OperationBuilder::new()
+            .response("200", ResponseBuilder::new().description("The list"))
+            .build();
+        complete_refusals(&mut op, "/case-types", false);
+        assert_eq!(statuses(&op), ["200", "500", "503"]);
+
+        let mut op = OperationBuilder::new()
+            .parameter(
+                ParameterBuilder::new()
+                    .name("limit")
+                    .parameter_in(ParameterIn::Query),
+            )
+            .response("200", ResponseBuilder::new().description("A page"))
+            .build();
+        complete_refusals(&mut op, "/appointments/services", false);
+        assert_eq!(statuses(&op), ["200", "400", "500", "503"]);
+    }
+}

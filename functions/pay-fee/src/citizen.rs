@@ -5,7 +5,7 @@ use crate::problem::ApiError;
 use crate::state::PayFeeState;
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -14,6 +14,8 @@ use varoskapu_case_api::pdf::{document_response, pdf_response};
 use varoskapu_core::cases::Money;
 use varoskapu_core::payments::{Payment, PaymentError, PaymentMethod, PaymentStatus, StartPayment};
 use varoskapu_http::auth::{Authenticated, Principal};
+use crate::extract::PaymentId;
+use varoskapu_case_api::extract::CaseId;
 use varoskapu_http::extract::{ApiQuery, IdempotencyKey};
 use varoskapu_http::{Problem, ProblemKind};
 
@@ -57,11 +59,6 @@ impl PaymentView {
     }
 }
 
-pub(crate) fn uuid(text: &str, what: &str) -> Result<Uuid, ApiError> {
-    text.parse()
-        .map_err(|_| Problem::with_detail(ProblemKind::NotFound, format!("no such {what}")).into())
-}
-
 /// Starts paying a case's fee by card (returns the provider's URL) or bank transfer
 /// (returns the account and reference). A retry with the same key returns the first.
 #[utoipa::path(post, path = "/cases/{case_id}/payments", tag = "payments", request_body = StartPayment,
@@ -71,11 +68,11 @@ pub async fn start(
     State(state): State<PayFeeState>,
     Authenticated(p): Authenticated,
     origin: varoskapu_case_api::extract::Origin,
-    Path(case_id): Path<String>,
+    case_id: CaseId,
     IdempotencyKey(key): IdempotencyKey,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let case_id = uuid(&case_id, "case")?;
+    let case_id = case_id.get();
     let key = key.ok_or_else(|| {
         Problem::with_detail(
             ProblemKind::BadRequest,
@@ -111,15 +108,14 @@ pub async fn start(
 pub async fn get_one(
     State(state): State<PayFeeState>,
     Authenticated(p): Authenticated,
-    Path(id): Path<String>,
+    id: PaymentId,
 ) -> Result<Json<PaymentView>, ApiError> {
-    let payment = readable(&state, &p, &id).await?;
+    let payment = readable(&state, &p, id).await?;
     Ok(Json(PaymentView::of(payment, &state)))
 }
 
-async fn readable(state: &PayFeeState, p: &Principal, id: &str) -> Result<Payment, ApiError> {
-    let id = uuid(id, "payment")?;
-    Ok(state.payments.payment_of(&p.account, id).await?)
+async fn readable(state: &PayFeeState, p: &Principal, id: PaymentId) -> Result<Payment, ApiError> {
+    Ok(state.payments.payment_of(&p.account, id.get()).await?)
 }
 
 /// The signed payment receipt and invoice (PDF/A, PAdES, timestamped).
@@ -127,9 +123,9 @@ async fn readable(state: &PayFeeState, p: &Principal, id: &str) -> Result<Paymen
 pub async fn receipt(
     State(state): State<PayFeeState>,
     Authenticated(p): Authenticated,
-    Path(id): Path<String>,
+    id: PaymentId,
 ) -> Result<Response, ApiError> {
-    let payment = readable(&state, &p, &id).await?;
+    let payment = readable(&state, &p, id).await?;
     if payment.status != PaymentStatus::Succeeded {
         return Err(PaymentError::IllegalTransition {
             from: payment.status,
@@ -157,9 +153,9 @@ pub async fn receipt(
 pub async fn invoice_data(
     State(state): State<PayFeeState>,
     Authenticated(p): Authenticated,
-    Path(id): Path<String>,
+    id: PaymentId,
 ) -> Result<Response, ApiError> {
-    let payment = readable(&state, &p, &id).await?;
+    let payment = readable(&state, &p, id).await?;
     let payment = state.payments.receipt_of(payment).await?;
     let key = payment
         .invoice_xml_key
@@ -209,7 +205,7 @@ pub async fn back_redirect(
         .provider
         .read_back_redirect(&q.r, &q.s)
         .map_err(PaymentError::Provider)?;
-    let id = uuid(&redirect.order_ref, "payment")?;
+    let id = PaymentId::parse(&redirect.order_ref)?;
     let payment = state.payments.payment(id).await?;
     Ok(Json(ReturnView {
         payment_id: id,

@@ -8,6 +8,7 @@
 
 pub mod citizen;
 pub mod config;
+pub mod extract;
 pub mod office;
 pub mod problem;
 pub mod simplepay_client;

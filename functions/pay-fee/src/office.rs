@@ -6,10 +6,11 @@ use crate::problem::ApiError;
 use crate::state::PayFeeState;
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde::Deserialize;
 use uuid::Uuid;
-use varoskapu_case_api::extract::Origin;
+use crate::extract::PaymentId;
+use varoskapu_case_api::extract::{CaseId, Origin};
 use varoskapu_core::cases::{Actor, OfficeActor};
 use varoskapu_core::payments::camt::{self, CamtError};
 use varoskapu_core::payments::{
@@ -33,12 +34,12 @@ pub async fn get_one(
     State(state): State<PayFeeState>,
     Authenticated(p): Authenticated,
     origin: Origin,
-    Path(id): Path<String>,
+    id: PaymentId,
 ) -> Result<Json<PaymentView>, ApiError> {
     let by = clerk(&p, origin);
     let payment = state
         .payments
-        .payment_for_office(crate::citizen::uuid(&id, "payment")?, &by)
+        .payment_for_office(id.get(), &by)
         .await?;
     Ok(Json(PaymentView::of(payment, &state)))
 }
@@ -160,13 +161,11 @@ pub async fn desk_payment(
     State(state): State<PayFeeState>,
     Authenticated(p): Authenticated,
     origin: Origin,
-    Path(case_id): Path<String>,
+    case_id: CaseId,
     ApiJson(body): ApiJson<DeskBody>,
 ) -> Result<Json<PaymentView>, ApiError> {
     let by = clerk(&p, origin);
-    let case_id: Uuid = case_id
-        .parse()
-        .map_err(|_| Problem::with_detail(ProblemKind::NotFound, "no such case"))?;
+    let case_id = case_id.get();
     let payment = state
         .payments
         .record_at_desk(&by, case_id, body.method, &body.receipt_number)
@@ -203,13 +202,11 @@ pub async fn refund(
     State(state): State<PayFeeState>,
     Authenticated(p): Authenticated,
     origin: Origin,
-    Path(payment_id): Path<String>,
+    payment_id: PaymentId,
     ApiJson(body): ApiJson<RefundBody>,
 ) -> Result<Json<Overpayment>, ApiError> {
     let by = clerk(&p, origin);
-    let payment_id: Uuid = payment_id
-        .parse()
-        .map_err(|_| Problem::with_detail(ProblemKind::NotFound, "no such payment"))?;
+    let payment_id = payment_id.get();
     Ok(Json(
         state
             .payments

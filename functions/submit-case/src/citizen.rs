@@ -3,14 +3,14 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
-use varoskapu_case_api::extract::{IdempotencyKey, Origin, case_id};
+use varoskapu_case_api::extract::{CaseId, IdempotencyKey, Origin};
 use varoskapu_case_api::pdf::pdf_response;
 use varoskapu_case_api::views::CaseView;
 use varoskapu_case_api::{ApiError, CasesState};
@@ -116,9 +116,9 @@ pub async fn list(
 pub async fn get_one(
     State(state): State<CasesState>,
     Authenticated(p): Authenticated,
-    Path(id): Path<String>,
+    id: CaseId,
 ) -> Result<Json<CaseView>, ApiError> {
-    let case = state.cases.case_of(&p.account, case_id(&id)?).await?;
+    let case = state.cases.case_of(&p.account, id.get()).await?;
     Ok(view(&state, &case))
 }
 
@@ -129,12 +129,12 @@ pub async fn update_form(
     State(state): State<CasesState>,
     Authenticated(p): Authenticated,
     origin: Origin,
-    Path(id): Path<String>,
+    id: CaseId,
     ApiJson(body): ApiJson<FormBody>,
 ) -> Result<Json<CaseView>, ApiError> {
     let case = state
         .cases
-        .update_draft(&origin.citizen(&p), case_id(&id)?, body.form)
+        .update_draft(&origin.citizen(&p), id.get(), body.form)
         .await?;
     Ok(view(&state, &case))
 }
@@ -148,12 +148,12 @@ pub async fn upload_intent(
     State(state): State<CasesState>,
     Authenticated(p): Authenticated,
     origin: Origin,
-    Path(id): Path<String>,
+    id: CaseId,
     ApiJson(body): ApiJson<UploadRequest>,
 ) -> Result<Response, ApiError> {
     let grant = state
         .cases
-        .upload_intent(&origin.citizen(&p), case_id(&id)?, body)
+        .upload_intent(&origin.citizen(&p), id.get(), body)
         .await?;
     let ticket = UploadTicket {
         upload_id: grant.upload_id,
@@ -173,12 +173,12 @@ pub async fn attach(
     State(state): State<CasesState>,
     Authenticated(p): Authenticated,
     origin: Origin,
-    Path(id): Path<String>,
+    id: CaseId,
     ApiJson(body): ApiJson<AttachBody>,
 ) -> Result<Response, ApiError> {
     let document = state
         .cases
-        .attach(&origin.citizen(&p), case_id(&id)?, body.upload_id)
+        .attach(&origin.citizen(&p), id.get(), body.upload_id)
         .await?;
     Ok((StatusCode::CREATED, Json(document)).into_response())
 }
@@ -192,11 +192,11 @@ pub async fn submit(
     State(state): State<CasesState>,
     Authenticated(p): Authenticated,
     origin: Origin,
-    Path(id): Path<String>,
+    id: CaseId,
     IdempotencyKey(key): IdempotencyKey,
     body: Bytes,
 ) -> Result<Json<CaseView>, ApiError> {
-    let id = case_id(&id)?;
+    let id = id.get();
     let submission: SubmitBody = if body.iter().all(u8::is_ascii_whitespace) {
         SubmitBody::default()
     } else {
@@ -224,9 +224,9 @@ pub async fn submit(
 pub async fn receipt(
     State(state): State<CasesState>,
     Authenticated(p): Authenticated,
-    Path(id): Path<String>,
+    id: CaseId,
 ) -> Result<Response, ApiError> {
-    let case = state.cases.case_of(&p.account, case_id(&id)?).await?;
+    let case = state.cases.case_of(&p.account, id.get()).await?;
     let receipt = case
         .receipt
         .ok_or_else(|| Problem::with_detail(ProblemKind::NotFound, "no receipt yet"))?;
@@ -250,14 +250,14 @@ pub async fn answer(
     State(state): State<CasesState>,
     Authenticated(p): Authenticated,
     origin: Origin,
-    Path(id): Path<String>,
+    id: CaseId,
     ApiJson(body): ApiJson<AnswerBody>,
 ) -> Result<Json<CaseView>, ApiError> {
     let case = state
         .cases
         .answer_info_request(
             &origin.citizen(&p),
-            case_id(&id)?,
+            id.get(),
             body.answer,
             body.documents,
         )
@@ -272,12 +272,12 @@ pub async fn appeal(
     State(state): State<CasesState>,
     Authenticated(p): Authenticated,
     origin: Origin,
-    Path(id): Path<String>,
+    id: CaseId,
     ApiJson(body): ApiJson<AppealBody>,
 ) -> Result<Response, ApiError> {
     let case = state
         .cases
-        .appeal(&origin.citizen(&p), case_id(&id)?, &body.reasoning)
+        .appeal(&origin.citizen(&p), id.get(), &body.reasoning)
         .await?;
     Ok((StatusCode::CREATED, view(&state, &case)).into_response())
 }
