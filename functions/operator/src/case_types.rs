@@ -243,6 +243,37 @@ mod tests {
         })
     }
 
+    #[tokio::test]
+    async fn reimporting_reports_added_updated_and_unchanged() {
+        let clock = std::sync::Arc::new(varoskapu_core::SystemClock);
+        let store = CaseStore::new(std::sync::Arc::new(varoskapu_core::MemoryTable::new(clock)));
+        let first = parse_catalogue(&json!([entry("a"), entry("b")]).to_string()).unwrap();
+        let report = import(&store, &first).await.unwrap();
+        assert_eq!(
+            report,
+            [("a".into(), Imported::Added), ("b".into(), Imported::Added)]
+        );
+        let mut changed = entry("b");
+        changed["deadline_working_days"] = json!(21);
+        let second = parse_catalogue(&json!([entry("a"), changed]).to_string()).unwrap();
+        let report = import(&store, &second).await.unwrap();
+        assert_eq!(
+            report,
+            [
+                ("a".into(), Imported::Unchanged),
+                ("b".into(), Imported::Updated)
+            ]
+        );
+        let stored = store.case_type("b").await.unwrap().expect("stored");
+        assert_eq!(stored.deadline_working_days, 21);
+        let mut out = Vec::new();
+        write_report(&report, false, &mut out).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "unchanged a\nupdated   b\n"
+        );
+    }
+
     #[test]
     fn a_valid_catalogue_parses() {
         let text = json!([entry("official-certificate"), entry("other")]).to_string();

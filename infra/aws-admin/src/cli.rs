@@ -84,3 +84,12 @@ pub enum DocumentsCommand {
         file: PathBuf,
     },
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_command_line_is_consistent() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
+}

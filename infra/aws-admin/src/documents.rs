@@ -233,6 +233,15 @@ pub fn check_chain(
     Ok(certificates)
 }
 
+/// The Parameter Store tier a chain of `len` bytes needs.
+fn tier_for(len: usize) -> Result<ParameterTier, ChainRefused> {
+    match len {
+        n if n > ADVANCED_TIER_LIMIT => Err(ChainRefused::TooLarge(n)),
+        n if n > STANDARD_TIER_LIMIT => Ok(ParameterTier::Advanced),
+        _ => Ok(ParameterTier::Standard),
+    }
+}
+
 /// Checks `pem` against the KMS key and stores it in the SSM parameter `name` (Advanced
 /// tier when over 4 KB); returns the tier used.
 pub async fn install_chain(
@@ -244,11 +253,7 @@ pub async fn install_chain(
 ) -> anyhow::Result<(Vec<Certificate>, ParameterTier)> {
     let public_key = public_key(kms, key_id).await?;
     let certificates = check_chain(pem, &public_key, jiff::Timestamp::now())?;
-    let tier = match pem.len() {
-        n if n > ADVANCED_TIER_LIMIT => return Err(ChainRefused::TooLarge(n).into()),
-        n if n > STANDARD_TIER_LIMIT => ParameterTier::Advanced,
-        _ => ParameterTier::Standard,
-    };
+    let tier = tier_for(pem.len())?;
     ssm.put_parameter()
         .name(name)
         .description("Városkapu document-signing certificate chain (signing certificate first)")
@@ -288,6 +293,14 @@ mod tests {
         );
         assert!(text.ends_with("C=HU"), "{text}");
         assert!(SubjectArgs::default().name(None).is_err());
+    }
+
+    #[test]
+    fn chains_over_4_kb_take_the_advanced_tier_and_over_8_kb_are_refused() {
+        assert_eq!(tier_for(4096), Ok(ParameterTier::Standard));
+        assert_eq!(tier_for(4097), Ok(ParameterTier::Advanced));
+        assert_eq!(tier_for(8192), Ok(ParameterTier::Advanced));
+        assert_eq!(tier_for(8193), Err(ChainRefused::TooLarge(8193)));
     }
 
     #[test]
