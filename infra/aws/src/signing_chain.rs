@@ -100,10 +100,15 @@ mod tests {
 
     #[test]
     fn the_parameter_is_named_after_the_stack_as_the_template_names_it() {
-        // template.yaml: !Sub "/varoskapu/${AWS::StackName}/document-signing-chain"
         assert_eq!(
             signing_chain_parameter("varoskapu-prod"),
             "/varoskapu/varoskapu-prod/document-signing-chain"
         );
+        // The template passes the same name to the functions and grants reading exactly
+        // that parameter; neither may drift from the name the operators' CLI writes.
+        let template = include_str!("../../../template.yaml");
+        let name = signing_chain_parameter("${AWS::StackName}");
+        assert!(template.contains(&format!("{SIGNING_CHAIN_PARAMETER_VAR}: !Sub \"{name}\"")));
+        assert!(template.contains(&format!("parameter{name}\"")));
     }
 }
