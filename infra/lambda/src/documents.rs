@@ -236,7 +236,7 @@ impl DocumentIssuer for AwaitingChain {
             }
             Ok(None) => Err(DocumentError::NotConfigured),
             // Reading failed (throttled, denied): a 503 worth retrying, not "not installed".
-            Err(e) => Err(DocumentError::Signing(e.into())),
+            Err(e) => Err(DocumentError::Signing(e.as_str().into())),
         }
     }
 }
