@@ -23,9 +23,19 @@ impl SigningConfig {
     /// `VAROSKAPU_SIGNING_KEY_ID` and `VAROSKAPU_TSA_URL`; `Err` names the first one unset,
     /// which turns signing off (a first deployment may not have a timestamp authority yet).
     pub fn from_env() -> Result<Self, &'static str> {
-        let key_id = optional(SIGNING_KEY_VAR).ok_or(SIGNING_KEY_VAR)?;
-        let tsa_url = optional(TSA_URL_VAR).ok_or(TSA_URL_VAR)?;
-        Ok(Self { key_id, tsa_url })
+        Self::from_lookup(|name| optional(name))
+    }
+
+    /// Like [`from_env`](Self::from_env), through `lookup` (empty counts as unset).
+    pub fn from_lookup(
+        lookup: impl Fn(&'static str) -> Option<String>,
+    ) -> Result<Self, &'static str> {
+        let setting =
+            |name: &'static str| lookup(name).filter(|v| !v.trim().is_empty()).ok_or(name);
+        Ok(Self {
+            key_id: setting(SIGNING_KEY_VAR)?,
+            tsa_url: setting(TSA_URL_VAR)?,
+        })
     }
 }
 
@@ -49,5 +59,33 @@ impl CasesConfig {
             issuer,
             signing: SigningConfig::from_env(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signing_is_off_naming_the_first_missing_setting_and_on_with_both() {
+        let first_deploy = |name: &str| match name {
+            SIGNING_KEY_VAR => Some("arn:aws:kms:eu-central-1:123456789012:key/k".to_owned()),
+            TSA_URL_VAR => Some(String::new()),
+            _ => None,
+        };
+        assert_eq!(SigningConfig::from_lookup(first_deploy), Err(TSA_URL_VAR));
+        assert_eq!(SigningConfig::from_lookup(|_| None), Err(SIGNING_KEY_VAR));
+        let ready = |name: &str| match name {
+            SIGNING_KEY_VAR => Some("k".to_owned()),
+            TSA_URL_VAR => Some("https://tsa.example".to_owned()),
+            _ => None,
+        };
+        assert_eq!(
+            SigningConfig::from_lookup(ready),
+            Ok(SigningConfig {
+                key_id: "k".into(),
+                tsa_url: "https://tsa.example".into()
+            })
+        );
     }
 }

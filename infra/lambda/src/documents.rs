@@ -52,15 +52,20 @@ pub struct DocumentParts {
 /// The municipality printed on documents: the deployment's name and office line; only a
 /// function given neither (an emulator run) prints the demo municipality's.
 pub fn municipality_from_env() -> Municipality {
-    match optional(MUNICIPALITY_VAR) {
+    municipality_from_lookup(optional)
+}
+
+/// Like [`municipality_from_env`], through `lookup` (unset or empty: `None`).
+pub fn municipality_from_lookup(lookup: impl Fn(&'static str) -> Option<String>) -> Municipality {
+    match lookup(MUNICIPALITY_VAR) {
         Some(name) => Municipality {
             name,
-            office: optional(OFFICE_VAR).unwrap_or_default(),
+            office: lookup(OFFICE_VAR).unwrap_or_default(),
         },
         None => {
             let demo = Municipality::demo();
             Municipality {
-                office: optional(OFFICE_VAR).unwrap_or(demo.office),
+                office: lookup(OFFICE_VAR).unwrap_or(demo.office),
                 ..demo
             }
         }
@@ -287,6 +292,24 @@ mod tests {
         // As if the start-up read was long ago.
         *issuer.next_look.lock().unwrap() = None;
         issuer
+    }
+
+    #[test]
+    fn a_deployment_prints_its_own_office_line_never_the_demo_one() {
+        let demo = Municipality::demo();
+        let deployed = municipality_from_lookup(|name| match name {
+            MUNICIPALITY_VAR => Some("Példaváros".into()),
+            OFFICE_VAR => Some("Fő tér 1., 1011 Példaváros".into()),
+            _ => None,
+        });
+        assert_eq!(deployed.name, "Példaváros");
+        assert_eq!(deployed.office, "Fő tér 1., 1011 Példaváros");
+        let without_office = municipality_from_lookup(|name| {
+            (name == MUNICIPALITY_VAR).then(|| "Példaváros".to_owned())
+        });
+        assert_eq!(without_office.office, "");
+        assert_ne!(without_office.office, demo.office);
+        assert_eq!(municipality_from_lookup(|_| None), demo);
     }
 
     #[tokio::test]
