@@ -23,7 +23,7 @@ impl SigningConfig {
     /// `VAROSKAPU_SIGNING_KEY_ID` and `VAROSKAPU_TSA_URL`; `Err` names the first one unset,
     /// which turns signing off (a first deployment may not have a timestamp authority yet).
     pub fn from_env() -> Result<Self, &'static str> {
-        Self::from_lookup(|name| optional(name))
+        Self::from_lookup(optional)
     }
 
     /// Like [`from_env`](Self::from_env), through `lookup` (empty counts as unset).
