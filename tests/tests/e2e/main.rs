@@ -10,6 +10,7 @@ mod authenticate;
 mod aws_contract;
 mod browser_sso;
 mod cases;
+mod contract;
 mod crash_durability;
 mod embedded_contract;
 mod fuzz;
