@@ -125,17 +125,23 @@ impl Stack {
 
     /// The physical id of a resource, or a message naming the option to give instead.
     pub fn resource(&self, logical_id: &str) -> anyhow::Result<&str> {
+        let option = match logical_id {
+            logical::TABLE => "--table",
+            logical::DOCUMENTS_BUCKET => "--documents-bucket",
+            logical::UPLOADS_BUCKET => "--uploads-bucket",
+            logical::DOCUMENT_SIGNING_KEY => "--document-signing-key",
+            logical::TOKEN_SIGNING_KEY => "--token-signing-key",
+            _ => "its option",
+        };
         self.resources
             .get(logical_id)
             .map(String::as_str)
             .ok_or_else(|| match &self.name {
-                Some(stack) => anyhow::anyhow!(
-                    "stack {stack} has no resource {logical_id}; name it with its option \
-                     (see --help)"
-                ),
+                Some(stack) => {
+                    anyhow::anyhow!("stack {stack} has no resource {logical_id}; give {option}")
+                }
                 None => anyhow::anyhow!(
-                    "no stack given: name the stack with --stack, or {logical_id} with its \
-                     option (see --help)"
+                    "no stack given: name it with --stack, or the {logical_id} with {option}"
                 ),
             })
     }
