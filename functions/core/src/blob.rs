@@ -118,7 +118,7 @@ pub enum BlobError {
     #[error("invalid object key {0:?}")]
     InvalidKey(String),
     #[error("object storage unavailable: {0}")]
-    Unavailable(String),
+    Unavailable(#[source] crate::Cause),
 }
 
 /// Keys are relative paths of safe characters, so every engine maps them the same way.

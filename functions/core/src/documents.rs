@@ -118,13 +118,13 @@ impl IssuedDocument {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DocumentError {
     #[error("the document cannot be rendered: {0}")]
-    Render(String),
+    Render(#[source] crate::Cause),
     #[error("the signing key is unavailable or refused to sign: {0}")]
-    Signing(String),
+    Signing(#[source] crate::Cause),
     #[error("the timestamp authority failed: {0}")]
-    Timestamp(String),
+    Timestamp(#[source] crate::Cause),
     #[error("the signed document cannot be stored: {0}")]
-    Storage(String),
+    Storage(#[source] crate::Cause),
     /// No signing certificate is installed yet: a deployment's first state, as the
     /// municipality's CA can only certify the signing key once it exists.
     #[error("documents cannot be signed yet: no signing certificate is installed")]

@@ -11,6 +11,7 @@ pub mod calendar;
 pub mod cases;
 pub mod clock;
 pub mod documents;
+pub mod error;
 pub mod idempotency;
 pub mod json;
 pub mod notify;
@@ -20,6 +21,7 @@ pub mod table;
 
 pub use blob::{Blob, BlobError, BlobMeta, BlobPut, BlobStore, PresignedRequest, Sha256Digest};
 pub use clock::{Clock, IdGenerator, ManualClock, SequentialIds, SystemClock, UuidV7Ids};
+pub use error::Cause;
 pub use table::memory::MemoryTable;
 pub use table::{
     Condition, IndexKeys, IndexName, Item, ItemWrite, Key, Page, Query, SortKey, Table, TableError,

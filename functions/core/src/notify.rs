@@ -36,12 +36,12 @@ pub struct Message {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NotifyError {
     #[error("the message could not be sent: {0}")]
-    Unavailable(String),
+    Unavailable(#[source] crate::Cause),
 }
 
 impl From<TableError> for NotifyError {
     fn from(e: TableError) -> Self {
-        NotifyError::Unavailable(e.to_string())
+        NotifyError::Unavailable(crate::Cause::of(e))
     }
 }
 

@@ -461,7 +461,7 @@ pub enum TableError {
     #[error("stored item is malformed: {0}")]
     Corrupt(String),
     #[error("storage unavailable: {0}")]
-    Unavailable(String),
+    Unavailable(#[source] crate::Cause),
 }
 
 impl TableError {

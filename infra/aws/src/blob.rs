@@ -17,6 +17,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
+use varoskapu_core::Cause;
 use varoskapu_core::blob::{validate_blob_key, verify_put};
 use varoskapu_core::{
     Blob, BlobError, BlobMeta, BlobPut, BlobStore, PresignedRequest, Sha256Digest,
@@ -115,7 +116,7 @@ impl S3BlobStore {
             {
                 PutFailure::Precondition
             } else {
-                PutFailure::Other(unavailable("PutObject", &e))
+                PutFailure::Other(unavailable("PutObject", e))
             }
         })?;
         Ok(BlobMeta {
@@ -151,7 +152,7 @@ impl S3BlobStore {
             {
                 Ok(None)
             }
-            Err(e) => Err(unavailable("HeadObject", &e)),
+            Err(e) => Err(unavailable("HeadObject", e)),
         }
     }
 }
@@ -179,10 +180,9 @@ impl BlobStore for S3BlobStore {
                 other => return other.map_err(PutFailure::into_blob_error),
             }
         }
-        Err(BlobError::Unavailable(format!(
-            "{}: concurrent writers kept replacing the object",
-            put.key
-        )))
+        Err(BlobError::Unavailable(
+            format!("{}: concurrent writers kept replacing the object", put.key).into(),
+        ))
     }
 
     async fn get(&self, key: &str) -> Result<Blob, BlobError> {
@@ -200,7 +200,7 @@ impl BlobStore for S3BlobStore {
                 {
                     BlobError::NotFound
                 } else {
-                    unavailable("GetObject", &e)
+                    unavailable("GetObject", e)
                 }
             })?;
         let expected = stored_digest(key, output.metadata.as_ref())?;
@@ -212,7 +212,9 @@ impl BlobStore for S3BlobStore {
             .body
             .collect()
             .await
-            .map_err(|e| BlobError::Unavailable(format!("GetObject body: {e}")))?
+            .map_err(|e| {
+                BlobError::Unavailable(Cause::with_source(format!("GetObject body: {e}"), e))
+            })?
             .into_bytes();
         let actual = Sha256Digest::of(&bytes);
         if actual != expected {
@@ -248,7 +250,7 @@ impl BlobStore for S3BlobStore {
             {
                 return Ok(None);
             }
-            Err(e) => return Err(unavailable("HeadObject", &e)),
+            Err(e) => return Err(unavailable("HeadObject", e)),
         };
         let sha256 = stored_digest(key, output.metadata.as_ref())?;
         let size = output
@@ -293,7 +295,7 @@ impl BlobStore for S3BlobStore {
             .if_none_match("*")
             .presigned(config)
             .await
-            .map_err(|e| unavailable("PutObject presigning", &e))?;
+            .map_err(|e| unavailable("PutObject presigning", e))?;
         Ok(to_port(&presigned, expires_at))
     }
 
@@ -311,7 +313,7 @@ impl BlobStore for S3BlobStore {
             .key(key)
             .presigned(config)
             .await
-            .map_err(|e| unavailable("GetObject presigning", &e))?;
+            .map_err(|e| unavailable("GetObject presigning", e))?;
         Ok(to_port(&presigned, expires_at))
     }
 }
@@ -323,15 +325,17 @@ fn presigning(
     let duration = Duration::try_from(expires_in)
         .map_err(|_| BlobError::Unavailable("a presigned URL cannot expire in the past".into()))?;
     let now = jiff::Timestamp::now();
-    let expires_at = now
-        .checked_add(expires_in)
-        .map_err(|e| BlobError::Unavailable(format!("presigned URL expiry: {e}")))?;
+    let expires_at = now.checked_add(expires_in).map_err(|e| {
+        BlobError::Unavailable(Cause::with_source(format!("presigned URL expiry: {e}"), e))
+    })?;
     let start = SystemTime::UNIX_EPOCH + Duration::from_secs(now.as_second().max(0).unsigned_abs());
     let config = PresigningConfig::builder()
         .start_time(start)
         .expires_in(duration)
         .build()
-        .map_err(|e| BlobError::Unavailable(format!("presigned URL expiry: {e}")))?;
+        .map_err(|e| {
+            BlobError::Unavailable(Cause::with_source(format!("presigned URL expiry: {e}"), e))
+        })?;
     // The signature counts from the whole second it was made in.
     let expires_at = jiff::Timestamp::from_second(now.as_second())
         .ok()
@@ -370,21 +374,21 @@ fn http_status<E>(error: &SdkError<E, HttpResponse>) -> Option<u16> {
     error.raw_response().map(|r| r.status().as_u16())
 }
 
-fn unavailable<E, R>(operation: &str, error: &SdkError<E, R>) -> BlobError
+fn unavailable<E, R>(operation: &str, error: SdkError<E, R>) -> BlobError
 where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
 {
     let description = match (error.code(), error.message()) {
         (Some(code), Some(message)) => format!("{operation}: {code}: {message}"),
         (Some(code), None) => format!("{operation}: {code}"),
         _ => format!(
             "{operation}: {}",
-            aws_sdk_s3::error::DisplayErrorContext(error)
+            aws_sdk_s3::error::DisplayErrorContext(&error)
         ),
     };
     tracing::warn!(error = %description, "S3 request failed");
-    BlobError::Unavailable(description)
+    BlobError::Unavailable(Cause::with_source(description, error))
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use base64::engine::general_purpose::STANDARD;
 use std::sync::Arc;
 pub use varoskapu_core::notify::AddressBook;
 use varoskapu_core::notify::{Message, Notifier, NotifyError, OutboxNotifier};
-use varoskapu_core::{Clock, Table, UuidV7Ids};
+use varoskapu_core::{Cause, Clock, Table, UuidV7Ids};
 
 /// Environment variable naming the verified SES identity notices are sent from: an
 /// address, or a domain (notices then come from [`DOMAIN_SENDER_LOCAL_PART`]`@<domain>`).
@@ -33,9 +33,9 @@ pub fn sender_address(sender: &str) -> Result<String, NotifyError> {
     if plausible_address(&address) {
         Ok(address)
     } else {
-        Err(NotifyError::Unavailable(format!(
-            "{SENDER_VAR} is neither an e-mail address nor a domain"
-        )))
+        Err(NotifyError::Unavailable(
+            format!("{SENDER_VAR} is neither an e-mail address nor a domain").into(),
+        ))
     }
 }
 
@@ -55,9 +55,9 @@ impl SesNotifier {
     ) -> Result<Self, NotifyError> {
         let from = from.into();
         if !plausible_address(&from) {
-            return Err(NotifyError::Unavailable(format!(
-                "{SENDER_VAR} is not an e-mail address"
-            )));
+            return Err(NotifyError::Unavailable(
+                format!("{SENDER_VAR} is not an e-mail address").into(),
+            ));
         }
         Ok(Self {
             client,
@@ -93,14 +93,15 @@ impl Notifier for SesNotifier {
                         RawMessage::builder()
                             .data(Blob::new(raw))
                             .build()
-                            .map_err(|e| NotifyError::Unavailable(e.to_string()))?,
+                            .map_err(|e| NotifyError::Unavailable(Cause::of(e)))?,
                     )
                     .build(),
             )
             .send()
             .await
             .map_err(|e| {
-                NotifyError::Unavailable(aws_sdk_sesv2::error::DisplayErrorContext(e).to_string())
+                let message = aws_sdk_sesv2::error::DisplayErrorContext(&e).to_string();
+                NotifyError::Unavailable(Cause::with_source(message, e))
             })?;
         Ok(())
     }

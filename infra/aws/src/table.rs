@@ -17,6 +17,7 @@ use aws_sdk_dynamodb::types::{
 };
 use std::collections::HashMap;
 use std::sync::Arc;
+use varoskapu_core::Cause;
 use varoskapu_core::table::{validate_item, validate_transaction};
 use varoskapu_core::{
     Clock, Condition, IndexKeys, IndexName, Item, ItemWrite, Key, Page, Query, SortKey, Table,
@@ -479,8 +480,8 @@ where
 
 fn other_error<E, R>(operation: &str, error: SdkError<E, R>) -> TableError
 where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
 {
     if error.code() == Some("ValidationException") {
         // The request was refused as malformed (item too large, key too long…): the
@@ -489,13 +490,13 @@ where
     }
     let description = describe(operation, &error);
     tracing::warn!(error = %description, "DynamoDB request failed");
-    TableError::Unavailable(description)
+    TableError::Unavailable(Cause::with_source(description, error))
 }
 
 fn single_write_error<E, R>(operation: &str, error: SdkError<E, R>) -> TableError
 where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
 {
     if error.code() == Some("ConditionalCheckFailedException") {
         return TableError::ConditionFailed;
@@ -503,7 +504,7 @@ where
     other_error(operation, error)
 }
 
-fn transaction_error<R: std::fmt::Debug>(
+fn transaction_error<R: std::fmt::Debug + Send + Sync + 'static>(
     error: SdkError<TransactWriteItemsError, R>,
 ) -> TableError {
     if let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) =

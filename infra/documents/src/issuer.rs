@@ -10,7 +10,7 @@ use varoskapu_core::documents::{
     DocumentError, DocumentIssuer, DocumentRequest, IssuedDocument, Signer, TimestampAuthority,
 };
 use varoskapu_core::table::{Condition, IndexName, ItemWrite, Key, Table};
-use varoskapu_core::{Clock, IdGenerator};
+use varoskapu_core::{Cause, Clock, IdGenerator};
 
 use crate::pades::{self, PadesError};
 use crate::render::{self, Municipality, SignatureBlock};
@@ -30,9 +30,9 @@ pub struct SignedDocument {
 
 fn pades_error(e: PadesError) -> DocumentError {
     match e {
-        PadesError::Timestamp(e) => DocumentError::Timestamp(e.to_string()),
-        PadesError::Pdf(e) => DocumentError::Render(e.to_string()),
-        other => DocumentError::Signing(other.to_string()),
+        PadesError::Timestamp(e) => DocumentError::Timestamp(Cause::of(e)),
+        PadesError::Pdf(e) => DocumentError::Render(Cause::of(e)),
+        other => DocumentError::Signing(Cause::of(other)),
     }
 }
 
@@ -50,7 +50,7 @@ pub async fn render_and_sign(
         signed_at,
     };
     let pdf = render::render(municipality, request, &block)
-        .map_err(|e| DocumentError::Render(e.to_string()))?;
+        .map_err(|e| DocumentError::Render(Cause::of(e)))?;
     let reason = format!("{} kiadmányozása", request.kind.heading().to_lowercase());
     let pdf = pades::sign_pdf(&pdf, signer, tsa, signed_at, &reason)
         .await
@@ -102,7 +102,7 @@ impl DocumentIssuer for PadesIssuer {
         match self.blobs.put(put).await {
             // Content-addressed: an existing object holds exactly these bytes.
             Ok(_) | Err(BlobError::AlreadyExists) => {}
-            Err(e) => return Err(DocumentError::Storage(e.to_string())),
+            Err(e) => return Err(DocumentError::Storage(Cause::of(e))),
         }
         let document = IssuedDocument {
             id: self.ids.new_id(),
@@ -118,7 +118,7 @@ impl DocumentIssuer for PadesIssuer {
         };
         let sort = format!("DOC#{}#{}", document.signed_at, document.id);
         let mut item = ItemWrite::from_serde(record_key(document.id), &document)
-            .map_err(|e| DocumentError::Storage(e.to_string()))?
+            .map_err(|e| DocumentError::Storage(Cause::of(e)))?
             .with_index(
                 IndexName::Gsi1,
                 Key::new(format!("OWNER#{}", document.owner), sort.clone()),
@@ -129,7 +129,7 @@ impl DocumentIssuer for PadesIssuer {
         self.table
             .put(item, Condition::NotExists)
             .await
-            .map_err(|e| DocumentError::Storage(e.to_string()))?;
+            .map_err(|e| DocumentError::Storage(Cause::of(e)))?;
         tracing::info!(id = %document.id, sha256 = %document.sha256, "document issued");
         Ok(document)
     }

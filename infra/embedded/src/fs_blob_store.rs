@@ -26,6 +26,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{ErrorKind, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use varoskapu_core::Cause;
 use varoskapu_core::blob::{validate_blob_key, verify_put};
 use varoskapu_core::{
     Blob, BlobError, BlobMeta, BlobPut, BlobStore, Clock, PresignedRequest, Sha256Digest,
@@ -193,7 +194,7 @@ impl FsBlobStore {
             let mut file = File::create(&tmp).map_err(io_error)?;
             file.write_all(MAGIC).map_err(io_error)?;
             serde_json::to_writer(&mut file, &meta)
-                .map_err(|e| BlobError::Unavailable(e.to_string()))?;
+                .map_err(|e| BlobError::Unavailable(Cause::of(e)))?;
             file.write_all(b"\n").map_err(io_error)?;
             file.write_all(&put.bytes).map_err(io_error)?;
             file.sync_all().map_err(io_error)?;
@@ -284,7 +285,7 @@ fn read_meta(path: &Path) -> Result<Option<StoredMeta>, BlobError> {
 }
 
 fn io_error(e: std::io::Error) -> BlobError {
-    BlobError::Unavailable(e.to_string())
+    BlobError::Unavailable(Cause::of(e))
 }
 
 fn load_or_create_key(path: &Path) -> Result<[u8; 32], BlobError> {
@@ -310,9 +311,9 @@ fn load_or_create_key(path: &Path) -> Result<[u8; 32], BlobError> {
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, BlobError> + Send + 'static,
 ) -> Result<T, BlobError> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| BlobError::Unavailable(format!("storage task failed: {e}")))?
+    tokio::task::spawn_blocking(work).await.map_err(|e| {
+        BlobError::Unavailable(Cause::with_source(format!("storage task failed: {e}"), e))
+    })?
 }
 
 #[async_trait]

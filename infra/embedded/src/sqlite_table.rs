@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use varoskapu_core::Cause;
 use varoskapu_core::table::{validate_item, validate_transaction};
 use varoskapu_core::{
     Clock, Condition, IndexKeys, IndexName, Item, ItemWrite, Key, Page, Query, SortKey, Table,
@@ -93,7 +94,9 @@ impl SqliteTable {
             work(&mut guard)
         })
         .await
-        .map_err(|e| TableError::Unavailable(format!("storage task failed: {e}")))?
+        .map_err(|e| {
+            TableError::Unavailable(Cause::with_source(format!("storage task failed: {e}"), e))
+        })?
     }
 
     /// Runs `work` in an immediate (write-locking) transaction.
@@ -115,7 +118,7 @@ impl SqliteTable {
 }
 
 fn unavailable(e: rusqlite::Error) -> TableError {
-    TableError::Unavailable(e.to_string())
+    TableError::Unavailable(Cause::of(e))
 }
 
 fn read_row(row: &Row<'_>) -> rusqlite::Result<(Item, String)> {

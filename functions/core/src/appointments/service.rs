@@ -542,7 +542,7 @@ impl Appointments {
     async fn settle_ambiguous(
         &self,
         intended: &Booking,
-        cause: String,
+        cause: crate::Cause,
     ) -> Result<Booking, AppointmentError> {
         match self.store.booking(intended.id).await {
             Ok(Some((stored, _))) if stored == *intended => Ok(stored),

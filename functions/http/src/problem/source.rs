@@ -74,13 +74,18 @@ pub trait ProblemSource: std::error::Error {
     }
 }
 
-/// The error and its sources, `outer: inner: innermost`.
+/// The error and its sources, `outer: inner: innermost`. A source whose words the text
+/// already ends with is not repeated: an error that shows its cause in its own message
+/// (`storage unavailable: {0}`) and returns it as its source would say it twice.
 fn chain(e: &(impl std::error::Error + ?Sized)) -> String {
     let mut text = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
+        let part = s.to_string();
+        if !text.ends_with(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
         source = s.source();
     }
     text
@@ -112,5 +117,22 @@ impl From<Problem> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         self.0.into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::chain;
+    use varoskapu_core::{Cause, TableError};
+
+    #[test]
+    fn the_chain_names_every_cause_once() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("database is locked")]
+        struct Locked(#[source] std::io::Error);
+
+        let e = TableError::Unavailable(Cause::of(Locked(std::io::Error::other("EBUSY"))));
+        assert_eq!(e.to_string(), "storage unavailable: database is locked");
+        assert_eq!(chain(&e), "storage unavailable: database is locked: EBUSY");
     }
 }
