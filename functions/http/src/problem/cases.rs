@@ -1,12 +1,8 @@
 //! Case errors as problems, each refusal a client branches on with its own `type`.
 
-use super::{
-    DOCUMENTS_NOT_CONFIGURED, DOCUMENTS_NOT_CONFIGURED_DETAIL,
-    DOCUMENTS_NOT_CONFIGURED_RETRY_AFTER, ProblemKind, ProblemSource,
-};
+use super::{ProblemKind, ProblemSource};
 use serde_json::{Map, Value, json};
 use varoskapu_core::cases::CaseError;
-use varoskapu_core::documents::DocumentError;
 
 impl ProblemSource for CaseError {
     fn problem_kind(&self) -> ProblemKind {
@@ -34,15 +30,10 @@ impl ProblemSource for CaseError {
             CaseError::MediaTypeNotAccepted { .. } => UnsupportedMediaType,
             CaseError::SelfApproval => Forbidden,
             CaseError::InvalidIdempotencyKey => BadRequest,
-            CaseError::Document(
-                DocumentError::Timestamp(_)
-                | DocumentError::Signing(_)
-                | DocumentError::NotConfigured,
-            )
-            | CaseError::PeopleUnavailable(_) => Unavailable,
-            CaseError::Document(_) | CaseError::TimeZoneUnavailable => Internal,
+            CaseError::PeopleUnavailable(_) => Unavailable,
+            CaseError::TimeZoneUnavailable => Internal,
             // Answered by `wrapped`.
-            CaseError::Blob(_) | CaseError::Table(_) => Internal,
+            CaseError::Document(_) | CaseError::Blob(_) | CaseError::Table(_) => Internal,
         }
     }
 
@@ -64,24 +55,17 @@ impl ProblemSource for CaseError {
             CaseError::AlreadyAppealed => "cases:already-appealed",
             CaseError::IdempotencyKeyReused => "cases:idempotency-key-reused",
             CaseError::Busy => "cases:busy",
-            CaseError::Document(DocumentError::NotConfigured) => DOCUMENTS_NOT_CONFIGURED,
             _ => return None,
         })
     }
 
     fn problem_detail(&self) -> Option<String> {
         match self {
-            CaseError::Document(DocumentError::Timestamp(_) | DocumentError::Signing(_)) => {
-                Some("the document could not be signed now; retry the request".into())
-            }
-            CaseError::Document(DocumentError::NotConfigured) => {
-                Some(DOCUMENTS_NOT_CONFIGURED_DETAIL.into())
-            }
             CaseError::PeopleUnavailable(_) => Some(
                 "the people named on the document cannot be looked up now; retry the request"
                     .into(),
             ),
-            CaseError::Document(_) | CaseError::TimeZoneUnavailable => None,
+            CaseError::TimeZoneUnavailable => None,
             other => Some(other.to_string()),
         }
     }
@@ -105,17 +89,9 @@ impl ProblemSource for CaseError {
         }
     }
 
-    fn retry_after(&self) -> Option<u64> {
-        match self {
-            CaseError::Document(DocumentError::NotConfigured) => {
-                Some(DOCUMENTS_NOT_CONFIGURED_RETRY_AFTER)
-            }
-            _ => None,
-        }
-    }
-
     fn wrapped(&self) -> Option<&dyn ProblemSource> {
         match self {
+            CaseError::Document(d) => Some(d),
             CaseError::Blob(b) => Some(b),
             CaseError::Table(t) => Some(t),
             _ => None,

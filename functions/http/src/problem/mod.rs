@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 mod appointments;
 mod cases;
+mod documents;
 mod payments;
 mod source;
 mod storage;
@@ -273,10 +274,23 @@ mod tests {
             assert_eq!(json["status"], 503);
             assert_eq!(json["detail"], DOCUMENTS_NOT_CONFIGURED_DETAIL);
         }
-        // A signing failure of a configured signer stays a plain, briefly retried 503.
-        let p = ApiError::from(CaseError::Document(DocumentError::Signing("kms".into())))
+        // A signing or timestamping failure of a configured signer is a plain, briefly
+        // retried 503 wherever the document was being issued, a payment's receipt too; a
+        // rendering failure is internal.
+        for error in [
+            ApiError::from(CaseError::Document(DocumentError::Signing("kms".into()))),
+            ApiError::from(PaymentError::Document(DocumentError::Signing("kms".into()))),
+            ApiError::from(PaymentError::Document(DocumentError::Timestamp(
+                "tsa".into(),
+            ))),
+        ] {
+            let p = error.into_response();
+            assert_eq!(p.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(p.headers()[header::RETRY_AFTER], "5");
+        }
+        let p = ApiError::from(PaymentError::Document(DocumentError::Render("font".into())))
             .into_response();
-        assert_eq!(p.headers()[header::RETRY_AFTER], "5");
+        assert_eq!(p.status(), StatusCode::INTERNAL_SERVER_ERROR);
     }
 
     #[test]

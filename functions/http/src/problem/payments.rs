@@ -1,11 +1,7 @@
 //! Payment errors as problems; a case refusal inside a payment keeps the case's problem.
 
-use super::{
-    DOCUMENTS_NOT_CONFIGURED, DOCUMENTS_NOT_CONFIGURED_DETAIL,
-    DOCUMENTS_NOT_CONFIGURED_RETRY_AFTER, ProblemKind, ProblemSource,
-};
+use super::{ProblemKind, ProblemSource};
 use serde_json::{Map, Value, json};
-use varoskapu_core::documents::DocumentError;
 use varoskapu_core::payments::camt::CamtError;
 use varoskapu_core::payments::{PaymentError, ProviderError};
 
@@ -31,10 +27,11 @@ impl ProblemSource for PaymentError {
             | PaymentError::IdempotencyKeyReused => ValidationFailed,
             PaymentError::Statement(CamtError::TooLarge { .. }) => PayloadTooLarge,
             PaymentError::Statement(_) => ValidationFailed,
-            PaymentError::Document(DocumentError::NotConfigured) => Unavailable,
-            PaymentError::Document(_) => Internal,
             // Answered by `wrapped`.
-            PaymentError::Case(_) | PaymentError::Blob(_) | PaymentError::Table(_) => Internal,
+            PaymentError::Document(_)
+            | PaymentError::Case(_)
+            | PaymentError::Blob(_)
+            | PaymentError::Table(_) => Internal,
         }
     }
 
@@ -52,7 +49,6 @@ impl ProblemSource for PaymentError {
             PaymentError::Statement(_) => "payments:bad-statement",
             PaymentError::IdempotencyKeyReused => "payments:idempotency-key-reused",
             PaymentError::AlreadyRefunded => "payments:already-refunded",
-            PaymentError::Document(DocumentError::NotConfigured) => DOCUMENTS_NOT_CONFIGURED,
             _ => return None,
         })
     }
@@ -61,10 +57,6 @@ impl ProblemSource for PaymentError {
         match self {
             // The provider's own answer says what to do; it names no infrastructure of ours.
             PaymentError::Provider(_) => Some(self.to_string()),
-            PaymentError::Document(DocumentError::NotConfigured) => {
-                Some(DOCUMENTS_NOT_CONFIGURED_DETAIL.into())
-            }
-            PaymentError::Document(_) => None,
             other if other.problem_kind() == ProblemKind::Internal => None,
             other => Some(other.to_string()),
         }
@@ -84,17 +76,9 @@ impl ProblemSource for PaymentError {
         }
     }
 
-    fn retry_after(&self) -> Option<u64> {
-        match self {
-            PaymentError::Document(DocumentError::NotConfigured) => {
-                Some(DOCUMENTS_NOT_CONFIGURED_RETRY_AFTER)
-            }
-            _ => None,
-        }
-    }
-
     fn wrapped(&self) -> Option<&dyn ProblemSource> {
         match self {
+            PaymentError::Document(d) => Some(d),
             PaymentError::Case(c) => Some(c),
             PaymentError::Blob(b) => Some(b),
             PaymentError::Table(t) => Some(t),
