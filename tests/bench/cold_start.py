@@ -29,7 +29,6 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 FUNCTIONS = ["register", "authenticate", "idp", "book-appointment", "submit-case",
              "backoffice", "fetch-decision", "pay-fee"]
 # A syntactically valid PEM block: the case functions parse their chain at start-up.
-DUMMY_CHAIN = "-----BEGIN CERTIFICATE-----\nAQI=\n-----END CERTIFICATE-----\n"
 
 
 class Runtime(http.server.BaseHTTPRequestHandler):
@@ -104,9 +103,9 @@ def environment(port):
         "VAROSKAPU_DOCUMENTS_BUCKET": "bench-documents",
         "VAROSKAPU_UPLOADS_BUCKET": "bench-uploads",
         "VAROSKAPU_ISSUER": "https://kapu.example.hu",
-        "PUBLIC_BASE_URL": "https://kapu.example.hu",
         "VAROSKAPU_SIGNING_KEY_ID": "bench",
-        "VAROSKAPU_SIGNING_CHAIN": DUMMY_CHAIN,
+        # No VAROSKAPU_SIGNING_CHAIN_PARAMETER: the chain would be read from SSM, which
+        # this bench does not emulate, so the signing functions start with signing off.
         "VAROSKAPU_TSA_URL": "http://127.0.0.1:9/tsa",
         "VAROSKAPU_TOKEN_KEY_ID": "bench",
         "VAROSKAPU_PAIRWISE_SALT": "bench-salt",
