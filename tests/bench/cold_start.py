@@ -28,7 +28,6 @@ import uuid
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 FUNCTIONS = ["register", "authenticate", "idp", "book-appointment", "submit-case",
              "backoffice", "fetch-decision", "pay-fee"]
-# A syntactically valid PEM block: the case functions parse their chain at start-up.
 
 
 class Runtime(http.server.BaseHTTPRequestHandler):
