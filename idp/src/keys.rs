@@ -10,11 +10,13 @@ use async_trait::async_trait;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::time::SystemTime;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant, SystemTime};
 use varoskapu_jose::{Jwk, JwkSet, JwsAlgorithm, PrivateKey, RsaKey};
 
-pub use varoskapu_jose::keys::{ActiveKey, KeyError, Rs256Signer, SigningKeys, TokenSigner};
+pub use varoskapu_jose::keys::{
+    ActiveKey, KeyError, PublishedKeys, Rs256Signer, SigningKeys, TokenSigner,
+};
 
 /// A key's place in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -208,11 +210,114 @@ impl KeyRing {
     }
 }
 
+/// How long a running server trusts its loaded key file before it looks at the file again:
+/// a rotation by another process (`varoskapu keys rotate`) is seen within this, and no
+/// request pays for a `stat`. The next key is published a rotation ahead and the old one
+/// stays published, so signing with the old key this much longer is harmless.
+const RECHECK: Duration = Duration::from_secs(1);
+
+/// What tells one version of the key file from another: every write renames a new file
+/// into place, so the inode changes even within the modification time's granularity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileStamp {
+    modified: SystemTime,
+    len: u64,
+    #[cfg(unix)]
+    inode: u64,
+}
+
+impl FileStamp {
+    fn of(path: &Path) -> Result<Self, KeyError> {
+        let meta = std::fs::metadata(path).map_err(|e| KeyError::Unavailable(e.to_string()))?;
+        Ok(Self {
+            modified: meta
+                .modified()
+                .map_err(|e| KeyError::Unavailable(e.to_string()))?,
+            len: meta.len(),
+            #[cfg(unix)]
+            inode: std::os::unix::fs::MetadataExt::ino(&meta),
+        })
+    }
+}
+
+/// The published part of a ring at one time: the key set, its served document, and the
+/// second at which a retired key in it expires (and the set must be made again).
+struct Publication {
+    set: JwkSet,
+    document: PublishedKeys,
+    until: Option<i64>,
+}
+
+impl Publication {
+    fn of(ring: &KeyRing, now: i64) -> Result<Self, KeyError> {
+        let set = ring.published(now)?;
+        let until = ring
+            .keys
+            .iter()
+            .filter_map(|k| k.retire_until)
+            .filter(|until| *until > now)
+            .min();
+        Ok(Self {
+            document: PublishedKeys::new(&set)?,
+            set,
+            until,
+        })
+    }
+
+    fn is_current(&self, now: i64) -> bool {
+        self.until.is_none_or(|until| now < until)
+    }
+}
+
+/// One version of the key file, parsed once: private keys are decoded and the published
+/// set serialised when the file changes, never per request.
+#[derive(Clone)]
+struct LoadedRing {
+    stamp: FileStamp,
+    /// When the file was last seen to be this version.
+    checked: Instant,
+    ring: KeyRing,
+    es256: Result<ActiveKey, KeyError>,
+    rs256: Result<ActiveKey, KeyError>,
+    publication: Result<Arc<Publication>, KeyError>,
+}
+
+impl LoadedRing {
+    fn new(stamp: FileStamp, ring: KeyRing) -> Self {
+        let now = jiff::Timestamp::now().as_second();
+        Self {
+            stamp,
+            checked: Instant::now(),
+            es256: ring.active_for(JwsAlgorithm::Es256),
+            rs256: ring.active_for(JwsAlgorithm::Rs256),
+            publication: Publication::of(&ring, now).map(Arc::new),
+            ring,
+        }
+    }
+
+    fn active(&self, alg: JwsAlgorithm) -> Result<ActiveKey, KeyError> {
+        match alg {
+            JwsAlgorithm::Es256 => self.es256.clone(),
+            JwsAlgorithm::Rs256 => self.rs256.clone(),
+        }
+    }
+}
+
 /// The embedded key store: a JSON key file (mode 0600) in the data folder. It re-reads the
 /// file when it changes, so `varoskapu keys rotate` takes effect in a running server.
 pub struct FileKeyStore {
     path: PathBuf,
-    cache: Mutex<Option<(SystemTime, KeyRing)>>,
+    /// [`RECHECK`], but for tests.
+    recheck: Duration,
+    loaded: RwLock<Slot>,
+}
+
+/// The loaded ring and a count of this process's own writes: a ring read before a write
+/// is never put back after it.
+#[derive(Default)]
+struct Slot {
+    writes: u64,
+    ring: Option<Arc<LoadedRing>>,
 }
 
 impl FileKeyStore {
@@ -221,13 +326,14 @@ impl FileKeyStore {
         std::fs::create_dir_all(dir).map_err(|e| KeyError::Unavailable(e.to_string()))?;
         let store = Self {
             path: dir.join("signing-keys.json"),
-            cache: Mutex::new(None),
+            recheck: RECHECK,
+            loaded: RwLock::new(Slot::default()),
         };
         let now = jiff::Timestamp::now().as_second();
         if !store.path.exists() {
             store.write(&KeyRing::generate(now)?)?;
         } else {
-            let mut ring = store.read()?;
+            let mut ring = store.load(true)?.ring.clone();
             if ring.complete(now)? {
                 store.write(&ring)?;
                 store.forget();
@@ -236,37 +342,89 @@ impl FileKeyStore {
         Ok(store)
     }
 
-    fn read(&self) -> Result<KeyRing, KeyError> {
-        let modified = std::fs::metadata(&self.path)
-            .and_then(|m| m.modified())
-            .map_err(|e| KeyError::Unavailable(e.to_string()))?;
-        let mut cache = self
-            .cache
-            .lock()
-            .map_err(|_| KeyError::Unavailable("key cache poisoned".into()))?;
-        if let Some((seen, ring)) = cache.as_ref()
-            && *seen == modified
+    /// The loaded ring; the file is looked at again once [`RECHECK`] has passed (always
+    /// with `fresh`), and parsed again only if it changed.
+    fn load(&self, fresh: bool) -> Result<Arc<LoadedRing>, KeyError> {
+        let (writes, cached) = {
+            let slot = self
+                .loaded
+                .read()
+                .map_err(|_| KeyError::Unavailable("key cache poisoned".into()))?;
+            (slot.writes, slot.ring.clone())
+        };
+        if let Some(loaded) = &cached
+            && !fresh
+            && loaded.checked.elapsed() < self.recheck
         {
-            return Ok(ring.clone());
+            return Ok(loaded.clone());
         }
-        let text = std::fs::read_to_string(&self.path)
-            .map_err(|e| KeyError::Unavailable(e.to_string()))?;
-        let ring: KeyRing =
-            serde_json::from_str(&text).map_err(|e| KeyError::Corrupt(e.to_string()))?;
-        *cache = Some((modified, ring.clone()));
-        Ok(ring)
+        let stamp = FileStamp::of(&self.path)?;
+        let loaded = match cached {
+            Some(loaded) if loaded.stamp == stamp => Arc::new(LoadedRing {
+                checked: Instant::now(),
+                ..LoadedRing::clone(&loaded)
+            }),
+            _ => {
+                let text = std::fs::read_to_string(&self.path)
+                    .map_err(|e| KeyError::Unavailable(e.to_string()))?;
+                let ring: KeyRing =
+                    serde_json::from_str(&text).map_err(|e| KeyError::Corrupt(e.to_string()))?;
+                Arc::new(LoadedRing::new(stamp, ring))
+            }
+        };
+        self.keep(writes, loaded.clone());
+        Ok(loaded)
+    }
+
+    /// Keeps `loaded` unless this process wrote the file since it was read.
+    fn keep(&self, writes: u64, loaded: Arc<LoadedRing>) {
+        if let Ok(mut slot) = self.loaded.write()
+            && slot.writes == writes
+        {
+            slot.ring = Some(loaded);
+        }
+    }
+
+    /// The publication in force now: a retired key whose time is up leaves the set at
+    /// once, without waiting for the file to change.
+    fn publication(&self) -> Result<Arc<Publication>, KeyError> {
+        let writes = self.writes()?;
+        let loaded = self.load(false)?;
+        let publication = loaded.publication.clone()?;
+        let now = jiff::Timestamp::now().as_second();
+        if publication.is_current(now) {
+            return Ok(publication);
+        }
+        let renewed = Arc::new(Publication::of(&loaded.ring, now)?);
+        self.keep(
+            writes,
+            Arc::new(LoadedRing {
+                publication: Ok(renewed.clone()),
+                ..LoadedRing::clone(&loaded)
+            }),
+        );
+        Ok(renewed)
+    }
+
+    fn writes(&self) -> Result<u64, KeyError> {
+        self.loaded
+            .read()
+            .map(|slot| slot.writes)
+            .map_err(|_| KeyError::Unavailable("key cache poisoned".into()))
     }
 
     /// The active private key itself, for local tools and tests that mint tokens as this
     /// provider would (only a key file can hand its key out).
     pub async fn signing_key(&self) -> Result<PrivateKey, KeyError> {
-        self.read()?.active()
+        self.load(false)?.ring.active()
     }
 
-    /// Drops the cached ring, so a write within the file's timestamp granularity is seen.
+    /// Drops the loaded ring after this process wrote the file, so that the next use reads
+    /// it (and no read from before the write is kept).
     fn forget(&self) {
-        if let Ok(mut cache) = self.cache.lock() {
-            *cache = None;
+        if let Ok(mut slot) = self.loaded.write() {
+            slot.writes += 1;
+            slot.ring = None;
         }
     }
 
@@ -300,19 +458,23 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 #[async_trait]
 impl SigningKeys for FileKeyStore {
     async fn signing_key(&self) -> Result<ActiveKey, KeyError> {
-        Ok(ActiveKey::local(self.read()?.active()?))
+        self.load(false)?.active(JwsAlgorithm::Es256)
     }
 
     async fn signing_key_for(&self, alg: JwsAlgorithm) -> Result<ActiveKey, KeyError> {
-        self.read()?.active_for(alg)
+        self.load(false)?.active(alg)
     }
 
     async fn published(&self) -> Result<JwkSet, KeyError> {
-        self.read()?.published(jiff::Timestamp::now().as_second())
+        Ok(self.publication()?.set.clone())
+    }
+
+    async fn published_document(&self) -> Result<PublishedKeys, KeyError> {
+        Ok(self.publication()?.document.clone())
     }
 
     async fn rotate(&self, keep_seconds: i64) -> Result<(), KeyError> {
-        let mut ring = self.read()?;
+        let mut ring = self.load(true)?.ring.clone();
         ring.rotate(jiff::Timestamp::now().as_second(), keep_seconds)?;
         self.write(&ring)?;
         self.forget();
@@ -423,6 +585,78 @@ mod tests {
         assert!(jwks.find(&rsa.kid).is_some());
         let text = std::fs::read_to_string(dir.path().join("signing-keys.json")).expect("reads");
         assert!(text.contains("\"pkcs8\""));
+    }
+
+    #[tokio::test]
+    async fn a_rotation_is_served_in_the_next_key_set_document_with_a_new_tag() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = FileKeyStore::open(dir.path()).expect("opens");
+        let before = store.published_document().await.expect("document");
+        assert_eq!(
+            store.published_document().await.expect("again").etag,
+            before.etag,
+            "the same set keeps its tag"
+        );
+        store.rotate(600).await.expect("rotates");
+        let after = store.published_document().await.expect("document");
+        assert_ne!(after.etag, before.etag);
+        let served: JwkSet = serde_json::from_slice(&after.json).expect("a key set");
+        let next = store
+            .load(true)
+            .expect("ring")
+            .ring
+            .keys
+            .iter()
+            .filter(|k| k.state == KeyState::Next)
+            .map(|k| k.kid.clone())
+            .collect::<Vec<_>>();
+        assert_eq!(next.len(), 2, "a new next key per algorithm");
+        for kid in &next {
+            assert!(served.find(kid).is_some(), "new next key {kid} is served");
+        }
+        let signing = SigningKeys::signing_key(&store).await.expect("key").kid;
+        assert!(served.find(&signing).is_some());
+    }
+
+    #[tokio::test]
+    async fn a_rotation_by_another_process_reaches_the_served_keys_once_the_file_is_rechecked() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut server = FileKeyStore::open(dir.path()).expect("opens");
+        server.recheck = Duration::ZERO;
+        let before = server.published_document().await.expect("document");
+        let signing = SigningKeys::signing_key(&server).await.expect("key").kid;
+        // `varoskapu keys rotate` opens the same folder in a process of its own.
+        let operator = FileKeyStore::open(dir.path()).expect("opens");
+        operator.rotate(600).await.expect("rotates");
+        let after = server.published_document().await.expect("document");
+        assert_ne!(after.etag, before.etag);
+        assert_eq!(
+            server.published().await.expect("set").keys.len(),
+            6,
+            "new active, new next and retired, per algorithm"
+        );
+        assert_ne!(
+            SigningKeys::signing_key(&server).await.expect("key").kid,
+            signing,
+            "the server signs with the promoted key"
+        );
+    }
+
+    #[test]
+    fn a_retired_key_leaves_the_publication_when_its_time_is_up() {
+        let mut ring = KeyRing::generate(1_000).expect("generates");
+        let first = ring.active().expect("active").kid;
+        ring.rotate(2_000, 600).expect("rotates");
+        let publication = Publication::of(&ring, 2_000).expect("publication");
+        assert!(publication.set.find(&first).is_some());
+        assert!(publication.is_current(2_599));
+        assert!(
+            !publication.is_current(2_600),
+            "made again when the key expires"
+        );
+        let later = Publication::of(&ring, 2_600).expect("publication");
+        assert!(later.set.find(&first).is_none());
+        assert!(later.is_current(i64::MAX), "no key left to expire");
     }
 
     /// A store with EC keys only, like the KMS one.

@@ -130,6 +130,30 @@ impl std::fmt::Debug for ActiveKey {
     }
 }
 
+/// The published key set serialised once: the JSON a JWKS endpoint sends and its entity
+/// tag, so that neither is rebuilt per request and caches can revalidate.
+#[derive(Debug, Clone)]
+pub struct PublishedKeys {
+    /// The key set as JSON.
+    pub json: Arc<[u8]>,
+    /// A strong entity tag of `json`, quoted as the `ETag` header carries it.
+    pub etag: Arc<str>,
+}
+
+impl PublishedKeys {
+    /// Serialises `set` and derives its entity tag from the bytes.
+    pub fn new(set: &JwkSet) -> Result<Self, KeyError> {
+        use sha2::Digest;
+        let json = serde_json::to_vec(set).map_err(|e| KeyError::Corrupt(e.to_string()))?;
+        let digest = sha2::Sha256::digest(&json);
+        let etag = format!("\"{}\"", crate::b64url(&digest[..16]));
+        Ok(Self {
+            json: json.into(),
+            etag: etag.into(),
+        })
+    }
+}
+
 /// Signing keys (embedded: a key file in the data folder; AWS: KMS).
 #[async_trait]
 pub trait SigningKeys: Send + Sync + 'static {
@@ -146,6 +170,12 @@ pub trait SigningKeys: Send + Sync + 'static {
 
     /// Every key a validator may meet: the active, the next and the still-valid retired ones.
     async fn published(&self) -> Result<JwkSet, KeyError>;
+
+    /// [`published`](Self::published) as the JWKS endpoint serves it. A store whose keys
+    /// change rarely keeps this serialised until they do; by default it is made anew.
+    async fn published_document(&self) -> Result<PublishedKeys, KeyError> {
+        PublishedKeys::new(&self.published().await?)
+    }
 
     /// Promotes the next key to active and retires the active one for `keep_seconds`.
     async fn rotate(&self, keep_seconds: i64) -> Result<(), KeyError>;

@@ -22,7 +22,7 @@ pub use jws::{
     JwsError, JwsHeader, es256_compact, es256_signing_input, peek_header, sign_es256, sign_rs256,
     signing_input, verify, verify_es256, verify_rs256, verify_with_key,
 };
-pub use keys::{ActiveKey, KeyError, Rs256Signer, SigningKeys, TokenSigner};
+pub use keys::{ActiveKey, KeyError, PublishedKeys, Rs256Signer, SigningKeys, TokenSigner};
 pub use rs256::{RsaKey, RsaKeyError};
 
 use base64::Engine;

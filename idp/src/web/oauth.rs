@@ -1,18 +1,20 @@
 //! Machine-facing endpoints: discovery, JWKS, token, UserInfo, revocation, introspection.
 //! Errors are the OAuth JSON of RFC 6749 §5.2 and RFC 6750 §3, as clients expect.
 
+use crate::config::IdpConfig;
 use crate::error::OAuthError;
 use crate::provider::{ClientCredentials, Provider, TokenForm};
 use axum::Json;
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::rejection::FormRejection;
-use axum::extract::{Form, State};
+use axum::extract::{Form, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::Deserialize;
 use serde_json::json;
+use std::sync::{Arc, RwLock};
 
 impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
@@ -56,27 +58,80 @@ fn no_store() -> [(header::HeaderName, &'static str); 2] {
     ]
 }
 
+/// Public metadata and keys may be cached for a while: the next key is published a
+/// rotation ahead.
+const PUBLIC_CACHE: HeaderValue = HeaderValue::from_static("public, max-age=300");
+
+/// The discovery document depends on the provider's configuration alone, so it is
+/// serialised once per configuration and served as bytes.
+static DISCOVERY: RwLock<Option<(Arc<IdpConfig>, Bytes)>> = RwLock::new(None);
+
+fn discovery_json(p: &Provider) -> Bytes {
+    if let Ok(cached) = DISCOVERY.read()
+        && let Some((config, json)) = cached.as_ref()
+        && Arc::ptr_eq(config, &p.config)
+    {
+        return json.clone();
+    }
+    let json = Bytes::from(p.discovery().to_string());
+    if let Ok(mut cached) = DISCOVERY.write() {
+        *cached = Some((p.config.clone(), json.clone()));
+    }
+    json
+}
+
+/// A JSON body of bytes serialised before, with the public caching of metadata and keys.
+fn public_json(json: Bytes) -> Response {
+    let mut response = Response::new(Body::from(json));
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.insert(header::CACHE_CONTROL, PUBLIC_CACHE);
+    response
+}
+
 #[utoipa::path(get, path = "/.well-known/openid-configuration", tag = "openid-connect",
     operation_id = "openid_configuration",
     description = "The provider's metadata (OpenID Connect Discovery 1.0).",
     responses((status = 200, description = "The provider metadata", body = super::openapi::ProviderMetadata)))]
 pub async fn discovery(State(p): State<Provider>) -> Response {
-    (
-        [(header::CACHE_CONTROL, "public, max-age=300")],
-        Json(p.discovery()),
-    )
-        .into_response()
+    public_json(discovery_json(&p))
 }
 
 #[utoipa::path(get, path = "/oauth2/jwks", tag = "openid-connect", operation_id = "jwks",
-    description = "The public keys that verify the provider's tokens, the next key included a rotation ahead.",
+    description = "The public keys that verify the provider's tokens, the next key included a rotation ahead. The `ETag` changes with the key set; a request whose `If-None-Match` names it is answered 304.",
     responses(
-        (status = 200, description = "The key set", body = super::openapi::Jwks),
+        (status = 200, description = "The key set", body = super::openapi::Jwks,
+            headers(("ETag" = String, description = "The key set's entity tag"))),
+        (status = 304, description = "The key set is the one the caller has",
+            headers(("ETag" = String, description = "The key set's entity tag"))),
         (status = 500, description = "The keys cannot be read", body = super::openapi::OAuthErrorBody)))]
-pub async fn jwks(State(p): State<Provider>) -> Result<Response, OAuthError> {
-    let jwks = p.jwks().await?;
-    // The next key is published a rotation ahead, so caches may keep the set for a while.
-    Ok(([(header::CACHE_CONTROL, "public, max-age=300")], Json(jwks)).into_response())
+pub async fn jwks(State(p): State<Provider>, request: Request) -> Result<Response, OAuthError> {
+    let document = p.keys.published_document().await?;
+    let etag = HeaderValue::from_str(&document.etag)
+        .map_err(|e| OAuthError::Server(format!("the key set's entity tag: {e}")))?;
+    let unchanged = request
+        .headers()
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|tag| tag.trim().trim_start_matches("W/"))
+        .any(|tag| tag == "*" || tag == &*document.etag);
+    let mut response = if unchanged {
+        let mut response = Response::new(Body::empty());
+        *response.status_mut() = StatusCode::NOT_MODIFIED;
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, PUBLIC_CACHE);
+        response
+    } else {
+        public_json(Bytes::from_owner(document.json))
+    };
+    response.headers_mut().insert(header::ETAG, etag);
+    Ok(response)
 }
 
 /// Decodes one form-urlencoded component of HTTP Basic credentials (RFC 6749 §2.3.1).
@@ -249,11 +304,9 @@ fn unauthenticated() -> Response {
             headers(("WWW-Authenticate" = String, description = "The Bearer challenge"))),
         (status = 403, description = "`insufficient_scope`", body = super::openapi::OAuthErrorBody),
         (status = 500, description = "`server_error`", body = super::openapi::OAuthErrorBody)))]
-pub async fn userinfo(
-    State(p): State<Provider>,
-    headers: HeaderMap,
-) -> Result<Response, OAuthError> {
-    let Some(token) = bearer(&headers) else {
+pub async fn userinfo(State(p): State<Provider>, request: Request) -> Result<Response, OAuthError> {
+    // The request itself rather than a copy of its headers: nothing else of it is read.
+    let Some(token) = bearer(request.headers()) else {
         return Ok(unauthenticated());
     };
     let claims = p.userinfo(token).await?;

@@ -5,6 +5,7 @@
 mod access_tokens;
 mod backchannel;
 mod federation;
+mod jwks;
 mod oidc_flows;
 mod pairwise;
 mod private_key_jwt;
