@@ -268,10 +268,7 @@ pub async fn return_draft(
     ApiJson(body): ApiJson<TextBody>,
 ) -> Result<Json<OfficeCaseView>, ApiError> {
     let by = office(&p, origin);
-    let case = state
-        .cases
-        .return_draft(&by, id.get(), &body.text)
-        .await?;
+    let case = state.cases.return_draft(&by, id.get(), &body.text).await?;
     Ok(view(&state, case))
 }
 

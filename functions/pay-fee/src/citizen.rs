@@ -1,6 +1,7 @@
 //! The citizen's payment routes: start (with a required `Idempotency-Key`), status,
 //! receipt, invoice data, and the card provider's back-redirect, which only shows status.
 
+use crate::extract::PaymentId;
 use crate::problem::ApiError;
 use crate::state::PayFeeState;
 use axum::Json;
@@ -10,12 +11,11 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
+use varoskapu_case_api::extract::CaseId;
 use varoskapu_case_api::pdf::{document_response, pdf_response};
 use varoskapu_core::cases::Money;
 use varoskapu_core::payments::{Payment, PaymentError, PaymentMethod, PaymentStatus, StartPayment};
 use varoskapu_http::auth::{Authenticated, Principal};
-use crate::extract::PaymentId;
-use varoskapu_case_api::extract::CaseId;
 use varoskapu_http::extract::{ApiQuery, IdempotencyKey};
 use varoskapu_http::{Problem, ProblemKind};
 

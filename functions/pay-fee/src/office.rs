@@ -2,6 +2,7 @@
 //! unlink, desk payments (cash, POS) and overpayments to refund. Clerks only.
 
 use crate::citizen::PaymentView;
+use crate::extract::PaymentId;
 use crate::problem::ApiError;
 use crate::state::PayFeeState;
 use axum::Json;
@@ -9,7 +10,6 @@ use axum::body::Body;
 use axum::extract::State;
 use serde::Deserialize;
 use uuid::Uuid;
-use crate::extract::PaymentId;
 use varoskapu_case_api::extract::{CaseId, Origin};
 use varoskapu_core::cases::{Actor, OfficeActor};
 use varoskapu_core::payments::camt::{self, CamtError};
@@ -37,10 +37,7 @@ pub async fn get_one(
     id: PaymentId,
 ) -> Result<Json<PaymentView>, ApiError> {
     let by = clerk(&p, origin);
-    let payment = state
-        .payments
-        .payment_for_office(id.get(), &by)
-        .await?;
+    let payment = state.payments.payment_for_office(id.get(), &by).await?;
     Ok(Json(PaymentView::of(payment, &state)))
 }
 

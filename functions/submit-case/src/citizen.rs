@@ -255,12 +255,7 @@ pub async fn answer(
 ) -> Result<Json<CaseView>, ApiError> {
     let case = state
         .cases
-        .answer_info_request(
-            &origin.citizen(&p),
-            id.get(),
-            body.answer,
-            body.documents,
-        )
+        .answer_info_request(&origin.citizen(&p), id.get(), body.answer, body.documents)
         .await?;
     Ok(view(&state, &case))
 }
