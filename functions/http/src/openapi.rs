@@ -226,7 +226,9 @@ mod tests {
         got.sort();
         assert_eq!(
             got,
-            ["201", "400", "401", "403", "404", "409", "413", "415", "422", "500", "503"]
+            [
+                "201", "400", "401", "403", "404", "409", "413", "415", "422", "500", "503"
+            ]
         );
         for (status, response) in &op.responses.responses {
             let RefOr::T(response) = response else {
