@@ -12,6 +12,10 @@
 //! APPT#OPEN#<citizen> / <service>     open-booking counter, changed under its version
 //! APPT#BLOCK#<clerk> / <start>#<id>   blocked time
 //! ```
+//!
+//! Why one file of this length: every write here is one DynamoDB transaction whose
+//! conditions guard the others' items (a unit claimed, a counter under its version, a code
+//! reserved); split apart, the invariants they keep together would be read in pieces.
 
 use super::booking::{Booking, BookingCode, ReminderState};
 use super::error::AppointmentError;

@@ -2,6 +2,10 @@
 //! documents, submit (arrival number and receipt), follow their cases, and answer a request
 //! for missing information. Nobody sees or touches another citizen's case. Every change
 //! the citizen makes is audited in the same transaction.
+//!
+//! Why one file of this length: the citizen's steps share one ownership check and one
+//! audited-transaction helper, and follow one another (draft, attach, submit, answer); the
+//! office's and the decision's steps already live in `office.rs` and `decision.rs`.
 
 use super::case::{Actor, AttachedDocument, Case, DocumentRef};
 use super::case_type::{CaseType, RuleOutcome};
