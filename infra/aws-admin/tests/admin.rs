@@ -814,3 +814,82 @@ async fn a_missing_stack_is_named() {
         .unwrap_err();
     assert!(error.to_string().contains("no-such-stack"), "{error}");
 }
+
+#[tokio::test]
+async fn the_binary_takes_the_password_on_stdin_and_reports_a_refusal_in_one_line() {
+    use std::io::Write as _;
+    let Some(d) = Deployment::new().await else {
+        return;
+    };
+    let file = d.file("case-types.json", &catalogue());
+    let run = |args: &[&str], stdin: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_varoskapu-aws"))
+            .args([
+                "--stack",
+                &d.stack,
+                "--region",
+                REGION,
+                "--endpoint-url",
+                &d.endpoint,
+                "--document-signing-key",
+                &d.document_key,
+            ])
+            .args(args)
+            .env("RUST_BACKTRACE", "1")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("varoskapu-aws starts");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(stdin.as_bytes())
+            .expect("stdin written");
+        child.wait_with_output().expect("varoskapu-aws ends")
+    };
+    let created = run(
+        &[
+            "bootstrap",
+            "--admin-email",
+            "admin@kapu.example.hu",
+            "--password-stdin",
+            "--case-types",
+            &file,
+        ],
+        "Rendszergazda-jelszo-2026\n",
+    );
+    let stdout = String::from_utf8_lossy(&created.stdout);
+    assert!(
+        created.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    assert!(
+        stdout.contains("administrator admin@kapu.example.hu created"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("password"),
+        "a password from stdin is never printed: {stdout}"
+    );
+    d.accounts()
+        .await
+        .authenticate("admin@kapu.example.hu", "Rendszergazda-jelszo-2026", None)
+        .await
+        .expect("the administrator signs in with the password given");
+
+    let refused = run(&["documents", "install-chain", &file], "");
+    assert_eq!(refused.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(
+        stderr.lines().count(),
+        1,
+        "one line, no backtrace: {stderr}"
+    );
+    assert!(
+        stderr.starts_with("error: the file is not a PEM certificate chain"),
+        "{stderr}"
+    );
+}
