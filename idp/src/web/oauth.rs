@@ -3,11 +3,12 @@
 
 use crate::config::IdpConfig;
 use crate::error::OAuthError;
+use crate::keys::SigningKeys;
 use crate::provider::{ClientCredentials, Provider, TokenForm};
 use axum::Json;
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::FormRejection;
-use axum::extract::{Form, Request, State};
+use axum::extract::{Form, FromRef, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
@@ -80,6 +81,27 @@ fn discovery_json(p: &Provider) -> Bytes {
     json
 }
 
+/// The discovery document, taken from the provider without cloning it: for a route this
+/// cheap, cloning the whole provider per request would be most of its cost.
+#[derive(Clone)]
+pub struct DiscoveryDocument(Bytes);
+
+impl FromRef<Provider> for DiscoveryDocument {
+    fn from_ref(p: &Provider) -> Self {
+        Self(discovery_json(p))
+    }
+}
+
+/// The provider's key store alone, for the JWKS route (for the reason above).
+#[derive(Clone)]
+pub struct PublishingKeys(Arc<dyn SigningKeys>);
+
+impl FromRef<Provider> for PublishingKeys {
+    fn from_ref(p: &Provider) -> Self {
+        Self(p.keys.clone())
+    }
+}
+
 /// A JSON body of bytes serialised before, with the public caching of metadata and keys.
 fn public_json(json: Bytes) -> Response {
     let mut response = Response::new(Body::from(json));
@@ -96,8 +118,8 @@ fn public_json(json: Bytes) -> Response {
     operation_id = "openid_configuration",
     description = "The provider's metadata (OpenID Connect Discovery 1.0).",
     responses((status = 200, description = "The provider metadata", body = super::openapi::ProviderMetadata)))]
-pub async fn discovery(State(p): State<Provider>) -> Response {
-    public_json(discovery_json(&p))
+pub async fn discovery(State(DiscoveryDocument(json)): State<DiscoveryDocument>) -> Response {
+    public_json(json)
 }
 
 #[utoipa::path(get, path = "/oauth2/jwks", tag = "openid-connect", operation_id = "jwks",
@@ -108,8 +130,11 @@ pub async fn discovery(State(p): State<Provider>) -> Response {
         (status = 304, description = "The key set is the one the caller has",
             headers(("ETag" = String, description = "The key set's entity tag"))),
         (status = 500, description = "The keys cannot be read", body = super::openapi::OAuthErrorBody)))]
-pub async fn jwks(State(p): State<Provider>, request: Request) -> Result<Response, OAuthError> {
-    let document = p.keys.published_document().await?;
+pub async fn jwks(
+    State(PublishingKeys(keys)): State<PublishingKeys>,
+    request: Request,
+) -> Result<Response, OAuthError> {
+    let document = keys.published_document().await?;
     let etag = HeaderValue::from_str(&document.etag)
         .map_err(|e| OAuthError::Server(format!("the key set's entity tag: {e}")))?;
     let unchanged = request
