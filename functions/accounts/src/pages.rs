@@ -249,3 +249,21 @@ mod tests {
         assert!(html.contains("<label for=\"password\">"));
     }
 }
+
+/// The answer to a sign-up or a reset request sent as JSON: look in the mailbox (the same
+/// whether or not the address can be used, so it tells nothing about accounts).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct CheckYourEmail {
+    /// `check_your_email`.
+    status: String,
+    detail: String,
+}
+
+/// The answer to a mailed link's form sent as JSON.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct Done {
+    /// The flow's own word: `verified` (a confirmed address) or `password_changed`.
+    status: String,
+}

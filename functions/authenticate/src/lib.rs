@@ -9,7 +9,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
-use varoskapu_accounts::pages::{PasswordFlow, Submitted};
+use varoskapu_accounts::pages::{CheckYourEmail, Done, PasswordFlow, Submitted};
 use varoskapu_accounts::{AccountError, Accounts};
 use varoskapu_http::{ApiJson, ClientAddress};
 
@@ -53,12 +53,8 @@ pub fn router(accounts: Accounts) -> Router {
         (status = 400, description = "The body is not JSON", content_type = "application/problem+json", body = varoskapu_http::Problem),
         (status = 401, description = "Wrong e-mail address or password, or the second factor is missing or wrong (`second_factor`: `totp`)", content_type = "application/problem+json", body = varoskapu_http::Problem),
         (status = 403, description = "The e-mail address is not confirmed yet", content_type = "application/problem+json", body = varoskapu_http::Problem),
-        (status = 413, description = "The body is too large", content_type = "application/problem+json", body = varoskapu_http::Problem),
-        (status = 415, description = "The body is not application/json", content_type = "application/problem+json", body = varoskapu_http::Problem),
         (status = 422, description = "The body does not have the fields asked for", content_type = "application/problem+json", body = varoskapu_http::Problem),
-        (status = 429, description = "Too many failed attempts; see Retry-After", content_type = "application/problem+json", body = varoskapu_http::Problem),
-        (status = 500, description = "Internal error", content_type = "application/problem+json", body = varoskapu_http::Problem),
-        (status = 503, description = "Storage is unavailable", content_type = "application/problem+json", body = varoskapu_http::Problem)))]
+        (status = 429, description = "Too many failed attempts; see Retry-After", content_type = "application/problem+json", body = varoskapu_http::Problem)))]
 async fn authenticate(
     State(accounts): State<Accounts>,
     address: ClientAddress,
@@ -94,12 +90,8 @@ async fn authenticate(
     responses(
         (status = 202, description = "A reset link is mailed if the address has an account", body = CheckYourEmail),
         (status = 400, description = "The body is not JSON", content_type = "application/problem+json", body = varoskapu_http::Problem),
-        (status = 413, description = "The body is too large", content_type = "application/problem+json", body = varoskapu_http::Problem),
-        (status = 415, description = "The body is not application/json", content_type = "application/problem+json", body = varoskapu_http::Problem),
         (status = 422, description = "The body does not have the fields asked for", content_type = "application/problem+json", body = varoskapu_http::Problem),
-        (status = 429, description = "Too many requests from this address; see Retry-After", content_type = "application/problem+json", body = varoskapu_http::Problem),
-        (status = 500, description = "Internal error", content_type = "application/problem+json", body = varoskapu_http::Problem),
-        (status = 503, description = "Storage is unavailable", content_type = "application/problem+json", body = varoskapu_http::Problem)))]
+        (status = 429, description = "Too many requests from this address; see Retry-After", content_type = "application/problem+json", body = varoskapu_http::Problem)))]
 async fn request_reset(
     State(accounts): State<Accounts>,
     address: ClientAddress,
@@ -163,12 +155,8 @@ async fn reset_link(Query(query): Query<ResetLink>) -> Response {
             (Done = "application/json"), (String = "text/html"))),
         (status = 400, description = "Malformed body, or the token is invalid or expired", content(
             (varoskapu_http::Problem = "application/problem+json"), (String = "text/html"))),
-        (status = 413, description = "The body is too large", content_type = "application/problem+json", body = varoskapu_http::Problem),
-        (status = 415, description = "The body is neither JSON nor a form", content_type = "application/problem+json", body = varoskapu_http::Problem),
         (status = 422, description = "A weak password", content(
-            (varoskapu_http::Problem = "application/problem+json"), (String = "text/html"))),
-        (status = 500, description = "Internal error", content_type = "application/problem+json", body = varoskapu_http::Problem),
-        (status = 503, description = "Storage is unavailable", content_type = "application/problem+json", body = varoskapu_http::Problem)))]
+            (varoskapu_http::Problem = "application/problem+json"), (String = "text/html")))))]
 async fn confirm_reset(State(accounts): State<Accounts>, body: Submitted<NewPassword>) -> Response {
     let (from_page, body) = body.into_parts();
     let outcome = accounts.reset_password(&body.token, &body.password).await;
@@ -184,23 +172,6 @@ struct Authenticated {
     roles: Vec<String>,
 }
 
-/// The answer to a reset request: look in the mailbox.
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code)]
-struct CheckYourEmail {
-    /// `check_your_email`.
-    status: String,
-    detail: String,
-}
-
-/// The answer to a new password sent as JSON.
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code)]
-struct Done {
-    /// `password_changed`.
-    status: String,
-}
-
 #[derive(utoipa::OpenApi)]
 #[openapi(
     paths(authenticate, request_reset, reset_link, confirm_reset),
@@ -211,5 +182,7 @@ struct AuthenticateApi;
 
 /// The OpenAPI description of [`router`] (public routes: no security).
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    <AuthenticateApi as utoipa::OpenApi>::openapi()
+    let mut doc = <AuthenticateApi as utoipa::OpenApi>::openapi();
+    varoskapu_http::openapi::complete_public_writes(&mut doc);
+    doc
 }

@@ -167,6 +167,24 @@ mod refusals {
 
 pub(crate) use refusals::complete as complete_refusals;
 
+/// Gives every write of a document of public routes (a POST, PUT or PATCH with a body)
+/// the refusals of [`complete_refusals`], for functions whose routes need no token and so
+/// are not documented by [`crate::auth::Routes::document`]; the pages they serve answer no
+/// problem and are left as their annotations say.
+pub fn complete_public_writes(openapi: &mut utoipa::openapi::OpenApi) {
+    for (path, item) in openapi.paths.paths.iter_mut() {
+        for operation in [&mut item.post, &mut item.put, &mut item.patch]
+            .into_iter()
+            .flatten()
+        {
+            if operation.request_body.is_some() {
+                complete_refusals(operation, path, false);
+            }
+        }
+    }
+    ensure_problem_schema(openapi);
+}
+
 /// Registers the `Problem` schema that every refusal refers to.
 pub(crate) fn ensure_problem_schema(openapi: &mut utoipa::openapi::OpenApi) {
     use utoipa::{PartialSchema, ToSchema};

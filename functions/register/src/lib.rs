@@ -11,7 +11,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 use varoskapu_accounts::Accounts;
-use varoskapu_accounts::pages::{PasswordFlow, Submitted};
+use varoskapu_accounts::pages::{CheckYourEmail, Done, PasswordFlow, Submitted};
 use varoskapu_http::{ApiJson, ClientAddress};
 
 /// A sign-up.
@@ -51,12 +51,8 @@ pub fn router(accounts: Accounts) -> Router {
     responses(
         (status = 202, description = "A confirmation link is mailed if the address can be used", body = CheckYourEmail),
         (status = 400, description = "The body is not JSON", content_type = "application/problem+json", body = varoskapu_http::Problem),
-        (status = 413, description = "The body is too large", content_type = "application/problem+json", body = varoskapu_http::Problem),
-        (status = 415, description = "The body is not application/json", content_type = "application/problem+json", body = varoskapu_http::Problem),
         (status = 422, description = "Invalid e-mail address, name, or a weak password", content_type = "application/problem+json", body = varoskapu_http::Problem),
-        (status = 429, description = "Too many sign-ups from this address; see Retry-After", content_type = "application/problem+json", body = varoskapu_http::Problem),
-        (status = 500, description = "Internal error", content_type = "application/problem+json", body = varoskapu_http::Problem),
-        (status = 503, description = "Storage is unavailable", content_type = "application/problem+json", body = varoskapu_http::Problem)))]
+        (status = 429, description = "Too many sign-ups from this address; see Retry-After", content_type = "application/problem+json", body = varoskapu_http::Problem)))]
 async fn register(
     State(accounts): State<Accounts>,
     address: ClientAddress,
@@ -118,33 +114,12 @@ async fn verify_link(Query(query): Query<VerificationLink>) -> Response {
             (Done = "application/json"), (String = "text/html"))),
         (status = 400, description = "Malformed body, or the token is invalid or expired", content(
             (varoskapu_http::Problem = "application/problem+json"), (String = "text/html"))),
-        (status = 413, description = "The body is too large", content_type = "application/problem+json", body = varoskapu_http::Problem),
-        (status = 415, description = "The body is neither JSON nor a form", content_type = "application/problem+json", body = varoskapu_http::Problem),
         (status = 422, description = "A weak password", content(
-            (varoskapu_http::Problem = "application/problem+json"), (String = "text/html"))),
-        (status = 500, description = "Internal error", content_type = "application/problem+json", body = varoskapu_http::Problem),
-        (status = 503, description = "Storage is unavailable", content_type = "application/problem+json", body = varoskapu_http::Problem)))]
+            (varoskapu_http::Problem = "application/problem+json"), (String = "text/html")))))]
 async fn verify(State(accounts): State<Accounts>, body: Submitted<Verification>) -> Response {
     let (from_page, body) = body.into_parts();
     let outcome = accounts.verify_email(&body.token, &body.password).await;
     VERIFY.answer(from_page, &body.token, outcome)
-}
-
-/// The answer to a sign-up or a reset request: look in the mailbox.
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code)]
-struct CheckYourEmail {
-    /// `check_your_email`.
-    status: String,
-    detail: String,
-}
-
-/// The answer to a confirmation sent as JSON.
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code)]
-struct Done {
-    /// `verified`.
-    status: String,
 }
 
 #[derive(utoipa::OpenApi)]
@@ -157,5 +132,7 @@ struct RegisterApi;
 
 /// The OpenAPI description of [`router`] (public routes: no security).
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    <RegisterApi as utoipa::OpenApi>::openapi()
+    let mut doc = <RegisterApi as utoipa::OpenApi>::openapi();
+    varoskapu_http::openapi::complete_public_writes(&mut doc);
+    doc
 }
