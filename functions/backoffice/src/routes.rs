@@ -1,10 +1,10 @@
 //! The back-office case routes: clerks (and signatories) only; approval is the signatory's.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use jiff::civil::Date;
 use serde::Deserialize;
-use varoskapu_case_api::extract::{ApiQuery, CaseId, Origin, case_id};
+use varoskapu_case_api::extract::{ApiQuery, CaseId, Origin};
 use varoskapu_case_api::views::{DiaryLine, OfficeCaseView, QueueLine};
 use varoskapu_case_api::{ApiError, CasesState};
 use varoskapu_core::access::Role;
@@ -12,7 +12,19 @@ use varoskapu_core::cases::{
     Actor, AuditEntry, CaseStatus, Note, OfficeActor, Outcome, QueueFilter,
 };
 use varoskapu_http::auth::{Authenticated, Principal};
+use varoskapu_http::extract::{IdKind, PathId};
 use varoskapu_http::{ApiJson, Problem, ProblemKind};
+
+/// Attached documents' ids in the path (`…/documents/{document_id}`).
+pub struct Documents;
+
+impl IdKind for Documents {
+    const PARAM: &'static str = "document_id";
+    const NOT_FOUND: &'static str = "no such document";
+}
+
+/// The attached document's id of the path; a malformed one names no document (404).
+type DocumentId = PathId<Documents>;
 
 /// Filters of the queue.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -308,14 +320,15 @@ pub async fn document(
     State(state): State<CasesState>,
     Authenticated(p): Authenticated,
     origin: Origin,
-    Path((id, document)): Path<(String, String)>,
+    id: CaseId,
+    document: DocumentId,
 ) -> Result<axum::response::Response, ApiError> {
     use axum::response::IntoResponse;
     let by = office(&p, origin);
-    let document = document
-        .parse()
-        .map_err(|_| Problem::with_detail(ProblemKind::NotFound, "no such document"))?;
-    let (attached, blob) = state.cases.attachment(&by, case_id(&id)?, document).await?;
+    let (attached, blob) = state
+        .cases
+        .attachment(&by, id.get(), document.get())
+        .await?;
     let mut response = blob.bytes.into_response();
     if let Ok(v) = axum::http::HeaderValue::from_str(&attached.media_type) {
         response

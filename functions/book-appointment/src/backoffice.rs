@@ -5,7 +5,7 @@ use crate::dto::{
     BlockBody, BlockView, CalendarBody, CalendarDayView, ClerkCalendarView, DayQuery, DayView,
     DeskBookingView, OfficeCancelBody, OfficeMoveBody, RangeQuery,
 };
-use crate::extract::{ApiQuery, booking_id};
+use crate::extract::{ApiQuery, BookingId};
 use crate::notify::tell_citizen;
 use crate::problem::ApiError;
 use crate::retry::retrying;
@@ -309,10 +309,10 @@ pub async fn booking_by_code(
 pub async fn office_cancel(
     State(s): State<AppointmentsState>,
     _: Authenticated,
-    Path(id): Path<String>,
+    id: BookingId,
     ApiJson(body): ApiJson<OfficeCancelBody>,
 ) -> Result<Json<DeskBookingView>, ApiError> {
-    let id = booking_id(&id)?;
+    let id = id.get();
     let why = reason(&body.reason)?;
     let requester = Requester::Office { reason: why };
     let booking = retrying(|| s.appointments.cancel(&requester, id)).await?;
@@ -331,10 +331,10 @@ pub async fn office_cancel(
 pub async fn office_move(
     State(s): State<AppointmentsState>,
     _: Authenticated,
-    Path(id): Path<String>,
+    id: BookingId,
     ApiJson(body): ApiJson<OfficeMoveBody>,
 ) -> Result<Json<DeskBookingView>, ApiError> {
-    let id = booking_id(&id)?;
+    let id = id.get();
     let why = reason(&body.reason)?;
     let requester = Requester::Office { reason: why };
     let booking = retrying(|| {
@@ -351,10 +351,10 @@ pub async fn office_move(
 
 async fn mark(
     s: &AppointmentsState,
-    id: &str,
+    id: BookingId,
     to: BookingStatus,
 ) -> Result<Json<DeskBookingView>, ApiError> {
-    let id = booking_id(id)?;
+    let id = id.get();
     let booking = retrying(|| s.appointments.mark(id, to)).await?;
     Ok(Json(DeskBookingView::of(
         &booking,
@@ -369,9 +369,9 @@ async fn mark(
 pub async fn check_in(
     State(s): State<AppointmentsState>,
     _: Authenticated,
-    Path(id): Path<String>,
+    id: BookingId,
 ) -> Result<Json<DeskBookingView>, ApiError> {
-    mark(&s, &id, BookingStatus::CheckedIn).await
+    mark(&s, id, BookingStatus::CheckedIn).await
 }
 
 /// The citizen did not come (only after the start).
@@ -382,7 +382,7 @@ pub async fn check_in(
 pub async fn no_show(
     State(s): State<AppointmentsState>,
     _: Authenticated,
-    Path(id): Path<String>,
+    id: BookingId,
 ) -> Result<Json<DeskBookingView>, ApiError> {
-    mark(&s, &id, BookingStatus::NoShow).await
+    mark(&s, id, BookingStatus::NoShow).await
 }

@@ -4,7 +4,7 @@ use crate::dto::{
     BookBody, BookingView, OfficeView, RescheduleBody, ServiceView, ServicesQuery, SlotPageView,
     SlotQuery, SlotView,
 };
-use crate::extract::{ApiQuery, IdempotencyKey, booking_id};
+use crate::extract::{ApiQuery, BookingId, IdempotencyKey};
 use crate::notify::tell_citizen;
 use crate::problem::ApiError;
 use crate::retry::retrying;
@@ -185,12 +185,12 @@ pub async fn my_bookings(
 pub async fn get_booking(
     State(s): State<AppointmentsState>,
     Authenticated(principal): Authenticated,
-    Path(id): Path<String>,
+    id: BookingId,
 ) -> Result<Json<BookingView>, ApiError> {
     let citizen = principal.account.as_str();
     let (booking, _) = s
         .appointments
-        .booking_for(&Requester::Citizen(citizen), booking_id(&id)?)
+        .booking_for(&Requester::Citizen(citizen), id.get())
         .await?;
     Ok(Json(BookingView::of(&booking, s.appointments.store().tz())))
 }
@@ -201,10 +201,10 @@ pub async fn get_booking(
 pub async fn cancel_booking(
     State(s): State<AppointmentsState>,
     Authenticated(principal): Authenticated,
-    Path(id): Path<String>,
+    id: BookingId,
 ) -> Result<Json<BookingView>, ApiError> {
     let citizen = principal.account.as_str();
-    let id = booking_id(&id)?;
+    let id = id.get();
     let requester = Requester::Citizen(citizen);
     let booking = retrying(|| s.appointments.cancel(&requester, id)).await?;
     tell_citizen(&s, Notice::Cancelled, &booking).await;
@@ -219,11 +219,11 @@ pub async fn cancel_booking(
 pub async fn reschedule_booking(
     State(s): State<AppointmentsState>,
     Authenticated(principal): Authenticated,
-    Path(id): Path<String>,
+    id: BookingId,
     ApiJson(body): ApiJson<RescheduleBody>,
 ) -> Result<Json<BookingView>, ApiError> {
     let citizen = principal.account.as_str();
-    let id = booking_id(&id)?;
+    let id = id.get();
     let requester = Requester::Citizen(citizen);
     let booking = retrying(|| {
         s.appointments
@@ -240,12 +240,12 @@ pub async fn reschedule_booking(
 pub async fn booking_calendar(
     State(s): State<AppointmentsState>,
     Authenticated(principal): Authenticated,
-    Path(id): Path<String>,
+    id: BookingId,
 ) -> Result<Response, ApiError> {
     let citizen = principal.account.as_str();
     let a = &s.appointments;
     let (booking, _) = a
-        .booking_for(&Requester::Citizen(citizen), booking_id(&id)?)
+        .booking_for(&Requester::Citizen(citizen), id.get())
         .await?;
     let office = a.office(&booking.office_id).await?;
     let service = a.service(&booking.service_id).await?;

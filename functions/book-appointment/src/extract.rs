@@ -1,8 +1,6 @@
 //! Request parts the appointment handlers read: the shared extractors of `varoskapu_http`
 //! (re-exported here) and booking ids from the path.
 
-use uuid::Uuid;
-use varoskapu_http::Problem;
 use varoskapu_http::extract::{IdKind, PathId};
 
 pub use varoskapu_http::extract::{ApiQuery, IDEMPOTENCY_KEY, IdempotencyKey};
@@ -17,8 +15,3 @@ impl IdKind for Booking {
 
 /// The booking id of the path; a malformed one names no booking (404).
 pub type BookingId = PathId<Booking>;
-
-/// A booking id from a path segment; a malformed one names no booking.
-pub fn booking_id(text: &str) -> Result<Uuid, Problem> {
-    BookingId::parse(text)
-}

@@ -4,11 +4,10 @@
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use uuid::Uuid;
 use varoskapu_core::cases::CitizenActor;
+use varoskapu_http::ClientAddress;
 use varoskapu_http::auth::Principal;
 use varoskapu_http::extract::{IdKind, PathId};
-use varoskapu_http::{ClientAddress, Problem};
 
 pub use varoskapu_http::ApiJson;
 pub use varoskapu_http::extract::{ApiQuery, IDEMPOTENCY_KEY, IdempotencyKey};
@@ -44,8 +43,3 @@ impl IdKind for Case {
 
 /// The case id of the path; a malformed one names no case (404).
 pub type CaseId = PathId<Case>;
-
-/// A case id from a path segment; a malformed one names no case.
-pub fn case_id(text: &str) -> Result<Uuid, Problem> {
-    CaseId::parse(text)
-}
