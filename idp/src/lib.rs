@@ -18,7 +18,8 @@ pub mod pkce;
 pub mod provider;
 pub mod refresh;
 pub mod resources;
-pub mod secrets;
+/// Random secrets and their stored hashes live in the domain core, shared with the pages.
+pub use varoskapu_core::secrets;
 pub mod sessions;
 pub mod tokens;
 pub mod web;

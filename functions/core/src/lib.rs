@@ -17,6 +17,7 @@ pub mod json;
 pub mod notify;
 pub mod payments;
 pub mod people;
+pub mod secrets;
 pub mod table;
 
 pub use blob::{Blob, BlobError, BlobMeta, BlobPut, BlobStore, PresignedRequest, Sha256Digest};

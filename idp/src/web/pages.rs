@@ -2,78 +2,11 @@
 //! English by `Accept-Language` or `?lang=en`; plain forms with labels that work without
 //! JavaScript.
 
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use varoskapu_core::access::Scope;
 
-/// The language of a page.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    Hu,
-    En,
-}
-
-impl Lang {
-    /// An explicit choice (`lang`, `ui_locales`) wins; otherwise the browser's first preference.
-    pub fn negotiate(headers: &HeaderMap, explicit: Option<&str>) -> Self {
-        let first = |text: &str| {
-            text.split([',', ' '])
-                .map(|t| t.trim().to_ascii_lowercase())
-                .find(|t| !t.is_empty())
-        };
-        let pick = |tag: String| {
-            if tag.starts_with("en") {
-                Some(Lang::En)
-            } else if tag.starts_with("hu") {
-                Some(Lang::Hu)
-            } else {
-                None
-            }
-        };
-        explicit
-            .and_then(first)
-            .and_then(pick)
-            .or_else(|| {
-                headers
-                    .get(header::ACCEPT_LANGUAGE)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(first)
-                    .and_then(pick)
-            })
-            .unwrap_or(Lang::Hu)
-    }
-
-    fn code(self) -> &'static str {
-        match self {
-            Lang::Hu => "hu",
-            Lang::En => "en",
-        }
-    }
-
-    /// Picks the text of this language.
-    pub fn t(self, hu: &'static str, en: &'static str) -> &'static str {
-        match self {
-            Lang::Hu => hu,
-            Lang::En => en,
-        }
-    }
-}
-
-/// Escapes text for HTML content and attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
+pub use varoskapu_web::{Lang, escape};
 
 fn layout(lang: Lang, title: &str, body: &str) -> String {
     format!(
@@ -394,17 +327,5 @@ mod tests {
             }
             assert_ne!(scope_text(Lang::Hu, scope), scope_text(Lang::En, scope));
         }
-    }
-
-    #[test]
-    fn hungarian_is_the_default_and_english_is_negotiated() {
-        let mut headers = HeaderMap::new();
-        assert_eq!(Lang::negotiate(&headers, None), Lang::Hu);
-        headers.insert(
-            header::ACCEPT_LANGUAGE,
-            "en-GB,en;q=0.8".parse().expect("header"),
-        );
-        assert_eq!(Lang::negotiate(&headers, None), Lang::En);
-        assert_eq!(Lang::negotiate(&headers, Some("hu")), Lang::Hu);
     }
 }
