@@ -2,166 +2,12 @@
 //! protocol of Debian's chromedriver) signs a citizen in to one partner app through the
 //! HTML pages, then reaches a second partner app without typing credentials again.
 
-use serde_json::{Value, json};
+use crate::support::browser::{Browser, start_driver, wait_for_url};
 use std::collections::HashMap;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 use varoskapu_idp::NewClient;
 use varoskapu_local::identity::{DEMO_CITIZEN_EMAIL, DEMO_CITIZEN_PASSWORD};
 use varoskapu_local::{ServeConfig, serve};
-
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-
-/// chromedriver on a free loopback port, stopped when dropped.
-struct Driver {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
-async fn start_driver() -> Driver {
-    let port = free_port();
-    let child = Command::new(CHROMEDRIVER)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("chromedriver starts (Debian package chromium-driver)");
-    let driver = Driver {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-    };
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline {
-        if reqwest::get(format!("{}/status", driver.url)).await.is_ok() {
-            return driver;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("chromedriver did not answer");
-}
-
-/// One WebDriver session of headless Chromium.
-struct Browser {
-    http: reqwest::Client,
-    base: String,
-}
-
-impl Browser {
-    async fn open(driver: &Driver) -> Self {
-        let http = reqwest::Client::new();
-        let caps = json!({"capabilities": {"alwaysMatch": {
-            "browserName": "chrome",
-            "goog:chromeOptions": {
-                "binary": "/usr/bin/chromium",
-                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
-            }
-        }}});
-        let session: Value = http
-            .post(format!("{}/session", driver.url))
-            .json(&caps)
-            .send()
-            .await
-            .expect("new session")
-            .json()
-            .await
-            .expect("json");
-        let id = session["value"]["sessionId"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no session: {session}"))
-            .to_owned();
-        Self {
-            http,
-            base: format!("{}/session/{id}", driver.url),
-        }
-    }
-
-    async fn call(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
-        let mut request = self.http.request(method, format!("{}{path}", self.base));
-        // chromedriver refuses a JSON `null` body on GET and DELETE.
-        if !body.is_null() {
-            request = request.json(&body);
-        }
-        let response: Value = request
-            .send()
-            .await
-            .expect("webdriver call")
-            .json()
-            .await
-            .expect("json");
-        response["value"].clone()
-    }
-
-    async fn goto(&self, url: &str) {
-        self.call(reqwest::Method::POST, "/url", json!({"url": url}))
-            .await;
-    }
-
-    async fn current_url(&self) -> String {
-        let value = self.call(reqwest::Method::GET, "/url", Value::Null).await;
-        value.as_str().unwrap_or_default().to_owned()
-    }
-
-    async fn element(&self, css: &str) -> String {
-        let value = self
-            .call(
-                reqwest::Method::POST,
-                "/element",
-                json!({"using": "css selector", "value": css}),
-            )
-            .await;
-        value
-            .as_object()
-            .and_then(|o| o.values().next())
-            .and_then(Value::as_str)
-            .unwrap_or_else(|| panic!("no element {css}: {value}"))
-            .to_owned()
-    }
-
-    async fn type_into(&self, css: &str, text: &str) {
-        let id = self.element(css).await;
-        self.call(
-            reqwest::Method::POST,
-            &format!("/element/{id}/clear"),
-            json!({}),
-        )
-        .await;
-        self.call(
-            reqwest::Method::POST,
-            &format!("/element/{id}/value"),
-            json!({"text": text}),
-        )
-        .await;
-    }
-
-    async fn click(&self, css: &str) {
-        let id = self.element(css).await;
-        self.call(
-            reqwest::Method::POST,
-            &format!("/element/{id}/click"),
-            json!({}),
-        )
-        .await;
-    }
-
-    async fn close(self) {
-        self.call(reqwest::Method::DELETE, "", Value::Null).await;
-    }
-}
 
 /// The callbacks partner apps received: which app, with which query.
 type Seen = Arc<Mutex<Vec<(String, HashMap<String, String>)>>>;
@@ -195,17 +41,6 @@ async fn partner_apps() -> (String, Seen) {
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     tokio::spawn(async move { axum::serve(listener, router).await });
     (base, seen)
-}
-
-async fn wait_for_url(browser: &Browser, prefix: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let url = browser.current_url().await;
-        if url.starts_with(prefix) || Instant::now() > deadline {
-            return url;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 fn param(url: &str, name: &str) -> Option<String> {

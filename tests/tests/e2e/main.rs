@@ -6,6 +6,7 @@
 //!
 //! Run one part with a filter, e.g. `cargo nextest run -p varoskapu-tests -E 'test(/^fuzz::/)'`.
 
+mod accessibility;
 mod authenticate;
 mod aws_contract;
 mod browser_sso;

@@ -5,6 +5,8 @@
 
 #![allow(dead_code)]
 
+pub mod browser;
+
 use openidconnect::PkceCodeChallenge;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};

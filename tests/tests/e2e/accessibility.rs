@@ -1,0 +1,130 @@
+//! Every page a person can reach, checked in headless Chromium with axe-core against WCAG
+//! 2.1 A and AA, on a 360 px wide screen: a walk that follows every same-origin link from
+//! the start page, first as a stranger, then signed in as the demo citizen through the
+//! provider's real sign-in page. A page added later is checked as soon as something links
+//! to it.
+
+use crate::support::browser::{Browser, start_driver, wait_for_url};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use varoskapu_local::identity::{DEMO_CITIZEN_EMAIL, DEMO_CITIZEN_PASSWORD};
+use varoskapu_local::{ServeConfig, serve};
+
+/// At most this many pages per identity, so a page that links to endless variants of
+/// itself cannot make the walk endless.
+const MAX_PAGES: usize = 80;
+
+/// Links the walk does not follow: downloads and machine documents are no pages, and
+/// following a sign-out link would end the walk's session.
+fn followed(url: &str) -> bool {
+    const SKIPPED: [&str; 11] = [
+        "logout",
+        "sign-out",
+        "signout",
+        ".pdf",
+        ".ics",
+        "/download",
+        "lang=",
+        "/assets/",
+        "/openapi.json",
+        "/docs",
+        "/oauth2/jwks",
+    ];
+    !SKIPPED.iter().any(|s| url.contains(s))
+}
+
+/// Visits every page reachable from `start`, recording each page's findings.
+async fn walk(
+    browser: &Browser,
+    start: &[String],
+    who: &str,
+    findings: &mut BTreeMap<String, Vec<String>>,
+) -> usize {
+    let mut queue: VecDeque<String> = start.iter().cloned().collect();
+    let mut seen: BTreeSet<String> = queue.iter().cloned().collect();
+    let mut visited = 0;
+    while let Some(url) = queue.pop_front() {
+        if visited == MAX_PAGES {
+            break;
+        }
+        browser.goto(&url).await;
+        visited += 1;
+        let mut found = browser.accessibility_violations().await;
+        if browser.scrolls_sideways().await {
+            found.push("the page is wider than a 360 px screen".to_owned());
+        }
+        if !found.is_empty() {
+            findings.insert(format!("{who} {url}"), found);
+        }
+        for link in browser.links().await {
+            if followed(&link) && seen.insert(link.clone()) {
+                queue.push_back(link);
+            }
+        }
+    }
+    visited
+}
+
+#[tokio::test]
+async fn every_page_passes_axe_core_at_wcag_2_1_aa_on_a_narrow_screen() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = serve(ServeConfig {
+        data_dir: dir.path().to_owned(),
+        addr: "127.0.0.1:0".parse().expect("addr"),
+    })
+    .await
+    .expect("server starts");
+    let base = server.url();
+    let driver = start_driver().await;
+    let browser = Browser::open(&driver).await;
+    browser.resize(360, 800).await;
+    browser.goto(&format!("{base}/")).await;
+    let width = browser.execute("return window.innerWidth;").await;
+    assert!(
+        width.as_u64().is_some_and(|w| w <= 400),
+        "the window is narrow: {width}"
+    );
+
+    let mut findings = BTreeMap::new();
+    let stranger = walk(&browser, &[format!("{base}/")], "stranger", &mut findings).await;
+
+    // A page of the portal that needs a session sends the browser to the provider's
+    // sign-in page, and back once signed in.
+    browser.goto(&format!("{base}/cases")).await;
+    wait_for_url(&browser, &format!("{base}/oauth2/authorize")).await;
+    let mut sign_in = browser.accessibility_violations().await;
+    browser.type_into("#email", DEMO_CITIZEN_EMAIL).await;
+    browser.type_into("#password", DEMO_CITIZEN_PASSWORD).await;
+    browser.click("button[type=submit]").await;
+    let landed = wait_for_url(&browser, &format!("{base}/cases")).await;
+    assert!(
+        landed.starts_with(&format!("{base}/cases")),
+        "signed in: {landed}"
+    );
+    if !sign_in.is_empty() {
+        sign_in.sort();
+        findings.insert("sign-in page".to_owned(), sign_in);
+    }
+    let citizen = walk(
+        &browser,
+        &[format!("{base}/"), format!("{base}/cases")],
+        "citizen",
+        &mut findings,
+    )
+    .await;
+    browser.close().await;
+    server.stop().await.expect("stop");
+
+    assert!(
+        stranger >= 2 && citizen >= 5,
+        "the walk reached the pages: {stranger} as a stranger, {citizen} signed in"
+    );
+    assert!(
+        findings.is_empty(),
+        "accessibility findings:\n{}",
+        findings
+            .iter()
+            .map(|(page, found)| format!("{page}\n  {}", found.join("\n  ")))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
