@@ -33,6 +33,10 @@ pub struct Account {
     /// made before it no longer count.
     #[serde(default)]
     pub credentials_changed_at: Option<i64>,
+    /// The SHA-256 of each one-time recovery code not yet used (the codes themselves are
+    /// shown once, when the second factor is set up).
+    #[serde(default)]
+    pub recovery_codes: Vec<String>,
 }
 
 impl fmt::Debug for Account {

@@ -62,8 +62,83 @@ impl Passwords {
 
     /// Whether a password is acceptable as a new password.
     pub fn acceptable(password: &str) -> bool {
-        let chars = password.chars().count();
-        (MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&chars)
+        weakness(password).is_none()
+    }
+}
+
+/// Why a new password is refused, so that the page can say what to do instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Weakness {
+    TooShort,
+    TooLong,
+    /// On the bundled list of passwords that breaches show again and again.
+    Common,
+    /// One character repeated, or a run such as `abcdefghij` or `9876543210`.
+    Pattern,
+}
+
+/// The bundled list of common passwords (compiled in: no network at sign-up).
+const COMMON: &str = include_str!("common-passwords.txt");
+
+fn is_common(password: &str) -> bool {
+    let wanted = password.to_lowercase();
+    COMMON
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .any(|line| line.to_lowercase() == wanted)
+}
+
+/// One character over and over, or each character one more (or one less) than the last.
+fn is_pattern(password: &str) -> bool {
+    let chars: Vec<u32> = password.chars().map(u32::from).collect();
+    let same = chars.windows(2).all(|w| w[0] == w[1]);
+    let up = chars.windows(2).all(|w| w[1] == w[0].wrapping_add(1));
+    let down = chars.windows(2).all(|w| w[0] == w[1].wrapping_add(1));
+    same || up || down
+}
+
+/// What is wrong with a new password, if anything: length first, then the common list.
+pub fn weakness(password: &str) -> Option<Weakness> {
+    let chars = password.chars().count();
+    if chars < MIN_PASSWORD_CHARS {
+        Some(Weakness::TooShort)
+    } else if chars > MAX_PASSWORD_CHARS {
+        Some(Weakness::TooLong)
+    } else if is_common(password) {
+        Some(Weakness::Common)
+    } else if is_pattern(password) {
+        Some(Weakness::Pattern)
+    } else {
+        None
+    }
+}
+
+/// How strong an acceptable password looks, shown as guidance beside the field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Strength {
+    /// Acceptable, but short or of one kind of character: a longer passphrase is better.
+    Fair,
+    Good,
+    Strong,
+}
+
+/// A rough strength of an acceptable password: its length and the kinds of characters in it.
+pub fn strength(password: &str) -> Strength {
+    let chars = password.chars().count();
+    let kinds = [
+        password.chars().any(char::is_lowercase),
+        password.chars().any(char::is_uppercase),
+        password.chars().any(|c| c.is_ascii_digit()),
+        password.chars().any(|c| !c.is_alphanumeric()),
+    ]
+    .into_iter()
+    .filter(|k| *k)
+    .count();
+    match (chars, kinds) {
+        (16.., _) | (12.., 3..) => Strength::Strong,
+        (12.., _) | (_, 3..) => Strength::Good,
+        _ => Strength::Fair,
     }
 }
 
@@ -86,5 +161,24 @@ mod tests {
         assert!(!Passwords::acceptable("short"));
         assert!(Passwords::acceptable("long enough pw"));
         assert!(!Passwords::acceptable(&"x".repeat(129)));
+    }
+
+    #[test]
+    fn common_and_patterned_passwords_are_refused_with_the_reason() {
+        assert_eq!(weakness("Password123"), Some(Weakness::Common));
+        assert_eq!(weakness("jelszo1234"), Some(Weakness::Common));
+        assert_eq!(weakness("aaaaaaaaaaaa"), Some(Weakness::Pattern));
+        assert_eq!(weakness("abcdefghijkl"), Some(Weakness::Pattern));
+        assert_eq!(weakness("short"), Some(Weakness::TooShort));
+        assert_eq!(weakness("Demo-polgar-2026"), None);
+        assert_eq!(weakness("a long password"), None);
+    }
+
+    #[test]
+    fn longer_and_more_varied_passwords_look_stronger() {
+        assert_eq!(strength("abcdefghik"), Strength::Fair);
+        assert_eq!(strength("lovasbolt kert"), Strength::Good);
+        assert_eq!(strength("Lovas-bolt-2026"), Strength::Strong);
+        assert_eq!(strength("egy hosszu jelmondat"), Strength::Strong);
     }
 }

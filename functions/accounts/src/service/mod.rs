@@ -1,12 +1,17 @@
-//! The account use cases: register, verify an e-mail address, authenticate, reset a password.
+//! The account use cases: register, verify an e-mail address, authenticate, reset a password,
+//! change the name, password or address, and set up the second factor.
 //!
 //! This module holds the `Accounts` type, its settings and errors, and what several use cases
 //! share (reading accounts, hashing passwords, one-time tokens, the mail limits); each use case
 //! is an `impl Accounts` block of its own submodule.
 
 mod password_reset;
+mod profile;
 mod registration;
+mod second_factors;
 mod sign_in;
+
+pub use second_factors::RECOVERY_CODES;
 
 use crate::account::{Account, AccountId, email_key, normalize_email};
 use crate::password::Passwords;

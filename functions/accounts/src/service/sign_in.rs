@@ -118,8 +118,8 @@ impl Accounts {
         }
     }
 
-    /// Checks an authenticator code once: a code is never accepted twice, and repeated wrong
-    /// codes are throttled like wrong passwords.
+    /// Checks an authenticator code (or a recovery code) once: a code is never accepted
+    /// twice, and repeated wrong codes are throttled like wrong passwords.
     pub async fn verify_second_factor(
         &self,
         id: AccountId,
@@ -140,6 +140,19 @@ impl Accounts {
             .await?
             .ok_or(AccountError::NotFound)?;
         let account: Account = item.parse()?;
+        // Anything but six digits may be one of the recovery codes.
+        let digits = code.trim();
+        if !(digits.len() == 6 && digits.bytes().all(|b| b.is_ascii_digit())) {
+            if account.has_second_factor()
+                && self
+                    .spend_recovery_code(&account, item.version, code)
+                    .await?
+            {
+                self.throttle.clear(&subject).await?;
+                return Ok(());
+            }
+            return Err(AccountError::InvalidSecondFactor);
+        }
         let secret = account
             .totp_secret
             .as_deref()
