@@ -1,11 +1,11 @@
 //! Where notices reach a person: the accounts store as the `AddressBook` of the sending
 //! adapters (SES in AWS).
 //!
-//! Messages name their recipient by account id (the token subject), except the ones sent
-//! before an account is verified or while it is being recovered, which name the address
-//! itself; both are answered here.
+//! Messages name their recipient by account id (the token subject); only a message to an
+//! address no account holds names the address itself. Both are answered here, both ways:
+//! the address of a recipient, and the recipients whose messages reach an address.
 
-use crate::account::{Account, normalize_email};
+use crate::account::{Account, email_key, normalize_email};
 use async_trait::async_trait;
 use std::sync::Arc;
 use uuid::Uuid;
@@ -39,6 +39,38 @@ impl AddressBook for AccountAddresses {
         let account: Account = item.parse()?;
         Ok(Some(account.email))
     }
+
+    async fn recipients_of(&self, address: &str) -> Result<Vec<String>, NotifyError> {
+        let Some(address) = normalize_email(address) else {
+            return Ok(vec![address.to_owned()]);
+        };
+        let mut recipients = vec![address.clone()];
+        if let Some(item) = self.table.get(&email_key(&address)).await? {
+            let owner: Owner = item.parse()?;
+            recipients.push(owner.account_id.to_string());
+        }
+        Ok(recipients)
+    }
+}
+
+/// The account an address belongs to (the uniqueness item sign-up writes).
+#[derive(serde::Deserialize)]
+struct Owner {
+    account_id: Uuid,
+}
+
+/// The messages that reach `address`, oldest first, for the tests of the mails.
+#[cfg(test)]
+pub(crate) async fn mail_to(
+    table: &Arc<dyn Table>,
+    address: &str,
+) -> Result<Vec<varoskapu_core::notify::Message>, NotifyError> {
+    varoskapu_core::notify::OutboxNotifier::messages_to_address(
+        table.as_ref(),
+        &AccountAddresses::new(table.clone()),
+        address,
+    )
+    .await
 }
 
 #[cfg(test)]
@@ -71,5 +103,13 @@ mod tests {
         let gone = book.email_of(&Uuid::now_v7().to_string()).await.unwrap();
         assert_eq!(gone, None);
         assert_eq!(book.email_of("not-an-account").await.unwrap(), None);
+        assert_eq!(
+            book.recipients_of("ANNA@example.hu").await.unwrap(),
+            ["anna@example.hu".to_owned(), anna.id.to_string()]
+        );
+        assert_eq!(
+            book.recipients_of("bela@example.hu").await.unwrap(),
+            ["bela@example.hu"]
+        );
     }
 }

@@ -894,14 +894,21 @@ async fn a_forged_forwarded_for_header_changes_no_address() {
     world.server.stop().await.expect("stop");
 }
 
-/// The one-time token of the newest mail of `kind` to `email`.
-async fn mailed_token(world: &World, email: &str, kind: &str) -> String {
-    let mail = varoskapu_core::notify::OutboxNotifier::messages_to(
-        world.server.ports.table.as_ref(),
+/// The mails that reach `email` (sent to the account holding it, or to the address).
+async fn mail_to(world: &World, email: &str) -> Vec<varoskapu_core::notify::Message> {
+    let table = &world.server.ports.table;
+    varoskapu_core::notify::OutboxNotifier::messages_to_address(
+        table.as_ref(),
+        &varoskapu_accounts::AccountAddresses::new(table.clone()),
         email,
     )
     .await
-    .expect("outbox");
+    .expect("outbox")
+}
+
+/// The one-time token of the newest mail of `kind` to `email`.
+async fn mailed_token(world: &World, email: &str, kind: &str) -> String {
+    let mail = mail_to(world, email).await;
     let message = mail
         .iter()
         .rev()
@@ -911,9 +918,8 @@ async fn mailed_token(world: &World, email: &str, kind: &str) -> String {
 }
 
 async fn mails_of(world: &World, email: &str, kind: &str) -> usize {
-    varoskapu_core::notify::OutboxNotifier::messages_to(world.server.ports.table.as_ref(), email)
+    mail_to(world, email)
         .await
-        .expect("outbox")
         .iter()
         .filter(|m| m.kind == kind)
         .count()

@@ -73,7 +73,11 @@ async fn registering_a_taken_address_answers_exactly_like_a_new_one() {
     assert_eq!(first.0, again.0);
     assert_eq!(first.1, again.1);
     let mail =
-        varoskapu_core::notify::OutboxNotifier::messages_to(table.as_ref(), "anna@example.hu")
+        varoskapu_core::notify::OutboxNotifier::messages_to_address(
+            table.as_ref(),
+            &varoskapu_accounts::AccountAddresses::new(table.clone()),
+            "anna@example.hu",
+        )
             .await
             .expect("outbox");
     assert_eq!(mail.len(), 2, "the owner hears of the second attempt");
@@ -90,7 +94,11 @@ async fn the_emailed_token_verifies_the_address_once() {
         json!({"email": "bela@example.hu", "password": "a long password", "name": "Szabó Béla"});
     call(&app, "POST", "/register", Some(body)).await;
     let mail =
-        varoskapu_core::notify::OutboxNotifier::messages_to(table.as_ref(), "bela@example.hu")
+        varoskapu_core::notify::OutboxNotifier::messages_to_address(
+            table.as_ref(),
+            &varoskapu_accounts::AccountAddresses::new(table.clone()),
+            "bela@example.hu",
+        )
             .await
             .expect("outbox");
     let token = varoskapu_accounts::tokens::token_in(&mail[0].body).expect("token");
@@ -149,7 +157,11 @@ async fn opening_the_mailed_link_shows_a_form_and_changes_nothing() {
         json!({"email": "cili@example.hu", "password": "a long password", "name": "Kiss Cili"});
     call(&app, "POST", "/register", Some(body)).await;
     let mail =
-        varoskapu_core::notify::OutboxNotifier::messages_to(table.as_ref(), "cili@example.hu")
+        varoskapu_core::notify::OutboxNotifier::messages_to_address(
+            table.as_ref(),
+            &varoskapu_accounts::AccountAddresses::new(table.clone()),
+            "cili@example.hu",
+        )
             .await
             .expect("outbox");
     let token = varoskapu_accounts::tokens::token_in(&mail[0].body).expect("token");

@@ -19,6 +19,7 @@ use crate::blob::BlobPut;
 use crate::cases::{Actor, CaseError, CaseStatus, Cases, OfficeActor};
 use crate::documents::{DocumentKind, DocumentRequest, KeyFact};
 use crate::idempotency::{self, Replay};
+use crate::notify::Message;
 use crate::table::{TableError, TxOp};
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -121,6 +122,8 @@ pub struct Payments {
     pub provider: Arc<dyn PaymentProvider>,
     pub reporter: Arc<dyn InvoiceReporter>,
     pub settings: PaymentSettings,
+    /// Where citizens reach the portal, for the links of payment notices.
+    pub public_url: Option<String>,
 }
 
 impl Payments {
@@ -136,7 +139,14 @@ impl Payments {
             provider,
             reporter,
             settings,
+            public_url: None,
         }
+    }
+
+    /// The use cases with the portal at `public_url`, which payment notices link to.
+    pub fn with_public_url(mut self, public_url: impl Into<String>) -> Self {
+        self.public_url = Some(public_url.into());
+        self
     }
 
     fn now(&self) -> Timestamp {

@@ -149,7 +149,7 @@ async fn with_a_sender_notices_to_an_account_and_reset_links_arrive_by_ses() {
     );
 
     // Nothing was left in the table's outbox.
-    let outbox = OutboxNotifier::messages_to(table.as_ref(), &anna.email)
+    let outbox = OutboxNotifier::messages_to(table.as_ref(), &anna.id.to_string())
         .await
         .unwrap();
     assert!(outbox.is_empty(), "{outbox:?}");
@@ -164,7 +164,7 @@ async fn without_a_sender_notices_stay_in_the_outbox_and_nothing_is_mailed() {
         .request_password_reset(&anna.email, None)
         .await
         .expect("reset requested");
-    let outbox = OutboxNotifier::messages_to(table.as_ref(), &anna.email)
+    let outbox = OutboxNotifier::messages_to(table.as_ref(), &anna.id.to_string())
         .await
         .unwrap();
     assert_eq!(outbox.len(), 1);

@@ -81,6 +81,17 @@ impl Payments {
             payment.settled_by = Some(source.clone());
             let mut ops = vec![PaymentStore::save_op(&payment, Some(version))?];
             ops.extend(extra.iter().cloned());
+            // The payer hears of it in the same transaction where the outbox allows it.
+            let notice = self.settled_notice(&case, &payment);
+            let queued = match self.cases.notifier.queue_op(&notice) {
+                Ok(op) => op,
+                Err(e) => {
+                    tracing::warn!(error = %e, payment = %id, "payment notice not queued");
+                    None
+                }
+            };
+            let send_after = queued.is_none();
+            ops.extend(queued);
             if !matches!(actor, Actor::System) {
                 let entry =
                     self.cases
@@ -93,6 +104,10 @@ impl Payments {
                 .await
             {
                 Ok(_) => {
+                    if send_after && let Err(e) = self.cases.notifier.send(notice).await {
+                        // The settlement stands; the case's history shows it either way.
+                        tracing::warn!(error = %e, payment = %id, "payment notice not sent");
+                    }
                     // The money is in and the case moved on; a receipt that could not be
                     // issued now is issued when the payment's receipt is first read.
                     let payment = self.finish(payment).await.unwrap_or_else(|(p, _)| p);
@@ -104,6 +119,44 @@ impl Payments {
             }
         }
         Err(PaymentError::Busy)
+    }
+
+    /// The message telling the case's applicant that the fee is paid: the amount, the case
+    /// number and, where the portal's address is known, a link to the case.
+    fn settled_notice(&self, case: &crate::cases::Case, payment: &Payment) -> Message {
+        let label = case
+            .arrival_number
+            .clone()
+            .unwrap_or_else(|| case.id.to_string());
+        let amount = format!(
+            "{} {}",
+            grouped_digits(payment.amount.amount),
+            payment.amount.currency
+        );
+        let (hu_link, en_link) = match &self.public_url {
+            Some(base) => {
+                let link = format!("{}/cases/{}", base.trim_end_matches('/'), case.id);
+                (
+                    format!(" Ügyét itt követheti: {link}"),
+                    format!(" Follow your case here: {link}"),
+                )
+            }
+            None => (
+                " Ügyét a Városkapuban követheti.".to_owned(),
+                " You can follow your case in Városkapu.".to_owned(),
+            ),
+        };
+        Message {
+            recipient: case.owner.clone(),
+            kind: "payment_settled".into(),
+            subject: format!("Befizetését megkaptuk – {label} / Payment received"),
+            body: format!(
+                "A(z) {label} ügyszámú ügyének eljárási díját ({amount}) megkaptuk, ügyét \
+                 hamarosan megvizsgáljuk.{hu_link}\n\nWe have received the fee ({amount}) for \
+                 your case {label}; it will be reviewed soon.{en_link}"
+            ),
+            attachments: Vec::new(),
+        }
     }
 
     /// Issues what a settled payment gets once: an invoice number, the signed receipt and
@@ -257,5 +310,35 @@ impl Payments {
     /// The payment's signed receipt, issuing it now if settling could not.
     pub async fn receipt_of(&self, payment: Payment) -> Result<Payment, PaymentError> {
         self.finish(payment).await.map_err(|(_, e)| e)
+    }
+}
+
+/// An amount with its thousands apart (`12 500`), as Hungarian texts write it.
+fn grouped_digits(amount: i64) -> String {
+    let digits = amount.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(' ');
+        }
+        out.push(c);
+    }
+    if amount < 0 {
+        out.insert(0, '-');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::grouped_digits;
+
+    #[test]
+    fn amounts_are_written_with_their_thousands_apart() {
+        assert_eq!(grouped_digits(0), "0");
+        assert_eq!(grouped_digits(500), "500");
+        assert_eq!(grouped_digits(12_500), "12 500");
+        assert_eq!(grouped_digits(1_234_567), "1 234 567");
+        assert_eq!(grouped_digits(-3_000), "-3 000");
     }
 }
