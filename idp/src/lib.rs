@@ -4,6 +4,7 @@
 //! token minting and validation, SSO sessions) is plain library code over the `Table`,
 //! `Clock` and [`keys::SigningKeys`] ports; [`web`] is the thin axum layer that serves it.
 
+pub mod account;
 pub mod authorize;
 pub mod backchannel;
 pub mod clients;

@@ -87,6 +87,11 @@ impl RefreshTokens {
         format!("SESSIONFAMILIES#{sid}")
     }
 
+    /// The grants one person made to one client, so that withdrawing consent finds them.
+    fn grant_index(account_id: Uuid, client_id: &str) -> String {
+        format!("GRANTFAMILIES#{account_id}#{client_id}")
+    }
+
     /// Starts a family; returns its first refresh token when `with_token` (the grant
     /// includes `offline_access`), otherwise the family stands only for the grant.
     pub async fn start(
@@ -100,6 +105,13 @@ impl RefreshTokens {
             .with_index(
                 IndexName::Gsi1,
                 Key::new(Self::session_index(&family.sid), family.id.clone()),
+            )
+            .with_index(
+                IndexName::Gsi2,
+                Key::new(
+                    Self::grant_index(family.account_id, &family.client_id),
+                    family.id.clone(),
+                ),
             )
             .expires_at(family.expires_at);
         if !with_token {
@@ -251,11 +263,27 @@ impl RefreshTokens {
 
     /// Revokes every family started in an SSO session (logout).
     pub async fn revoke_session(&self, sid: &str) -> Result<(), RefreshError> {
+        self.revoke_all(IndexName::Gsi1, Self::session_index(sid))
+            .await
+    }
+
+    /// Revokes every grant a person made to a client (consent withdrawn): its refresh
+    /// tokens and access tokens stop working.
+    pub async fn revoke_grants(
+        &self,
+        account_id: Uuid,
+        client_id: &str,
+    ) -> Result<(), RefreshError> {
+        self.revoke_all(IndexName::Gsi2, Self::grant_index(account_id, client_id))
+            .await
+    }
+
+    async fn revoke_all(&self, index: IndexName, partition: String) -> Result<(), RefreshError> {
         let mut cursor = None;
         loop {
             let page = self
                 .table
-                .query(Query::index(IndexName::Gsi1, Self::session_index(sid)).after(cursor))
+                .query(Query::index(index, partition.clone()).after(cursor))
                 .await?;
             for item in &page.items {
                 let family: Family = item.parse()?;
@@ -354,6 +382,25 @@ mod tests {
             Err(RefreshError::Revoked)
         );
         assert!(!tokens.is_active("f1").await.expect("reads"));
+    }
+
+    #[tokio::test]
+    async fn withdrawing_a_grant_revokes_that_clients_families_of_that_person_only() {
+        let tokens = tokens();
+        let (_, mine) = start(&tokens, family("f1")).await;
+        let mut other_client = family("f2");
+        other_client.client_id = "d".into();
+        let (_, theirs) = start(&tokens, other_client).await;
+        let mut other_person = family("f3");
+        other_person.account_id = Uuid::max();
+        let (_, someone) = start(&tokens, other_person).await;
+        tokens
+            .revoke_grants(Uuid::nil(), "c")
+            .await
+            .expect("revokes");
+        assert_eq!(tokens.rotate(&mine, "c").await, Err(RefreshError::Revoked));
+        assert!(tokens.rotate(&theirs, "d").await.is_ok());
+        assert!(tokens.rotate(&someone, "c").await.is_ok());
     }
 
     #[tokio::test]

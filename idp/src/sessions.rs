@@ -20,6 +20,10 @@ pub struct Session {
     /// How the person authenticated (`acr`), e.g. password, second factor, national eID.
     #[serde(default)]
     pub acr: Option<String>,
+    /// The token every form of the account pages carries in this session (sessions from
+    /// before it existed have none, and their forms are refused until the next sign-in).
+    #[serde(default)]
+    pub csrf: String,
 }
 
 /// Sessions on the table.
@@ -57,6 +61,7 @@ impl Sessions {
             auth_time: now,
             clients: Vec::new(),
             acr,
+            csrf: random_token(),
         };
         let item =
             ItemWrite::from_serde(Self::key(&secret), &session)?.expires_at(now + self.lifetime);
