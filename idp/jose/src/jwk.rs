@@ -2,13 +2,16 @@
 
 use crate::alg::MIN_RSA_BITS;
 use crate::{b64url, b64url_decode};
+use p256::FieldBytes;
 use p256::ecdsa::{SigningKey, VerifyingKey};
-use p256::{EncodedPoint, FieldBytes};
+use ring::rand::SystemRandom;
+use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
 use rsa::traits::PublicKeyParts;
 use rsa::{BigUint, RsaPublicKey};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use std::fmt;
+use std::sync::Arc;
 
 /// A public signing key as published in the JWKS.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,10 +56,15 @@ impl Jwk {
 
     /// The P-256 verifying key, if this JWK is one.
     pub fn verifying_key(&self) -> Option<VerifyingKey> {
-        if self.kty != "EC" || self.crv.as_deref() != Some("P-256") {
-            return None;
-        }
-        if self.use_.as_deref().is_some_and(|u| u != "sig")
+        VerifyingKey::from_sec1_bytes(&self.es256_point()?).ok()
+    }
+
+    /// The uncompressed SEC1 point (`04 || x || y`) of an ES256 signing key, for ring to
+    /// verify with; ring checks that the point is on the curve when it verifies.
+    pub fn es256_point(&self) -> Option<[u8; 65]> {
+        if self.kty != "EC"
+            || self.crv.as_deref() != Some("P-256")
+            || self.use_.as_deref().is_some_and(|u| u != "sig")
             || self.alg.as_deref().is_some_and(|a| a != "ES256")
         {
             return None;
@@ -66,12 +74,11 @@ impl Jwk {
         if x.len() != 32 || y.len() != 32 {
             return None;
         }
-        let point = EncodedPoint::from_affine_coordinates(
-            FieldBytes::from_slice(&x),
-            FieldBytes::from_slice(&y),
-            false,
-        );
-        VerifyingKey::from_encoded_point(&point).ok()
+        let mut point = [0u8; 65];
+        point[0] = 4;
+        point[1..33].copy_from_slice(&x);
+        point[33..].copy_from_slice(&y);
+        Some(point)
     }
 
     /// The JWK of an RSA public key used for RS256 signatures.
@@ -122,6 +129,8 @@ impl JwkSet {
 pub struct PrivateKey {
     pub kid: String,
     key: SigningKey,
+    /// The same key prepared for ring, which signs every token.
+    signer: Arc<EcdsaKeyPair>,
 }
 
 impl PrivateKey {
@@ -131,9 +140,18 @@ impl PrivateKey {
             return None;
         }
         let key = SigningKey::from_bytes(FieldBytes::from_slice(scalar)).ok()?;
+        let public = key.verifying_key().to_encoded_point(false);
+        let signer = EcdsaKeyPair::from_private_key_and_public_key(
+            &ECDSA_P256_SHA256_FIXED_SIGNING,
+            scalar,
+            public.as_bytes(),
+            &SystemRandom::new(),
+        )
+        .ok()?;
         Some(Self {
             kid: kid.into(),
             key,
+            signer: Arc::new(signer),
         })
     }
 
@@ -148,9 +166,16 @@ impl PrivateKey {
 
     /// The ES256 signature of `message` as `r || s` (64 bytes), the form JWS uses.
     pub fn sign_raw(&self, message: &[u8]) -> Vec<u8> {
-        use p256::ecdsa::signature::Signer as _;
-        let signature: p256::ecdsa::Signature = self.key.sign(message);
-        signature.to_bytes().to_vec()
+        match self.signer.sign(&SystemRandom::new(), message) {
+            Ok(signature) => signature.as_ref().to_vec(),
+            // ring fails only when the system's randomness does; p256 signs deterministically
+            // (RFC 6979) and needs none.
+            Err(_) => {
+                use p256::ecdsa::signature::Signer as _;
+                let signature: p256::ecdsa::Signature = self.key.sign(message);
+                signature.to_bytes().to_vec()
+            }
+        }
     }
 
     /// The public half as a JWK.
@@ -182,6 +207,16 @@ mod tests {
         let text = serde_json::to_string(&jwk).expect("serializes");
         assert!(text.contains("\"use\":\"sig\""));
         assert!(!text.contains("\"d\""));
+    }
+
+    #[test]
+    fn what_ring_signs_p256_verifies() {
+        use p256::ecdsa::signature::Verifier as _;
+        let key = PrivateKey::from_scalar("k1", &[7u8; 32]).expect("valid scalar");
+        let signature = p256::ecdsa::Signature::from_slice(&key.sign_raw(b"input")).expect("r||s");
+        let public = key.public_jwk().verifying_key().expect("EC key");
+        assert!(public.verify(b"input", &signature).is_ok());
+        assert!(public.verify(b"other", &signature).is_err());
     }
 
     #[test]

@@ -4,8 +4,6 @@ use crate::alg::JwsAlgorithm;
 use crate::jwk::{Jwk, JwkSet, PrivateKey};
 use crate::rs256::RsaKey;
 use crate::{b64url, b64url_decode};
-use p256::ecdsa::Signature;
-use p256::ecdsa::signature::Verifier;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -162,11 +160,13 @@ fn verify_parts<T: DeserializeOwned>(
     let signing_input = &token.as_bytes()[..h.len() + 1 + p.len()];
     match expected {
         JwsAlgorithm::Es256 => {
-            let key = jwk.verifying_key().ok_or(JwsError::UnknownKey)?;
-            let signature =
-                Signature::from_slice(&signature).map_err(|_| JwsError::BadSignature)?;
-            key.verify(signing_input, &signature)
-                .map_err(|_| JwsError::BadSignature)?;
+            let point = jwk.es256_point().ok_or(JwsError::UnknownKey)?;
+            ring::signature::UnparsedPublicKey::new(
+                &ring::signature::ECDSA_P256_SHA256_FIXED,
+                point,
+            )
+            .verify(signing_input, &signature)
+            .map_err(|_| JwsError::BadSignature)?;
         }
         JwsAlgorithm::Rs256 => {
             let key = jwk.rs256_verifying_key().ok_or(JwsError::UnknownKey)?;

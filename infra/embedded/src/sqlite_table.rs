@@ -4,9 +4,11 @@
 use async_trait::async_trait;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params_from_iter};
+use rusqlite::{
+    Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior, params_from_iter,
+};
 use serde_json::{Map, Value};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use varoskapu_core::Cause;
@@ -34,20 +36,88 @@ CREATE INDEX IF NOT EXISTS items_gsi3 ON items (gsi3pk, gsi3sk, pk, sk) WHERE gs
 CREATE INDEX IF NOT EXISTS items_ttl ON items (ttl) WHERE ttl IS NOT NULL;
 ";
 
-const COLUMNS: &str = "pk, sk, version, ttl, gsi1pk, gsi1sk, gsi2pk, gsi2sk, gsi3pk, gsi3sk, data";
+/// The columns in the order [`read_row`] reads them; a macro so the constant statements
+/// below can be assembled at compile time.
+macro_rules! columns {
+    () => {
+        "pk, sk, version, ttl, gsi1pk, gsi1sk, gsi2pk, gsi2sk, gsi3pk, gsi3sk, data"
+    };
+}
+
+const COLUMNS: &str = columns!();
+
+/// Writes one whole item (prepared once per connection).
+const STORE: &str = concat!(
+    "INSERT OR REPLACE INTO items (",
+    columns!(),
+    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+);
+
+/// One unexpired item by its key (prepared once per connection).
+const LOAD: &str = concat!(
+    "SELECT ",
+    columns!(),
+    " FROM items WHERE pk = ?1 AND sk = ?2 AND (ttl IS NULL OR ttl > ?3)"
+);
 
 /// The embedded `Table` engine.
+///
+/// Writes go through one connection (SQLite allows one writer at a time, and the write
+/// transactions are short). Reads of a database file take a connection of their own from
+/// [`Readers`], so that in WAL mode they run beside the writer and beside each other
+/// instead of queueing behind one lock; each read sees every write acknowledged before it.
 #[derive(Clone)]
 pub struct SqliteTable {
     conn: Arc<Mutex<Connection>>,
+    readers: Option<Arc<Readers>>,
     clock: Arc<dyn Clock>,
+}
+
+/// Read connections to a database file, opened when first needed and kept for reuse.
+struct Readers {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+}
+
+/// More idle read connections than this are closed rather than kept.
+const MAX_IDLE_READERS: usize = 8;
+
+impl Readers {
+    fn take(&self) -> Result<Connection, TableError> {
+        let idle = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        match idle {
+            Some(conn) => Ok(conn),
+            None => {
+                let conn = Connection::open_with_flags(
+                    &self.path,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )
+                .map_err(unavailable)?;
+                conn.busy_timeout(Duration::from_secs(10))
+                    .map_err(unavailable)?;
+                Ok(conn)
+            }
+        }
+    }
+
+    fn give_back(&self, conn: Connection) {
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        if idle.len() < MAX_IDLE_READERS {
+            idle.push(conn);
+        }
+    }
 }
 
 impl SqliteTable {
     /// Opens (creating if needed) the database file and its schema.
     pub fn open(path: &Path, clock: Arc<dyn Clock>) -> Result<Self, TableError> {
         let conn = Connection::open(path).map_err(unavailable)?;
-        Self::configure(conn, clock)
+        let mut table = Self::configure(conn, clock)?;
+        table.readers = Some(Arc::new(Readers {
+            path: path.to_owned(),
+            idle: Mutex::new(Vec::new()),
+        }));
+        Ok(table)
     }
 
     /// A private in-memory database, for tests and benchmarks of the engine itself.
@@ -67,6 +137,8 @@ impl SqliteTable {
         conn.execute_batch(SCHEMA).map_err(unavailable)?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
+            // A private in-memory database has no file another connection could open.
+            readers: None,
             clock,
         })
     }
@@ -92,6 +164,27 @@ impl SqliteTable {
         tokio::task::spawn_blocking(move || {
             let mut guard = conn.lock().unwrap_or_else(|e| e.into_inner());
             work(&mut guard)
+        })
+        .await
+        .map_err(|e| {
+            TableError::Unavailable(Cause::with_source(format!("storage task failed: {e}"), e))
+        })?
+    }
+
+    /// Runs `work`, which only reads, on a read connection (the writer's for an in-memory
+    /// database).
+    async fn with_reader<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Connection) -> Result<T, TableError> + Send + 'static,
+    ) -> Result<T, TableError> {
+        let Some(readers) = self.readers.clone() else {
+            return self.with_conn(move |conn| work(conn)).await;
+        };
+        tokio::task::spawn_blocking(move || {
+            let conn = readers.take()?;
+            let out = work(&conn);
+            readers.give_back(conn);
+            out
         })
         .await
         .map_err(|e| {
@@ -160,14 +253,11 @@ fn finish_item((mut item, data): (Item, String)) -> Result<Item, TableError> {
 /// The current, unexpired item under `key`.
 fn load(conn: &Connection, key: &Key, now: i64) -> Result<Option<Item>, TableError> {
     let row = conn
-        .query_row(
-            &format!(
-                "SELECT {COLUMNS} FROM items WHERE pk = ?1 AND sk = ?2 AND (ttl IS NULL OR ttl > ?3)"
-            ),
-            rusqlite::params![key.pk, key.sk, now],
-            read_row,
-        )
-        .optional()
+        .prepare_cached(LOAD)
+        .and_then(|mut stmt| {
+            stmt.query_row(rusqlite::params![key.pk, key.sk, now], read_row)
+                .optional()
+        })
         .map_err(unavailable)?;
     row.map(finish_item).transpose()
 }
@@ -175,24 +265,20 @@ fn load(conn: &Connection, key: &Key, now: i64) -> Result<Option<Item>, TableErr
 fn store(conn: &Connection, item: &Item) -> Result<(), TableError> {
     let data = serde_json::to_string(&item.data).map_err(|e| TableError::Invalid(e.to_string()))?;
     let index = |i: IndexName| item.index_keys.get(i);
-    conn.execute(
-        &format!(
-            "INSERT OR REPLACE INTO items ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
-        ),
-        rusqlite::params![
-            item.key.pk,
-            item.key.sk,
-            item.version as i64,
-            item.ttl,
-            index(IndexName::Gsi1).map(|k| &k.pk),
-            index(IndexName::Gsi1).map(|k| &k.sk),
-            index(IndexName::Gsi2).map(|k| &k.pk),
-            index(IndexName::Gsi2).map(|k| &k.sk),
-            index(IndexName::Gsi3).map(|k| &k.pk),
-            index(IndexName::Gsi3).map(|k| &k.sk),
-            data,
-        ],
-    )
+    let mut stmt = conn.prepare_cached(STORE).map_err(unavailable)?;
+    stmt.execute(rusqlite::params![
+        item.key.pk,
+        item.key.sk,
+        item.version as i64,
+        item.ttl,
+        index(IndexName::Gsi1).map(|k| &k.pk),
+        index(IndexName::Gsi1).map(|k| &k.sk),
+        index(IndexName::Gsi2).map(|k| &k.pk),
+        index(IndexName::Gsi2).map(|k| &k.sk),
+        index(IndexName::Gsi3).map(|k| &k.pk),
+        index(IndexName::Gsi3).map(|k| &k.sk),
+        data,
+    ])
     .map_err(unavailable)?;
     Ok(())
 }
@@ -335,7 +421,7 @@ impl Table for SqliteTable {
     async fn get(&self, key: &Key) -> Result<Option<Item>, TableError> {
         let key = key.clone();
         let now = self.clock.unix_seconds();
-        self.with_conn(move |conn| load(conn, &key, now)).await
+        self.with_reader(move |conn| load(conn, &key, now)).await
     }
 
     async fn put(&self, item: ItemWrite, condition: Condition) -> Result<Item, TableError> {
@@ -387,7 +473,7 @@ impl Table for SqliteTable {
             ));
         }
         let now = self.clock.unix_seconds();
-        self.with_conn(move |conn| run_query(conn, &query, now))
+        self.with_reader(move |conn| run_query(conn, &query, now))
             .await
     }
 
