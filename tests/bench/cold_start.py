@@ -6,9 +6,13 @@ each binary is spawned with it as AWS_LAMBDA_RUNTIME_API, receives one API Gatew
 event (a route no function has, so no storage is touched and every function answers from
 its fallback after building its whole state), and the time from spawn to the posted
 response and the process's peak RSS (VmHWM) are reported, with the part of the time spent
-before the first poll (building the function's state). AWS endpoints point at a closed
-plain-http loopback port, so nothing leaves the machine while the SDK is set up exactly as
-in production (its HTTPS client trusting Amazon's roots). Linux only (reads /proc).
+before the first poll (building the function's state). AWS endpoints point at moto's
+server on loopback (tests/moto_server.py, started here) through a timing proxy, so
+nothing leaves the machine while the SDK is set up exactly as in production (its HTTPS
+client trusting Amazon's roots). The functions' secrets (the pairwise salt, the SimplePay
+merchant secret) are created there and read at start-up as on Lambda; the time of each
+function's Secrets Manager calls, as the proxy saw them, is its own column. Linux only
+(reads /proc).
 
     cargo build --release -p varoskapu-tests --example hello_lambda -p varoskapu-lambda --bins
     python3 tests/bench/cold_start.py [--runs 5] [--target target/release]
@@ -84,6 +88,90 @@ def event():
     return json.dumps(e).encode()
 
 
+class Moto:
+    """moto's server on loopback behind a proxy that times each call by its X-Amz-Target."""
+
+    def __init__(self):
+        import socket
+        import sys
+        import urllib.request
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        self.proc = subprocess.Popen([sys.executable, str(ROOT / "tests/moto_server.py"), "127.0.0.1", str(port)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.upstream = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(self.upstream + "/moto-api/", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        self.calls = []  # (target, ms)
+        moto = self
+
+        class Proxy(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *_):
+                pass
+
+            def relay(self):
+                t0 = time.perf_counter()
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+                request = urllib.request.Request(moto.upstream + self.path, data=body or None,
+                                                 headers=headers, method=self.command)
+                try:
+                    with urllib.request.urlopen(request) as answer:
+                        status, reply, out = answer.status, answer.read(), answer.headers.items()
+                except urllib.error.HTTPError as e:
+                    status, reply, out = e.code, e.read(), e.headers.items()
+                self.send_response(status)
+                for k, v in out:
+                    if k.lower() not in ("content-length", "transfer-encoding", "connection", "date", "server"):
+                        self.send_header(k, v)
+                self.send_header("Content-Length", str(len(reply)))
+                self.end_headers()
+                self.wfile.write(reply)
+                moto.calls.append((self.headers.get("X-Amz-Target", self.command),
+                                   (time.perf_counter() - t0) * 1000))
+
+            do_GET = do_POST = do_PUT = do_HEAD = do_DELETE = relay
+
+        import urllib.error  # noqa: F401 (used in the handler)
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.secrets = {}
+        for setting, value in (("VAROSKAPU_PAIRWISE_SALT_SECRET_ARN", "bench-salt"),
+                               ("VAROSKAPU_SIMPLEPAY_SECRET_ARN", "bench-secret")):
+            self.secrets[setting] = self.create_secret(setting.lower(), value)
+
+    def create_secret(self, name, value):
+        import urllib.request
+        request = urllib.request.Request(self.upstream + "/", method="POST", data=json.dumps(
+            {"Name": f"{name}-{uuid.uuid4().hex[:8]}", "SecretString": value}).encode(), headers={
+            "X-Amz-Target": "secretsmanager.CreateSecret",
+            "Content-Type": "application/x-amz-json-1.1",
+            "Authorization": "AWS4-HMAC-SHA256 Credential=bench/20260101/eu-central-1/secretsmanager/aws4_request, "
+                             "SignedHeaders=host, Signature=0"})
+        with urllib.request.urlopen(request) as answer:
+            return json.loads(answer.read())["ARN"]
+
+    def secrets_ms(self, since):
+        return sum(ms for target, ms in self.calls[since:] if target.startswith("secretsmanager."))
+
+    def stop(self):
+        self.server.shutdown()
+        self.proc.terminate()
+        self.proc.wait()
+
+
+MOTO = None
+
+
 def environment(port):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "VAROSKAPU_"))}
     env.update({
@@ -97,7 +185,7 @@ def environment(port):
         "AWS_ACCESS_KEY_ID": "bench",
         "AWS_SECRET_ACCESS_KEY": "bench",
         "AWS_EC2_METADATA_DISABLED": "true",
-        "VAROSKAPU_AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+        "VAROSKAPU_AWS_ENDPOINT_URL": MOTO.url,
         "VAROSKAPU_TABLE": "bench",
         "VAROSKAPU_DOCUMENTS_BUCKET": "bench-documents",
         "VAROSKAPU_UPLOADS_BUCKET": "bench-uploads",
@@ -107,12 +195,12 @@ def environment(port):
         # this bench does not emulate, so the signing functions start with signing off.
         "VAROSKAPU_TSA_URL": "http://127.0.0.1:9/tsa",
         "VAROSKAPU_TOKEN_KEY_ID": "bench",
-        "VAROSKAPU_PAIRWISE_SALT": "bench-salt",
         "VAROSKAPU_PUBLIC_URL": "https://kapu.example.hu",
         "VAROSKAPU_SIMPLEPAY_MERCHANT": "BENCHHUF",
-        "VAROSKAPU_SIMPLEPAY_SECRET": "bench-secret",
         "RUST_LOG": "off",
     })
+    # The secrets' ARNs, as the template gives them; the values are read from moto.
+    env.update(MOTO.secrets)
     return env
 
 
@@ -150,6 +238,7 @@ def measure(binary):
 
 
 def run_once(binary, port, run):
+    since = len(MOTO.calls)
     start = time.perf_counter()
     proc = subprocess.Popen([str(binary)], env=environment(port),
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -163,7 +252,7 @@ def run_once(binary, port, run):
         raise RuntimeError(f"{binary.name} gave no response: {err.decode(errors='replace')[-500:]}")
     path, body = run.response
     status = json.loads(body).get("statusCode") if path.endswith("/response") else "error"
-    return elapsed, rss / 1024, status, init
+    return elapsed, rss / 1024, status, init, MOTO.secrets_ms(since)
 
 
 def main():
@@ -171,8 +260,17 @@ def main():
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--target", default=str(ROOT / "target/release"))
     args = parser.parse_args()
-    target = pathlib.Path(args.target)
     Runtime.event = event()
+    global MOTO
+    MOTO = Moto()
+    try:
+        report(args)
+    finally:
+        MOTO.stop()
+
+
+def report(args):
+    target = pathlib.Path(args.target)
 
     names = ["hello (floor)"] + [f for f in FUNCTIONS if (target / f).exists()]
     paths = {"hello (floor)": target / "examples/hello_lambda"}
@@ -185,12 +283,14 @@ def main():
             print(f"{name}: {e}")
             continue
         rows.append((name, statistics.median(r[0] for r in runs), max(r[1] for r in runs),
-                     runs[0][2], statistics.median(r[3] for r in runs)))
+                     runs[0][2], statistics.median(r[3] for r in runs),
+                     statistics.median(r[4] for r in runs)))
     floor = rows[0][1]
     print(f"{'function':<16} {'spawn→response ms':>18} {'× floor':>8} {'of it init ms':>14}"
-          f" {'peak RSS MB':>12} {'status':>7}")
-    for name, ms, rss, status, init in rows:
-        print(f"{name:<16} {ms:>18.1f} {ms / floor:>8.2f} {init:>14.1f} {rss:>12.1f} {status!s:>7}")
+          f" {'secrets ms':>11} {'peak RSS MB':>12} {'status':>7}")
+    for name, ms, rss, status, init, secrets in rows:
+        print(f"{name:<16} {ms:>18.1f} {ms / floor:>8.2f} {init:>14.1f} {secrets:>11.1f}"
+              f" {rss:>12.1f} {status!s:>7}")
     bad = [n for n, ms, rss, *_ in rows[1:] if ms > 2 * floor or rss > 40]
     if bad:
         print("over target (2× floor or 40 MB):", ", ".join(bad))

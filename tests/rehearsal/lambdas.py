@@ -119,6 +119,7 @@ class Function:
         self.lock = threading.Lock()
         self.crashes = []  # (when, message)
         self.start_ms = None
+        self.durations_ms = []  # of each answered invocation, for sizing concurrency
 
     def process_env(self, access_key):
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "en_US.UTF-8", "TZ": ":UTC"}
@@ -202,6 +203,7 @@ class Function:
                 if time.monotonic() - t0 > self.timeout:
                     self.proc.kill()
                     return None, f"Task timed out after {self.timeout} seconds"
+            self.durations_ms.append((time.monotonic() - t0) * 1000)
             if inv.error is not None:
                 return None, f"function error: {json.dumps(inv.error)[:500]}"
             try:

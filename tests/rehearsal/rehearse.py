@@ -253,6 +253,7 @@ def main():
 
     gate_self_check(emulated, stack, functions, report)
     start_all(list(functions.values()), "first deploy")
+    secrets_at_start_up(emulated, stack, functions, start, logs, report)
 
     # The README's first deploy: the signing chain can only be issued for the KMS key the
     # first deploy created. The municipality's CA certifies it and the operator installs
@@ -306,6 +307,15 @@ def main():
         for fn in functions.values():
             fn.stop()
         local.stop()
+
+    # How long an invocation keeps an execution environment busy: with a route's request
+    # rate, what a function's reserved concurrency must hold (README, "Security of the AWS
+    # stack"). A debug build's times are an upper bound; Argon2 is optimised even there.
+    print("\n== invocations per function (warm, on loopback): count, median and longest ms")
+    for logical, fn in functions.items():
+        if fn.durations_ms:
+            d = sorted(fn.durations_ms)
+            print(f"  {logical:32} {len(d):4}  {d[len(d) // 2]:8.1f}  {d[-1]:8.1f}")
 
     # Every call the gate decided, for reading after the run.
     with open(os.path.join(logs, "aws-calls.jsonl"), "w") as f:
@@ -376,6 +386,53 @@ def lambda_configuration(logical, props, env, timeout, memory, report):
                        fails=False)
 
 
+def secrets_at_start_up(emulated, stack, functions, start, logs, report):
+    """Secrets are not configuration: no function's environment holds a secret's value;
+    a function told of a secret (`VAROSKAPU_*_SECRET_ARN`) read it from Secrets Manager at
+    start-up through the gate, and refuses to start, naming the setting, without the
+    setting or with another secret (which its role may not read and which does not exist)."""
+    values = {}
+    for logical, _ in stack.resources("AWS::SecretsManager::Secret"):
+        arn = stack.physical[logical]
+        values[arn] = emulated.client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"]
+    for fn in functions.values():
+        for var, value in fn.env.items():
+            if any(secret and secret in value for secret in values.values()):
+                report.finding(fn.logical, f"{var} holds a secret's value in the function's configuration")
+    told = [(fn, var) for fn in functions.values() for var in sorted(fn.env)
+            if var.startswith("VAROSKAPU_") and var.endswith("_SECRET_ARN")]
+    for fn, var in told:
+        read = [c for c in emulated.gate.calls if c[0] == fn.logical
+                and c[1] == "secretsmanager:GetSecretValue" and c[2] == fn.env[var]]
+        if not any(c[3] for c in read):
+            report.finding(fn.logical, f"did not read {var}'s secret from Secrets Manager at start-up",
+                           f"GetSecretValue calls on {fn.env[var]}: {len(read)}, allowed: {sum(c[3] for c in read)}")
+        missing_arn = fn.env[var].rsplit(":", 1)[0] + ":never-created-AbCdEf"
+        for what, env in (("without it", {k: v for k, v in fn.env.items() if k != var}),
+                          ("with a secret it may not read", {**fn.env, var: missing_arn})):
+            probe = lambdas.Function(f"{fn.logical}-refusal", fn.name, fn.arn, fn.binary, env,
+                                     fn.timeout, fn.memory, logs)
+            probe.access_key = fn.access_key
+            decided = len(emulated.gate.calls)
+            failure = start(probe)
+            probe.stop()
+            if failure is not None:
+                with open(probe.log_path, "rb") as log:
+                    log.seek(probe.log_offset)
+                    failure += " " + log.read().decode("utf-8", "replace")
+            # The probe's calls (a refused read among them) are not the function's journey.
+            with emulated.gate.record_lock:
+                del emulated.gate.calls[decided:]
+            if failure is None:
+                report.finding(fn.logical, f"starts {what} ({var})")
+            elif var not in failure:
+                report.finding(fn.logical, f"refuses to start {what} ({var}) without naming it", failure[:300])
+            else:
+                print(f"  {fn.logical:32} refuses to start {what}: names {var}")
+    if not told:
+        report.finding("template", "no function is told of a secret (VAROSKAPU_*_SECRET_ARN)")
+
+
 def gate_self_check(emulated, stack, functions, report):
     """The gate stands in every function's way: with each function's credentials, a call no
     Városkapu policy grants (deleting the table) must be refused as AWS refuses it."""
@@ -401,7 +458,9 @@ def gate_self_check(emulated, stack, functions, report):
 
 
 # Settings the function binaries may read that no deployment sets on purpose.
-NOT_FOR_LAMBDA = {"VAROSKAPU_AWS_ENDPOINT_URL", "VAROSKAPU_JWKS_URI", "VAROSKAPU_TRUSTED_PROXIES"}
+NOT_FOR_LAMBDA = {"VAROSKAPU_AWS_ENDPOINT_URL", "VAROSKAPU_JWKS_URI", "VAROSKAPU_TRUSTED_PROXIES",
+                  # Secret values the local server reads; on Lambda the *_SECRET_ARN settings.
+                  "VAROSKAPU_EID_CLIENT_SECRET", "VAROSKAPU_SIMPLEPAY_SECRET"}
 
 
 def settings_read_and_set(functions, template, source, report):

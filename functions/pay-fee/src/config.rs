@@ -39,11 +39,19 @@ impl SimplePaySettings {
     /// `VAROSKAPU_SIMPLEPAY_MERCHANT` and `VAROSKAPU_SIMPLEPAY_SECRET` (required),
     /// `VAROSKAPU_SIMPLEPAY_URL` (optional).
     pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_env_with_secret(varoskapu_http::config::required(
+            "VAROSKAPU_SIMPLEPAY_SECRET",
+        )?)
+    }
+
+    /// Like [`from_env`](Self::from_env), with the merchant secret read elsewhere (on
+    /// Lambda, from Secrets Manager: it is never in the function's configuration).
+    pub fn from_env_with_secret(secret: String) -> Result<Self, ConfigError> {
         use varoskapu_http::config::required;
         Ok(Self {
             merchant: varoskapu_core::payments::simplepay::Merchant::new(
                 required(MERCHANT_VAR)?,
-                required("VAROSKAPU_SIMPLEPAY_SECRET")?,
+                secret,
             ),
             api_url: optional("VAROSKAPU_SIMPLEPAY_URL")
                 .unwrap_or_else(|| crate::simplepay_client::SANDBOX_URL.to_owned()),

@@ -1,6 +1,7 @@
 //! AWS engines of the Városkapu ports: the `Table` on DynamoDB, the `BlobStore` on S3, the
 //! document `Signer`, (feature `token-keys`) the `SigningKeys` of varoskapu-jose on KMS and
-//! (feature `ses`) the `Notifier` on SES, configured from the environment of a Lambda
+//! (feature `ses`) the `Notifier` on SES, (feature `secrets`) the functions' secrets from
+//! Secrets Manager, configured from the environment of a Lambda
 //! function. They implement ports and compose nothing: the Lambda wiring of the functions
 //! lives in varoskapu-lambda.
 //!
@@ -19,6 +20,7 @@ pub mod kms_signer;
 #[cfg(feature = "token-keys")]
 pub mod kms_token_keys;
 mod provision;
+pub mod secrets;
 #[cfg(feature = "ses")]
 pub mod ses_notifier;
 pub mod signing_chain;

@@ -22,27 +22,35 @@ pub use crate::documents::{MUNICIPALITY_VAR, OFFICE_VAR};
 /// start-up with its name, except signing's, which turn signing off (and say so).
 pub async fn state_from_env() -> Result<CasesState, StartError> {
     let aws = varoskapu_aws::AwsConfig::from_env()?;
-    let config = CasesConfig::from_env()?;
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     // One SDK configuration (credential chain, region) serves every client.
     let sdk = aws.sdk_config().await;
-    let table: Arc<dyn Table> = Arc::new(aws.table(&sdk, clock.clone()));
-    let documents = Arc::new(aws.documents(&sdk));
+    state_on(&aws, &sdk).await
+}
+
+/// Like [`state_from_env`], on an SDK configuration the caller shares with clients of its own.
+pub async fn state_on(
+    aws: &varoskapu_aws::AwsConfig,
+    sdk: &aws_config::SdkConfig,
+) -> Result<CasesState, StartError> {
+    let config = CasesConfig::from_env()?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let table: Arc<dyn Table> = Arc::new(aws.table(sdk, clock.clone()));
+    let documents = Arc::new(aws.documents(sdk));
     let uploads = Arc::new(S3BlobStore::new(
-        aws.s3_client(&sdk),
+        aws.s3_client(sdk),
         config.uploads_bucket.clone(),
     ));
     let signed = documents_from_env(
-        &sdk,
+        sdk,
         DocumentParts {
-            kms: aws_sdk_kms::Client::new(&sdk),
+            kms: aws_sdk_kms::Client::new(sdk),
             blobs: documents.clone(),
             table: table.clone(),
             clock: clock.clone(),
         },
     )
     .await?;
-    let notifier = notices_on_aws(&sdk, table.clone(), clock.clone())?;
+    let notifier = notices_on_aws(sdk, table.clone(), clock.clone())?;
     let tokens = Arc::new(TokenValidator::deployed(
         &config.issuer,
         &config.jwks_uri,

@@ -1,23 +1,53 @@
 //! The pay-fee state of a Lambda function, from its environment: the case state, SimplePay
-//! (card payments off until a merchant is named) and the public URL payments return to.
+//! (card payments off until a merchant is named; its secret read from Secrets Manager once
+//! per execution environment) and the public URL payments return to.
 
 use crate::StartError;
 use async_trait::async_trait;
 use jiff::Timestamp;
 use std::sync::Arc;
+use varoskapu_aws::secrets::{SecretsManager, secret_arn};
 use varoskapu_core::payments::nav::RecordingInvoiceReporter;
 use varoskapu_core::payments::provider::{
     Acknowledgement, BackRedirect, ProviderNotification, StartRequest, StartedPayment,
 };
 use varoskapu_core::payments::{PaymentProvider, PaymentSettings, Payments, ProviderError};
+use varoskapu_http::config::optional;
 use varoskapu_pay_fee::PayFeeState;
 use varoskapu_pay_fee::config::{MERCHANT_VAR, SimplePaySettings};
 use varoskapu_pay_fee::simplepay_client::SimplePayClient;
 
+/// The ARN of the secret holding the SimplePay merchant secret (read only with a merchant).
+pub const SIMPLEPAY_SECRET_VAR: &str = "VAROSKAPU_SIMPLEPAY_SECRET_ARN";
+
 /// Builds the pay-fee state from the environment.
 pub async fn state_from_env() -> Result<PayFeeState, StartError> {
-    let cases = crate::cases::state_from_env().await?;
-    let provider: Arc<dyn PaymentProvider> = match SimplePaySettings::from_env_if_configured()? {
+    let aws = varoskapu_aws::AwsConfig::from_env()?;
+    // A merchant without its secret's ARN stops start-up before any call to AWS.
+    let secret_arn = match optional(MERCHANT_VAR) {
+        Some(_) => Some(secret_arn(
+            |name| std::env::var(name).ok(),
+            SIMPLEPAY_SECRET_VAR,
+        )?),
+        None => None,
+    };
+    let sdk = aws.sdk_config().await;
+    let secrets = SecretsManager::new(&sdk);
+    // The secret is read while the case state is built: no time of its own on a cold start.
+    let (cases, secret) = tokio::try_join!(crate::cases::state_on(&aws, &sdk), async {
+        match &secret_arn {
+            Some(arn) => secrets
+                .read(SIMPLEPAY_SECRET_VAR, arn)
+                .await
+                .map(Some)
+                .map_err(StartError::from),
+            None => Ok(None),
+        }
+    })?;
+    let simplepay = secret
+        .map(SimplePaySettings::from_env_with_secret)
+        .transpose()?;
+    let provider: Arc<dyn PaymentProvider> = match simplepay {
         Some(simplepay) => Arc::new(SimplePayClient::new(simplepay.merchant, &simplepay.api_url)),
         None => {
             tracing::warn!(
