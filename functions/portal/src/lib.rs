@@ -1,0 +1,119 @@
+//! The citizen portal: server-rendered pages over the domain's case, payment and notice
+//! use cases, called in-process (one more thin adapter, like the JSON functions). People
+//! sign in through the provider as the portal's first-party confidential client; the
+//! tokens stay on the server (see [`signin`]). Every page works without JavaScript: plain
+//! links and forms, POST-redirect-GET, a CSRF token on every form.
+
+pub mod config;
+pub mod form;
+mod pages;
+pub mod signin;
+
+use axum::Router;
+use axum::routing::{get, post};
+use std::sync::Arc;
+use varoskapu_case_api::CasesState;
+use varoskapu_core::{Clock, Table};
+use varoskapu_http::auth::TokenValidator;
+use varoskapu_pay_fee::PayFeeState;
+use varoskapu_web::BrowserSessions;
+
+pub use config::PortalConfig;
+
+/// How long a portal session lasts without use (seconds).
+pub const SESSION_IDLE_SECONDS: i64 = 30 * 60;
+
+/// What every portal page needs.
+#[derive(Clone)]
+pub struct PortalState {
+    pub config: Arc<PortalConfig>,
+    pub sessions: BrowserSessions,
+    /// Validates the session's access token as the APIs do.
+    pub tokens: Arc<TokenValidator>,
+    pub cases: CasesState,
+    pub payments: PayFeeState,
+    pub table: Arc<dyn Table>,
+    pub clock: Arc<dyn Clock>,
+    pub http: reqwest::Client,
+}
+
+impl PortalState {
+    /// The portal over the case and payment use cases, its sessions on `table`.
+    pub fn new(
+        config: PortalConfig,
+        table: Arc<dyn Table>,
+        clock: Arc<dyn Clock>,
+        tokens: Arc<TokenValidator>,
+        cases: CasesState,
+        payments: PayFeeState,
+    ) -> Self {
+        let sessions = BrowserSessions::new(
+            table.clone(),
+            clock.clone(),
+            "portal",
+            SESSION_IDLE_SECONDS,
+            config.secure(),
+        );
+        Self {
+            config: Arc::new(config),
+            sessions,
+            tokens,
+            cases,
+            payments,
+            table,
+            clock,
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// The portal's pages. Mount beside `varoskapu_web::assets::router()` (the stylesheet).
+pub fn router(state: PortalState) -> Router {
+    use pages::{cases, catalogue, notices, payments};
+    Router::new()
+        .route("/", get(catalogue::index))
+        .route("/catalogue/{type_id}", get(catalogue::detail))
+        .route("/auth/login", get(pages::login))
+        .route(config::CALLBACK_PATH, get(pages::callback))
+        .route("/auth/logout", post(pages::logout))
+        .route("/my-cases", get(cases::list))
+        .route(
+            "/my-cases/new/{type_id}",
+            get(cases::new_form).post(cases::create),
+        )
+        .route("/my-cases/{case_id}", get(cases::detail))
+        .route(
+            "/my-cases/{case_id}/form",
+            get(cases::edit_form).post(cases::update),
+        )
+        .route(
+            "/my-cases/{case_id}/documents",
+            get(cases::documents).post(cases::upload),
+        )
+        .route("/my-cases/{case_id}/submit", post(cases::submit))
+        .route("/my-cases/{case_id}/answer", post(cases::answer))
+        .route("/my-cases/{case_id}/receipt.pdf", get(cases::receipt))
+        .route("/my-cases/{case_id}/decision.pdf", get(cases::decision))
+        .route(
+            "/my-cases/{case_id}/pay",
+            get(payments::choose).post(payments::start),
+        )
+        .route(
+            "/my-cases/{case_id}/card-return",
+            get(payments::card_return),
+        )
+        .route(
+            "/my-cases/{case_id}/payments/{payment_id}",
+            get(payments::status),
+        )
+        .route(
+            "/my-cases/{case_id}/payments/{payment_id}/receipt.pdf",
+            get(payments::receipt),
+        )
+        .route("/notifications", get(notices::list))
+        .layer(axum::extract::DefaultBodyLimit::max(pages::MAX_UPLOAD_BODY))
+        .with_state(state)
+}
