@@ -77,6 +77,8 @@ pub struct Services {
     pub pay_fee: varoskapu_pay_fee::PayFeeState,
     /// The card simulator, in demo mode.
     pub simulator: Option<varoskapu_pay_fee::simulator::Simulator>,
+    /// The mailbox pages, in demo mode.
+    pub mailbox: Option<crate::mailbox::MailboxState>,
     tsa: Arc<varoskapu_documents::local_tsa::LocalTsa>,
 }
 
@@ -102,6 +104,10 @@ impl Services {
             appointments,
             pay_fee,
             simulator,
+            mailbox: mode
+                .demo
+                .then(|| crate::mailbox::state(ports))
+                .transpose()?,
             tsa: Arc::new(keys.tsa(ports.clock.clone())),
         })
     }
@@ -129,6 +135,11 @@ impl Services {
             Some(simulator) => {
                 functions.merge(varoskapu_pay_fee::simulator::router(simulator.clone()))
             }
+            None => functions,
+        };
+        // In demo mode the mailbox shows what the system sent.
+        let functions = match &self.mailbox {
+            Some(mailbox) => functions.merge(crate::mailbox::router(mailbox.clone())),
             None => functions,
         };
         with_common_layers(functions)
@@ -310,6 +321,7 @@ pub struct RunningServer {
     task: JoinHandle<std::io::Result<()>>,
     purger: JoinHandle<()>,
     reminders: Option<JoinHandle<()>>,
+    relay: Option<crate::relay::RelayHandle>,
 }
 
 impl RunningServer {
@@ -324,6 +336,9 @@ impl RunningServer {
         self.purger.abort();
         if let Some(reminders) = &self.reminders {
             reminders.abort();
+        }
+        if let Some(relay) = self.relay {
+            relay.stop().await;
         }
         self.task
             .await
@@ -357,6 +372,15 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<RunningServer> {
 /// (idempotently) and the card simulator mounted. Otherwise nothing is seeded, no
 /// simulator is mounted and card payments need SimplePay's settings.
 pub async fn serve_with(config: ServeConfig, demo: bool) -> anyhow::Result<RunningServer> {
+    serve_relaying(config, demo, crate::relay::RelayConfig::from_env()?).await
+}
+
+/// [`serve_with`], relaying the outbox to the SMTP server of `relay` (`VAROSKAPU_SMTP_URL`).
+pub async fn serve_relaying(
+    config: ServeConfig,
+    demo: bool,
+    relay: Option<crate::relay::RelayConfig>,
+) -> anyhow::Result<RunningServer> {
     let listener = TcpListener::bind(config.addr)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.addr))?;
@@ -399,6 +423,7 @@ pub async fn serve_with(config: ServeConfig, demo: bool) -> anyhow::Result<Runni
             Duration::from_secs(60),
         ),
     ));
+    let relay = relay.map(|relay| crate::relay::spawn_local(&ports, relay));
     tracing::info!(%addr, data_dir = %config.data_dir.display(), "Városkapu is listening");
     Ok(RunningServer {
         addr,
@@ -407,6 +432,7 @@ pub async fn serve_with(config: ServeConfig, demo: bool) -> anyhow::Result<Runni
         task,
         purger,
         reminders,
+        relay,
     })
 }
 

@@ -40,6 +40,13 @@ pub struct ServeArgs {
     /// `VAROSKAPU_SIMPLEPAY_MERCHANT`; otherwise card payments need SimplePay's settings.
     #[arg(long, env = "VAROSKAPU_DEMO", global = true)]
     pub demo: bool,
+    /// Relay the outbox to this SMTP server (a mail catcher such as `smtp://127.0.0.1:1025`,
+    /// or `smtps://user:password@host`); each message is delivered once.
+    #[arg(long, env = "VAROSKAPU_SMTP_URL")]
+    pub smtp_url: Option<String>,
+    /// The sender of relayed mail.
+    #[arg(long, env = "VAROSKAPU_SMTP_FROM")]
+    pub smtp_from: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -67,6 +74,9 @@ pub enum Command {
     /// Fee payments: import bank statements.
     #[command(subcommand)]
     Payments(PaymentsCommand),
+    /// The outbox: every message the system sent (the demo mailbox shows them too).
+    #[command(subcommand)]
+    Mail(MailCommand),
     /// The audit log: verify its chains and anchors, or anchor it now.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -104,6 +114,21 @@ pub enum AuditCommand {
     /// Anchor everything written until now: sign and timestamp the heads of the streams
     /// written since the last anchor (the daily anchor is otherwise made automatically).
     Anchor,
+}
+
+/// `varoskapu mail …`
+#[derive(Debug, Subcommand)]
+pub enum MailCommand {
+    /// List the messages of the outbox, newest first: when, to whom, what, and whether the
+    /// SMTP relay delivered it.
+    List {
+        /// Only the messages that reach this e-mail address.
+        #[arg(long)]
+        to: Option<String>,
+        /// At most this many.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
 }
 
 /// `varoskapu payments …`

@@ -8,8 +8,12 @@ pub mod cli;
 pub mod docs;
 pub mod identity;
 pub mod identity_cli;
+pub mod mailbox;
 pub mod ports;
+pub mod relay;
 pub mod seed;
 
-pub use app::{RunningServer, ServeConfig, build_router, import_statement, serve, serve_with};
+pub use app::{
+    RunningServer, ServeConfig, build_router, import_statement, serve, serve_relaying, serve_with,
+};
 pub use ports::LocalPorts;

@@ -2,8 +2,11 @@
 
 use clap::Parser;
 use varoskapu_http::logging::{LogFormat, init};
-use varoskapu_local::cli::{AuditCommand, Cli, Command, DocumentsCommand, PaymentsCommand};
-use varoskapu_local::{ServeConfig, serve_with};
+use varoskapu_local::cli::{
+    AuditCommand, Cli, Command, DocumentsCommand, MailCommand, PaymentsCommand,
+};
+use varoskapu_local::relay::RelayConfig;
+use varoskapu_local::{ServeConfig, serve_relaying};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -11,12 +14,21 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
-            let server = serve_with(
+            // Parsed before anything starts: a bad setting stops start-up, naming it.
+            let relay = cli
+                .serve
+                .smtp_url
+                .as_deref()
+                .filter(|url| !url.trim().is_empty())
+                .map(|url| RelayConfig::parse(url, cli.serve.smtp_from.as_deref()))
+                .transpose()?;
+            let server = serve_relaying(
                 ServeConfig {
                     data_dir: cli.serve.data_dir,
                     addr: cli.serve.addr,
                 },
                 cli.serve.demo,
+                relay,
             )
             .await?;
             println!(
@@ -58,6 +70,12 @@ async fn main() -> anyhow::Result<()> {
                 varoskapu_documents::sample::describe(&document, &out, &data_dir)
             );
             Ok(())
+        }
+        Command::Mail(MailCommand::List { to, limit }) => {
+            let ports =
+                varoskapu_local::LocalPorts::open(&cli.serve.data_dir, "http://127.0.0.1:8080")?;
+            varoskapu_local::mailbox::list(&ports, to.as_deref(), limit, &mut std::io::stdout())
+                .await
         }
         Command::Payments(PaymentsCommand::Import { file }) => {
             let summary = varoskapu_local::import_statement(&cli.serve.data_dir, &file).await?;
