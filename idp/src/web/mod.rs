@@ -1,8 +1,10 @@
 //! The thin axum layer over the provider: parse, call, map errors.
 
+mod account;
 mod browser;
 mod cookies;
 mod federated;
+mod form_page;
 mod oauth;
 mod openapi;
 mod page_form;
@@ -37,5 +39,6 @@ pub fn router(provider: Provider) -> Router {
         )
         .route("/oauth2/revoke", post(oauth::revoke))
         .route("/oauth2/introspect", post(oauth::introspect))
+        .merge(account::routes())
         .with_state(provider)
 }

@@ -6,6 +6,8 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use varoskapu_core::access::Scope;
 
+use super::form_page::{Field, FormPage};
+use varoskapu_web::{FieldErrors, Page, PageLang};
 pub use varoskapu_web::{Lang, escape};
 
 fn layout(lang: Lang, title: &str, body: &str) -> String {
@@ -67,68 +69,85 @@ pub struct LoginPage<'a> {
     pub federated: Option<&'a str>,
 }
 
-/// The login form.
-pub fn login(status: StatusCode, p: LoginPage<'_>) -> Response {
-    let lang = p.lang;
-    let error = p
-        .error
-        .map(|e| {
-            format!(
-                r#"<p class="error" role="alert" id="error">{}</p>"#,
-                escape(e)
-            )
-        })
-        .unwrap_or_default();
-    let body = format!(
-        r#"<p>{intro} <strong>{client}</strong></p>
-{error}
-<form method="post" action="/oauth2/login">
-<input type="hidden" name="request_id" value="{request_id}">
-<input type="hidden" name="csrf" value="{csrf}">
-<label for="email">{email_label}</label>
-<input id="email" name="email" type="email" autocomplete="username" required value="{email}" {email_focus}>
-<label for="password">{password_label}</label>
-<input id="password" name="password" type="password" autocomplete="current-password" required {password_focus}>
-<button type="submit">{submit}</button>
-</form>
-{federated}
-<p><a href="?lang={other_code}">{other_lang}</a></p>"#,
-        intro = lang.t("Bejelentkezés ide:", "Sign in to"),
-        client = escape(p.client_name),
-        request_id = escape(p.request_id),
-        csrf = escape(p.csrf),
-        email_label = lang.t("E-mail-cím", "E-mail address"),
-        email = escape(p.email.unwrap_or_default()),
-        email_focus = if p.email.is_none() { "autofocus" } else { "" },
-        password_focus = if p.email.is_some() { "autofocus" } else { "" },
-        password_label = lang.t("Jelszó", "Password"),
-        submit = lang.t("Bejelentkezés", "Sign in"),
-        federated = p
-            .federated
-            .map(|name| {
-                format!(
-                    r#"<form method="post" action="/oauth2/federated/start">
-<input type="hidden" name="request_id" value="{}">
-<input type="hidden" name="csrf" value="{}">
-<button type="submit">{} {}</button>
-</form>"#,
-                    escape(p.request_id),
-                    escape(p.csrf),
-                    lang.t("Belépés ezzel:", "Sign in with"),
-                    escape(name)
-                )
-            })
-            .unwrap_or_default(),
-        other_code = lang.t("en", "hu"),
-        other_lang = lang.t("English", "Magyar"),
-    );
-    page(
-        status,
-        layout(lang, lang.t("Bejelentkezés", "Sign in"), &body),
+/// A page of the kit in `lang` (the provider's pages negotiate their language themselves).
+fn kit_page(lang: Lang, title: &str) -> Page {
+    Page::new(
+        PageLang {
+            lang,
+            explicit: false,
+        },
+        title,
     )
 }
 
-/// Asks for the authenticator app's code after a correct password.
+/// The login form, with the ways out: registration, a forgotten password, federated login.
+pub fn login(status: StatusCode, p: LoginPage<'_>) -> Response {
+    let lang = p.lang;
+    let mut errors = FieldErrors::default();
+    if let Some(error) = p.error {
+        errors.add("password", error);
+    }
+    let after = p
+        .federated
+        .map(|name| {
+            format!(
+                r#"<form method="post" action="/oauth2/federated/start">
+<input type="hidden" name="request_id" value="{}">
+<input type="hidden" name="csrf" value="{}">
+<button type="submit" class="secondary">{} {}</button>
+</form>"#,
+                escape(p.request_id),
+                escape(p.csrf),
+                lang.t("Belépés ezzel:", "Sign in with"),
+                escape(name)
+            )
+        })
+        .unwrap_or_default();
+    let mut form = FormPage::new("/oauth2/login", lang.t("Bejelentkezés", "Sign in"))
+        .hidden("request_id", p.request_id)
+        .hidden("csrf", p.csrf)
+        .field(
+            Field::new(
+                "email",
+                lang.t("E-mail-cím", "E-mail address"),
+                "email",
+                "username",
+            )
+            .value(p.email.unwrap_or_default()),
+        )
+        .field(
+            Field::new(
+                "password",
+                lang.t("Jelszó", "Password"),
+                "password",
+                "current-password",
+            )
+            .errors(&errors),
+        )
+        .link(
+            "/account/password-reset",
+            lang.t("Elfelejtette a jelszavát?", "Forgot your password?"),
+        )
+        .link(
+            "/account/register",
+            lang.t("Nincs még fiókja? Regisztráció", "No account yet? Register"),
+        );
+    if !p.client_name.is_empty() {
+        form = form.intro(&format!(
+            "{} {}",
+            lang.t("Bejelentkezés ide:", "Sign in to"),
+            p.client_name
+        ));
+    }
+    form.after = after;
+    kit_page(lang, lang.t("Bejelentkezés", "Sign in"))
+        .status(status)
+        .errors(errors)
+        .forms_may_leave()
+        .template(&form)
+}
+
+/// Asks for the authenticator app's code (or a recovery code) after a correct password.
 pub fn second_factor(
     status: StatusCode,
     lang: Lang,
@@ -136,34 +155,40 @@ pub fn second_factor(
     csrf: &str,
     error: Option<&str>,
 ) -> Response {
-    let error = error
-        .map(|e| format!(r#"<p class="error" role="alert">{}</p>"#, escape(e)))
-        .unwrap_or_default();
-    let body = format!(
-        r#"{error}
-<form method="post" action="/oauth2/second-factor">
-<input type="hidden" name="request_id" value="{request_id}">
-<input type="hidden" name="csrf" value="{csrf}">
-<label for="code">{label}</label>
-<input id="code" name="code" inputmode="numeric" pattern="[0-9]{{6}}" autocomplete="one-time-code" required autofocus>
-<button type="submit">{submit}</button>
-</form>"#,
-        request_id = escape(request_id),
-        csrf = escape(csrf),
-        label = lang.t(
-            "A hitelesítő alkalmazás 6 jegyű kódja",
-            "The 6-digit code from your authenticator app"
-        ),
-        submit = lang.t("Tovább", "Continue"),
-    );
-    page(
-        status,
-        layout(
-            lang,
-            lang.t("Kétlépcsős azonosítás", "Two-step verification"),
-            &body,
-        ),
+    let mut errors = FieldErrors::default();
+    if let Some(error) = error {
+        errors.add("code", error);
+    }
+    let form = FormPage::new("/oauth2/second-factor", lang.t("Tovább", "Continue"))
+        .hidden("request_id", request_id)
+        .hidden("csrf", csrf)
+        .field(code_field(lang, &errors));
+    kit_page(
+        lang,
+        lang.t("Kétlépcsős azonosítás", "Two-step verification"),
     )
+    .status(status)
+    .errors(errors)
+    .forms_may_leave()
+    .template(&form)
+}
+
+/// The second factor's field: the app's code, or one of the recovery codes.
+pub fn code_field(lang: Lang, errors: &FieldErrors) -> Field {
+    Field::new(
+        "code",
+        lang.t(
+            "A hitelesítő alkalmazás 6 jegyű kódja",
+            "The 6-digit code from your authenticator app",
+        ),
+        "text",
+        "one-time-code",
+    )
+    .hint(lang.t(
+        "Ha a telefonja nincs kéznél, írja be egyik helyreállító kódját.",
+        "If your phone is not at hand, enter one of your recovery codes.",
+    ))
+    .errors(errors)
 }
 
 /// What granting a scope lets an app do, in words a citizen understands.

@@ -1,0 +1,89 @@
+//! "Apps with access": the partner apps the person consented to, each with a button that
+//! withdraws the consent and revokes the app's tokens for this person.
+
+use super::{account_page, forbidden, internal, require, see_other};
+use crate::account::AppWithAccess;
+use crate::provider::Provider;
+use crate::web::page_form::{PageFields, PageForm};
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use serde::Deserialize;
+use varoskapu_web::{Lang, PageLang};
+
+#[derive(Template)]
+#[template(path = "account/apps.html")]
+struct AppsPage<'a> {
+    lang: Lang,
+    csrf: &'a str,
+    apps: Vec<AppWithAccess>,
+}
+
+#[derive(Deserialize)]
+pub struct Withdrawn {
+    withdrawn: Option<String>,
+}
+
+/// `GET /account/apps`.
+pub async fn page(
+    State(p): State<Provider>,
+    lang: PageLang,
+    headers: HeaderMap,
+    Query(done): Query<Withdrawn>,
+) -> Response {
+    let signed = match require(&p, &headers, lang.lang, "/account/apps").await {
+        Ok(signed) => signed,
+        Err(answer) => return answer,
+    };
+    let apps = match p.apps_with_access(signed.account.id).await {
+        Ok(apps) => apps,
+        Err(e) => return internal(lang.lang, &e),
+    };
+    let l = lang.lang;
+    let mut page = account_page(
+        lang,
+        l.t("Hozzáféréssel rendelkező alkalmazások", "Apps with access"),
+        &signed,
+        "/account/apps",
+    );
+    if done.withdrawn.is_some() {
+        page = page.notice(l.t(
+            "A hozzáférést visszavontuk; az alkalmazás bejelentkezései és tokenjei érvényüket vesztették.",
+            "Access has been withdrawn; the app's sign-ins and tokens no longer work.",
+        ));
+    }
+    page.template(&AppsPage {
+        lang: l,
+        csrf: &signed.session.csrf,
+        apps,
+    })
+}
+
+/// The withdraw button's fields.
+#[derive(Deserialize)]
+pub struct WithdrawForm {
+    csrf: Option<String>,
+    client_id: Option<String>,
+}
+impl PageFields for WithdrawForm {}
+
+/// `POST /account/apps/withdraw`.
+pub async fn withdraw(
+    State(p): State<Provider>,
+    headers: HeaderMap,
+    PageForm { lang, form }: PageForm<WithdrawForm>,
+) -> Response {
+    let signed = match require(&p, &headers, lang, "/account/apps").await {
+        Ok(signed) => signed,
+        Err(answer) => return answer,
+    };
+    if !signed.accepts(form.csrf.as_deref()) {
+        return forbidden(lang);
+    }
+    let client_id = form.client_id.unwrap_or_default();
+    match p.withdraw_consent(signed.account.id, &client_id).await {
+        Ok(_) => see_other("/account/apps?withdrawn=1"),
+        Err(e) => internal(lang, &e),
+    }
+}
