@@ -102,6 +102,9 @@ def main():
     parser.add_argument("--source", default=str(ROOT),
                         help="the checkout the binaries were built from (for the settings check)")
     parser.add_argument("--logs", default=None, help="folder for the functions' logs")
+    parser.add_argument("--parameter", action="append", default=[], metavar="NAME=VALUE",
+                        help="a deployment's parameter on top of samconfig.toml's (repeatable), "
+                             "e.g. EdgeProtection=on EdgeTrustedProxies=127.0.0.1/32")
     parser.add_argument("--past-the-authorizer", action="store_true",
                         help="diagnosis only: let the JWT authorizer pass every token (its "
                              "refusals are still reported) to see what lies behind it")
@@ -141,6 +144,12 @@ def main():
     if "SimplePayUrl" in params:
         rehearsal["SimplePayUrl"] = "http://127.0.0.1:1/payment"  # replaced below
     rehearsal = {k: v for k, v in rehearsal.items() if k in params}
+    for given in args.parameter:
+        name, _, value = given.partition("=")
+        if name not in params:
+            report.finding("rehearsal", f"--parameter {name}: the template has no such parameter", record=False)
+            return 1
+        rehearsal[name] = value
     values, problems = cfn.bind_parameters(template, samconfig, rehearsal)
     for p in cfn.bind_parameters(template, samconfig)[1]:
         report.finding("template/samconfig.toml", "`sam deploy` with the shipped samconfig.toml: " + p,
