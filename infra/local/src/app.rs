@@ -302,7 +302,9 @@ fn pay_fee_with(
             return_origins: Some(mode.return_origins.clone()),
             ..varoskapu_core::payments::PaymentSettings::default()
         },
-    );
+    )
+    // Payment notices link to the case in the portal.
+    .with_public_url(&ports.public_base_url);
     Ok((
         varoskapu_pay_fee::PayFeeState {
             payments,

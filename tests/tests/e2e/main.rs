@@ -19,6 +19,7 @@ mod identity;
 mod lambda_events;
 mod limits;
 mod local_server;
+mod mailbox;
 mod payments;
 mod register;
 mod support;
