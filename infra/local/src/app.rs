@@ -77,6 +77,8 @@ pub struct Services {
     pub pay_fee: varoskapu_pay_fee::PayFeeState,
     /// The card simulator, in demo mode.
     pub simulator: Option<varoskapu_pay_fee::simulator::Simulator>,
+    /// The citizen portal's pages.
+    pub portal: varoskapu_portal::PortalState,
     /// The mailbox pages, in demo mode.
     pub mailbox: Option<crate::mailbox::MailboxState>,
     tsa: Arc<varoskapu_documents::local_tsa::LocalTsa>,
@@ -97,6 +99,7 @@ impl Services {
             .map_err(|e| anyhow::anyhow!("appointments cannot start: {e}"))?;
         let (pay_fee, simulator) = pay_fee_with(ports, mode, &cases)
             .map_err(|e| anyhow::anyhow!("payments cannot start: {e}"))?;
+        let portal = portal_with(ports, tokens.clone(), &cases, &pay_fee);
         Ok(Self {
             provider,
             tokens,
@@ -104,6 +107,7 @@ impl Services {
             appointments,
             pay_fee,
             simulator,
+            portal,
             mailbox: mode
                 .demo
                 .then(|| crate::mailbox::state(ports))
@@ -129,7 +133,10 @@ impl Services {
             // Fee payments.
             .merge(varoskapu_pay_fee::router(self.pay_fee.clone()))
             // RFC 3161 at POST /tsa, with the TSA keys under the data folder.
-            .merge(varoskapu_documents::tsa_router(self.tsa.clone()));
+            .merge(varoskapu_documents::tsa_router(self.tsa.clone()))
+            // The citizen portal at `/`, and the one stylesheet of every page.
+            .merge(varoskapu_portal::router(self.portal.clone()))
+            .merge(varoskapu_web::assets::router());
         // In demo mode the SimplePay simulator stands in for the card provider.
         let functions = match &self.simulator {
             Some(simulator) => {
@@ -464,4 +471,28 @@ pub async fn import_statement(
         .payments
         .import(&xml, varoskapu_core::cases::Actor::System)
         .await?)
+}
+
+/// The citizen portal over the case and payment use cases, signing people in through the
+/// server's own provider as the demo portal client (its callback on the public base URL).
+fn portal_with(
+    ports: &LocalPorts,
+    tokens: Arc<varoskapu_http::auth::TokenValidator>,
+    cases: &varoskapu_case_api::CasesState,
+    pay_fee: &varoskapu_pay_fee::PayFeeState,
+) -> varoskapu_portal::PortalState {
+    let config = varoskapu_portal::PortalConfig::new(
+        &ports.public_base_url,
+        crate::identity::DEMO_PORTAL_ID,
+        crate::identity::DEMO_PORTAL_SECRET,
+        &ports.public_base_url,
+    );
+    varoskapu_portal::PortalState::new(
+        config,
+        ports.table.clone(),
+        ports.clock.clone(),
+        tokens,
+        cases.clone(),
+        pay_fee.clone(),
+    )
 }

@@ -22,11 +22,14 @@ pub const DEMO_PARTNER_REDIRECT: &str = "http://127.0.0.1:8081/callback";
 pub const DEMO_PARKING_ID: &str = "demo-parkolas";
 pub const DEMO_PARKING_REDIRECT: &str = "http://127.0.0.1:8082/callback";
 /// The municipality's own citizen portal (Ügyfélkapu): a first-party confidential client
-/// with the citizens' scopes; its pages will live at this redirect's origin.
+/// with the citizens' scopes. Its pages are served at `/` of the server, with the callback
+/// [`PORTAL_CALLBACK_PATH`]; this redirect is kept for apps that test the client apart.
 pub const DEMO_PORTAL_ID: &str = "demo-ugyfelkapu";
 /// Its secret; a demo value, printed in the README.
 pub const DEMO_PORTAL_SECRET: &str = "demo-portal-secret-change-me-0123456789abcdef";
 pub const DEMO_PORTAL_REDIRECT: &str = "http://127.0.0.1:8083/callback";
+/// The portal's callback under the server's public base URL.
+pub const PORTAL_CALLBACK_PATH: &str = "/auth/callback";
 /// The municipality's own office screens (Ügyintézőkapu): a first-party confidential client
 /// with the office scopes.
 pub const DEMO_OFFICE_ID: &str = "demo-ugyintezokapu";
@@ -165,8 +168,14 @@ pub async fn seed_with(provider: &Provider) -> anyhow::Result<()> {
             name: "Ügyfélkapu (demo)".into(),
             client_id: Some(DEMO_PORTAL_ID.into()),
             secret: Some(DEMO_PORTAL_SECRET.into()),
-            redirect_uris: vec![DEMO_PORTAL_REDIRECT.into()],
-            post_logout_redirect_uris: vec!["http://127.0.0.1:8083/".into()],
+            redirect_uris: vec![
+                format!("{}{PORTAL_CALLBACK_PATH}", provider.config.issuer),
+                DEMO_PORTAL_REDIRECT.into(),
+            ],
+            post_logout_redirect_uris: vec![
+                format!("{}/", provider.config.issuer),
+                "http://127.0.0.1:8083/".into(),
+            ],
             first_party: true,
             scopes: names(&PORTAL_SCOPES),
             ..NewClient::default()

@@ -21,5 +21,6 @@ mod limits;
 mod local_server;
 mod mailbox;
 mod payments;
+mod portal;
 mod register;
 mod support;
