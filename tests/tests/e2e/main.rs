@@ -7,6 +7,7 @@
 //! Run one part with a filter, e.g. `cargo nextest run -p varoskapu-tests -E 'test(/^fuzz::/)'`.
 
 mod accessibility;
+mod account_pages;
 mod authenticate;
 mod aws_contract;
 mod browser_sso;
