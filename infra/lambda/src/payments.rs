@@ -33,7 +33,7 @@ pub async fn state_from_env() -> Result<PayFeeState, StartError> {
     };
     let sdk = aws.sdk_config().await;
     let secrets = SecretsManager::new(&sdk);
-    // The secret is read while the case state is built: no time of its own on a cold start.
+    // The secret is read beside the case state's construction, so its round trip overlaps it.
     let (cases, secret) = tokio::try_join!(crate::cases::state_on(&aws, &sdk), async {
         match &secret_arn {
             Some(arn) => secrets
