@@ -1,4 +1,5 @@
-"""moto's DynamoDB/S3/KMS server for the tests, applying one request at a time.
+"""moto's server for the tests (every service moto has: DynamoDB, S3, KMS, SES, SSM,
+Secrets Manager among them), applying one request at a time.
 
 DynamoDB applies every conditional write and transaction atomically. moto's threaded
 server evaluates a condition and then writes without holding a lock, so two concurrent
