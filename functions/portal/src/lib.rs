@@ -12,6 +12,7 @@ pub mod signin;
 use axum::Router;
 use axum::routing::{get, post};
 use std::sync::Arc;
+use varoskapu_book_appointment::AppointmentsState;
 use varoskapu_case_api::CasesState;
 use varoskapu_core::{Clock, Table};
 use varoskapu_http::auth::TokenValidator;
@@ -32,6 +33,7 @@ pub struct PortalState {
     pub tokens: Arc<TokenValidator>,
     pub cases: CasesState,
     pub payments: PayFeeState,
+    pub appointments: AppointmentsState,
     pub table: Arc<dyn Table>,
     pub clock: Arc<dyn Clock>,
     pub http: reqwest::Client,
@@ -46,6 +48,7 @@ impl PortalState {
         tokens: Arc<TokenValidator>,
         cases: CasesState,
         payments: PayFeeState,
+        appointments: AppointmentsState,
     ) -> Self {
         let sessions = BrowserSessions::new(
             table.clone(),
@@ -60,6 +63,7 @@ impl PortalState {
             tokens,
             cases,
             payments,
+            appointments,
             table,
             clock,
             http: reqwest::Client::builder()
@@ -72,7 +76,7 @@ impl PortalState {
 
 /// The portal's pages. Mount beside `varoskapu_web::assets::router()` (the stylesheet).
 pub fn router(state: PortalState) -> Router {
-    use pages::{cases, catalogue, notices, payments};
+    use pages::{appointments, cases, catalogue, notices, payments};
     Router::new()
         .route("/", get(catalogue::index))
         .route("/catalogue/{type_id}", get(catalogue::detail))
@@ -112,6 +116,23 @@ pub fn router(state: PortalState) -> Router {
         .route(
             "/my-cases/{case_id}/payments/{payment_id}/receipt.pdf",
             get(payments::receipt),
+        )
+        .route("/my-appointments", get(appointments::list))
+        .route(
+            "/my-appointments/new/{service_id}",
+            get(appointments::new_booking).post(appointments::book),
+        )
+        .route(
+            "/my-appointments/{booking_id}/reschedule",
+            get(appointments::reschedule_form).post(appointments::reschedule),
+        )
+        .route(
+            "/my-appointments/{booking_id}/cancel",
+            post(appointments::cancel),
+        )
+        .route(
+            "/my-appointments/{booking_id}/calendar.ics",
+            get(appointments::calendar),
         )
         .route("/notifications", get(notices::list))
         .layer(axum::extract::DefaultBodyLimit::max(pages::MAX_UPLOAD_BODY))

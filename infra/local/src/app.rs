@@ -99,7 +99,7 @@ impl Services {
             .map_err(|e| anyhow::anyhow!("appointments cannot start: {e}"))?;
         let (pay_fee, simulator) = pay_fee_with(ports, mode, &cases)
             .map_err(|e| anyhow::anyhow!("payments cannot start: {e}"))?;
-        let portal = portal_with(ports, tokens.clone(), &cases, &pay_fee);
+        let portal = portal_with(ports, tokens.clone(), &cases, &pay_fee, &appointments);
         Ok(Self {
             provider,
             tokens,
@@ -480,6 +480,7 @@ fn portal_with(
     tokens: Arc<varoskapu_http::auth::TokenValidator>,
     cases: &varoskapu_case_api::CasesState,
     pay_fee: &varoskapu_pay_fee::PayFeeState,
+    appointments: &AppointmentsState,
 ) -> varoskapu_portal::PortalState {
     let config = varoskapu_portal::PortalConfig::new(
         &ports.public_base_url,
@@ -494,5 +495,6 @@ fn portal_with(
         tokens,
         cases.clone(),
         pay_fee.clone(),
+        appointments.clone(),
     )
 }

@@ -984,3 +984,167 @@ async fn the_session_cookie_is_http_only_and_lax_and_the_table_keeps_only_its_di
         .to_owned();
     assert_ne!(pre_secret, secret);
 }
+
+/// The values of the radio buttons named `name` on a page, in order.
+fn radio_values(page: &str, name: &str) -> Vec<String> {
+    let marker = format!(r#"name="{name}" value=""#);
+    page.match_indices(&marker)
+        .map(|(at, _)| {
+            let rest = &page[at + marker.len()..];
+            rest[..rest.find('"').expect("quote")].to_owned()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn an_appointment_is_booked_once_moved_cancelled_and_added_to_a_calendar() {
+    let world = World::start().await;
+    let api = world
+        .sign_in(DEMO_CITIZEN_EMAIL, DEMO_CITIZEN_PASSWORD)
+        .await;
+    let mut browser = Browser::new(&world);
+    let list = browser
+        .sign_in(
+            DEMO_CITIZEN_EMAIL,
+            DEMO_CITIZEN_PASSWORD,
+            "/my-appointments",
+        )
+        .await;
+    let service = "/my-appointments/new/szemelyi-igazolvany-fenykep";
+    assert!(list.body.contains(service), "{}", list.body);
+    let slots = browser.get(service).await;
+    assert_eq!(slots.status, StatusCode::OK);
+    let choices = radio_values(&slots.body, "slot");
+    assert!(choices.len() >= 2, "{}", slots.body);
+    let csrf = field(&slots.body, "csrf");
+    let key = field(&slots.body, "idempotency_key");
+    // No slot chosen: the error is on the slot list.
+    let none = browser
+        .post(service, &[("csrf", &csrf), ("idempotency_key", &key)])
+        .await;
+    assert_eq!(none.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        none.body.contains(r##"<a href="#slots">"##),
+        "{}",
+        none.body
+    );
+    // Booked with a double click: one booking.
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("idempotency_key", &key),
+        ("slot", &choices[choices.len() - 1]),
+    ];
+    let first = browser.post(service, &form).await;
+    let second = browser.post(service, &form).await;
+    assert_eq!(first.location.as_deref(), Some("/my-appointments?booked=1"));
+    assert_eq!(second.location, first.location);
+    let bookings = world
+        .ok(&api, Method::GET, "/appointments/bookings", None)
+        .await;
+    let bookings = bookings.as_array().expect("list").clone();
+    assert_eq!(bookings.len(), 1, "{bookings:?}");
+    let id = bookings[0]["id"].as_str().expect("id").to_owned();
+    let listed = browser.follow(first).await;
+    assert!(
+        listed
+            .body
+            .contains(&format!("/my-appointments/{id}/calendar.ics")),
+        "{}",
+        listed.body
+    );
+    // The calendar entry.
+    let ics = browser
+        .get(&format!("/my-appointments/{id}/calendar.ics"))
+        .await;
+    assert_eq!(ics.status, StatusCode::OK);
+    assert!(ics.content_type.starts_with("text/calendar"));
+    for line in [
+        "BEGIN:VCALENDAR",
+        "BEGIN:VEVENT",
+        "DTSTART",
+        "END:VCALENDAR",
+    ] {
+        assert!(ics.body.contains(line), "{line}: {}", ics.body);
+    }
+    // Moved to another slot.
+    let move_page = browser
+        .get(&format!("/my-appointments/{id}/reschedule"))
+        .await;
+    let later = radio_values(&move_page.body, "slot")
+        .into_iter()
+        .rfind(|s| *s != choices[choices.len() - 1])
+        .expect("another slot");
+    let moved = browser
+        .post(
+            &format!("/my-appointments/{id}/reschedule"),
+            &[("csrf", &csrf), ("slot", &later)],
+        )
+        .await;
+    assert_eq!(
+        moved.location.as_deref(),
+        Some("/my-appointments?moved=1"),
+        "{} {}",
+        moved.status,
+        moved.body
+    );
+    let booking = world
+        .ok(
+            &api,
+            Method::GET,
+            &format!("/appointments/bookings/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(booking["status"], "rescheduled", "{booking}");
+    // A cancel without the session's token is refused; with it, the booking is cancelled.
+    let cancel = format!("/my-appointments/{id}/cancel");
+    let forged = browser.post(&cancel, &[("csrf", "forged")]).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let booking = world
+        .ok(
+            &api,
+            Method::GET,
+            &format!("/appointments/bookings/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(booking["status"], "rescheduled");
+    let cancelled = browser.post(&cancel, &[("csrf", &csrf)]).await;
+    assert_eq!(
+        cancelled.location.as_deref(),
+        Some("/my-appointments?cancelled=1")
+    );
+    let booking = world
+        .ok(
+            &api,
+            Method::GET,
+            &format!("/appointments/bookings/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(booking["status"], "cancelled");
+    // The notices of each step.
+    let notices = browser.get("/notifications").await;
+    assert_eq!(notices.status, StatusCode::OK);
+    assert!(
+        notices.body.matches("<li class=\"card\">").count() >= 3,
+        "{}",
+        notices.body
+    );
+    // Another person's booking is not found.
+    world.new_person("masik@example.hu", "citizen").await;
+    let mut other = Browser::new(&world);
+    other
+        .sign_in("masik@example.hu", "Masik-polgar-2026!", "/my-appointments")
+        .await;
+    for path in [
+        format!("/my-appointments/{id}/calendar.ics"),
+        format!("/my-appointments/{id}/reschedule"),
+    ] {
+        assert_eq!(
+            other.get(&path).await.status,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+}

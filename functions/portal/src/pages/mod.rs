@@ -1,6 +1,7 @@
 //! The portal's pages: the shared frame (menu, who is signed in, plain message pages) and
 //! sign-in, sign-out and the callback; each area's pages in a module of its own.
 
+pub mod appointments;
 pub mod cases;
 pub mod catalogue;
 pub mod notices;
@@ -26,6 +27,7 @@ pub fn nav(lang: PageLang, current: &str, signed_in: bool) -> Vec<NavLink> {
     let mut links = vec![("/", l.t("Ügyek katalógusa", "Case catalogue"))];
     if signed_in {
         links.push(("/my-cases", l.t("Ügyeim", "My cases")));
+        links.push(("/my-appointments", l.t("Időpontfoglalás", "Appointments")));
         links.push(("/notifications", l.t("Értesítéseim", "My notifications")));
     } else {
         links.push(("/auth/login", l.t("Bejelentkezés", "Sign in")));
