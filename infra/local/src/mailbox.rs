@@ -543,6 +543,49 @@ mod tests {
         assert!(own_link("javascript:alert(1)//https://kapu.example.hu/varos", &base).is_none());
     }
 
+    #[tokio::test]
+    async fn the_cli_lists_the_outbox_newest_first_with_each_delivery() {
+        use varoskapu_core::notify::{Message, Notifier, OutboxNotifier};
+        let dir = tempfile::tempdir().unwrap();
+        let ports = crate::LocalPorts::open(dir.path(), "http://127.0.0.1:8080").unwrap();
+        let mut out = Vec::new();
+        list(&ports, None, 10, &mut out).await.unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "no messages\n");
+        let outbox =
+            OutboxNotifier::new(ports.table.clone(), ports.clock.clone(), ports.ids.clone());
+        for (recipient, subject) in [("anna@example.hu", "első"), ("acct-1", "második\r\nBcc: x")]
+        {
+            outbox
+                .send(Message {
+                    recipient: recipient.into(),
+                    kind: "test".into(),
+                    subject: subject.into(),
+                    body: String::new(),
+                    attachments: Vec::new(),
+                })
+                .await
+                .unwrap();
+        }
+        let mut out = Vec::new();
+        list(&ports, None, 10, &mut out).await.unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<_> = text.lines().collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        assert!(
+            lines[0].contains("(acct-1)  test  queued  második  Bcc: x"),
+            "{text}"
+        );
+        assert!(
+            lines[1].contains("anna@example.hu  test  queued  első"),
+            "{text}"
+        );
+        let mut out = Vec::new();
+        list(&ports, Some("anna@example.hu"), 10, &mut out)
+            .await
+            .unwrap();
+        assert_eq!(String::from_utf8(out).unwrap().lines().count(), 1);
+    }
+
     #[test]
     fn keys_are_one_path_segment_and_downloads_never_render() {
         assert_eq!(path_segment("anna+x@example.hu"), "anna+x@example.hu");
