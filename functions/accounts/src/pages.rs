@@ -2,97 +2,59 @@
 //! plain server-rendered HTML that works without JavaScript, Hungarian first with English
 //! beside it, and the request shape both the page's form and API clients use.
 
+use crate::password::weakness;
 use crate::service::AccountError;
+use askama::Template;
 use axum::extract::{FromRequest, Request};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 use varoskapu_http::ApiJson;
+use varoskapu_web::{FieldErrors, Lang, Page, PageLang, csrf};
 
-/// Escapes text for HTML content and attribute values.
-fn escape(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
-            '&' => "&amp;".to_owned(),
-            '<' => "&lt;".to_owned(),
-            '>' => "&gt;".to_owned(),
-            '"' => "&quot;".to_owned(),
-            '\'' => "&#39;".to_owned(),
-            c => c.to_string(),
-        })
-        .collect()
-}
-
-const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem;line-height:1.5;color:#1a1a1a}\
-label{display:block;margin-top:1rem;font-weight:600}input{font-size:1rem;padding:.5rem;width:100%;box-sizing:border-box}\
-button{margin-top:1rem;font-size:1rem;padding:.6rem 1.2rem;background:#0b4f8a;color:#fff;border:0;border-radius:4px}\
-.error{color:#a00000;font-weight:600}";
-
-fn page(status: StatusCode, title: &str, body: &str) -> Response {
-    let html = format!(
-        "<!doctype html><html lang=\"hu\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title} – Városkapu</title><style>{STYLE}</style></head>\
-         <body><main><h1>{title}</h1>{body}</main></body></html>"
-    );
-    let mut response = (status, Html(html)).into_response();
-    let headers = response.headers_mut();
-    // The page carries a one-time token: never cached, never sent on as a referrer.
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
-        ),
-    );
-    response
-}
-
-/// A page with one message, in both languages.
-pub fn message(status: StatusCode, hu: &str, en: &str) -> Response {
-    let body = format!("<p>{}</p><p lang=\"en\">{}</p>", escape(hu), escape(en));
-    page(status, "Városkapu", &body)
-}
-
-/// What a set-password form is for.
-pub struct PasswordForm<'a> {
-    /// Where the form posts.
-    pub action: &'a str,
-    pub token: &'a str,
-    pub title: &'a str,
-    pub intro_hu: &'a str,
-    pub intro_en: &'a str,
-    pub error: Option<(&'a str, &'a str)>,
-}
-
-/// The page that asks for a new password, the mailed token in a hidden field.
-pub fn password_form(status: StatusCode, form: PasswordForm<'_>) -> Response {
-    let error = form.error.map_or_else(String::new, |(hu, en)| {
-        format!(
-            "<p class=\"error\" role=\"alert\">{} <span lang=\"en\">{}</span></p>",
-            escape(hu),
-            escape(en)
-        )
-    });
+/// A page with one message in the person's language, and the way on to sign in.
+pub fn message(lang: PageLang, status: StatusCode, title: &str, text: &str) -> Response {
+    let l = lang.lang;
     let body = format!(
-        "<p>{intro_hu}</p><p lang=\"en\">{intro_en}</p>{error}\
-         <form method=\"post\" action=\"{action}\">\
-         <input type=\"hidden\" name=\"token\" value=\"{token}\">\
-         <label for=\"password\">Új jelszó <span lang=\"en\">(new password)</span></label>\
-         <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"new-password\" \
-         minlength=\"12\" required aria-describedby=\"rules\">\
-         <p id=\"rules\">Legalább 12 karakter. <span lang=\"en\">At least 12 characters.</span></p>\
-         <button type=\"submit\">Mentés <span lang=\"en\">(save)</span></button></form>",
-        intro_hu = escape(form.intro_hu),
-        intro_en = escape(form.intro_en),
-        action = escape(form.action),
-        token = escape(form.token),
+        r#"<p>{}</p><p><a href="/account/sign-in">{}</a></p>"#,
+        varoskapu_web::escape(text),
+        l.t("Bejelentkezés", "Sign in")
     );
-    page(status, form.title, &body)
+    Page::new(lang, title).status(status).render(&body)
+}
+
+#[derive(Template)]
+#[template(path = "password_form.html")]
+struct PasswordFormPage<'a> {
+    lang: Lang,
+    intro: &'a str,
+    action: &'a str,
+    csrf: &'a str,
+    token: &'a str,
+    error: Option<&'a str>,
+}
+
+/// What to tell a person whose new password is refused.
+fn weakness_text(lang: Lang, password: &str) -> &'static str {
+    use crate::password::Weakness;
+    match weakness(password) {
+        Some(Weakness::TooLong) => lang.t(
+            "A jelszó legfeljebb 128 karakter lehet.",
+            "The password may be at most 128 characters long.",
+        ),
+        Some(Weakness::Common) => lang.t(
+            "Ez a jelszó szerepel a gyakran használt, kiszivárgott jelszavak listáján. Válasszon mást.",
+            "This password is on the list of common, breached passwords. Please choose another.",
+        ),
+        Some(Weakness::Pattern) => lang.t(
+            "A jelszó egyetlen ismétlődő karakter vagy egyszerű sorozat. Válasszon nehezebben kitalálhatót.",
+            "The password is one repeated character or a simple run. Please choose one that is harder to guess.",
+        ),
+        _ => lang.t(
+            "A jelszó legalább 10 karakter legyen. Több szóból álló jelmondat a legjobb.",
+            "The password must be at least 10 characters long. A passphrase of several words is best.",
+        ),
+    }
 }
 
 /// A mailed link's set-password flow: the page the link opens, and the answer to its
@@ -100,7 +62,8 @@ pub fn password_form(status: StatusCode, form: PasswordForm<'_>) -> Response {
 pub struct PasswordFlow {
     /// Where the form posts.
     pub action: &'static str,
-    pub title: &'static str,
+    pub title_hu: &'static str,
+    pub title_en: &'static str,
     pub intro_hu: &'static str,
     pub intro_en: &'static str,
     /// The page after success, in both languages.
@@ -112,61 +75,123 @@ pub struct PasswordFlow {
     pub refused_log: &'static str,
 }
 
+/// Whether the pages are served over HTTPS (then the CSRF cookie is `__Host-`, Secure):
+/// the mailed links' base URL says.
+pub fn secure(public_base_url: &str) -> bool {
+    public_base_url.starts_with("https://")
+}
+
 impl PasswordFlow {
-    fn form(&self, status: StatusCode, token: &str, error: Option<(&str, &str)>) -> Response {
-        password_form(
-            status,
-            PasswordForm {
+    fn form(&self, lang: PageLang, csrf: &str, token: &str, error: Option<&str>) -> Response {
+        let l = lang.lang;
+        let mut errors = FieldErrors::default();
+        if let Some(error) = error {
+            errors.add("password", error);
+        }
+        Page::new(lang, l.t(self.title_hu, self.title_en))
+            .home("/account")
+            .errors(errors)
+            .template(&PasswordFormPage {
+                lang: l,
+                intro: l.t(self.intro_hu, self.intro_en),
                 action: self.action,
+                csrf,
                 token,
-                title: self.title,
-                intro_hu: self.intro_hu,
-                intro_en: self.intro_en,
                 error,
-            },
-        )
+            })
     }
 
     /// The page the mailed link opens; opening it changes nothing (mail scanners open
-    /// links too): the form does.
-    pub fn link_page(&self, token: Option<&str>) -> Response {
+    /// links too): the form does. The form carries the page kit's double-submit token.
+    pub fn link_page(
+        &self,
+        lang: PageLang,
+        headers: &HeaderMap,
+        secure: bool,
+        token: Option<&str>,
+    ) -> Response {
+        let l = lang.lang;
         match token {
-            Some(token) if !token.is_empty() => self.form(StatusCode::OK, token, None),
+            Some(token) if !token.is_empty() => {
+                let (csrf, cookie) = csrf::form_token(headers, secure);
+                let mut response = self.form(lang, &csrf, token, None);
+                if let Some(cookie) = cookie {
+                    response.headers_mut().append(header::SET_COOKIE, cookie);
+                }
+                response
+            }
             _ => message(
+                lang,
                 StatusCode::BAD_REQUEST,
-                "A link hiányos.",
-                "The link is incomplete.",
+                l.t(self.title_hu, self.title_en),
+                l.t("A link hiányos.", "The link is incomplete."),
             ),
         }
     }
 
-    /// The answer to a submitted password, in the shape it was sent in.
-    pub fn answer<T>(
+    /// Whether a form post carries this browser's double-submit token (JSON needs none:
+    /// a page on another site cannot send it).
+    pub fn accepts(
         &self,
         from_page: bool,
+        headers: &HeaderMap,
+        secure: bool,
+        posted: Option<&str>,
+    ) -> bool {
+        !from_page || csrf::form_accepted(headers, secure, posted)
+    }
+
+    /// The page for a form post without its token: 403, nothing changed.
+    pub fn refused(&self, lang: PageLang) -> Response {
+        let l = lang.lang;
+        tracing::warn!("mailed-link form refused: CSRF token missing or wrong");
+        message(
+            lang,
+            StatusCode::FORBIDDEN,
+            l.t(self.title_hu, self.title_en),
+            l.t(
+                "A kérés nem ebből a böngészőből, az oldal saját űrlapjáról érkezett (CSRF-védelem). Semmi sem változott. Nyissa meg újra a levélben kapott linket.",
+                "The request did not come from this page's own form in this browser (CSRF protection). Nothing was changed. Open the link in the message again.",
+            ),
+        )
+    }
+
+    /// The answer to a submitted password, in the shape it was sent in.
+    #[allow(clippy::too_many_arguments)]
+    pub fn answer<T>(
+        &self,
+        lang: PageLang,
+        from_page: bool,
+        csrf: &str,
         token: &str,
+        password: &str,
         outcome: Result<T, AccountError>,
     ) -> Response {
+        let l = lang.lang;
         match (from_page, outcome) {
             (false, Ok(_)) => {
                 axum::Json(serde_json::json!({"status": self.done_status})).into_response()
             }
             (false, Err(e)) => e.into_response(),
-            (true, Ok(_)) => message(StatusCode::OK, self.done_hu, self.done_en),
-            (true, Err(AccountError::WeakPassword)) => self.form(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                token,
-                Some((
-                    "A jelszó túl rövid vagy túl gyakori.",
-                    "The password is too short or too common.",
-                )),
+            (true, Ok(_)) => message(
+                lang,
+                StatusCode::OK,
+                l.t(self.title_hu, self.title_en),
+                l.t(self.done_hu, self.done_en),
             ),
+            (true, Err(AccountError::WeakPassword)) => {
+                self.form(lang, csrf, token, Some(weakness_text(l, password)))
+            }
             (true, Err(e)) => {
                 tracing::info!(error = %e, "{}", self.refused_log);
                 message(
+                    lang,
                     StatusCode::BAD_REQUEST,
-                    "A link érvénytelen vagy lejárt.",
-                    "The link is invalid or has expired.",
+                    l.t(self.title_hu, self.title_en),
+                    l.t(
+                        "A link érvénytelen vagy lejárt. Kérjen újat.",
+                        "The link is invalid or has expired. Please ask for a new one.",
+                    ),
                 )
             }
         }
@@ -203,14 +228,22 @@ where
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        let parts_headers = request.headers().clone();
         if is_form {
             match axum::Form::<T>::from_request(request, state).await {
                 Ok(axum::Form(value)) => Ok(Submitted::Form(value)),
-                Err(_) => Err(message(
-                    StatusCode::BAD_REQUEST,
-                    "Hibás kérés.",
-                    "Malformed request.",
-                )),
+                Err(_) => {
+                    let lang = Lang::negotiate(&parts_headers, None);
+                    Err(message(
+                        PageLang {
+                            lang,
+                            explicit: false,
+                        },
+                        StatusCode::BAD_REQUEST,
+                        lang.t("Hibás kérés", "Malformed request"),
+                        lang.t("Az űrlap hibás.", "The form is malformed."),
+                    ))
+                }
             }
         } else {
             match ApiJson::<T>::from_request(request, state).await {
@@ -225,28 +258,49 @@ where
 mod tests {
     use super::*;
 
+    const FLOW: PasswordFlow = PasswordFlow {
+        action: "/password-reset/confirm",
+        title_hu: "Új jelszó",
+        title_en: "New password",
+        intro_hu: "Adja meg",
+        intro_en: "Enter",
+        done_hu: "Kész",
+        done_en: "Done",
+        done_status: "password_changed",
+        refused_log: "refused",
+    };
+
     #[tokio::test]
     async fn the_token_cannot_break_out_of_its_attribute_and_the_page_is_never_cached() {
-        let response = password_form(
-            StatusCode::OK,
-            PasswordForm {
-                action: "/password-reset/confirm",
-                token: "\"><script>alert(1)</script>",
-                title: "Új jelszó",
-                intro_hu: "Adja meg",
-                intro_en: "Enter",
-                error: None,
-            },
+        let lang = PageLang {
+            lang: Lang::En,
+            explicit: false,
+        };
+        let response = FLOW.link_page(
+            lang,
+            &HeaderMap::new(),
+            false,
+            Some("\"><script>alert(1)</script>"),
         );
         assert_eq!(response.headers()[header::CACHE_CONTROL], "no-store");
         assert_eq!(response.headers()[header::REFERRER_POLICY], "no-referrer");
+        assert!(
+            response.headers().get(header::SET_COOKIE).is_some(),
+            "the CSRF cookie"
+        );
         let body = axum::body::to_bytes(response.into_body(), 1 << 16)
             .await
             .expect("body");
         let html = String::from_utf8(body.to_vec()).expect("utf-8");
         assert!(!html.contains("<script>"), "{html}");
-        assert!(html.contains("value=\"&quot;&gt;&lt;script&gt;"), "{html}");
         assert!(html.contains("<label for=\"password\">"));
+        assert!(html.contains("aria-describedby=\"password-hint\""));
+    }
+
+    #[test]
+    fn a_form_post_needs_the_cookie_token_and_json_does_not() {
+        assert!(FLOW.accepts(false, &HeaderMap::new(), false, None));
+        assert!(!FLOW.accepts(true, &HeaderMap::new(), false, Some("guessed")));
     }
 }
 

@@ -3,7 +3,7 @@
 //! through the notification port.
 
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
@@ -12,6 +12,7 @@ use serde_json::json;
 use varoskapu_accounts::pages::{CheckYourEmail, Done, PasswordFlow, Submitted};
 use varoskapu_accounts::{AccountError, Accounts};
 use varoskapu_http::{ApiJson, ClientAddress};
+use varoskapu_web::{Lang, PageLang};
 
 /// A password check.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -34,6 +35,9 @@ pub struct ResetRequest {
 pub struct NewPassword {
     pub token: String,
     pub password: String,
+    /// The page form's CSRF token (the double-submit cookie's value); JSON needs none.
+    #[serde(default)]
+    pub csrf: Option<String>,
 }
 
 /// `POST /authenticate`, `POST /password-reset`, `POST /password-reset/confirm`.
@@ -124,7 +128,8 @@ pub struct ResetLink {
 /// The mailed reset link's page and its form.
 const RESET: PasswordFlow = PasswordFlow {
     action: "/password-reset/confirm",
-    title: "Új jelszó beállítása",
+    title_hu: "Új jelszó beállítása",
+    title_en: "Set a new password",
     intro_hu: "Adja meg az új jelszót. Minden eszközön kijelentkeztetjük, ahol eddig \
                be volt jelentkezve.",
     intro_en: "Choose a new password. You will be signed out everywhere you were signed in.",
@@ -140,8 +145,18 @@ const RESET: PasswordFlow = PasswordFlow {
     responses(
         (status = 200, description = "The new-password form", content_type = "text/html", body = String),
         (status = 400, description = "The link is incomplete", content_type = "text/html", body = String)))]
-async fn reset_link(Query(query): Query<ResetLink>) -> Response {
-    RESET.link_page(query.token.as_deref())
+async fn reset_link(
+    State(accounts): State<Accounts>,
+    lang: PageLang,
+    headers: HeaderMap,
+    Query(query): Query<ResetLink>,
+) -> Response {
+    RESET.link_page(
+        lang,
+        &headers,
+        accounts.secure_pages(),
+        query.token.as_deref(),
+    )
 }
 
 /// Sets the new password with the mailed token and ends every session; from the page's
@@ -155,12 +170,26 @@ async fn reset_link(Query(query): Query<ResetLink>) -> Response {
             (Done = "application/json"), (String = "text/html"))),
         (status = 400, description = "Malformed body, or the token is invalid or expired", content(
             (varoskapu_http::Problem = "application/problem+json"), (String = "text/html"))),
+        (status = 403, description = "A form post without the page's CSRF token (double-submit cookie); nothing changed", content_type = "text/html", body = String),
         (status = 422, description = "A weak password", content(
             (varoskapu_http::Problem = "application/problem+json"), (String = "text/html")))))]
-async fn confirm_reset(State(accounts): State<Accounts>, body: Submitted<NewPassword>) -> Response {
+async fn confirm_reset(
+    State(accounts): State<Accounts>,
+    headers: HeaderMap,
+    body: Submitted<NewPassword>,
+) -> Response {
+    let lang = PageLang {
+        lang: Lang::negotiate(&headers, None),
+        explicit: false,
+    };
     let (from_page, body) = body.into_parts();
+    let secure = accounts.secure_pages();
+    if !RESET.accepts(from_page, &headers, secure, body.csrf.as_deref()) {
+        return RESET.refused(lang);
+    }
     let outcome = accounts.reset_password(&body.token, &body.password).await;
-    RESET.answer(from_page, &body.token, outcome)
+    let csrf = body.csrf.unwrap_or_default();
+    RESET.answer(lang, from_page, &csrf, &body.token, &body.password, outcome)
 }
 
 /// A right password: the account and its roles.

@@ -4,7 +4,7 @@
 //! void). The answer never tells whether the address already had an account.
 
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
@@ -13,6 +13,7 @@ use serde_json::json;
 use varoskapu_accounts::Accounts;
 use varoskapu_accounts::pages::{CheckYourEmail, Done, PasswordFlow, Submitted};
 use varoskapu_http::{ApiJson, ClientAddress};
+use varoskapu_web::{Lang, PageLang};
 
 /// A sign-up.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -27,6 +28,9 @@ pub struct Registration {
 pub struct Verification {
     pub token: String,
     pub password: String,
+    /// The page form's CSRF token (the double-submit cookie's value); JSON needs none.
+    #[serde(default)]
+    pub csrf: Option<String>,
 }
 
 /// The mailed link's query.
@@ -83,7 +87,8 @@ async fn register(
 /// The mailed verification link's page and its form.
 const VERIFY: PasswordFlow = PasswordFlow {
     action: "/register/verify",
-    title: "E-mail-cím megerősítése",
+    title_hu: "E-mail-cím megerősítése",
+    title_en: "Confirm your e-mail address",
     intro_hu: "Adja meg a jelszót, amellyel ezután bejelentkezik. Az e-mail-cím ezzel \
                megerősítést nyer.",
     intro_en: "Choose the password you will sign in with; this confirms your e-mail address.",
@@ -99,8 +104,18 @@ const VERIFY: PasswordFlow = PasswordFlow {
     responses(
         (status = 200, description = "The set-password form", content_type = "text/html", body = String),
         (status = 400, description = "The link is incomplete", content_type = "text/html", body = String)))]
-async fn verify_link(Query(query): Query<VerificationLink>) -> Response {
-    VERIFY.link_page(query.token.as_deref())
+async fn verify_link(
+    State(accounts): State<Accounts>,
+    lang: PageLang,
+    headers: HeaderMap,
+    Query(query): Query<VerificationLink>,
+) -> Response {
+    VERIFY.link_page(
+        lang,
+        &headers,
+        accounts.secure_pages(),
+        query.token.as_deref(),
+    )
 }
 
 /// Confirms the address with the mailed token and sets the password; from the page's form
@@ -114,12 +129,26 @@ async fn verify_link(Query(query): Query<VerificationLink>) -> Response {
             (Done = "application/json"), (String = "text/html"))),
         (status = 400, description = "Malformed body, or the token is invalid or expired", content(
             (varoskapu_http::Problem = "application/problem+json"), (String = "text/html"))),
+        (status = 403, description = "A form post without the page's CSRF token (double-submit cookie); nothing changed", content_type = "text/html", body = String),
         (status = 422, description = "A weak password", content(
             (varoskapu_http::Problem = "application/problem+json"), (String = "text/html")))))]
-async fn verify(State(accounts): State<Accounts>, body: Submitted<Verification>) -> Response {
+async fn verify(
+    State(accounts): State<Accounts>,
+    headers: HeaderMap,
+    body: Submitted<Verification>,
+) -> Response {
+    let lang = PageLang {
+        lang: Lang::negotiate(&headers, None),
+        explicit: false,
+    };
     let (from_page, body) = body.into_parts();
+    let secure = accounts.secure_pages();
+    if !VERIFY.accepts(from_page, &headers, secure, body.csrf.as_deref()) {
+        return VERIFY.refused(lang);
+    }
     let outcome = accounts.verify_email(&body.token, &body.password).await;
-    VERIFY.answer(from_page, &body.token, outcome)
+    let csrf = body.csrf.unwrap_or_default();
+    VERIFY.answer(lang, from_page, &csrf, &body.token, &body.password, outcome)
 }
 
 #[derive(utoipa::OpenApi)]

@@ -340,7 +340,7 @@ mod tests {
     fn markup_in_text_is_escaped() {
         assert_eq!(
             escape(r#"<a href="x">'&"#),
-            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;"
+            "&#60;a href=&#34;x&#34;&#62;&#39;&#38;"
         );
     }
 

@@ -162,11 +162,12 @@ async fn registered(w: &World, email: &str, password: &str) {
     let (status, _, page) = b.get(w, &link).await;
     assert_eq!(status, StatusCode::OK);
     let token = form_field(&page, "/register/verify", "token");
+    let csrf = form_field(&page, "/register/verify", "csrf");
     let (status, _, _) = b
         .post(
             w,
             "/register/verify",
-            &[("token", &token), ("password", password)],
+            &[("csrf", &csrf), ("token", &token), ("password", password)],
         )
         .await;
     assert_eq!(status, StatusCode::OK);
@@ -300,11 +301,29 @@ async fn a_forgotten_password_is_reset_from_the_page_and_the_mailed_link_opens_a
     let (status, _, page) = b.get(&w, &link).await;
     assert_eq!(status, StatusCode::OK, "the mailed link opens a page");
     let token = form_field(&page, "/password-reset/confirm", "token");
+    let csrf = form_field(&page, "/password-reset/confirm", "csrf");
+    // The mailed link's form refuses a post that is not from its page, and changes nothing.
+    let (status, _, _) = Browser::default()
+        .post(
+            &w,
+            "/password-reset/confirm",
+            &[
+                ("csrf", &csrf),
+                ("token", &token),
+                ("password", "Tolvaj-jelszo-99"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
     let (status, _, _) = b
         .post(
             &w,
             "/password-reset/confirm",
-            &[("token", &token), ("password", "Uj-jelszo-kert-77")],
+            &[
+                ("csrf", &csrf),
+                ("token", &token),
+                ("password", "Uj-jelszo-kert-77"),
+            ],
         )
         .await;
     assert_eq!(status, StatusCode::OK);

@@ -938,6 +938,14 @@ async fn set_password_through_the_page(
         .await
         .expect("link");
     assert_eq!(page.status(), StatusCode::OK, "{link}");
+    // The form's CSRF token is the double-submit cookie the page sets.
+    let cookie = page.headers()["set-cookie"]
+        .to_str()
+        .expect("ascii")
+        .split(';')
+        .next()
+        .expect("pair")
+        .to_owned();
     let page = page.text().await.expect("page");
     let action = page
         .split(r#"action=""#)
@@ -946,7 +954,9 @@ async fn set_password_through_the_page(
         .expect("a form")
         .to_owned();
     http.post(format!("{}{action}", world.base))
+        .header("cookie", cookie)
         .form(&[
+            ("csrf", field(&page, "csrf")),
             ("token", field(&page, "token")),
             ("password", password.to_owned()),
         ])

@@ -172,6 +172,14 @@ async fn opening_the_mailed_link_shows_a_form_and_changes_nothing() {
     let response = app.clone().oneshot(request).await.expect("response");
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()["cache-control"], "no-store");
+    // The page's form carries the double-submit token of the cookie it sets.
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .expect("ascii")
+        .split(';')
+        .next()
+        .expect("pair")
+        .to_owned();
     let page = axum::body::to_bytes(response.into_body(), 1 << 20)
         .await
         .expect("page");
@@ -184,11 +192,13 @@ async fn opening_the_mailed_link_shows_a_form_and_changes_nothing() {
         Err(varoskapu_accounts::AccountError::EmailNotVerified)
     );
     // The form, posted as a browser does, verifies and sets the password.
-    let form = format!("token={token}&password=the+password+set+here");
+    let csrf = cookie.split_once('=').expect("pair").1.to_owned();
+    let form = format!("csrf={csrf}&token={token}&password=the+password+set+here");
     let request = Request::builder()
         .method("POST")
         .uri("/register/verify")
         .header("content-type", "application/x-www-form-urlencoded")
+        .header("cookie", &cookie)
         .body(Body::from(form))
         .expect("request");
     let response = app.clone().oneshot(request).await.expect("response");

@@ -169,6 +169,12 @@ impl Accounts {
         )
     }
 
+    /// Whether the pages of the mailed links are served over HTTPS (their cookies are then
+    /// `__Host-` prefixed and Secure).
+    pub fn secure_pages(&self) -> bool {
+        crate::pages::secure(&self.config.public_base_url)
+    }
+
     /// Reads an account.
     pub async fn get(&self, id: AccountId) -> Result<Option<Account>, AccountError> {
         match self.table.get(&Account::key(id)).await? {
