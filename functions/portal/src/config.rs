@@ -50,6 +50,12 @@ impl PortalConfig {
     /// `VAROSKAPU_ISSUER`, `VAROSKAPU_PORTAL_CLIENT_ID`, `VAROSKAPU_PORTAL_CLIENT_SECRET` and
     /// the optional `VAROSKAPU_PORTAL_URL`; the error names the setting at fault.
     pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_env_with_secret(required(CLIENT_SECRET_VAR)?)
+    }
+
+    /// Like [`from_env`](Self::from_env), with the client secret read elsewhere (on Lambda,
+    /// from Secrets Manager: it is never in the function's configuration).
+    pub fn from_env_with_secret(client_secret: String) -> Result<Self, ConfigError> {
         let issuer = required(ISSUER_VAR)?;
         let public_url = optional(PUBLIC_URL_VAR).unwrap_or_else(|| issuer.clone());
         if url::Url::parse(&public_url).is_err() {
@@ -61,7 +67,7 @@ impl PortalConfig {
         Ok(Self::new(
             &issuer,
             &required(CLIENT_ID_VAR)?,
-            &required(CLIENT_SECRET_VAR)?,
+            &client_secret,
             &public_url,
         ))
     }

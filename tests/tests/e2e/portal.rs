@@ -678,6 +678,9 @@ async fn an_information_request_is_answered_and_fees_are_paid_by_card_or_transfe
         .find_map(|s| s.split('"').next().filter(|l| l.ends_with("/receipt.pdf")))
         .expect("receipt link")
         .to_owned();
+    // The case lists the payment with its receipt.
+    let case_page = browser.get(&format!("/my-cases/{fee_case}")).await;
+    assert!(case_page.body.contains(&receipt_link), "{}", case_page.body);
     let receipt = browser.get(&receipt_link).await;
     assert_eq!(receipt.status, StatusCode::OK);
     assert!(receipt.bytes.starts_with(b"%PDF"));
@@ -1147,4 +1150,63 @@ async fn an_appointment_is_booked_once_moved_cancelled_and_added_to_a_calendar()
             "{path}"
         );
     }
+}
+
+#[tokio::test]
+async fn an_expired_access_token_is_refreshed_and_a_refused_refresh_signs_in_again() {
+    use varoskapu_core::{Condition, Update};
+    let world = World::start().await;
+    let mut browser = Browser::new(&world);
+    browser
+        .sign_in(DEMO_CITIZEN_EMAIL, DEMO_CITIZEN_PASSWORD, "/my-cases")
+        .await;
+    let key = Key::new(
+        format!(
+            "WEBSESSION#portal#{}",
+            sha256_hex(&browser.session_secret())
+        ),
+        "WEBSESSION",
+    );
+    let table = world.server.ports.table.clone();
+    let stored = |item: varoskapu_core::Item| -> Value {
+        serde_json::to_value(&item.data).expect("json")["data"].clone()
+    };
+    let data = stored(table.get(&key).await.expect("get").expect("session"));
+    let old_token = data["tokens"]["access_token"].clone();
+    assert!(data["tokens"]["refresh_token"].is_string(), "{data}");
+    // The access token has expired: the page still shows, with a fresh token.
+    let mut expired = data.clone();
+    expired["tokens"]["expires_at"] = json!(0);
+    table
+        .update(
+            &key,
+            Update::default().set("data", expired.clone()),
+            Condition::Exists,
+        )
+        .await
+        .expect("update");
+    assert_eq!(browser.get("/my-cases").await.status, StatusCode::OK);
+    let data = stored(table.get(&key).await.expect("get").expect("session"));
+    assert_ne!(data["tokens"]["access_token"], old_token);
+    assert!(data["tokens"]["expires_at"].as_i64().expect("expiry") > 0);
+    // A refresh the provider refuses: sign in again.
+    let mut refused = data.clone();
+    refused["tokens"]["expires_at"] = json!(0);
+    refused["tokens"]["refresh_token"] = json!("not-a-refresh-token");
+    table
+        .update(
+            &key,
+            Update::default().set("data", refused),
+            Condition::Exists,
+        )
+        .await
+        .expect("update");
+    let answer = browser.get("/my-cases").await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER);
+    assert!(
+        answer
+            .location
+            .expect("to sign-in")
+            .starts_with("/auth/login")
+    );
 }

@@ -17,8 +17,10 @@ use varoskapu_case_api::extract::Origin;
 use varoskapu_case_api::pdf::pdf_response;
 use varoskapu_case_api::views::CaseView;
 use varoskapu_core::blob::{BlobPut, Sha256Digest};
+use varoskapu_core::cases::Outcome;
 use varoskapu_core::cases::{CaseError, CaseStatus, CaseType, CitizenActor, UploadRequest};
 use varoskapu_core::idempotency;
+use varoskapu_core::payments::{PaymentMethod, PaymentStatus};
 use varoskapu_http::auth::OWN_CASES;
 use varoskapu_web::{FieldErrors, Lang, PageLang};
 
@@ -689,6 +691,14 @@ struct HistoryLine {
     remark: String,
 }
 
+struct PaymentLine {
+    id: Uuid,
+    method: &'static str,
+    status: &'static str,
+    at: String,
+    receipt: bool,
+}
+
 struct RequestLine {
     message: String,
     requested_at: String,
@@ -709,6 +719,7 @@ struct CaseBody<'a> {
     fee_due: bool,
     receipt: bool,
     decision: Option<String>,
+    payments: Vec<PaymentLine>,
     answering: bool,
     history: Vec<HistoryLine>,
     requests: Vec<RequestLine>,
@@ -747,6 +758,10 @@ async fn case_page(
         .find(|(t, _)| *t == case.case_type)
         .map_or(case.case_type.clone(), |(_, n)| n.clone());
     let local = |t: jiff::Timestamp| state.cases.cases.local_time(t);
+    let payments = match state.payments.payments.store.of_case(id).await {
+        Ok(p) => p,
+        Err(e) => return failed(state, lang, visitor, &CaseError::Table(e)),
+    };
     let body = CaseBody {
         lang: l,
         id,
@@ -759,15 +774,28 @@ async fn case_page(
         fee_due: case.status == CaseStatus::AwaitingPayment,
         receipt: view.receipt.is_some(),
         decision: view.decision.as_ref().map(|d| {
-            let outcome = format!("{:?}", d.outcome).to_lowercase();
-            match (outcome.as_str(), l) {
-                ("approved", Lang::Hu) => "Jóváhagyva".to_owned(),
-                ("approved", Lang::En) => "Approved".to_owned(),
-                ("rejected", Lang::Hu) => "Elutasítva".to_owned(),
-                ("rejected", Lang::En) => "Rejected".to_owned(),
-                (other, _) => other.to_owned(),
+            match d.outcome {
+                Outcome::Approve => l.t("Jóváhagyva", "Approved"),
+                Outcome::Reject => l.t("Elutasítva", "Rejected"),
+                Outcome::Partial => l.t("Részben jóváhagyva", "Approved in part"),
             }
+            .to_owned()
         }),
+        payments: payments
+            .iter()
+            .map(|p| PaymentLine {
+                id: p.id,
+                method: match p.method {
+                    PaymentMethod::Card => l.t("bankkártya", "card"),
+                    PaymentMethod::BankTransfer => l.t("átutalás", "bank transfer"),
+                    PaymentMethod::Cash => l.t("készpénz", "cash"),
+                    PaymentMethod::Pos => l.t("bankkártya a pénztárban", "card at the desk"),
+                },
+                status: super::payments::status_text(p.status, l),
+                at: local(p.created_at),
+                receipt: p.status == PaymentStatus::Succeeded,
+            })
+            .collect(),
         answering: case.status == CaseStatus::WaitingForCitizen,
         history: view
             .history

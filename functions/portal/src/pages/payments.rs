@@ -208,7 +208,8 @@ struct PaymentBody {
     reference: String,
 }
 
-fn status_text(status: PaymentStatus, lang: Lang) -> &'static str {
+/// A payment's status as people read it.
+pub fn status_text(status: PaymentStatus, lang: Lang) -> &'static str {
     match status {
         PaymentStatus::Initiated => lang.t("Elindítva", "Started"),
         PaymentStatus::Pending => lang.t("Folyamatban", "Pending"),
