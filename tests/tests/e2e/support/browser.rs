@@ -195,6 +195,21 @@ impl Browser {
         .await
     }
 
+    /// Waits until the page shown has loaded (after a redirect chain the address changes
+    /// before the new document is there), at most ten seconds.
+    pub async fn wait_loaded(&self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            let ready = self
+                .execute("return document.readyState === 'complete' && document.title !== '';")
+                .await;
+            if ready.as_bool() == Some(true) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// The page's links to its own origin (no fragments), in document order.
     pub async fn links(&self) -> Vec<String> {
         let value = self
