@@ -125,6 +125,17 @@ impl Browser {
         file: &[u8],
         media_type: &str,
     ) -> Answer {
+        self.post_multipart(path, fields, Some((file, media_type)))
+            .await
+    }
+
+    /// A multipart form, with a chosen file or none (an empty file field, as browsers send).
+    async fn post_multipart(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        file: Option<(&[u8], &str)>,
+    ) -> Answer {
         let boundary = "----portal-test-boundary-7d2f";
         let mut body = Vec::new();
         for (name, value) in fields {
@@ -133,11 +144,15 @@ impl Browser {
                     .as_bytes(),
             );
         }
+        let (bytes, media_type, filename) = match file {
+            Some((bytes, media_type)) => (bytes, media_type, "scan"),
+            None => (&b""[..], "application/octet-stream", ""),
+        };
         body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"scan\"\r\nContent-Type: {media_type}\r\n\r\n")
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: {media_type}\r\n\r\n")
                 .as_bytes(),
         );
-        body.extend_from_slice(file);
+        body.extend_from_slice(bytes);
         body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
         let response = self
             .http
@@ -613,14 +628,35 @@ async fn an_information_request_is_answered_and_fees_are_paid_by_card_or_transfe
     let answer = format!("/my-cases/{case}/answer");
     // An empty answer is an error on its field.
     let empty = browser
-        .post(&answer, &[("csrf", &csrf), ("answer", " ")])
+        .post_multipart(&answer, &[("csrf", &csrf), ("answer", " ")], None)
         .await;
     assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(empty.body.contains(r##"<a href="#answer">"##));
-    let sent = browser
-        .post(
+    // A file of a type not accepted is refused on its field, and nothing is answered.
+    let refused = browser
+        .post_file(
             &answer,
             &[("csrf", &csrf), ("answer", "A kártya száma 123456AB.")],
+            b"not a scan",
+            "application/pdf",
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.body.contains(r##"<a href="#answer-file">"##),
+        "{}",
+        refused.body
+    );
+    let still = world
+        .ok(&api, Method::GET, &format!("/cases/{case}"), None)
+        .await;
+    assert_eq!(still["status"], "waiting_for_citizen");
+    let sent = browser
+        .post_file(
+            &answer,
+            &[("csrf", &csrf), ("answer", "A kártya száma 123456AB.")],
+            PNG,
+            "image/png",
         )
         .await;
     assert_eq!(sent.status, StatusCode::SEE_OTHER);
@@ -634,6 +670,13 @@ async fn an_information_request_is_answered_and_fees_are_paid_by_card_or_transfe
         .ok(&api, Method::GET, &format!("/cases/{case}"), None)
         .await;
     assert_eq!(now["status"], "in_review");
+    assert_eq!(
+        now["information_requests"][0]["answer_documents"]
+            .as_array()
+            .map(Vec::len),
+        Some(1),
+        "{now}"
+    );
 
     // A fee by card through the simulator, back to the portal.
     let fee_case = world.case_awaiting_payment(&api).await;
@@ -798,7 +841,11 @@ async fn forms_without_the_sessions_csrf_token_are_refused_and_change_nothing() 
         ];
         for (path, form) in forms {
             let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            let answer = browser.post(&path, &pairs).await;
+            let answer = if path.ends_with("/answer") {
+                browser.post_multipart(&path, &pairs, None).await
+            } else {
+                browser.post(&path, &pairs).await
+            };
             assert_eq!(answer.status, StatusCode::FORBIDDEN, "{path} with {bad:?}");
         }
         let mut fields = vec![("kind", "supporting_document")];
@@ -873,9 +920,10 @@ async fn another_citizens_case_is_not_found() {
         .await;
     assert_eq!(paid.status, StatusCode::NOT_FOUND);
     let answered = other
-        .post(
+        .post_multipart(
             &format!("/my-cases/{case}/answer"),
             &[("csrf", &csrf), ("answer", "x")],
+            None,
         )
         .await;
     assert_eq!(answered.status, StatusCode::NOT_FOUND);

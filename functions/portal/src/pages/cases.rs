@@ -18,7 +18,9 @@ use varoskapu_case_api::pdf::pdf_response;
 use varoskapu_case_api::views::CaseView;
 use varoskapu_core::blob::{BlobPut, Sha256Digest};
 use varoskapu_core::cases::Outcome;
-use varoskapu_core::cases::{CaseError, CaseStatus, CaseType, CitizenActor, UploadRequest};
+use varoskapu_core::cases::{
+    ANSWER_DOCUMENT_KIND, CaseError, CaseStatus, CaseType, CitizenActor, UploadRequest,
+};
 use varoskapu_core::idempotency;
 use varoskapu_core::payments::{PaymentMethod, PaymentStatus};
 use varoskapu_http::auth::OWN_CASES;
@@ -386,6 +388,7 @@ pub async fn documents(
 struct Upload {
     csrf: Option<String>,
     kind: Option<String>,
+    answer: Option<String>,
     file: Option<(bytes::Bytes, String)>,
 }
 
@@ -395,6 +398,7 @@ async fn read_upload(mut multipart: Multipart) -> Result<Upload, ()> {
         match field.name() {
             Some("csrf") => upload.csrf = Some(field.text().await.map_err(|_| ())?),
             Some("kind") => upload.kind = Some(field.text().await.map_err(|_| ())?),
+            Some("answer") => upload.answer = Some(field.text().await.map_err(|_| ())?),
             Some("file") => {
                 let declared = field
                     .content_type()
@@ -420,7 +424,7 @@ async fn store_document(
     kind: &str,
     bytes: bytes::Bytes,
     declared: &str,
-) -> Result<(), CaseError> {
+) -> Result<Uuid, CaseError> {
     let sha256 = Sha256Digest::of(&bytes);
     // The type announced is what the bytes are, as the attach step will find them.
     let media_type = varoskapu_core::cases::media::sniff(&bytes)
@@ -459,8 +463,7 @@ async fn store_document(
             write_once: false,
         })
         .await?;
-    state.cases.cases.attach(by, id, grant.upload_id).await?;
-    Ok(())
+    Ok(state.cases.cases.attach(by, id, grant.upload_id).await?.id)
 }
 
 fn upload_problem(e: &CaseError, lang: Lang) -> Option<String> {
@@ -532,7 +535,7 @@ pub async fn upload(
     };
     let kind = upload.kind.unwrap_or_default();
     match store_document(&state, &by(&visitor, &origin), id, &kind, bytes, &declared).await {
-        Ok(()) => see_other(&format!("/my-cases/{id}/documents?attached=1")),
+        Ok(_) => see_other(&format!("/my-cases/{id}/documents?attached=1")),
         Err(e) => match upload_problem(&e, lang.lang) {
             Some(message) => {
                 errors.add("file", message);
@@ -708,6 +711,7 @@ struct RequestLine {
 #[derive(Template)]
 #[template(path = "case.html")]
 struct CaseBody<'a> {
+    errors: &'a FieldErrors,
     lang: Lang,
     id: Uuid,
     csrf: &'a str,
@@ -763,6 +767,7 @@ async fn case_page(
         Err(e) => return failed(state, lang, visitor, &CaseError::Table(e)),
     };
     let body = CaseBody {
+        errors: &errors,
         lang: l,
         id,
         csrf: visitor.csrf(),
@@ -839,7 +844,7 @@ async fn case_page(
         Lang::Hu => format!("{name} – ügy"),
         Lang::En => format!("{name} – case"),
     };
-    let mut page = visitor_page(lang, &title, "", visitor).errors(errors);
+    let mut page = visitor_page(lang, &title, "", visitor).errors(errors.clone());
     if let Some(n) = notice {
         page = page.notice(n);
     }
@@ -892,21 +897,15 @@ pub async fn detail(
     .await
 }
 
-#[derive(Deserialize)]
-pub struct AnswerForm {
-    csrf: Option<String>,
-    #[serde(default)]
-    answer: String,
-}
-
-/// `POST /my-cases/{case_id}/answer`: answers the open request for missing information.
+/// `POST /my-cases/{case_id}/answer` (multipart): answers the open request for missing
+/// information with text and, if chosen, a document.
 pub async fn answer(
     State(state): State<PortalState>,
     lang: PageLang,
     headers: HeaderMap,
     origin: Origin,
     Path(case_id): Path<String>,
-    axum::Form(form): axum::Form<AnswerForm>,
+    multipart: Multipart,
 ) -> Response {
     let path = format!("/my-cases/{case_id}");
     let visitor = match state.visitor(&headers, &OWN_CASES, &path).await {
@@ -916,21 +915,39 @@ pub async fn answer(
     let Some(id) = parse_id(&case_id) else {
         return not_found(&state, lang, &visitor);
     };
+    let form = read_upload(multipart).await.unwrap_or_default();
     if !visitor.form_ok(form.csrf.as_deref()) {
         return csrf_refused(&state, lang, &visitor);
     }
-    if form.answer.trim().is_empty() {
-        let mut errors = FieldErrors::default();
+    let answer = form.answer.unwrap_or_default();
+    let mut errors = FieldErrors::default();
+    if answer.trim().is_empty() {
         errors.add(
             "answer",
             lang.lang.t("Írja meg a válaszát.", "Write your answer."),
         );
         return case_page(&state, lang, &visitor, id, errors, None).await;
     }
+    let by = by(&visitor, &origin);
+    let mut documents = Vec::new();
+    if let Some((bytes, declared)) = form.file {
+        match store_document(&state, &by, id, ANSWER_DOCUMENT_KIND, bytes, &declared).await {
+            Ok(document) => documents.push(document),
+            Err(e) => {
+                return match upload_problem(&e, lang.lang) {
+                    Some(message) => {
+                        errors.add("answer-file", message);
+                        case_page(&state, lang, &visitor, id, errors, None).await
+                    }
+                    None => failed(&state, lang, &visitor, &e),
+                };
+            }
+        }
+    }
     match state
         .cases
         .cases
-        .answer_info_request(&by(&visitor, &origin), id, form.answer, Vec::new())
+        .answer_info_request(&by, id, answer, documents)
         .await
     {
         Ok(_) => see_other(&format!("/my-cases/{id}?answered=1")),
