@@ -196,18 +196,38 @@ impl Browser {
     }
 
     /// Waits until the page shown has loaded (after a redirect chain the address changes
-    /// before the new document is there), at most ten seconds.
+    /// before the new document is there; after a form is sent, the old page stays until
+    /// the answer replaces it), at most ten seconds.
     pub async fn wait_loaded(&self) {
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
             let ready = self
-                .execute("return document.readyState === 'complete' && document.title !== '';")
+                .execute(
+                    "return document.readyState === 'complete' && document.title !== '' && !window.__leaving;",
+                )
                 .await;
             if ready.as_bool() == Some(true) {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    /// Sends the page's first form that the server validates (`novalidate`, with fields a
+    /// person types into) with every such field emptied; whether there was one. Forms of a
+    /// single button (cancel, withdraw, sign out) are never sent.
+    pub async fn submit_empty_form(&self) -> bool {
+        let sent = self
+            .execute(
+                "const typed = 'input:not([type=hidden]):not([type=checkbox]):not([type=radio]):not([type=file]), textarea';\
+                 const form = [...document.querySelectorAll('form[novalidate]')]\
+                   .find(f => f.querySelector(typed) && !/logout|sign-out|withdraw|cancel|off/.test(f.action));\
+                 if (!form) return false;\
+                 form.querySelectorAll(typed).forEach(i => i.value = '');\
+                 window.__leaving = true; form.requestSubmit(); return true;",
+            )
+            .await;
+        sent.as_bool() == Some(true)
     }
 
     /// The page's links to its own origin (no fragments), in document order.
