@@ -1,61 +1,14 @@
-//! Server-rendered pages a person sees: login, logout and errors. Hungarian by default,
-//! English by `Accept-Language` or `?lang=en`; plain forms with labels that work without
-//! JavaScript.
+//! Server-rendered pages a person sees: login, second factor, consent, logout and errors,
+//! all in the page kit's one layout. Hungarian by default, English by `Accept-Language` or
+//! `?lang=en`; plain forms with labels that work without JavaScript.
 
-use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use varoskapu_core::access::Scope;
 
 use super::form_page::{Field, FormPage};
 use varoskapu_web::{FieldErrors, Page, PageLang};
 pub use varoskapu_web::{Lang, escape};
-
-fn layout(lang: Lang, title: &str, body: &str) -> String {
-    format!(
-        r#"<!doctype html>
-<html lang="{code}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title} · Városkapu</title>
-<style>
-body{{font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem;color:#1b1b1b}}
-label{{display:block;margin-top:1rem;font-weight:600}}
-input{{width:100%;padding:.5rem;font-size:1rem;box-sizing:border-box}}
-button{{margin-top:1.5rem;padding:.6rem 1.2rem;font-size:1rem}}
-.error{{border-left:4px solid #b00020;padding:.5rem 1rem;background:#fdecea}}
-:focus{{outline:3px solid #005fcc;outline-offset:2px}}
-</style>
-</head>
-<body>
-<main>
-<h1>{title}</h1>
-{body}
-</main>
-</body>
-</html>"#,
-        code = lang.code(),
-        title = escape(title),
-    )
-}
-
-fn page(status: StatusCode, html: String) -> Response {
-    (
-        status,
-        [
-            (header::CACHE_CONTROL, "no-store"),
-            (header::X_FRAME_OPTIONS, "DENY"),
-            (
-                header::CONTENT_SECURITY_POLICY,
-                // No `form-action`: browsers apply it to the redirect that follows a sign-in,
-                // which goes to the client's origin.
-                "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
-            ),
-        ],
-        Html(html),
-    )
-        .into_response()
-}
 
 /// What the login form shows.
 pub struct LoginPage<'a> {
@@ -257,10 +210,10 @@ pub fn consent(
         allow = lang.t("Engedélyezem", "Allow"),
         deny = lang.t("Elutasítom", "Deny"),
     );
-    page(
-        StatusCode::OK,
-        layout(lang, lang.t("Hozzájárulás", "Consent"), &body),
-    )
+    // The answer to the form redirects to the client's origin.
+    kit_page(lang, lang.t("Hozzájárulás", "Consent"))
+        .forms_may_leave()
+        .render(&body)
 }
 
 /// An error page: used wherever redirecting back would be unsafe.
@@ -273,7 +226,9 @@ pub fn error(lang: Lang, status: StatusCode, message: &str) -> Response {
             "Please go back to the application and try again."
         )
     );
-    page(status, layout(lang, lang.t("Hiba", "Error"), &body))
+    kit_page(lang, lang.t("Hiba", "Error"))
+        .status(status)
+        .render(&body)
 }
 
 /// What the sign-out confirmation carries to its form: the CSRF token and the logout
@@ -314,10 +269,10 @@ pub fn logout_confirm(lang: Lang, c: LogoutConfirm<'_>) -> Response {
         lang.t("Biztosan kijelentkezik?", "Do you want to sign out?"),
         lang.t("Kijelentkezés", "Sign out"),
     );
-    page(
-        StatusCode::OK,
-        layout(lang, lang.t("Kijelentkezés", "Sign out"), &body),
-    )
+    // The answer to the form may redirect to the client's post-logout address.
+    kit_page(lang, lang.t("Kijelentkezés", "Sign out"))
+        .forms_may_leave()
+        .render(&body)
 }
 
 /// Confirms that the person is signed out.
@@ -326,10 +281,7 @@ pub fn logged_out(lang: Lang) -> Response {
         "<p>{}</p>",
         lang.t("Sikeresen kijelentkezett.", "You have signed out.")
     );
-    page(
-        StatusCode::OK,
-        layout(lang, lang.t("Kijelentkezve", "Signed out"), &body),
-    )
+    kit_page(lang, lang.t("Kijelentkezve", "Signed out")).render(&body)
 }
 
 #[cfg(test)]
