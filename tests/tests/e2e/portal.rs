@@ -234,6 +234,29 @@ impl Browser {
     }
 }
 
+/// The hidden fields of the first form posting to `action` on a page.
+fn hidden_fields(page: &str, action: &str) -> Vec<(String, String)> {
+    let start = page
+        .find(&format!(r#"action="{action}""#))
+        .unwrap_or_else(|| panic!("no form to {action}: {page}"));
+    let form = &page[start
+        ..page[start..]
+            .find("</form>")
+            .map_or(page.len(), |e| start + e)];
+    form.split("<input")
+        .skip(1)
+        .filter(|i| i.contains(r#"type="hidden""#))
+        .filter_map(|i| {
+            let attr = |name: &str| {
+                let marker = format!(r#"{name}=""#);
+                let at = i.find(&marker)? + marker.len();
+                Some(i[at..at + i[at..].find('"')?].replace("&#38;", "&"))
+            };
+            Some((attr("name")?, attr("value")?))
+        })
+        .collect()
+}
+
 /// The case id in a `/my-cases/{id}/…` location.
 fn case_in(location: &str) -> String {
     location
@@ -466,6 +489,24 @@ async fn a_citizen_applies_from_the_catalogue_to_the_receipt() {
         "{to}"
     );
     assert!(to.contains("post_logout_redirect_uri="), "{to}");
+    // The provider signs the person out (asking first unless the hint names the session)
+    // and returns the browser to the portal's front page.
+    let mut end = browser.follow(out).await;
+    if end.body.contains(r#"action="/oauth2/logout""#) {
+        let fields = hidden_fields(&end.body, "/oauth2/logout");
+        let pairs: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let done = browser.post("/oauth2/logout", &pairs).await;
+        end = browser.follow(done).await;
+    }
+    assert_eq!(end.status, StatusCode::OK);
+    assert!(
+        end.body.contains("<h1>Elektronikus ügyintézés</h1>") && end.body.contains("/auth/login"),
+        "{}",
+        end.body
+    );
     let after = browser.get("/my-cases").await;
     assert_eq!(after.status, StatusCode::SEE_OTHER);
 }
