@@ -13,7 +13,7 @@ use p256::pkcs8::DecodePublicKey;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use tokio::sync::OnceCell;
-use varoskapu_jose::keys::{ActiveKey, KeyError, SigningKeys, TokenSigner};
+use varoskapu_jose::keys::{ActiveKey, KeyError, PublishedKeys, SigningKeys, TokenSigner};
 use varoskapu_jose::{Jwk, JwkSet, b64url};
 
 /// Environment variable naming the KMS key that signs tokens now.
@@ -33,6 +33,9 @@ pub struct KmsTokenKeys {
 struct Loaded {
     active: ActiveKey,
     jwks: JwkSet,
+    /// The key set as the JWKS endpoint serves it: the keys change only by deployment, so
+    /// it is serialised once per execution environment.
+    document: PublishedKeys,
 }
 
 /// One KMS key signing as ES256.
@@ -92,9 +95,11 @@ impl KmsTokenKeys {
                     client: self.client.clone(),
                     key_id: self.active.clone(),
                 };
+                let jwks = JwkSet { keys };
                 Ok(Loaded {
                     active: ActiveKey::new(kid, Arc::new(signer)),
-                    jwks: JwkSet { keys },
+                    document: PublishedKeys::new(&jwks)?,
+                    jwks,
                 })
             })
             .await
@@ -131,6 +136,10 @@ impl SigningKeys for KmsTokenKeys {
 
     async fn published(&self) -> Result<JwkSet, KeyError> {
         Ok(self.loaded().await?.jwks.clone())
+    }
+
+    async fn published_document(&self) -> Result<PublishedKeys, KeyError> {
+        Ok(self.loaded().await?.document.clone())
     }
 
     async fn rotate(&self, _keep_seconds: i64) -> Result<(), KeyError> {

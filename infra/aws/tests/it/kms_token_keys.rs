@@ -68,6 +68,14 @@ async fn tokens_signed_in_kms_verify_against_the_published_keys() {
     let (header, verified): (_, AccessTokenClaims) = verify_es256(&token, &jwks).expect("verifies");
     assert_eq!(header.kid.as_deref(), Some(key.kid.as_str()));
     assert_eq!(verified, claims());
+    // The JWKS endpoint's document is the same key set, serialised once with a stable tag.
+    let document = keys.published_document().await.expect("document");
+    let served: varoskapu_jose::JwkSet = serde_json::from_slice(&document.json).expect("json");
+    assert_eq!(served, jwks);
+    assert_eq!(
+        keys.published_document().await.expect("again").etag,
+        document.etag
+    );
     assert!(
         keys.rotate(600).await.is_err(),
         "rotation is a deployment step"
