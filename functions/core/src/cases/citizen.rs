@@ -428,10 +428,22 @@ impl Cases {
             let event = self
                 .citizen_event(by, id, "submit")
                 .on(format!("arrival/{}", number.number));
+            // The acknowledgement reaches the citizen with the submission, through the outbox.
+            let label = Self::case_label(&case);
+            let (notice, queued) = self.notice(
+                &case,
+                "case_submitted",
+                "Kérelmét átvettük",
+                format!(
+                    "Kérelme {label} érkeztetési számon beérkezett; az átvételi elismervényt a Városkapuban éri el."
+                ),
+            );
+            let was_queued = queued.is_some();
+            ops.extend(queued);
             ops.extend(self.audit.seal(vec![event]).await?);
             match self.audit.commit(ops).await {
                 Ok(()) => {
-                    submitted = Some((case, stored.version + 1, case_type));
+                    submitted = Some((case, stored.version + 1, case_type, notice, was_queued));
                     break;
                 }
                 Err(e) if idempotency::lost_race(&e, 2) => {
@@ -442,20 +454,11 @@ impl Cases {
                 Err(e) => return Err(e.into()),
             }
         }
-        let Some((case, version, case_type)) = submitted else {
+        let Some((case, version, case_type, notice, queued)) = submitted else {
             return Err(CaseError::Busy);
         };
+        self.send_unqueued(case.id, notice, queued).await;
         let case = self.ensure_receipt(case, version).await?;
-        let label = Self::case_label(&case);
-        self.notify(
-            &case,
-            "case_submitted",
-            "Kérelmét átvettük",
-            format!(
-                "Kérelme {label} érkeztetési számon beérkezett; az átvételi elismervényt a Városkapuban éri el."
-            ),
-        )
-        .await;
         if case.status == CaseStatus::Submitted && case_type.auto_decision.is_some() {
             return self.auto_decide(case.id, &case_type).await;
         }

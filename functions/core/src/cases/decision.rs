@@ -149,17 +149,19 @@ impl Cases {
                 .audit_entry(&Actor::System, id, "issue_decision", None)
                 .on(format!("document/{}", issued.id));
             let mut ops = vec![CaseStore::save_op(&case, Some(current.version))?];
+            let label = Self::case_label(&case);
+            let (notice, queued) = self.notice(
+                &case,
+                "case_decided",
+                "Döntés született ügyében",
+                format!("A(z) {label} ügyében a hatóság döntött; a hitelesített határozatot a Városkapuban töltheti le."),
+            );
+            let was_queued = queued.is_some();
+            ops.extend(queued);
             ops.extend(self.audit.seal(vec![event]).await?);
             match self.audit.commit(ops).await {
                 Ok(()) => {
-                    let label = Self::case_label(&case);
-                    self.notify(
-                        &case,
-                        "case_decided",
-                        "Döntés született ügyében",
-                        format!("A(z) {label} ügyében a hatóság döntött; a hitelesített határozatot a Városkapuban töltheti le."),
-                    )
-                    .await;
+                    self.send_unqueued(case.id, notice, was_queued).await;
                     return Ok(case);
                 }
                 Err(e) if e.is_condition_failure() || e == TableError::Conflict => continue,

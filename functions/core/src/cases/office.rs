@@ -308,6 +308,7 @@ impl Cases {
             return Err(CaseError::Invalid("say what is missing".into()));
         }
         let actor = by.actor.clone();
+        let mut notice = None;
         let case = self
             .change(by, id, "request_information", |this, case| {
                 let now = this.clock.now();
@@ -328,17 +329,21 @@ impl Cases {
                     answer_documents: Vec::new(),
                     answered_at: None,
                 });
-                Ok(Vec::new())
+                // The request reaches the citizen with the change, through the outbox.
+                let label = Self::case_label(case);
+                let (message, queued) = this.notice(
+                    case,
+                    "case_information_requested",
+                    "Hiánypótlási felhívás",
+                    format!("A(z) {label} ügyében a hatóság hiánypótlást kér: {message}"),
+                );
+                notice = Some((message, queued.is_some()));
+                Ok(queued.into_iter().collect())
             })
             .await?;
-        let label = Self::case_label(&case);
-        self.notify(
-            &case,
-            "case_information_requested",
-            "Hiánypótlási felhívás",
-            format!("A(z) {label} ügyében a hatóság hiánypótlást kér: {message}"),
-        )
-        .await;
+        if let Some((message, queued)) = notice {
+            self.send_unqueued(case.id, message, queued).await;
+        }
         Ok(case)
     }
 

@@ -161,9 +161,17 @@ impl Cases {
             .unwrap_or_else(|| format!("ügyfél {account}")))
     }
 
-    /// Tells the citizen about their case. A failed notice never undoes the change it
-    /// reports (that is committed); the citizen still sees it in the case's history.
-    pub(crate) async fn notify(&self, case: &Case, kind: &str, subject: &str, body: String) {
+    /// The notice about `case` and, when the notifier keeps an outbox, the write that queues
+    /// it: the caller commits that write with the change it reports, so the notice exists
+    /// exactly when the change does. A notice with no write is sent by [`Cases::send_unqueued`]
+    /// after the commit.
+    pub(crate) fn notice(
+        &self,
+        case: &Case,
+        kind: &str,
+        subject: &str,
+        body: String,
+    ) -> (Message, Option<crate::table::TxOp>) {
         let message = Message {
             recipient: case.owner.clone(),
             kind: kind.to_owned(),
@@ -171,9 +179,23 @@ impl Cases {
             body,
             attachments: Vec::new(),
         };
+        match self.notifier.queue_op(&message) {
+            Ok(op) => (message, op),
+            Err(e) => {
+                tracing::warn!(error = %e, case = %case.id, kind, "notice not queued; sent after the change");
+                (message, None)
+            }
+        }
+    }
+
+    /// Sends a notice that was not queued with its change (the notifier sends at once).
+    pub(crate) async fn send_unqueued(&self, case: Uuid, message: Message, queued: bool) {
+        if queued {
+            return;
+        }
+        let kind = message.kind.clone();
         if let Err(e) = self.notifier.send(message).await {
-            // Operators must see undelivered notices; the case itself is already saved.
-            tracing::warn!(error = %e, case = %case.id, kind, "notice not sent");
+            tracing::warn!(error = %e, %case, kind, "notice not sent");
         }
     }
 
