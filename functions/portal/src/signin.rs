@@ -43,7 +43,13 @@ pub struct Tokens {
 pub struct PortalSession {
     pub pending: Option<Pending>,
     pub tokens: Option<Tokens>,
+    /// Unix seconds of the last time the session's lifetime was extended.
+    #[serde(default)]
+    pub touched_at: i64,
 }
+
+/// How often a page view extends the session's idle lifetime (a table write).
+const TOUCH_EVERY: i64 = 60;
 
 /// A signed-in person on a page: the session (for its CSRF token and name) and the
 /// principal of its access token.
@@ -170,16 +176,22 @@ impl PortalState {
         };
         let now = self.clock.unix_seconds();
         let mut access = tokens.access_token.clone();
+        let mut changed = false;
         if tokens.expires_at - 30 <= now {
             match self.refresh(&tokens).await {
                 Some(fresh) => {
                     access = fresh.access_token.clone();
                     session.data.tokens = Some(fresh);
-                    if let Err(e) = self.sessions.save(&secret, &session).await {
-                        tracing::warn!(error = %e, "refreshed tokens not saved");
-                    }
+                    changed = true;
                 }
                 None => return Err(Refusal::SignIn(here.to_owned())),
+            }
+        }
+        // Each use keeps an active session alive (at most one write a minute).
+        if changed || now - session.data.touched_at >= TOUCH_EVERY {
+            session.data.touched_at = now;
+            if let Err(e) = self.sessions.save(&secret, &session).await {
+                tracing::warn!(error = %e, "portal session not extended");
             }
         }
         match self.tokens.authorize(&access, requirement).await {
@@ -282,6 +294,7 @@ impl PortalState {
         let session = PortalSession {
             pending: Some(pending),
             tokens: None,
+            touched_at: self.clock.unix_seconds(),
         };
         match self.sessions.start(session).await {
             Ok((_, _, cookie)) => {
@@ -379,6 +392,7 @@ impl PortalState {
             .start(PortalSession {
                 pending: None,
                 tokens: Some(tokens),
+                touched_at: self.clock.unix_seconds(),
             })
             .await
             .map_err(|_| "the session cannot be stored")?;

@@ -1278,6 +1278,22 @@ async fn an_expired_access_token_is_refreshed_and_a_refused_refresh_signs_in_aga
     let data = stored(table.get(&key).await.expect("get").expect("session"));
     assert_ne!(data["tokens"]["access_token"], old_token);
     assert!(data["tokens"]["expires_at"].as_i64().expect("expiry") > 0);
+    // Using the portal keeps the session alive: its lifetime starts again.
+    let soon = jiff::Timestamp::now().as_second() + 10;
+    let mut idle = data.clone();
+    idle["touched_at"] = json!(0);
+    table
+        .update(
+            &key,
+            Update::default().set("data", idle).ttl(Some(soon)),
+            Condition::Exists,
+        )
+        .await
+        .expect("update");
+    assert_eq!(browser.get("/my-cases").await.status, StatusCode::OK);
+    let item = table.get(&key).await.expect("get").expect("session");
+    assert!(item.ttl.expect("ttl") > soon + 600, "{:?}", item.ttl);
+    let data = stored(item);
     // A refresh the provider refuses: sign in again.
     let mut refused = data.clone();
     refused["tokens"]["expires_at"] = json!(0);
