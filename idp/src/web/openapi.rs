@@ -258,5 +258,7 @@ struct ProviderApi;
 
 /// The OpenAPI description of [`super::router`].
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    ProviderApi::openapi()
+    let mut doc = ProviderApi::openapi();
+    doc.merge(<super::account::AccountPagesApi as OpenApi>::openapi());
+    doc
 }

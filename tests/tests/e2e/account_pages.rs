@@ -595,3 +595,30 @@ async fn every_form_refuses_a_post_without_its_token_and_changes_nothing() {
     );
     signed_in(&w, "feri@example.hu", "Lovas-kert-2026", None).await;
 }
+
+#[tokio::test]
+async fn the_account_pages_are_described_in_the_api_document() {
+    let w = World::start().await;
+    let doc: serde_json::Value = w
+        .http
+        .get(format!("{}/openapi.json", w.base))
+        .send()
+        .await
+        .expect("document")
+        .json()
+        .await
+        .expect("json");
+    for (method, path) in [
+        ("get", "/account"),
+        ("get", "/account/sign-in"),
+        ("post", "/account/register"),
+        ("post", "/account/password-reset"),
+        ("post", "/account/email/confirm"),
+        ("post", "/account/second-factor/confirm"),
+        ("post", "/account/apps/withdraw"),
+    ] {
+        assert!(doc["paths"][path][method].is_object(), "{method} {path}");
+    }
+    let withdraw = &doc["paths"]["/account/apps/withdraw"]["post"]["responses"];
+    assert!(withdraw["403"].is_object() && withdraw["303"]["headers"]["Location"].is_object());
+}

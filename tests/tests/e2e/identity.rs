@@ -346,7 +346,12 @@ async fn api_operations(world: &World) -> Vec<(Method, String, Option<Value>)> {
         .expect("json");
     let mut operations = Vec::new();
     for (path, item) in doc["paths"].as_object().expect("paths") {
-        if path.starts_with("/oauth2") || path.starts_with("/.well-known") {
+        // The provider's own pages (sign-in, the account pages) sit behind its session
+        // cookie, not a bearer token.
+        if path.starts_with("/oauth2")
+            || path.starts_with("/.well-known")
+            || path.starts_with("/account")
+        {
             continue;
         }
         for (method, operation) in item.as_object().expect("item") {

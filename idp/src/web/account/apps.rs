@@ -20,12 +20,20 @@ struct AppsPage<'a> {
     apps: Vec<AppWithAccess>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Withdrawn {
     withdrawn: Option<String>,
 }
 
 /// `GET /account/apps`.
+#[utoipa::path(get, path = "/account/apps", tag = "account-pages", operation_id = "account_apps",
+    description = "The partner apps the person consented to.",
+    params(Withdrawn),
+    responses(
+        (status = 200, description = "The page", content_type = "text/html", body = String),
+        (status = 303, description = "Not signed in: to the sign-in page, which comes back here", headers(("Location" = String, description = "Where the browser goes next"))),
+        (status = 500, description = "An error page", content_type = "text/html", body = String)))]
 pub async fn page(
     State(p): State<Provider>,
     lang: PageLang,
@@ -61,7 +69,8 @@ pub async fn page(
 }
 
 /// The withdraw button's fields.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = AccountWithdrawForm)]
 pub struct WithdrawForm {
     csrf: Option<String>,
     client_id: Option<String>,
@@ -69,6 +78,13 @@ pub struct WithdrawForm {
 impl PageFields for WithdrawForm {}
 
 /// `POST /account/apps/withdraw`.
+#[utoipa::path(post, path = "/account/apps/withdraw", tag = "account-pages", operation_id = "account_apps_withdraw",
+    description = "Withdraws an app's consent and revokes its tokens for this person.",
+    request_body(content = WithdrawForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 303, description = "Back to the list", headers(("Location" = String, description = "Where the browser goes next"))),
+        (status = 403, description = "The form's CSRF token is missing or wrong: nothing changed", content_type = "text/html", body = String),
+        (status = 500, description = "An error page", content_type = "text/html", body = String)))]
 pub async fn withdraw(
     State(p): State<Provider>,
     headers: HeaderMap,

@@ -39,13 +39,15 @@ fn safe_return(return_to: Option<&str>) -> String {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ReturnQuery {
     return_to: Option<String>,
 }
 
 /// The sign-in form's fields.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = AccountSignInForm)]
 pub struct SignInForm {
     csrf: Option<String>,
     return_to: Option<String>,
@@ -104,6 +106,13 @@ fn render_sign_in(
 }
 
 /// `GET /account/sign-in`: the form, or straight on when already signed in.
+#[utoipa::path(get, path = "/account/sign-in", tag = "account-pages", operation_id = "account_sign_in_page",
+    description = "The account pages' sign-in form, with links to registration and the forgotten-password page.",
+    params(ReturnQuery),
+    responses(
+        (status = 200, description = "The form", content_type = "text/html", body = String),
+        (status = 303, description = "Already signed in: on to the page asked for", headers(("Location" = String, description = "Where the browser goes next"))),
+        (status = 500, description = "An error page", content_type = "text/html", body = String)))]
 pub async fn sign_in_page(
     State(p): State<Provider>,
     lang: PageLang,
@@ -173,6 +182,16 @@ async fn start_session(
 }
 
 /// `POST /account/sign-in`: the password, then the session or the second factor.
+#[utoipa::path(post, path = "/account/sign-in", tag = "account-pages", operation_id = "account_sign_in",
+    description = "E-mail address and password; then the session, or the second-factor step.",
+    request_body(content = SignInForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "The second-factor step", content_type = "text/html", body = String),
+        (status = 303, description = "Signed in: on to the page asked for", headers(("Location" = String, description = "Where the browser goes next"))),
+        (status = 401, description = "The form again: wrong e-mail address or password", content_type = "text/html", body = String),
+        (status = 403, description = "The form's CSRF token is missing or wrong: nothing changed", content_type = "text/html", body = String),
+        (status = 429, description = "The form again: too many failed attempts", content_type = "text/html", body = String),
+        (status = 500, description = "An error page", content_type = "text/html", body = String)))]
 pub async fn sign_in(
     State(p): State<Provider>,
     headers: HeaderMap,
@@ -284,7 +303,8 @@ fn render_code(
 }
 
 /// The second-factor form's fields.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = AccountCodeForm)]
 pub struct CodeForm {
     csrf: Option<String>,
     step: Option<String>,
@@ -294,6 +314,16 @@ impl PageFields for CodeForm {}
 
 /// `POST /account/sign-in/second-factor`: the app's code or a recovery code, then the
 /// session, whose assurance is the second factor's.
+#[utoipa::path(post, path = "/account/sign-in/second-factor", tag = "account-pages", operation_id = "account_sign_in_second_factor",
+    description = "The authenticator code or a recovery code; the session then counts as multi-factor.",
+    request_body(content = CodeForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 303, description = "Signed in", headers(("Location" = String, description = "Where the browser goes next"))),
+        (status = 400, description = "The step has expired", content_type = "text/html", body = String),
+        (status = 401, description = "The step again: the code is wrong or was used", content_type = "text/html", body = String),
+        (status = 403, description = "The form's CSRF token is missing or wrong: nothing changed", content_type = "text/html", body = String),
+        (status = 429, description = "The step again: too many failed attempts", content_type = "text/html", body = String),
+        (status = 500, description = "An error page", content_type = "text/html", body = String)))]
 pub async fn sign_in_second_factor(
     State(p): State<Provider>,
     headers: HeaderMap,
@@ -373,7 +403,8 @@ pub async fn sign_in_second_factor(
 }
 
 /// The sign-up form's fields.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = AccountRegisterForm)]
 pub struct RegisterForm {
     csrf: Option<String>,
     name: Option<String>,
@@ -422,6 +453,11 @@ fn render_register(
 }
 
 /// `GET /account/register`: the sign-up form.
+#[utoipa::path(get, path = "/account/register", tag = "account-pages", operation_id = "account_register_page",
+    description = "The sign-up form: name, e-mail address, password with guidance.",
+    responses(
+        (status = 200, description = "The form", content_type = "text/html", body = String),
+        (status = 500, description = "An error page", content_type = "text/html", body = String)))]
 pub async fn register_page(
     State(p): State<Provider>,
     lang: PageLang,
@@ -436,6 +472,15 @@ pub async fn register_page(
 
 /// `POST /account/register`: signs up; the answer never tells whether the address had an
 /// account (the mailbox is told instead).
+#[utoipa::path(post, path = "/account/register", tag = "account-pages", operation_id = "account_register",
+    description = "Signs up; the answer is the same whether or not the address had an account.",
+    request_body(content = RegisterForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 303, description = "To the check-your-e-mail page", headers(("Location" = String, description = "Where the browser goes next"))),
+        (status = 403, description = "The form's CSRF token is missing or wrong: nothing changed", content_type = "text/html", body = String),
+        (status = 422, description = "The form again with field errors", content_type = "text/html", body = String),
+        (status = 429, description = "The form again: too many requests from here", content_type = "text/html", body = String),
+        (status = 500, description = "An error page", content_type = "text/html", body = String)))]
 pub async fn register(
     State(p): State<Provider>,
     headers: HeaderMap,
@@ -498,6 +543,10 @@ pub async fn register(
 }
 
 /// `GET /account/check-email`: where sign-up and reset requests lead.
+#[utoipa::path(get, path = "/account/check-email", tag = "account-pages", operation_id = "account_check_email",
+    description = "Where sign-up and reset requests lead.",
+    responses(
+        (status = 200, description = "The page", content_type = "text/html", body = String)))]
 pub async fn check_email(lang: PageLang) -> Response {
     let l = lang.lang;
     let body = format!(
@@ -516,7 +565,8 @@ pub async fn check_email(lang: PageLang) -> Response {
 }
 
 /// The reset request's fields.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = AccountResetForm)]
 pub struct ResetForm {
     csrf: Option<String>,
     email: Option<String>,
@@ -562,6 +612,11 @@ fn render_reset(
 }
 
 /// `GET /account/password-reset`: asks for the address to send a reset link to.
+#[utoipa::path(get, path = "/account/password-reset", tag = "account-pages", operation_id = "account_password_reset_page",
+    description = "Asks for the address to mail a password-reset link to.",
+    responses(
+        (status = 200, description = "The form", content_type = "text/html", body = String),
+        (status = 500, description = "An error page", content_type = "text/html", body = String)))]
 pub async fn reset_page(State(p): State<Provider>, lang: PageLang, headers: HeaderMap) -> Response {
     let (token, cookie) = csrf::form_token(&headers, p.config.secure_cookies());
     with_cookie(
@@ -571,6 +626,15 @@ pub async fn reset_page(State(p): State<Provider>, lang: PageLang, headers: Head
 }
 
 /// `POST /account/password-reset`: mails the link; the same answer for any address.
+#[utoipa::path(post, path = "/account/password-reset", tag = "account-pages", operation_id = "account_password_reset",
+    description = "Mails a reset link if the address has an account; the same answer either way.",
+    request_body(content = ResetForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 303, description = "To the check-your-e-mail page", headers(("Location" = String, description = "Where the browser goes next"))),
+        (status = 403, description = "The form's CSRF token is missing or wrong: nothing changed", content_type = "text/html", body = String),
+        (status = 422, description = "The form again: not an e-mail address", content_type = "text/html", body = String),
+        (status = 429, description = "The form again: too many requests from here", content_type = "text/html", body = String),
+        (status = 500, description = "An error page", content_type = "text/html", body = String)))]
 pub async fn request_reset(
     State(p): State<Provider>,
     headers: HeaderMap,

@@ -25,6 +25,26 @@ use varoskapu_accounts::password::Weakness;
 use varoskapu_web::page::SignedIn;
 use varoskapu_web::{Lang, NavLink, Page, PageLang};
 
+/// The account pages in the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(
+        entry::sign_in_page, entry::sign_in, entry::sign_in_second_factor, entry::register_page,
+        entry::register, entry::check_email, entry::reset_page, entry::request_reset,
+        profile::overview, profile::name_page, profile::change_name, profile::email_page,
+        profile::change_email, profile::confirm_email_page, profile::confirm_email,
+        profile::password_page, profile::change_password, second_factor::page,
+        second_factor::start, second_factor::confirm, second_factor::renew_codes,
+        second_factor::turn_off, apps::page, apps::withdraw,
+    ),
+    components(schemas(
+        entry::SignInForm, entry::CodeForm, entry::RegisterForm, entry::ResetForm,
+        profile::ChangeForm, second_factor::FactorForm, apps::WithdrawForm,
+    )),
+    tags((name = "account-pages", description = "The account pages a person's browser sees: sign-up, reset request, sign-in, and behind the SSO session the account itself (HTML forms with CSRF tokens, 303 redirects)"))
+)]
+pub(super) struct AccountPagesApi;
+
 /// The account pages' routes.
 pub fn routes() -> Router<Provider> {
     Router::new()

@@ -28,12 +28,20 @@ struct Overview<'a> {
 }
 
 /// Which change the overview's notice confirms (`?done=`).
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Done {
     done: Option<String>,
 }
 
 /// `GET /account`: the person's details and the ways to change them.
+#[utoipa::path(get, path = "/account", tag = "account-pages", operation_id = "account_overview",
+    description = "The person's details and the ways to change them.",
+    params(Done),
+    responses(
+        (status = 200, description = "The page", content_type = "text/html", body = String),
+        (status = 303, description = "Not signed in: to the sign-in page, which comes back here", headers(("Location" = String, description = "Where the browser goes next"))),
+        (status = 500, description = "An error page", content_type = "text/html", body = String)))]
 pub async fn overview(
     State(p): State<Provider>,
     lang: PageLang,
@@ -67,7 +75,8 @@ pub async fn overview(
 }
 
 /// The fields of the account page's forms (each reads those it has).
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = AccountChangeForm)]
 pub struct ChangeForm {
     csrf: Option<String>,
     name: Option<String>,
@@ -98,6 +107,12 @@ fn name_form(lang: PageLang, signed: &Signed, value: &str, errors: FieldErrors) 
 }
 
 /// `GET /account/name`.
+#[utoipa::path(get, path = "/account/name", tag = "account-pages", operation_id = "account_name_page",
+    description = "The name form.",
+    responses(
+        (status = 200, description = "The form", content_type = "text/html", body = String),
+        (status = 303, description = "Not signed in: to the sign-in page, which comes back here", headers(("Location" = String, description = "Where the browser goes next"))),
+        (status = 500, description = "An error page", content_type = "text/html", body = String)))]
 pub async fn name_page(State(p): State<Provider>, lang: PageLang, headers: HeaderMap) -> Response {
     match require(&p, &headers, lang.lang, "/account/name").await {
         Ok(signed) => {
@@ -109,6 +124,14 @@ pub async fn name_page(State(p): State<Provider>, lang: PageLang, headers: Heade
 }
 
 /// `POST /account/name`.
+#[utoipa::path(post, path = "/account/name", tag = "account-pages", operation_id = "account_change_name",
+    description = "Changes the name.",
+    request_body(content = ChangeForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 303, description = "To the account page", headers(("Location" = String, description = "Where the browser goes next"))),
+        (status = 403, description = "The form's CSRF token is missing or wrong: nothing changed", content_type = "text/html", body = String),
+        (status = 422, description = "The form again with the field error", content_type = "text/html", body = String),
+        (status = 500, description = "An error page", content_type = "text/html", body = String)))]
 pub async fn change_name(
     State(p): State<Provider>,
     headers: HeaderMap,
@@ -164,6 +187,12 @@ fn email_form(lang: PageLang, signed: &Signed, value: &str, errors: FieldErrors)
 }
 
 /// `GET /account/email`.
+#[utoipa::path(get, path = "/account/email", tag = "account-pages", operation_id = "account_email_page",
+    description = "The new-address form.",
+    responses(
+        (status = 200, description = "The form", content_type = "text/html", body = String),
+        (status = 303, description = "Not signed in: to the sign-in page, which comes back here", headers(("Location" = String, description = "Where the browser goes next"))),
+        (status = 500, description = "An error page", content_type = "text/html", body = String)))]
 pub async fn email_page(State(p): State<Provider>, lang: PageLang, headers: HeaderMap) -> Response {
     match require(&p, &headers, lang.lang, "/account/email").await {
         Ok(signed) => email_form(lang, &signed, "", FieldErrors::default()),
@@ -172,6 +201,14 @@ pub async fn email_page(State(p): State<Provider>, lang: PageLang, headers: Head
 }
 
 /// `POST /account/email`: mails the new address a confirmation link.
+#[utoipa::path(post, path = "/account/email", tag = "account-pages", operation_id = "account_change_email",
+    description = "Mails a confirmation link to the new address and tells the old one.",
+    request_body(content = ChangeForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 303, description = "To the account page", headers(("Location" = String, description = "Where the browser goes next"))),
+        (status = 403, description = "The form's CSRF token is missing or wrong: nothing changed", content_type = "text/html", body = String),
+        (status = 422, description = "The form again with the field error", content_type = "text/html", body = String),
+        (status = 500, description = "An error page", content_type = "text/html", body = String)))]
 pub async fn change_email(
     State(p): State<Provider>,
     headers: HeaderMap,
@@ -222,7 +259,8 @@ pub async fn change_email(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TokenQuery {
     token: Option<String>,
 }
@@ -230,6 +268,12 @@ pub struct TokenQuery {
 /// `GET /account/email/confirm?token=…`: the mailed link's page. Opening it changes
 /// nothing (mail scanners open links too); its button does. It needs no sign-in: the token
 /// proves the mailbox, and it was asked for from a signed-in session.
+#[utoipa::path(get, path = "/account/email/confirm", tag = "account-pages", operation_id = "account_confirm_email_page",
+    description = "The mailed link's page; opening it changes nothing.",
+    params(TokenQuery),
+    responses(
+        (status = 200, description = "The confirmation form", content_type = "text/html", body = String),
+        (status = 500, description = "An error page", content_type = "text/html", body = String)))]
 pub async fn confirm_email_page(
     State(p): State<Provider>,
     lang: PageLang,
@@ -259,6 +303,14 @@ pub async fn confirm_email_page(
 }
 
 /// `POST /account/email/confirm`: moves the account to the new address.
+#[utoipa::path(post, path = "/account/email/confirm", tag = "account-pages", operation_id = "account_confirm_email",
+    description = "Moves the account to the new address.",
+    request_body(content = ChangeForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 303, description = "To the account page", headers(("Location" = String, description = "Where the browser goes next"))),
+        (status = 400, description = "The link is invalid, expired or its address taken meanwhile", content_type = "text/html", body = String),
+        (status = 403, description = "The form's CSRF token is missing or wrong: nothing changed", content_type = "text/html", body = String),
+        (status = 500, description = "An error page", content_type = "text/html", body = String)))]
 pub async fn confirm_email(
     State(p): State<Provider>,
     headers: HeaderMap,
@@ -319,6 +371,12 @@ fn password_form(lang: PageLang, signed: &Signed, errors: FieldErrors) -> Respon
 }
 
 /// `GET /account/password`.
+#[utoipa::path(get, path = "/account/password", tag = "account-pages", operation_id = "account_password_page",
+    description = "The password-change form.",
+    responses(
+        (status = 200, description = "The form", content_type = "text/html", body = String),
+        (status = 303, description = "Not signed in: to the sign-in page, which comes back here", headers(("Location" = String, description = "Where the browser goes next"))),
+        (status = 500, description = "An error page", content_type = "text/html", body = String)))]
 pub async fn password_page(
     State(p): State<Provider>,
     lang: PageLang,
@@ -331,6 +389,14 @@ pub async fn password_page(
 }
 
 /// `POST /account/password`: the current password, then the new one; every session ends.
+#[utoipa::path(post, path = "/account/password", tag = "account-pages", operation_id = "account_change_password",
+    description = "Checks the current password, sets the new one and ends every session.",
+    request_body(content = ChangeForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "Changed: sign in again", content_type = "text/html", body = String),
+        (status = 403, description = "The form's CSRF token is missing or wrong: nothing changed", content_type = "text/html", body = String),
+        (status = 422, description = "The form again with field errors", content_type = "text/html", body = String),
+        (status = 500, description = "An error page", content_type = "text/html", body = String)))]
 pub async fn change_password(
     State(p): State<Provider>,
     headers: HeaderMap,

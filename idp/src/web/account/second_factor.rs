@@ -100,6 +100,12 @@ fn render(
 }
 
 /// `GET /account/second-factor`: its state, and the enrolment under way if any.
+#[utoipa::path(get, path = "/account/second-factor", tag = "account-pages", operation_id = "account_second_factor_page",
+    description = "The second factor: off, being enrolled (SVG QR code and secret), or on.",
+    responses(
+        (status = 200, description = "The page", content_type = "text/html", body = String),
+        (status = 303, description = "Not signed in: to the sign-in page, which comes back here", headers(("Location" = String, description = "Where the browser goes next"))),
+        (status = 500, description = "An error page", content_type = "text/html", body = String)))]
 pub async fn page(State(p): State<Provider>, lang: PageLang, headers: HeaderMap) -> Response {
     let signed = match require(&p, &headers, lang.lang, "/account/second-factor").await {
         Ok(signed) => signed,
@@ -117,7 +123,8 @@ pub async fn page(State(p): State<Provider>, lang: PageLang, headers: HeaderMap)
 }
 
 /// The second-factor forms' fields.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = AccountFactorForm)]
 pub struct FactorForm {
     csrf: Option<String>,
     code: Option<String>,
@@ -139,6 +146,13 @@ async fn signed_form(
 }
 
 /// `POST /account/second-factor`: a new secret to scan, shown on the page.
+#[utoipa::path(post, path = "/account/second-factor", tag = "account-pages", operation_id = "account_second_factor_start",
+    description = "A new authenticator secret to scan.",
+    request_body(content = FactorForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 303, description = "Back to the page, which shows it", headers(("Location" = String, description = "Where the browser goes next"))),
+        (status = 403, description = "The form's CSRF token is missing or wrong: nothing changed", content_type = "text/html", body = String),
+        (status = 500, description = "An error page", content_type = "text/html", body = String)))]
 pub async fn start(
     State(p): State<Provider>,
     headers: HeaderMap,
@@ -159,6 +173,14 @@ pub async fn start(
 
 /// `POST /account/second-factor/confirm`: the code proves the scan; the recovery codes are
 /// shown this once.
+#[utoipa::path(post, path = "/account/second-factor/confirm", tag = "account-pages", operation_id = "account_second_factor_confirm",
+    description = "The code proves the scan; the recovery codes are shown this once.",
+    request_body(content = FactorForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "The recovery codes", content_type = "text/html", body = String),
+        (status = 403, description = "The form's CSRF token is missing or wrong: nothing changed", content_type = "text/html", body = String),
+        (status = 422, description = "The page again: the code is wrong", content_type = "text/html", body = String),
+        (status = 500, description = "An error page", content_type = "text/html", body = String)))]
 pub async fn confirm(
     State(p): State<Provider>,
     headers: HeaderMap,
@@ -214,6 +236,13 @@ fn codes_page(lang: PageLang, signed: &Signed, codes: Vec<String>) -> Response {
 }
 
 /// `POST /account/second-factor/recovery-codes`: new codes, shown this once.
+#[utoipa::path(post, path = "/account/second-factor/recovery-codes", tag = "account-pages", operation_id = "account_recovery_codes",
+    description = "New recovery codes, shown this once; the old ones stop working.",
+    request_body(content = FactorForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "The new codes", content_type = "text/html", body = String),
+        (status = 403, description = "The form's CSRF token is missing or wrong: nothing changed", content_type = "text/html", body = String),
+        (status = 500, description = "An error page", content_type = "text/html", body = String)))]
 pub async fn renew_codes(
     State(p): State<Provider>,
     headers: HeaderMap,
@@ -231,6 +260,14 @@ pub async fn renew_codes(
 }
 
 /// `POST /account/second-factor/off`: with the current password.
+#[utoipa::path(post, path = "/account/second-factor/off", tag = "account-pages", operation_id = "account_second_factor_off",
+    description = "Turns the second factor off with the current password.",
+    request_body(content = FactorForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 303, description = "Back to the page", headers(("Location" = String, description = "Where the browser goes next"))),
+        (status = 403, description = "The form's CSRF token is missing or wrong: nothing changed", content_type = "text/html", body = String),
+        (status = 422, description = "The page again: the password is wrong", content_type = "text/html", body = String),
+        (status = 500, description = "An error page", content_type = "text/html", body = String)))]
 pub async fn turn_off(
     State(p): State<Provider>,
     headers: HeaderMap,
