@@ -1315,3 +1315,44 @@ async fn an_expired_access_token_is_refreshed_and_a_refused_refresh_signs_in_aga
             .starts_with("/auth/login")
     );
 }
+
+#[tokio::test]
+async fn a_decision_is_downloaded_from_the_case_page_and_so_delivered() {
+    let world = World::start().await;
+    let api = world
+        .sign_in(DEMO_CITIZEN_EMAIL, DEMO_CITIZEN_PASSWORD)
+        .await;
+    // A parking permit the rule decides at once.
+    let case = world
+        .draft(&api, "resident-parking-permit", parking_form("1051"))
+        .await;
+    let (status, _) = world
+        .attach(&api, &case, "vehicle_registration", PDF, "application/pdf")
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, submitted) = world.submit(&api, &case, None).await;
+    assert_eq!(submitted["status"], "decided", "{submitted}");
+    let mut browser = Browser::new(&world);
+    let page = browser
+        .sign_in(
+            DEMO_CITIZEN_EMAIL,
+            DEMO_CITIZEN_PASSWORD,
+            &format!("/my-cases/{case}"),
+        )
+        .await;
+    assert!(page.body.contains("Jóváhagyva"), "{}", page.body);
+    assert!(
+        page.body
+            .contains(&format!("/my-cases/{case}/decision.pdf"))
+    );
+    let decision = browser.get(&format!("/my-cases/{case}/decision.pdf")).await;
+    assert_eq!(decision.status, StatusCode::OK);
+    assert_eq!(decision.content_type, "application/pdf");
+    world.assert_signed("portal-decision", &decision.bytes);
+    let now = world
+        .ok(&api, Method::GET, &format!("/cases/{case}"), None)
+        .await;
+    assert_eq!(now["status"], "delivered");
+    let page = browser.get(&format!("/my-cases/{case}")).await;
+    assert!(page.body.contains("Kézbesítve"), "{}", page.body);
+}
