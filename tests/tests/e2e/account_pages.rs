@@ -551,6 +551,15 @@ async fn every_form_refuses_a_post_without_its_token_and_changes_nothing() {
             "/account/password-reset",
             vec![("email", "feri@example.hu")],
         ),
+        ("/account/email/confirm", vec![("token", "x")]),
+        (
+            "/account/sign-in/second-factor",
+            vec![("step", "x"), ("code", "123456")],
+        ),
+        (
+            "/register/verify",
+            vec![("token", "x"), ("password", "Lovas-kert-2026")],
+        ),
         (
             "/account/sign-in",
             vec![
@@ -584,6 +593,7 @@ async fn every_form_refuses_a_post_without_its_token_and_changes_nothing() {
         ),
         ("/account/second-factor/recovery-codes", vec![]),
         ("/account/apps/withdraw", vec![("client_id", "x")]),
+        ("/account/second-factor/confirm", vec![("code", "123456")]),
     ] {
         let (status, _, _) = b.post(&w, path, &form).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{path} without a token");
@@ -621,4 +631,60 @@ async fn the_account_pages_are_described_in_the_api_document() {
     }
     let withdraw = &doc["paths"]["/account/apps/withdraw"]["post"]["responses"];
     assert!(withdraw["403"].is_object() && withdraw["303"]["headers"]["Location"].is_object());
+}
+
+#[tokio::test]
+async fn a_password_change_needs_the_current_one_ends_the_session_and_is_mailed() {
+    let w = World::start().await;
+    registered(&w, "gizi@example.hu", "Lovas-kert-2026").await;
+    let mut b = signed_in(&w, "gizi@example.hu", "Lovas-kert-2026", None).await;
+    let (_, _, page) = b.get(&w, "/account/password").await;
+    let csrf = form_field(&page, "/account/password", "csrf");
+    let (status, _, page) = b
+        .post(
+            &w,
+            "/account/password",
+            &[
+                ("csrf", &csrf),
+                ("current_password", "not the password"),
+                ("new_password", "Uj-jelszo-kert-77"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains(r##"href="#current_password""##), "{page}");
+    let (status, _, page) = b
+        .post(
+            &w,
+            "/account/password",
+            &[
+                ("csrf", &csrf),
+                ("current_password", "Lovas-kert-2026"),
+                ("new_password", "jelszo1234"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a common password"
+    );
+    assert!(page.contains(r##"href="#new_password""##), "{page}");
+    let (status, _, _) = b
+        .post(
+            &w,
+            "/account/password",
+            &[
+                ("csrf", &csrf),
+                ("current_password", "Lovas-kert-2026"),
+                ("new_password", "Uj-jelszo-kert-77"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, location, _) = b.get(&w, "/account").await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "signed out");
+    assert!(location.starts_with("/account/sign-in"));
+    mail_to(&w, "gizi@example.hu", "password_changed").await;
+    signed_in(&w, "gizi@example.hu", "Uj-jelszo-kert-77", None).await;
 }
