@@ -43,14 +43,18 @@ async fn open_newest(world: &World, address: &str, subject: &str) -> String {
         .split("<tr>")
         .find(|row| row.contains(subject))
         .unwrap_or_else(|| panic!("no message about {subject:?}: {list}"));
-    let href = links(row).into_iter().next().expect("a link to the message");
+    let href = links(row)
+        .into_iter()
+        .next()
+        .expect("a link to the message");
     let (status, message) = page(world, &href).await;
     assert_eq!(status, StatusCode::OK, "{message}");
     message
 }
 
-/// Fills a page's form: its hidden fields as they are, every password field with `password`.
-async fn submit_form(world: &World, form_page: &str, password: &str) -> StatusCode {
+/// Fills a page's form as a browser does: its hidden fields (the CSRF token among them) as
+/// they are, every password field with `password`, the page's cookies sent back.
+async fn submit_form(world: &World, form_page: &str, cookies: &str, password: &str) -> StatusCode {
     let action = form_page
         .split("action=\"")
         .nth(1)
@@ -81,6 +85,7 @@ async fn submit_form(world: &World, form_page: &str, password: &str) -> StatusCo
     world
         .http
         .post(url)
+        .header("cookie", cookies)
         .form(&fields)
         .send()
         .await
@@ -104,7 +109,10 @@ async fn a_newcomer_registers_and_verifies_through_the_link_in_the_mailbox() {
     let (status, index) = page(&world, "/mailbox").await;
     assert_eq!(status, StatusCode::OK);
     assert!(index.contains("Bemutató postafiók"), "{index}");
-    assert!(index.contains(&format!("href=\"/mailbox/{email}\"")), "{index}");
+    assert!(
+        index.contains(&format!("href=\"/mailbox/{email}\"")),
+        "{index}"
+    );
     let (_, english) = page(&world, "/mailbox?lang=en").await;
     assert!(
         english.contains("Demo mailbox — in production these are sent by e-mail"),
@@ -119,8 +127,15 @@ async fn a_newcomer_registers_and_verifies_through_the_link_in_the_mailbox() {
     assert!(link.starts_with(&world.base), "{link}");
     let form = world.http.get(&link).send().await.expect("link");
     assert_eq!(form.status(), StatusCode::OK);
+    let cookies = form
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok()?.split(';').next().map(str::to_owned))
+        .collect::<Vec<_>>()
+        .join("; ");
     let form = form.text().await.expect("form");
-    let status = submit_form(&world, &form, "set-on-verifying-2026").await;
+    let status = submit_form(&world, &form, &cookies, "set-on-verifying-2026").await;
     assert!(status.is_success() || status.is_redirection(), "{status}");
     let signed_in = world
         .http
@@ -222,10 +237,15 @@ async fn a_hostile_mail_body_is_shown_escaped_with_only_the_servers_own_links() 
     let hrefs = links(&message);
     assert!(hrefs.contains(&own), "{message}");
     assert!(
-        !hrefs.iter().any(|h| h.contains("evil") || h.starts_with("javascript")),
+        !hrefs
+            .iter()
+            .any(|h| h.contains("evil") || h.starts_with("javascript")),
         "{hrefs:?}"
     );
-    assert!(message.contains("https://evil.example/steal"), "shown as text");
+    assert!(
+        message.contains("https://evil.example/steal"),
+        "shown as text"
+    );
 
     let download = hrefs
         .iter()
@@ -239,7 +259,9 @@ async fn a_hostile_mail_body_is_shown_escaped_with_only_the_servers_own_links() 
         .expect("download");
     assert_eq!(file.status(), StatusCode::OK);
     assert_eq!(file.headers()["content-type"], "application/octet-stream");
-    let disposition = file.headers()["content-disposition"].to_str().expect("ascii");
+    let disposition = file.headers()["content-disposition"]
+        .to_str()
+        .expect("ascii");
     assert!(disposition.starts_with("attachment;"), "{disposition}");
     assert_eq!(file.headers()["x-content-type-options"], "nosniff");
 
@@ -385,14 +407,11 @@ async fn wait_for(received: &Received, count: usize) {
 
 /// How many messages the server's outbox holds.
 async fn outbox_len(server: &varoskapu_local::RunningServer) -> usize {
-    varoskapu_core::notify::Outbox::new(
-        server.ports.table.clone(),
-        server.ports.clock.clone(),
-    )
-    .newest(10_000)
-    .await
-    .expect("outbox")
-    .len()
+    varoskapu_core::notify::Outbox::new(server.ports.table.clone(), server.ports.clock.clone())
+        .newest(10_000)
+        .await
+        .expect("outbox")
+        .len()
 }
 
 async fn register(base: &str, email: &str) {
