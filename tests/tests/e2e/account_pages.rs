@@ -688,3 +688,17 @@ async fn a_password_change_needs_the_current_one_ends_the_session_and_is_mailed(
     mail_to(&w, "gizi@example.hu", "password_changed").await;
     signed_in(&w, "gizi@example.hu", "Uj-jelszo-kert-77", None).await;
 }
+
+#[tokio::test]
+async fn the_header_sign_out_button_ends_the_session() {
+    let w = World::start().await;
+    registered(&w, "hedi@example.hu", "Lovas-kert-2026").await;
+    let mut b = signed_in(&w, "hedi@example.hu", "Lovas-kert-2026", None).await;
+    let (_, _, page) = b.get(&w, "/account").await;
+    let csrf = form_field(&page, "/oauth2/logout", "csrf");
+    let (status, _, page) = b.post(&w, "/oauth2/logout", &[("csrf", &csrf)]).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let (status, location, _) = b.get(&w, "/account").await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(location.starts_with("/account/sign-in"));
+}
