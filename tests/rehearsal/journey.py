@@ -1,8 +1,9 @@
 """The journey through the rehearsed stack's HTTP API, as people and apps use it:
 discovery, register, verify (the mail read from SES), sign in (authorization code with
 PKCE), a case with an upload decided automatically, its decision fetched, a fee paid by
-card through the SimplePay double, an appointment booked, a clerk and a signatory (with
-her second factor) deciding a case, the reminder job.
+card through the SimplePay double, an appointment booked, the citizen portal's pages (its
+catalogue and stylesheet to a stranger, its sign-in through the provider's login page, my
+cases, a case with an upload and its signed receipt, a booking), a clerk and a signatory (with her second factor) deciding a case, the reminder job.
 
 A fresh stack has no clients, case types, offices or staff. Until the operators' AWS CLI
 exists, the rehearsal writes them into the table the way the local server seeds a demo
@@ -419,14 +420,17 @@ def run(ctx):
                                                                  "password": password})
         expect(status, (200, 201, 204), "POST /register/verify", body)
 
+    citizen_login = {}  # the citizen's e-mail and current password, for the portal's pages
+
     @step("sign in (citizen, code + PKCE)", needs=["seed"])
     def _():
         if "verify" in state:
-            token = sign_in(h, people()["portal"], email, password)
+            citizen_login["who"] = (email, password)
         else:
             # The rest of the journey still runs, as the operator's citizen.
             print("    (as the operator's citizen account: the registered one is not verified)")
-            token = sign_in(h, people()["portal"], *people()["citizen"])
+            citizen_login["who"] = tuple(people()["citizen"])
+        token = sign_in(h, people()["portal"], *citizen_login["who"])
         head = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))
         state["token alg"] = head.get("alg")
         return token
@@ -483,6 +487,8 @@ def run(ctx):
         expect(status, (200, 204), "POST /password-reset/confirm", body)
         status, _, _, body = h.call("POST", "/authenticate", {"email": email, "password": password + "-2"})
         expect(status, 200, "POST /authenticate with the new password", body)
+        if citizen_login.get("who", (None,))[0] == email:
+            citizen_login["who"] = (email, password + "-2")
 
     def upload_and_attach(case_id, kind, data, media_type, token):
         status, _, _, body = h.call("POST", f"/cases/{case_id}/uploads", {
@@ -653,6 +659,151 @@ def run(ctx):
         if error:
             raise Failed(f"{fn.logical}: {error}")
         return response
+
+    def portal_pages():
+        return ctx.functions.get("PortalFunction")
+
+    @step("the portal's pages to a stranger (catalogue, stylesheet, sign-in)", needs=["seed", "catalogue"])
+    def _():
+        if portal_pages() is None:
+            raise Failed("the template has no PortalFunction")
+        status, hdrs, _, body = h.call("GET", "/")
+        expect(status, 200, "GET / (the portal's catalogue)", body)
+        if not hdrs.get("content-type", "").startswith("text/html"):
+            raise Failed(f"GET / is {hdrs.get('content-type')}, not HTML")
+        page = body.decode("utf-8", "replace")
+        listed = [t for t in state["catalogue"] if f'href="/catalogue/{t}"' in page]
+        if not listed:
+            raise Failed(f"the portal's catalogue lists none of {state['catalogue']}: {page[:300]}")
+        status, hdrs, _, body = h.call("GET", f"/catalogue/{listed[0]}")
+        expect(status, 200, "GET /catalogue/{type_id}", body)
+        status, hdrs, _, body = h.call("GET", "/assets/site.css")
+        expect(status, 200, "GET /assets/site.css", body)
+        if not hdrs.get("content-type", "").startswith("text/css"):
+            raise Failed(f"the stylesheet is {hdrs.get('content-type')}")
+        # My cases without a session: to the portal's sign-in, and from there to the provider.
+        status, hdrs, _, body = h.call("GET", "/my-cases")
+        expect(status, 303, "GET /my-cases without a session", body)
+        login = hdrs.get("location", "")
+        if not login.startswith("/auth/login"):
+            raise Failed(f"GET /my-cases without a session goes to {login!r}, not the portal's sign-in")
+        jar = {}
+        status, hdrs, raw, body = h.call("GET", login)
+        expect(status, 303, f"GET {login}", body)
+        cookies_of(raw, jar)
+        authorize = hdrs.get("location", "")
+        issuer = ctx.stack.params.get("TokenIssuerUrl")
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(authorize).query)
+        if not authorize.startswith(f"{issuer}/oauth2/authorize?"):
+            raise Failed(f"the portal's sign-in goes to {authorize[:120]!r}, not {issuer}/oauth2/authorize")
+        client_id = portal_pages().env.get("VAROSKAPU_PORTAL_CLIENT_ID")
+        if query.get("client_id") != [client_id] or query.get("redirect_uri") != [f"{issuer}/auth/callback"]:
+            raise Failed(f"the portal signs in as {query.get('client_id')} returning to {query.get('redirect_uri')}")
+        if query.get("code_challenge_method") != ["S256"] or not query.get("state") or not query.get("nonce"):
+            raise Failed(f"the portal's authorization request lacks PKCE, state or nonce: {sorted(query)}")
+        return authorize, jar
+
+    @step("sign in through the portal and see my cases (provider's login page)",
+          needs=["the portal's pages to a stranger (catalogue, stylesheet, sign-in)", "sign in (citizen, code + PKCE)"])
+    def _():
+        authorize, jar = state["the portal's pages to a stranger (catalogue, stylesheet, sign-in)"]
+        who, secret = citizen_login["who"]
+        status, _, raw, page = h.call("GET", authorize, headers={"Cookie": cookies_of([], jar)})
+        expect(status, 200, "the provider's login page", page)
+        cookie = cookies_of(raw, jar)
+        page = page.decode()
+        form = {"request_id": field(page, "request_id"), "csrf": field(page, "csrf"),
+                "email": who, "password": secret}
+        action = "login"
+        for _ in range(3):
+            status, hdrs, raw, body = h.call("POST", f"/oauth2/{action}", urllib.parse.urlencode(form).encode(),
+                                             {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})
+            cookie = cookies_of(raw, jar)
+            if status != 200:
+                break
+            page = body.decode()
+            if 'action="/oauth2/consent"' not in page:
+                raise Failed(f"unexpected page after POST /oauth2/{action}: {page[:300]}")
+            # A first-party client is not asked for consent; say so, and go on.
+            ctx.report.finding("PortalFunction", "the provider asks consent for the first-party portal", fails=False)
+            action, form = "consent", {"decision": "allow", "request_id": field(page, "request_id"),
+                                       "csrf": field(page, "csrf")}
+        callback = hdrs.get("location", "")
+        if status != 303 or not callback.startswith(ctx.stack.params.get("TokenIssuerUrl") + "/auth/callback?"):
+            raise Failed(f"POST /oauth2/{action}: {status} to {callback[:120]!r}: {body[:300]!r}")
+        status, hdrs, raw, body = h.call("GET", callback, headers={"Cookie": cookie})
+        expect(status, 303, "GET /auth/callback (the portal redeems the code)", body)
+        cookie = cookies_of(raw, jar)
+        if hdrs.get("location") != "/my-cases":
+            raise Failed(f"the callback returns to {hdrs.get('location')!r}, not /my-cases")
+        status, hdrs, _, body = h.call("GET", "/my-cases", headers={"Cookie": cookie})
+        expect(status, 200, "GET /my-cases signed in", body)
+        page = body.decode("utf-8", "replace")
+        case_id = state.get("submit a case with an upload (automatic decision)")
+        if case_id and f'href="/my-cases/{case_id}"' not in page:
+            raise Failed(f"my cases does not list the case {case_id} submitted through the API: {page[:400]}")
+        if case_id:
+            status, _, _, body = h.call("GET", f"/my-cases/{case_id}", headers={"Cookie": cookie})
+            expect(status, 200, "GET /my-cases/{case_id}", body)
+            status, hdrs, _, body = h.call("GET", f"/my-cases/{case_id}/receipt.pdf", headers={"Cookie": cookie})
+            expect(status, 200, "GET /my-cases/{case_id}/receipt.pdf", body)
+            if not body.startswith(b"%PDF"):
+                raise Failed(f"the receipt is not a PDF: {hdrs.get('content-type')}")
+        for path in ("/my-appointments", "/notifications"):
+            status, _, _, body = h.call("GET", path, headers={"Cookie": cookie})
+            expect(status, 200, f"GET {path} signed in", body)
+        return cookie
+
+    def multipart(fields, file_bytes, media_type):
+        boundary = "rehearsal-" + secrets.token_hex(8)
+        body = b"".join(f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+                        for k, v in fields)
+        body += (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="scan"\r\n'
+                 f"Content-Type: {media_type}\r\n\r\n").encode() + file_bytes + f"\r\n--{boundary}--\r\n".encode()
+        return body, f"multipart/form-data; boundary={boundary}"
+
+    @step("a case and a booking through the portal's forms (upload, signed receipt, notice)",
+          needs=["sign in through the portal and see my cases (provider's login page)"])
+    def _():
+        cookie = state["sign in through the portal and see my cases (provider's login page)"]
+        form_headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}
+        status, _, _, body = h.call("GET", "/my-cases/new/official-certificate", headers={"Cookie": cookie})
+        expect(status, 200, "GET /my-cases/new/official-certificate", body)
+        csrf = field(body.decode(), "csrf")
+        status, hdrs, _, body = h.call("POST", "/my-cases/new/official-certificate", urllib.parse.urlencode({
+            "csrf": csrf, "subject": "residence", "purpose": "munkáltató részére"}).encode(), form_headers)
+        expect(status, 303, "POST /my-cases/new/official-certificate", body)
+        documents = hdrs.get("location", "")
+        case_id = documents.split("/")[2] if documents.startswith("/my-cases/") else None
+        if not case_id or documents != f"/my-cases/{case_id}/documents":
+            raise Failed(f"the new draft goes to {documents!r}, not its documents page")
+        data, content_type = multipart([("csrf", csrf), ("kind", "supporting_document")], pdf(), "application/pdf")
+        status, _, _, body = h.call("POST", documents, data, {"Content-Type": content_type, "Cookie": cookie})
+        expect(status, 303, "POST /my-cases/{case_id}/documents (a PDF)", body)
+        status, _, _, body = h.call("GET", documents, headers={"Cookie": cookie})
+        expect(status, 200, "GET /my-cases/{case_id}/documents", body)
+        key = field(body.decode(), "idempotency_key")
+        status, hdrs, _, body = h.call("POST", f"/my-cases/{case_id}/submit", urllib.parse.urlencode({
+            "csrf": csrf, "idempotency_key": key}).encode(), form_headers)
+        expect(status, 303, "POST /my-cases/{case_id}/submit", body)
+        status, _, _, body = h.call("GET", f"/my-cases/{case_id}/receipt.pdf", headers={"Cookie": cookie})
+        expect(status, 200, "GET the portal submission's receipt.pdf", body)
+        if not body.startswith(b"%PDF"):
+            raise Failed("the portal submission's receipt is not a PDF")
+        # A booking from the office's service page, the last free slot offered.
+        status, _, _, body = h.call("GET", "/my-appointments/new/lakcimkartya", headers={"Cookie": cookie})
+        expect(status, 200, "GET /my-appointments/new/{service_id}", body)
+        page = body.decode()
+        slots = re.findall(r'name="slot" value="([^"]+)"', page)
+        if not slots:
+            raise Failed(f"the booking page offers no slot: {page[:300]}")
+        status, hdrs, _, body = h.call("POST", "/my-appointments/new/lakcimkartya", urllib.parse.urlencode({
+            "csrf": field(page, "csrf"), "idempotency_key": field(page, "idempotency_key"),
+            "slot": slots[-1]}).encode(), form_headers)
+        expect(status, 303, "POST /my-appointments/new/{service_id}", body)
+        status, _, _, body = h.call("GET", "/my-appointments", headers={"Cookie": cookie})
+        expect(status, 200, "GET /my-appointments", body)
+        return case_id
 
     def sweep(token, who):
         bad = []

@@ -1,6 +1,6 @@
 """What an operator does to a fresh stack, with `varoskapu-aws` (README "Deploy to AWS"):
-bootstrap (the first administrator and the case types), the portal's and the office
-screens' clients, a clerk and a signatory (her authenticator app on), the offices.
+bootstrap (the first administrator, the case types and the portal function's client, run
+twice), a client for the API journey and the office screens', a clerk and a signatory (her authenticator app on), the offices.
 
 The case types are the ones the local demo folder was seeded with (`varoskapu case-types
 list --json`), so the journey's case types exist; the offices are written here.
@@ -74,8 +74,23 @@ def bootstrap(ctx, cli, folder):
         json.dump(OFFICES, f)
 
     admin_password = "Rehearsal-admin-" + secrets.token_urlsafe(12)
-    run("bootstrap", "--admin-email", "admin@rehearsal.varoskapu.test", "--case-types", catalogue,
-        "--password-stdin", stdin=admin_password + "\n")
+    # Without --stack the CLI is told the portal's secret and URL (the stack's issuer, which
+    # on loopback is the front door), as it would read them from the stack.
+    portal_secret = next((physical[l] for l, _ in stack.resources("AWS::SecretsManager::Secret")
+                          if l == "PortalClientSecret"), None)
+    portal = ["--portal-client-secret", portal_secret, "--portal-url", ctx.door.url] if portal_secret else []
+    bootstrap_args = ["bootstrap", "--admin-email", "admin@rehearsal.varoskapu.test", "--case-types", catalogue,
+                      "--password-stdin"]
+    first = run(*(portal + bootstrap_args), stdin=admin_password + "\n")
+    if portal_secret:
+        if "portal client ugyfelkapu registered" not in first:
+            raise OperatorError(f"bootstrap did not register the portal's client: {first[-400:]}")
+        # Safe to run again: the client stays as it is, the secret is not rotated.
+        before = ctx.aws.client("secretsmanager").get_secret_value(SecretId=portal_secret)["SecretString"]
+        again = run(*(portal + bootstrap_args), stdin=admin_password + "\n")
+        after = ctx.aws.client("secretsmanager").get_secret_value(SecretId=portal_secret)["SecretString"]
+        if "portal client ugyfelkapu is registered already" not in again or before != after:
+            raise OperatorError(f"a second bootstrap changed the portal's client or secret: {again[-400:]}")
     run("offices", "import", offices)
 
     def client(name, redirect, scopes):

@@ -469,7 +469,8 @@ def gate_self_check(emulated, stack, functions, report):
 # Settings the function binaries may read that no deployment sets on purpose.
 NOT_FOR_LAMBDA = {"VAROSKAPU_AWS_ENDPOINT_URL", "VAROSKAPU_JWKS_URI", "VAROSKAPU_TRUSTED_PROXIES",
                   # Secret values the local server reads; on Lambda the *_SECRET_ARN settings.
-                  "VAROSKAPU_EID_CLIENT_SECRET", "VAROSKAPU_SIMPLEPAY_SECRET"}
+                  "VAROSKAPU_EID_CLIENT_SECRET", "VAROSKAPU_SIMPLEPAY_SECRET",
+                  "VAROSKAPU_PORTAL_CLIENT_SECRET"}
 
 
 def settings_read_and_set(functions, template, source, report):

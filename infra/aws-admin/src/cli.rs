@@ -42,9 +42,20 @@ pub enum Command {
     /// The document-signing key's certificate: request it, install its chain.
     #[command(subcommand)]
     Documents(DocumentsCommand),
-    /// After the first deploy: create the first administrator and import the case types
-    /// (safe to run again).
-    Bootstrap(BootstrapArgs),
+    /// After the first deploy: create the first administrator, import the case types and
+    /// register the citizen portal's client (safe to run again).
+    Bootstrap(StackBootstrapArgs),
+}
+
+/// `varoskapu-aws bootstrap`: the local CLI's bootstrap, and the portal's OIDC client.
+#[derive(Debug, clap::Args)]
+pub struct StackBootstrapArgs {
+    #[command(flatten)]
+    pub common: BootstrapArgs,
+    /// Put a new value into the portal's client secret and register the client with it
+    /// (the portal's execution environments read it once replaced: deploy again).
+    #[arg(long)]
+    pub rotate_portal_secret: bool,
 }
 
 /// `varoskapu-aws keys …`

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod documents;
 pub mod keys;
 pub mod payments;
+pub mod portal;
 pub mod stack;
 
 use cli::{Cli, Command, DocumentsCommand, KeysCommand, PaymentsCommand};
@@ -55,8 +56,30 @@ pub async fn run(cli: Cli, input: &mut dyn BufRead, out: &mut dyn Write) -> anyh
         Command::Bootstrap(args) => {
             let table = table(&stack)?;
             let accounts = accounts(&stack, table.clone());
-            let store = CaseStore::new(table);
-            varoskapu_operator::bootstrap(&accounts, &store, args, input, out).await
+            let store = CaseStore::new(table.clone());
+            varoskapu_operator::bootstrap(&accounts, &store, args.common, input, out).await?;
+            // A stack of an older template, or none named: no portal to register for.
+            let Ok(secret) = stack.resource(logical::PORTAL_CLIENT_SECRET) else {
+                writeln!(
+                    out,
+                    "no portal client secret (the stack's {}, or --portal-client-secret): \
+                     the portal's client is not registered",
+                    logical::PORTAL_CLIENT_SECRET
+                )?;
+                return Ok(());
+            };
+            let registry = ClientRegistry::new(table, Arc::new(SystemClock));
+            let secrets = aws_sdk_secretsmanager::Client::new(&stack.sdk);
+            portal::ensure_client(
+                &registry,
+                &secrets,
+                secret,
+                &stack.portal_url()?,
+                args.rotate_portal_secret,
+                out,
+            )
+            .await?;
+            Ok(())
         }
         Command::Payments(PaymentsCommand::Import { file }) => {
             let xml = varoskapu_operator::read_file(&file)?;

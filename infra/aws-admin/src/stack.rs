@@ -13,6 +13,7 @@ pub mod logical {
     pub const UPLOADS_BUCKET: &str = "UploadsBucket";
     pub const DOCUMENT_SIGNING_KEY: &str = "DocumentSigningKey";
     pub const TOKEN_SIGNING_KEY: &str = "TokenSigningKey";
+    pub const PORTAL_CLIENT_SECRET: &str = "PortalClientSecret";
 }
 
 /// The template's parameters the commands read.
@@ -22,6 +23,9 @@ pub mod parameter {
     pub const TIMESTAMP_AUTHORITY_URL: &str = "TimestampAuthorityUrl";
     pub const SIMPLEPAY_MERCHANT: &str = "SimplePayMerchant";
     pub const OFFICE_LINE: &str = "OfficeLine";
+    pub const TOKEN_ISSUER_URL: &str = "TokenIssuerUrl";
+    pub const API_DOMAIN_NAME: &str = "ApiDomainName";
+    pub const API_CERTIFICATE_ARN: &str = "ApiCertificateArn";
 }
 
 /// Where the commands find the stack, and what may be named instead of read from it.
@@ -54,6 +58,13 @@ pub struct StackArgs {
     /// The SSM parameter of the signing chain (default: the stack's, by its name).
     #[arg(long, global = true)]
     pub signing_chain_parameter: Option<String>,
+    /// The secret of the portal's OIDC client, instead of the stack's `PortalClientSecret`.
+    #[arg(long, global = true)]
+    pub portal_client_secret: Option<String>,
+    /// Where browsers reach the portal, instead of the stack's issuer (`TokenIssuerUrl`, or
+    /// `https://<ApiDomainName>`): the portal is served at `/` of the stack's HTTP API.
+    #[arg(long, global = true)]
+    pub portal_url: Option<String>,
 }
 
 /// The resources of one deployment, resolved once per command.
@@ -67,6 +78,7 @@ pub struct Stack {
     /// The stack's parameter values (empty without `--stack`).
     pub parameters: BTreeMap<String, String>,
     signing_chain_parameter: Option<String>,
+    portal_url: Option<String>,
     pub sdk: aws_config::SdkConfig,
 }
 
@@ -106,6 +118,7 @@ impl Stack {
             (logical::UPLOADS_BUCKET, &args.uploads_bucket),
             (logical::DOCUMENT_SIGNING_KEY, &args.document_signing_key),
             (logical::TOKEN_SIGNING_KEY, &args.token_signing_key),
+            (logical::PORTAL_CLIENT_SECRET, &args.portal_client_secret),
         ];
         for (id, value) in overrides {
             if let Some(value) = value {
@@ -119,6 +132,7 @@ impl Stack {
             resources,
             parameters,
             signing_chain_parameter: args.signing_chain_parameter.clone(),
+            portal_url: args.portal_url.clone(),
             sdk,
         })
     }
@@ -131,6 +145,7 @@ impl Stack {
             logical::UPLOADS_BUCKET => "--uploads-bucket",
             logical::DOCUMENT_SIGNING_KEY => "--document-signing-key",
             logical::TOKEN_SIGNING_KEY => "--token-signing-key",
+            logical::PORTAL_CLIENT_SECRET => "--portal-client-secret",
             _ => "its option",
         };
         self.resources
@@ -161,6 +176,28 @@ impl Stack {
             (None, Some(stack)) => Ok(varoskapu_aws::signing_chain::signing_chain_parameter(stack)),
             (None, None) => anyhow::bail!("give --stack or --signing-chain-parameter"),
         }
+    }
+
+    /// Where browsers reach the portal: the one named, or the stack's issuer (the portal is
+    /// served at `/` of the HTTP API, whose URL the issuer is), as the template gives the
+    /// portal function its `VAROSKAPU_PORTAL_URL`.
+    pub fn portal_url(&self) -> anyhow::Result<String> {
+        if let Some(url) = self.portal_url.as_deref().filter(|u| !u.trim().is_empty()) {
+            return Ok(url.trim_end_matches('/').to_owned());
+        }
+        if let Some(issuer) = self.parameter(parameter::TOKEN_ISSUER_URL) {
+            return Ok(issuer.trim_end_matches('/').to_owned());
+        }
+        if let (Some(domain), Some(_)) = (
+            self.parameter(parameter::API_DOMAIN_NAME),
+            self.parameter(parameter::API_CERTIFICATE_ARN),
+        ) {
+            return Ok(format!("https://{domain}"));
+        }
+        anyhow::bail!(
+            "the stack has no issuer yet, so the portal's URL is unknown: deploy with \
+             TokenIssuerUrl (README, Deploy to AWS, step 1) or give --portal-url"
+        )
     }
 
     /// The AWS engines' configuration: the table and documents bucket of this stack.

@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 use std::sync::Arc;
 use varoskapu_aws::secrets::{SecretsManager, secret_arn};
+use varoskapu_case_api::CasesState;
 use varoskapu_core::payments::nav::RecordingInvoiceReporter;
 use varoskapu_core::payments::provider::{
     Acknowledgement, BackRedirect, ProviderNotification, StartRequest, StartedPayment,
@@ -24,26 +25,43 @@ pub const SIMPLEPAY_SECRET_VAR: &str = "VAROSKAPU_SIMPLEPAY_SECRET_ARN";
 pub async fn state_from_env() -> Result<PayFeeState, StartError> {
     let aws = varoskapu_aws::AwsConfig::from_env()?;
     // A merchant without its secret's ARN stops start-up before any call to AWS.
-    let secret_arn = match optional(MERCHANT_VAR) {
-        Some(_) => Some(secret_arn(
-            |name| std::env::var(name).ok(),
-            SIMPLEPAY_SECRET_VAR,
-        )?),
-        None => None,
-    };
+    let secret_arn = merchant_secret_arn()?;
     let sdk = aws.sdk_config().await;
     let secrets = SecretsManager::new(&sdk);
     // The secret is read beside the case state's construction, so its round trip overlaps it.
-    let (cases, secret) = tokio::try_join!(crate::cases::state_on(&aws, &sdk), async {
-        match &secret_arn {
-            Some(arn) => secrets
-                .read(SIMPLEPAY_SECRET_VAR, arn)
-                .await
-                .map(Some)
-                .map_err(StartError::from),
-            None => Ok(None),
-        }
-    })?;
+    let (cases, secret) = tokio::try_join!(
+        crate::cases::state_on(&aws, &sdk),
+        read_merchant_secret(&secrets, secret_arn.as_deref())
+    )?;
+    state_with(cases, secret)
+}
+
+/// The ARN of the SimplePay merchant secret when a merchant is named (none: card payments
+/// are off); a merchant without it stops start-up naming [`SIMPLEPAY_SECRET_VAR`].
+pub fn merchant_secret_arn() -> Result<Option<String>, StartError> {
+    match optional(MERCHANT_VAR) {
+        Some(_) => Ok(Some(secret_arn(
+            |name| std::env::var(name).ok(),
+            SIMPLEPAY_SECRET_VAR,
+        )?)),
+        None => Ok(None),
+    }
+}
+
+/// The merchant secret at `arn`, read once per execution environment (none without a merchant).
+pub async fn read_merchant_secret(
+    secrets: &SecretsManager,
+    arn: Option<&str>,
+) -> Result<Option<String>, StartError> {
+    match arn {
+        Some(arn) => Ok(Some(secrets.read(SIMPLEPAY_SECRET_VAR, arn).await?)),
+        None => Ok(None),
+    }
+}
+
+/// The pay-fee state over the case state `cases`, with the merchant secret if there is a
+/// merchant (see [`read_merchant_secret`]).
+pub fn state_with(cases: CasesState, secret: Option<String>) -> Result<PayFeeState, StartError> {
     let simplepay = secret
         .map(SimplePaySettings::from_env_with_secret)
         .transpose()?;
