@@ -133,14 +133,13 @@ async fn a_password_reset_goes_through_the_outbox() {
     .await;
     assert_eq!(asked.0, StatusCode::ACCEPTED);
     assert_eq!(asked.1, unknown.1, "no enumeration");
-    let mail =
-        varoskapu_core::notify::OutboxNotifier::messages_to_address(
-            table.as_ref(),
-            &varoskapu_accounts::AccountAddresses::new(table.clone()),
-            "clerk@example.hu",
-        )
-            .await
-            .expect("outbox");
+    let mail = varoskapu_core::notify::OutboxNotifier::messages_to_address(
+        table.as_ref(),
+        &varoskapu_accounts::AccountAddresses::new(table.clone()),
+        "clerk@example.hu",
+    )
+    .await
+    .expect("outbox");
     let token = varoskapu_accounts::tokens::token_in(&mail[0].body).expect("token");
     let done = post(
         &app,

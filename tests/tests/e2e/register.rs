@@ -72,14 +72,13 @@ async fn registering_a_taken_address_answers_exactly_like_a_new_one() {
     assert_eq!(first.0, StatusCode::ACCEPTED);
     assert_eq!(first.0, again.0);
     assert_eq!(first.1, again.1);
-    let mail =
-        varoskapu_core::notify::OutboxNotifier::messages_to_address(
-            table.as_ref(),
-            &varoskapu_accounts::AccountAddresses::new(table.clone()),
-            "anna@example.hu",
-        )
-            .await
-            .expect("outbox");
+    let mail = varoskapu_core::notify::OutboxNotifier::messages_to_address(
+        table.as_ref(),
+        &varoskapu_accounts::AccountAddresses::new(table.clone()),
+        "anna@example.hu",
+    )
+    .await
+    .expect("outbox");
     assert_eq!(mail.len(), 2, "the owner hears of the second attempt");
     assert!(
         mail.iter().all(|m| m.kind == "verify_email"),
@@ -93,14 +92,13 @@ async fn the_emailed_token_verifies_the_address_once() {
     let body =
         json!({"email": "bela@example.hu", "password": "a long password", "name": "Szabó Béla"});
     call(&app, "POST", "/register", Some(body)).await;
-    let mail =
-        varoskapu_core::notify::OutboxNotifier::messages_to_address(
-            table.as_ref(),
-            &varoskapu_accounts::AccountAddresses::new(table.clone()),
-            "bela@example.hu",
-        )
-            .await
-            .expect("outbox");
+    let mail = varoskapu_core::notify::OutboxNotifier::messages_to_address(
+        table.as_ref(),
+        &varoskapu_accounts::AccountAddresses::new(table.clone()),
+        "bela@example.hu",
+    )
+    .await
+    .expect("outbox");
     let token = varoskapu_accounts::tokens::token_in(&mail[0].body).expect("token");
     assert!(mail[0].body.contains("/register/verify?token="));
     let ok = call(
@@ -156,14 +154,13 @@ async fn opening_the_mailed_link_shows_a_form_and_changes_nothing() {
     let body =
         json!({"email": "cili@example.hu", "password": "a long password", "name": "Kiss Cili"});
     call(&app, "POST", "/register", Some(body)).await;
-    let mail =
-        varoskapu_core::notify::OutboxNotifier::messages_to_address(
-            table.as_ref(),
-            &varoskapu_accounts::AccountAddresses::new(table.clone()),
-            "cili@example.hu",
-        )
-            .await
-            .expect("outbox");
+    let mail = varoskapu_core::notify::OutboxNotifier::messages_to_address(
+        table.as_ref(),
+        &varoskapu_accounts::AccountAddresses::new(table.clone()),
+        "cili@example.hu",
+    )
+    .await
+    .expect("outbox");
     let token = varoskapu_accounts::tokens::token_in(&mail[0].body).expect("token");
     let request = Request::builder()
         .uri(format!("/register/verify?token={token}"))
