@@ -44,7 +44,8 @@ fn template() -> String {
         "Parameters": {
             "MunicipalityName": {"Type": "String"},
             "ActiveTokenKeyArn": {"Type": "String", "Default": ""},
-            "TokenKeysPublished": {"Type": "String", "Default": ""}
+            "TokenKeysPublished": {"Type": "String", "Default": ""},
+            "TokenIssuerUrl": {"Type": "String", "Default": ""}
         },
         "Resources": {
             "Table": {"Type": "AWS::DynamoDB::Table", "Properties": {
@@ -95,6 +96,14 @@ impl Deployment {
     /// Like `new`; with `next_published`, a next token key (made after the stack's) is
     /// published through `TokenKeysPublished`, as the first step of a rotation leaves it.
     async fn deploy(next_published: bool) -> Option<Self> {
+        Self::deploy_with(next_published, Vec::new()).await
+    }
+
+    /// Like `deploy`, with these parameters' values too.
+    async fn deploy_with(
+        next_published: bool,
+        parameters: Vec<(&'static str, String)>,
+    ) -> Option<Self> {
         let endpoint = varoskapu_tests::moto::aws_endpoint()?;
         let sdk = sdk(&endpoint).await;
         let kms = aws_sdk_kms::Client::new(&sdk);
@@ -108,6 +117,7 @@ impl Deployment {
         if next_published {
             values.push(("TokenKeysPublished", signing_key(&kms).await));
         }
+        values.extend(parameters);
         let mut request = aws_sdk_cloudformation::Client::new(&sdk)
             .create_stack()
             .stack_name(&stack)
@@ -410,6 +420,122 @@ async fn bootstrap_twice_creates_one_administrator_and_the_catalogue_once() {
     let listed = d.run(&["case-types", "list"]).await;
     assert_eq!(listed.lines().count(), 2, "one header, one type: {listed}");
     assert!(listed.contains("3000 HUF"), "{listed}");
+}
+
+#[tokio::test]
+async fn bootstrap_registers_the_portals_client_with_its_secret_once_and_rotates_it_only_when_asked()
+ {
+    // The portal is served at / of the stack's API: its URL is the issuer.
+    let Some(d) = Deployment::deploy_with(
+        false,
+        vec![("TokenIssuerUrl", "https://kapu.example.hu".to_owned())],
+    )
+    .await
+    else {
+        return;
+    };
+    let sdk = sdk(&d.endpoint).await;
+    let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
+    // As CloudFormation makes the template's PortalClientSecret (moto's cannot be relied on
+    // to, so it is named with its option).
+    let generated = "GeneratedByCloudFormation0123456789abcdefABCDEF";
+    let arn = secrets
+        .create_secret()
+        .name(format!("portal-{}", uuid::Uuid::now_v7().simple()))
+        .secret_string(generated)
+        .send()
+        .await
+        .expect("secret")
+        .arn
+        .expect("arn");
+    let value = || async {
+        secrets
+            .get_secret_value()
+            .secret_id(&arn)
+            .send()
+            .await
+            .expect("read")
+            .secret_string
+            .expect("text")
+    };
+    let file = d.file("case-types.json", &catalogue());
+    let args = [
+        "--portal-client-secret",
+        &arn,
+        "bootstrap",
+        "--admin-email",
+        "admin@kapu.example.hu",
+        "--case-types",
+        &file,
+    ];
+    let first = d.run(&args).await;
+    assert!(
+        first.contains(
+            "portal client ugyfelkapu registered (redirect https://kapu.example.hu/auth/callback)"
+        ),
+        "{first}"
+    );
+    assert!(!first.contains(generated), "no secret is printed: {first}");
+    let stack =
+        varoskapu_aws_admin::stack::Stack::resolve(&varoskapu_aws_admin::stack::StackArgs {
+            stack: Some(d.stack.clone()),
+            region: Some(REGION.into()),
+            endpoint_url: Some(d.endpoint.clone()),
+            ..Default::default()
+        })
+        .await
+        .expect("stack resolved");
+    let clock = std::sync::Arc::new(varoskapu_core::SystemClock);
+    let registry = varoskapu_idp::ClientRegistry::new(
+        std::sync::Arc::new(
+            stack
+                .aws_config()
+                .expect("table")
+                .table(&stack.sdk, clock.clone()),
+        ),
+        clock,
+    );
+    // The portal, which reads the secret, authenticates with it.
+    let client = registry
+        .authenticate("ugyfelkapu", Some(generated))
+        .await
+        .expect("the portal's client authenticates with the secret's value");
+    assert!(client.first_party && !client.pairwise);
+    assert_eq!(
+        client.post_logout_redirect_uris,
+        ["https://kapu.example.hu/"]
+    );
+    assert_eq!(
+        client.scopes.join(" "),
+        "openid profile email offline_access cases payments appointments"
+    );
+
+    // Again: nothing changes, the secret is not rotated.
+    let second = d.run(&args).await;
+    assert!(
+        second.contains("portal client ugyfelkapu is registered already"),
+        "{second}"
+    );
+    assert_eq!(value().await, generated);
+
+    // Asked to rotate: a new value in the secret, and only it authenticates the client.
+    let mut rotate = args.to_vec();
+    rotate.push("--rotate-portal-secret");
+    let rotated = d.run(&rotate).await;
+    assert!(rotated.contains("deploy again"), "{rotated}");
+    let fresh = value().await;
+    assert_ne!(fresh, generated);
+    assert!(!rotated.contains(&fresh), "no secret is printed: {rotated}");
+    registry
+        .authenticate("ugyfelkapu", Some(&fresh))
+        .await
+        .expect("the new secret authenticates");
+    assert!(
+        registry
+            .authenticate("ugyfelkapu", Some(generated))
+            .await
+            .is_err()
+    );
 }
 
 #[tokio::test]
