@@ -663,12 +663,19 @@ def run(ctx):
     def portal_pages():
         return ctx.functions.get("PortalFunction")
 
+    portal_seen = []  # (path, page) of the portal's pages, whose links must be routes
+
+    def seen(path, body):
+        portal_seen.append((path, body.decode("utf-8", "replace") if isinstance(body, bytes) else body))
+        return body
+
     @step("the portal's pages to a stranger (catalogue, stylesheet, sign-in)", needs=["seed", "catalogue"])
     def _():
         if portal_pages() is None:
             raise Failed("the template has no PortalFunction")
         status, hdrs, _, body = h.call("GET", "/")
         expect(status, 200, "GET / (the portal's catalogue)", body)
+        seen("/", body)
         if not hdrs.get("content-type", "").startswith("text/html"):
             raise Failed(f"GET / is {hdrs.get('content-type')}, not HTML")
         page = body.decode("utf-8", "replace")
@@ -677,6 +684,7 @@ def run(ctx):
             raise Failed(f"the portal's catalogue lists none of {state['catalogue']}: {page[:300]}")
         status, hdrs, _, body = h.call("GET", f"/catalogue/{listed[0]}")
         expect(status, 200, "GET /catalogue/{type_id}", body)
+        seen(f"/catalogue/{listed[0]}", body)
         status, hdrs, _, body = h.call("GET", "/assets/site.css")
         expect(status, 200, "GET /assets/site.css", body)
         if not hdrs.get("content-type", "").startswith("text/css"):
@@ -738,6 +746,7 @@ def run(ctx):
             raise Failed(f"the callback returns to {hdrs.get('location')!r}, not /my-cases")
         status, hdrs, _, body = h.call("GET", "/my-cases", headers={"Cookie": cookie})
         expect(status, 200, "GET /my-cases signed in", body)
+        seen("/my-cases", body)
         page = body.decode("utf-8", "replace")
         case_id = state.get("submit a case with an upload (automatic decision)")
         if case_id and f'href="/my-cases/{case_id}"' not in page:
@@ -745,6 +754,7 @@ def run(ctx):
         if case_id:
             status, _, _, body = h.call("GET", f"/my-cases/{case_id}", headers={"Cookie": cookie})
             expect(status, 200, "GET /my-cases/{case_id}", body)
+            seen(f"/my-cases/{case_id}", body)
             status, hdrs, _, body = h.call("GET", f"/my-cases/{case_id}/receipt.pdf", headers={"Cookie": cookie})
             expect(status, 200, "GET /my-cases/{case_id}/receipt.pdf", body)
             if not body.startswith(b"%PDF"):
@@ -752,6 +762,7 @@ def run(ctx):
         for path in ("/my-appointments", "/notifications"):
             status, _, _, body = h.call("GET", path, headers={"Cookie": cookie})
             expect(status, 200, f"GET {path} signed in", body)
+            seen(path, body)
         return cookie
 
     def multipart(fields, file_bytes, media_type):
@@ -769,6 +780,7 @@ def run(ctx):
         form_headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}
         status, _, _, body = h.call("GET", "/my-cases/new/official-certificate", headers={"Cookie": cookie})
         expect(status, 200, "GET /my-cases/new/official-certificate", body)
+        seen("/my-cases/new/official-certificate", body)
         csrf = field(body.decode(), "csrf")
         status, hdrs, _, body = h.call("POST", "/my-cases/new/official-certificate", urllib.parse.urlencode({
             "csrf": csrf, "subject": "residence", "purpose": "munkáltató részére"}).encode(), form_headers)
@@ -782,6 +794,7 @@ def run(ctx):
         expect(status, 303, "POST /my-cases/{case_id}/documents (a PDF)", body)
         status, _, _, body = h.call("GET", documents, headers={"Cookie": cookie})
         expect(status, 200, "GET /my-cases/{case_id}/documents", body)
+        seen(documents, body)
         key = field(body.decode(), "idempotency_key")
         status, hdrs, _, body = h.call("POST", f"/my-cases/{case_id}/submit", urllib.parse.urlencode({
             "csrf": csrf, "idempotency_key": key}).encode(), form_headers)
@@ -793,6 +806,7 @@ def run(ctx):
         # A booking from the office's service page, the last free slot offered.
         status, _, _, body = h.call("GET", "/my-appointments/new/lakcimkartya", headers={"Cookie": cookie})
         expect(status, 200, "GET /my-appointments/new/{service_id}", body)
+        seen("/my-appointments/new/lakcimkartya", body)
         page = body.decode()
         slots = re.findall(r'name="slot" value="([^"]+)"', page)
         if not slots:
@@ -803,7 +817,34 @@ def run(ctx):
         expect(status, 303, "POST /my-appointments/new/{service_id}", body)
         status, _, _, body = h.call("GET", "/my-appointments", headers={"Cookie": cookie})
         expect(status, 200, "GET /my-appointments", body)
+        seen("/my-appointments", body)
+        status, _, _, body = h.call("GET", f"/my-cases/{case_id}", headers={"Cookie": cookie})
+        expect(status, 200, "GET /my-cases/{case_id} of the portal's case", body)
+        seen(f"/my-cases/{case_id}", body)
         return case_id
+
+    @step("every link and form of the portal's pages is a route of the HTTP API",
+          needs=["the portal's pages to a stranger (catalogue, stylesheet, sign-in)"])
+    def _():
+        """What a page links (href, src) is fetched with GET and what a form posts to with
+        its method: each must be a route of the template, or the deployed page leads
+        nowhere (API Gateway answers 404 before any function runs)."""
+        missing = set()
+        for where, page in portal_seen:
+            targets = [("GET", u) for u in re.findall(r'(?:href|src)="(/[^"#]*)"', page)]
+            for form in re.findall(r"<form\b[^>]*>", page):
+                action = re.search(r'action="([^"]*)"', form)
+                method = re.search(r'method="([^"]*)"', form)
+                target = action.group(1) if action else where
+                if target.startswith("/"):
+                    targets.append(((method.group(1) if method else "GET").upper(), target))
+            for method, url in targets:
+                path = urllib.parse.unquote(urllib.parse.urlsplit(url).path)
+                if not any(r.match(method, path) is not None for r in ctx.door.routes if r.path != "$default"):
+                    missing.add(f"{method} {path} (on {where})")
+        if missing:
+            raise Failed("the portal's pages lead to paths the HTTP API does not route: " + "; ".join(sorted(missing)))
+        return len(portal_seen)
 
     def sweep(token, who):
         bad = []
