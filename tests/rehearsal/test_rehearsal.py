@@ -188,3 +188,59 @@ class SecurityOfTheStack(unittest.TestCase):
             self.assertIn("ReservedConcurrentExecutions", props, logical)
             group = props["LoggingConfig"]["LogGroup"]["Ref"]
             self.assertIn("KmsKeyId", resources[group]["Properties"], group)
+
+
+class RoutesOfTheStack(unittest.TestCase):
+    """The HTTP API's routes as the template declares them: one function per method and
+    path, the route settings on routes that exist, and the portal's pages on paths of
+    their own beside the JSON API's."""
+
+    @classmethod
+    def setUpClass(cls):
+        import pathlib
+        cls.template = cfn.load(str(pathlib.Path(__file__).resolve().parents[2] / "template.yaml"))
+        cls.routes = {}  # "METHOD /path" -> [functions]
+        for logical, res in cls.template["Resources"].items():
+            if res["Type"] != "AWS::Serverless::Function":
+                continue
+            for event in (res["Properties"].get("Events") or {}).values():
+                if event.get("Type") == "HttpApi":
+                    key = f"{event['Properties']['Method']} {event['Properties']['Path']}"
+                    cls.routes.setdefault(key, []).append(logical)
+
+    def test_no_method_and_path_is_routed_to_two_functions(self):
+        shared = {k: v for k, v in self.routes.items() if len(v) > 1}
+        self.assertEqual(shared, {})
+
+    def test_every_route_setting_names_a_route(self):
+        settings = self.template["Resources"]["HttpApi"]["Properties"]["RouteSettings"]
+        self.assertEqual([k for k in settings if k not in self.routes], [])
+
+    def test_the_portal_has_its_own_paths_and_serves_the_stylesheet(self):
+        portal = {k for k, v in self.routes.items() if v == ["PortalFunction"]}
+        self.assertIn("GET /", portal)
+        # Every page links it, the provider's too; nothing else serves it.
+        self.assertIn("GET /assets/site.css", portal)
+        first = lambda key: key.split(" ", 1)[1].strip("/").split("/")[0]  # noqa: E731
+        api = {first(k) for k, v in self.routes.items() if v != ["PortalFunction"]}
+        self.assertEqual(sorted({first(k) for k in portal} & api), [])
+
+    def test_the_portals_sign_in_is_throttled_like_the_providers(self):
+        settings = self.template["Resources"]["HttpApi"]["Properties"]["RouteSettings"]
+        for route in ("GET /auth/login", "GET /auth/callback"):
+            self.assertEqual(settings[route], settings["POST /oauth2/login"], route)
+
+    def test_only_the_portal_may_read_its_client_secret(self):
+        readers = []
+        for logical, res in self.template["Resources"].items():
+            if res["Type"] != "AWS::Serverless::Function":
+                continue
+            text = json.dumps(res["Properties"].get("Policies"))
+            if '"Ref": "PortalClientSecret"' in text:
+                readers.append(logical)
+        self.assertEqual(readers, ["PortalFunction"])
+        env = self.template["Resources"]["PortalFunction"]["Properties"]["Environment"]["Variables"]
+        self.assertEqual(env["VAROSKAPU_PORTAL_CLIENT_SECRET_ARN"], {"Ref": "PortalClientSecret"})
+        self.assertNotIn("VAROSKAPU_PORTAL_CLIENT_SECRET", env)
+        secret = self.template["Resources"]["PortalClientSecret"]["Properties"]
+        self.assertIn("KmsKeyId", secret)
