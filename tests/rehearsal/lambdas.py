@@ -120,6 +120,7 @@ class Function:
         self.crashes = []  # (when, message)
         self.start_ms = None
         self.durations_ms = []  # of each answered invocation, for sizing concurrency
+        self.longest = (0.0, "")  # the longest invocation's ms and route
 
     def process_env(self, access_key):
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "en_US.UTF-8", "TZ": ":UTC"}
@@ -204,6 +205,8 @@ class Function:
                     self.proc.kill()
                     return None, f"Task timed out after {self.timeout} seconds"
             self.durations_ms.append((time.monotonic() - t0) * 1000)
+            self.longest = max(self.longest, (self.durations_ms[-1], event.get("routeKey")
+                                              or event.get("detail-type") or "?"))
             if inv.error is not None:
                 return None, f"function error: {json.dumps(inv.error)[:500]}"
             try:

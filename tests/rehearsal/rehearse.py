@@ -320,11 +320,11 @@ def main():
     # How long an invocation keeps an execution environment busy: with a route's request
     # rate, what a function's reserved concurrency must hold (README, "Security of the AWS
     # stack"). A debug build's times are an upper bound; Argon2 is optimised even there.
-    print("\n== invocations per function (warm, on loopback): count, median and longest ms")
+    print("\n== invocations per function (warm, on loopback): count, median and longest ms (its route)")
     for logical, fn in functions.items():
         if fn.durations_ms:
             d = sorted(fn.durations_ms)
-            print(f"  {logical:32} {len(d):4}  {d[len(d) // 2]:8.1f}  {d[-1]:8.1f}")
+            print(f"  {logical:32} {len(d):4}  {d[len(d) // 2]:8.1f}  {d[-1]:8.1f}  ({fn.longest[1]})")
 
     # Every call the gate decided, for reading after the run.
     with open(os.path.join(logs, "aws-calls.jsonl"), "w") as f:
