@@ -39,9 +39,11 @@ impl SimplePaySettings {
     /// `VAROSKAPU_SIMPLEPAY_MERCHANT` and `VAROSKAPU_SIMPLEPAY_SECRET` (required),
     /// `VAROSKAPU_SIMPLEPAY_URL` (optional).
     pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_env_with_secret(varoskapu_http::config::required(
-            "VAROSKAPU_SIMPLEPAY_SECRET",
-        )?)
+        use varoskapu_http::config::required;
+        // The merchant is asked for first: a server without any SimplePay setting names the
+        // account it lacks before that account's secret.
+        required(MERCHANT_VAR)?;
+        Self::from_env_with_secret(required("VAROSKAPU_SIMPLEPAY_SECRET")?)
     }
 
     /// Like [`from_env`](Self::from_env), with the merchant secret read elsewhere (on

@@ -181,21 +181,36 @@ pub fn demo_case_types() -> Vec<CaseType> {
                 "properties": {
                     "address": {
                         "type": "object",
+                        "title": "Lakcím",
+                        "x-title-en": "Home address",
                         "required": ["postcode", "city", "street"],
                         "additionalProperties": false,
                         "properties": {
-                            "postcode": {"type": "string", "pattern": "^[0-9]{4}$"},
-                            "city": {"type": "string", "minLength": 1, "maxLength": 80},
-                            "street": {"type": "string", "minLength": 1, "maxLength": 120}
+                            "postcode": {"type": "string", "pattern": "^[0-9]{4}$",
+                                "title": "Irányítószám", "x-title-en": "Postcode"},
+                            "city": {"type": "string", "minLength": 1, "maxLength": 80,
+                                "title": "Település", "x-title-en": "City"},
+                            "street": {"type": "string", "minLength": 1, "maxLength": 120,
+                                "title": "Utca, házszám", "x-title-en": "Street and number"}
                         }
                     },
                     "vehicle": {
                         "type": "object",
+                        "title": "Gépjármű",
+                        "x-title-en": "Vehicle",
                         "required": ["plate", "keeper"],
                         "additionalProperties": false,
                         "properties": {
-                            "plate": {"type": "string", "pattern": "^([A-Z]{3}-[0-9]{3}|[A-Z]{4}-[0-9]{3})$"},
-                            "keeper": {"enum": ["applicant", "employer", "leasing_company", "other"]}
+                            "plate": {"type": "string", "pattern": "^([A-Z]{3}-[0-9]{3}|[A-Z]{4}-[0-9]{3})$",
+                                "title": "Rendszám (például ABC-123)", "x-title-en": "Number plate (for example ABC-123)"},
+                            "keeper": {"enum": ["applicant", "employer", "leasing_company", "other"],
+                                "title": "A gépjármű üzemben tartója", "x-title-en": "The vehicle is kept by",
+                                "x-enum-labels": {
+                                    "applicant": {"hu": "a kérelmező", "en": "the applicant"},
+                                    "employer": {"hu": "a munkáltató", "en": "the employer"},
+                                    "leasing_company": {"hu": "lízingcég", "en": "a leasing company"},
+                                    "other": {"hu": "más", "en": "someone else"}
+                                }}
                         }
                     }
                 }
@@ -247,11 +262,16 @@ pub fn demo_case_types() -> Vec<CaseType> {
                 "required": ["purpose", "location", "area_m2", "from", "to"],
                 "additionalProperties": false,
                 "properties": {
-                    "purpose": {"type": "string", "minLength": 3, "maxLength": 500},
-                    "location": {"type": "string", "minLength": 3, "maxLength": 200},
-                    "area_m2": {"type": "number", "exclusiveMinimum": 0, "maximum": 1000},
-                    "from": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},
-                    "to": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
+                    "purpose": {"type": "string", "minLength": 3, "maxLength": 500,
+                        "title": "A használat célja", "x-title-en": "Purpose of the use"},
+                    "location": {"type": "string", "minLength": 3, "maxLength": 200,
+                        "title": "Helyszín", "x-title-en": "Location"},
+                    "area_m2": {"type": "number", "exclusiveMinimum": 0, "maximum": 1000,
+                        "title": "Terület (m²)", "x-title-en": "Area (m²)"},
+                    "from": {"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+                        "title": "Első nap", "x-title-en": "First day"},
+                    "to": {"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+                        "title": "Utolsó nap", "x-title-en": "Last day"}
                 }
             }),
             documents: vec![RequiredDocument {
@@ -288,8 +308,16 @@ pub fn demo_case_types() -> Vec<CaseType> {
                 "required": ["subject", "purpose"],
                 "additionalProperties": false,
                 "properties": {
-                    "subject": {"enum": ["residence", "household", "probate", "other"]},
-                    "purpose": {"type": "string", "minLength": 3, "maxLength": 500}
+                    "subject": {"enum": ["residence", "household", "probate", "other"],
+                        "title": "Amiről a bizonyítvány szól", "x-title-en": "What the certificate is about",
+                        "x-enum-labels": {
+                            "residence": {"hu": "lakcím", "en": "residence"},
+                            "household": {"hu": "háztartás", "en": "household"},
+                            "probate": {"hu": "hagyatéki ügy", "en": "probate"},
+                            "other": {"hu": "egyéb", "en": "other"}
+                        }},
+                    "purpose": {"type": "string", "minLength": 3, "maxLength": 500,
+                        "title": "A bizonyítvány felhasználásának célja", "x-title-en": "What the certificate is for"}
                 }
             }),
             documents: vec![RequiredDocument {

@@ -185,7 +185,7 @@ async fn a_card_payment_settled_through_the_simulator_mails_the_applicant() {
         .filter(|m| m.kind == "payment_settled")
         .collect();
     assert_eq!(paid.len(), 1, "one mail for one settlement: {outbox:?}");
-    let case_link = format!("{}/cases/{case}", world.base);
+    let case_link = format!("{}/my-cases/{case}", world.base);
     assert!(paid[0].body.contains(&case_link), "{}", paid[0].body);
     assert!(paid[0].body.contains("HUF"), "{}", paid[0].body);
 

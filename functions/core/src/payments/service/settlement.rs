@@ -135,7 +135,7 @@ impl Payments {
         );
         let (hu_link, en_link) = match &self.public_url {
             Some(base) => {
-                let link = format!("{}/cases/{}", base.trim_end_matches('/'), case.id);
+                let link = format!("{}/my-cases/{}", base.trim_end_matches('/'), case.id);
                 (
                     format!(" Ügyét itt követheti: {link}"),
                     format!(" Follow your case here: {link}"),
