@@ -438,6 +438,24 @@ def run(ctx):
     citizen = lambda: state["sign in (citizen, code + PKCE)"]  # noqa: E731
     portal_tokens = dict(getattr(sign_in, "last", {}) or {})
 
+    def mail_matching(to, pattern):
+        """The first text matching `pattern` in a mail to `to` in SES, newest first."""
+        from aws import sent_mail
+        for _ in range(25):
+            for text in reversed([m for m in sent_mail() if to in m]):
+                if "Content-Transfer-Encoding: base64" in text:
+                    for part in re.findall(r"\r?\n\r?\n([A-Za-z0-9+/=\r\n]{40,})", text):
+                        try:
+                            text += base64.b64decode(part).decode("utf-8", "replace")
+                        except ValueError:
+                            pass
+                text = text.replace("=\r\n", "").replace("=\n", "").replace("=3D", "=")
+                m = re.search(pattern, text)
+                if m:
+                    return m.group(0)
+            time.sleep(0.2)
+        raise Failed(f"no mail to {to} in SES matches {pattern}")
+
     def mail_link(to, path):
         from aws import sent_mail
         for _ in range(25):
@@ -759,6 +777,15 @@ def run(ctx):
             expect(status, 200, "GET /my-cases/{case_id}/receipt.pdf", body)
             if not body.startswith(b"%PDF"):
                 raise Failed(f"the receipt is not a PDF: {hdrs.get('content-type')}")
+        # The card payment's mail (sent by pay-fee when SimplePay's IPN settled it) links
+        # to the case in the portal, where the signed-in citizen sees it.
+        paid = state.get("pay a fee by card (SimplePay double)")
+        if paid:
+            link = mail_matching(who, r"https?://[^\s\"<>]+/my-cases/%s" % re.escape(paid))
+            if not link.startswith(ctx.stack.params.get("TokenIssuerUrl") + "/"):
+                raise Failed(f"the payment mail links to {link}, not to the portal")
+            status, _, _, body = h.call("GET", link, headers={"Cookie": cookie})
+            expect(status, 200, "the payment mail's link to the case in the portal", body)
         for path in ("/my-appointments", "/notifications"):
             status, _, _, body = h.call("GET", path, headers={"Cookie": cookie})
             expect(status, 200, f"GET {path} signed in", body)

@@ -89,7 +89,10 @@ pub fn state_with(cases: CasesState, secret: Option<String>) -> Result<PayFeeSta
             return_origins: Some(return_origins),
             ..PaymentSettings::default()
         },
-    );
+    )
+    // The portal is served at / of the same API (the template gives both the issuer's
+    // URL), so payment notices link to the case there, as the local server's do.
+    .with_public_url(public_base_url.clone());
     Ok(PayFeeState {
         payments,
         tokens: cases.tokens.clone(),
