@@ -244,3 +244,20 @@ class RoutesOfTheStack(unittest.TestCase):
         self.assertNotIn("VAROSKAPU_PORTAL_CLIENT_SECRET", env)
         secret = self.template["Resources"]["PortalClientSecret"]["Properties"]
         self.assertIn("KmsKeyId", secret)
+
+    def test_the_template_routes_exactly_the_portals_pages(self):
+        """What `varoskapu_portal::router` routes (read from its source, as rustfmt writes
+        it) is what the template sends PortalFunction, the stylesheet besides: a page the
+        template lacks would be API Gateway's 404 on AWS while it works locally."""
+        import pathlib
+        import re
+        source = (pathlib.Path(__file__).resolve().parents[2] / "functions/portal/src/lib.rs").read_text()
+        router = source[source.index("pub fn router"):]
+        routed = set()
+        for m in re.finditer(r"\.route\(\s*([^,]+),\s*((?:get|post)\([^)]*\)(?:\s*\.(?:get|post)\([^)]*\))*)", router):
+            path = {"config::CALLBACK_PATH": "/auth/callback"}.get(m.group(1).strip(), m.group(1).strip().strip('"'))
+            routed |= {f"{method.upper()} {path}" for method in re.findall(r"(get|post)\(", m.group(2))}
+        self.assertGreater(len(routed), 10, "the portal's router could not be read")
+        portal = {k for k, v in self.routes.items() if v == ["PortalFunction"]} - {"GET /assets/site.css"}
+        self.assertEqual(sorted(routed - portal), [], "routed by the portal, not by the template")
+        self.assertEqual(sorted(portal - routed), [], "in the template, not routed by the portal")
