@@ -185,6 +185,43 @@ pub fn complete_public_writes(openapi: &mut utoipa::openapi::OpenApi) {
     ensure_problem_schema(openapi);
 }
 
+/// Completes the operations of the server-rendered pages: a posted form (URL-encoded or
+/// multipart) that cannot be read is answered with a page saying so (400, `text/html`),
+/// which the operation documents unless it already documents its own 400.
+pub fn complete_page_forms(openapi: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::response::ResponseBuilder;
+    use utoipa::openapi::schema::ObjectBuilder;
+    use utoipa::openapi::{ContentBuilder, Type};
+    const FORMS: [&str; 2] = ["application/x-www-form-urlencoded", "multipart/form-data"];
+    for item in openapi.paths.paths.values_mut() {
+        for operation in [&mut item.post, &mut item.put].into_iter().flatten() {
+            let posts_a_form = operation
+                .request_body
+                .as_ref()
+                .is_some_and(|body| FORMS.iter().any(|f| body.content.contains_key(*f)));
+            if !posts_a_form {
+                continue;
+            }
+            operation
+                .responses
+                .responses
+                .entry("400".to_owned())
+                .or_insert_with(|| {
+                    ResponseBuilder::new()
+                        .description("The form cannot be read; the answer is a page saying so")
+                        .content(
+                            "text/html",
+                            ContentBuilder::new()
+                                .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                                .build(),
+                        )
+                        .build()
+                        .into()
+                });
+        }
+    }
+}
+
 /// Registers the `Problem` schema that every refusal refers to.
 pub(crate) fn ensure_problem_schema(openapi: &mut utoipa::openapi::OpenApi) {
     use utoipa::{PartialSchema, ToSchema};
@@ -280,5 +317,37 @@ mod tests {
             .build();
         complete_refusals(&mut op, "/appointments/services", false);
         assert_eq!(statuses(&op), ["200", "400", "500", "503"]);
+    }
+
+    #[test]
+    fn a_page_form_documents_the_page_that_refuses_an_unreadable_body() {
+        use utoipa::openapi::{PathItem, Paths};
+        let form = OperationBuilder::new()
+            .request_body(Some(
+                RequestBodyBuilder::new()
+                    .content(
+                        "application/x-www-form-urlencoded",
+                        ContentBuilder::new().build(),
+                    )
+                    .build(),
+            ))
+            .response("303", ResponseBuilder::new().description("Saved"))
+            .build();
+        let mut doc = utoipa::openapi::OpenApiBuilder::new()
+            .paths(Paths::builder().path(
+                "/account/name",
+                PathItem::new(utoipa::openapi::HttpMethod::Post, form),
+            ))
+            .build();
+        crate::openapi::complete_page_forms(&mut doc);
+        let op = doc.paths.paths["/account/name"]
+            .post
+            .as_ref()
+            .expect("post");
+        assert_eq!(statuses(op), ["303", "400"]);
+        let RefOr::T(refused) = &op.responses.responses["400"] else {
+            panic!("an inline response")
+        };
+        assert_eq!(refused.content.keys().collect::<Vec<_>>(), ["text/html"]);
     }
 }
