@@ -117,17 +117,13 @@ def totp(secret_b32, at=None):
     return f"{(struct.unpack('>I', mac[o:o + 4])[0] & 0x7fffffff) % 1000000:06d}"
 
 
-def sign_in(h, client, email, password, totp_secret=None):
-    client_id, secret, redirect, scope = client
-    verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    query = urllib.parse.urlencode({
-        "response_type": "code", "client_id": client_id, "redirect_uri": redirect,
-        "scope": scope, "state": secrets.token_urlsafe(8),
-        "code_challenge": challenge, "code_challenge_method": "S256"})
-    jar = {}
-    status, _, raw, page = h.call("GET", "/oauth2/authorize?" + query)
-    expect(status, 200, "GET /oauth2/authorize", page)
+def log_in_at_provider(h, authorize, jar, email, password, totp_secret=None, on_consent=None):
+    """The provider's login page at `authorize` filled in as a person does (the second
+    factor and the consent page when asked; `on_consent` is told when consent is asked),
+    with the browser's cookies in `jar`; returns where the provider sends the browser
+    back (the redirect with the code) and the cookie header."""
+    status, _, raw, page = h.call("GET", authorize, headers={"Cookie": cookies_of([], jar)})
+    expect(status, 200, "the provider's login page (GET /oauth2/authorize)", page)
     cookie = cookies_of(raw, jar)
     page = page.decode()
     form = {"request_id": field(page, "request_id"), "csrf": field(page, "csrf"),
@@ -145,14 +141,30 @@ def sign_in(h, client, email, password, totp_secret=None):
                 raise Failed("the provider asks for a second factor the account has not")
             action, form = "second-factor", {"code": totp(totp_secret)}
         elif 'action="/oauth2/consent"' in page:
+            if on_consent:
+                on_consent()
             action, form = "consent", {"decision": "allow"}
         else:
             raise Failed(f"unexpected page after POST /oauth2/{action}: {page[:300]}")
         form.update({"request_id": field(page, "request_id"), "csrf": field(page, "csrf")})
     location = hdrs.get("location", "")
-    code = urllib.parse.parse_qs(urllib.parse.urlsplit(location).query).get("code")
-    if status != 303 or not code:
+    if status != 303:
         raise Failed(f"POST /oauth2/{action}: {status} to {location!r}: {body[:300]!r}")
+    return location, cookie
+
+
+def sign_in(h, client, email, password, totp_secret=None):
+    client_id, secret, redirect, scope = client
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    query = urllib.parse.urlencode({
+        "response_type": "code", "client_id": client_id, "redirect_uri": redirect,
+        "scope": scope, "state": secrets.token_urlsafe(8),
+        "code_challenge": challenge, "code_challenge_method": "S256"})
+    location, _ = log_in_at_provider(h, "/oauth2/authorize?" + query, {}, email, password, totp_secret)
+    code = urllib.parse.parse_qs(urllib.parse.urlsplit(location).query).get("code")
+    if not code:
+        raise Failed(f"the provider answered the sign-in with {location!r}, no code")
     basic = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
     status, _, _, body = h.call("POST", "/oauth2/token", urllib.parse.urlencode({
         "grant_type": "authorization_code", "code": code[0], "redirect_uri": redirect,
@@ -457,21 +469,8 @@ def run(ctx):
         raise Failed(f"no mail to {to} in SES matches {pattern}")
 
     def mail_link(to, path):
-        from aws import sent_mail
-        for _ in range(25):
-            for text in reversed([m for m in sent_mail() if to in m]):
-                if "Content-Transfer-Encoding: base64" in text:
-                    for part in re.findall(r"\r?\n\r?\n([A-Za-z0-9+/=\r\n]{40,})", text):
-                        try:
-                            text += base64.b64decode(part).decode("utf-8", "replace")
-                        except ValueError:
-                            pass
-                text = text.replace("=\r\n", "").replace("=\n", "").replace("=3D", "=")
-                m = re.search(r"https?://[^\s\"<>]+%s\?token=([A-Za-z0-9_\-.%%]+)" % re.escape(path), text)
-                if m:
-                    return urllib.parse.unquote(m.group(1))
-            time.sleep(0.2)
-        raise Failed(f"no mail with a {path} link to {to} in SES")
+        link = mail_matching(to, r"https?://[^\s\"<>]+%s\?token=[A-Za-z0-9_\-.%%]+" % re.escape(path))
+        return urllib.parse.unquote(link.split("?token=", 1)[1])
 
     @step("userinfo, refresh and revoke (provider)", needs=["sign in (citizen, code + PKCE)"])
     def _():
@@ -734,29 +733,11 @@ def run(ctx):
     def _():
         authorize, jar = state["the portal's pages to a stranger (catalogue, stylesheet, sign-in)"]
         who, secret = citizen_login["who"]
-        status, _, raw, page = h.call("GET", authorize, headers={"Cookie": cookies_of([], jar)})
-        expect(status, 200, "the provider's login page", page)
-        cookie = cookies_of(raw, jar)
-        page = page.decode()
-        form = {"request_id": field(page, "request_id"), "csrf": field(page, "csrf"),
-                "email": who, "password": secret}
-        action = "login"
-        for _ in range(3):
-            status, hdrs, raw, body = h.call("POST", f"/oauth2/{action}", urllib.parse.urlencode(form).encode(),
-                                             {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})
-            cookie = cookies_of(raw, jar)
-            if status != 200:
-                break
-            page = body.decode()
-            if 'action="/oauth2/consent"' not in page:
-                raise Failed(f"unexpected page after POST /oauth2/{action}: {page[:300]}")
-            # A first-party client is not asked for consent; say so, and go on.
-            ctx.report.finding("PortalFunction", "the provider asks consent for the first-party portal", fails=False)
-            action, form = "consent", {"decision": "allow", "request_id": field(page, "request_id"),
-                                       "csrf": field(page, "csrf")}
-        callback = hdrs.get("location", "")
-        if status != 303 or not callback.startswith(ctx.stack.params.get("TokenIssuerUrl") + "/auth/callback?"):
-            raise Failed(f"POST /oauth2/{action}: {status} to {callback[:120]!r}: {body[:300]!r}")
+        # A first-party client is not asked for consent; if it is, say so, and go on.
+        callback, cookie = log_in_at_provider(h, authorize, jar, who, secret, on_consent=lambda: ctx.report.finding(
+            "PortalFunction", "the provider asks consent for the first-party portal", fails=False))
+        if not callback.startswith(ctx.stack.params.get("TokenIssuerUrl") + "/auth/callback?"):
+            raise Failed(f"the provider sends the portal's sign-in back to {callback[:120]!r}")
         status, hdrs, raw, body = h.call("GET", callback, headers={"Cookie": cookie})
         expect(status, 303, "GET /auth/callback (the portal redeems the code)", body)
         cookie = cookies_of(raw, jar)

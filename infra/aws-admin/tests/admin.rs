@@ -177,8 +177,8 @@ impl Deployment {
         path.display().to_string()
     }
 
-    /// The stack's accounts, as the functions use them.
-    async fn accounts(&self) -> varoskapu_accounts::Accounts {
+    /// The stack's table, as the functions use it.
+    async fn table(&self) -> std::sync::Arc<dyn varoskapu_core::Table> {
         let stack =
             varoskapu_aws_admin::stack::Stack::resolve(&varoskapu_aws_admin::stack::StackArgs {
                 stack: Some(self.stack.clone()),
@@ -188,12 +188,18 @@ impl Deployment {
             })
             .await
             .expect("stack resolved");
-        let table = stack
-            .aws_config()
-            .expect("table")
-            .table(&stack.sdk, std::sync::Arc::new(varoskapu_core::SystemClock));
+        std::sync::Arc::new(
+            stack
+                .aws_config()
+                .expect("table")
+                .table(&stack.sdk, std::sync::Arc::new(varoskapu_core::SystemClock)),
+        )
+    }
+
+    /// The stack's accounts, as the functions use them.
+    async fn accounts(&self) -> varoskapu_accounts::Accounts {
         varoskapu_accounts::Accounts::with_outbox(
-            std::sync::Arc::new(table),
+            self.table().await,
             std::sync::Arc::new(varoskapu_core::SystemClock),
             "https://kapu.example.hu",
         )
@@ -476,24 +482,9 @@ async fn bootstrap_registers_the_portals_client_with_its_secret_once_and_rotates
         "{first}"
     );
     assert!(!first.contains(generated), "no secret is printed: {first}");
-    let stack =
-        varoskapu_aws_admin::stack::Stack::resolve(&varoskapu_aws_admin::stack::StackArgs {
-            stack: Some(d.stack.clone()),
-            region: Some(REGION.into()),
-            endpoint_url: Some(d.endpoint.clone()),
-            ..Default::default()
-        })
-        .await
-        .expect("stack resolved");
-    let clock = std::sync::Arc::new(varoskapu_core::SystemClock);
     let registry = varoskapu_idp::ClientRegistry::new(
-        std::sync::Arc::new(
-            stack
-                .aws_config()
-                .expect("table")
-                .table(&stack.sdk, clock.clone()),
-        ),
-        clock,
+        d.table().await,
+        std::sync::Arc::new(varoskapu_core::SystemClock),
     );
     // The portal, which reads the secret, authenticates with it.
     let client = registry
