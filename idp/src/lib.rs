@@ -14,6 +14,7 @@ pub mod consents;
 pub mod error;
 pub mod federation;
 pub mod keys;
+pub mod passkeys;
 pub mod pending;
 pub mod pkce;
 pub mod provider;

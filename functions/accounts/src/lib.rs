@@ -18,5 +18,7 @@ pub mod totp;
 pub use account::{Account, AccountId, NewAccount, Role};
 pub use addresses::AccountAddresses;
 pub use password::Passwords;
-pub use service::{AccountError, Accounts, AccountsConfig};
+pub use service::{
+    AccountError, Accounts, AccountsConfig, NewPasskey, PasskeyUse, StoredPasskey, passkey_name,
+};
 pub use throttle::{Throttle, ThrottleLimits};

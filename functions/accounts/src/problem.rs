@@ -16,7 +16,9 @@ impl ProblemSource for AccountError {
             AccountError::EmailNotVerified => ProblemKind::Forbidden,
             AccountError::Throttled { .. } => ProblemKind::TooManyRequests,
             AccountError::InvalidToken => ProblemKind::BadRequest,
-            AccountError::EmailTaken => ProblemKind::Conflict,
+            AccountError::EmailTaken
+            | AccountError::PasskeyTaken
+            | AccountError::TooManyPasskeys => ProblemKind::Conflict,
             AccountError::NotFound => ProblemKind::NotFound,
             AccountError::Notify(_) | AccountError::Hashing => ProblemKind::Internal,
             // Answered by `wrapped`.

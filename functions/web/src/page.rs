@@ -56,6 +56,7 @@ pub struct Page {
     notice: Option<String>,
     cookies: Vec<HeaderValue>,
     form_action_self: bool,
+    scripts_from_self: bool,
 }
 
 impl Page {
@@ -72,6 +73,7 @@ impl Page {
             notice: None,
             cookies: Vec::new(),
             form_action_self: true,
+            scripts_from_self: false,
         }
     }
 
@@ -125,6 +127,13 @@ impl Page {
         self
     }
 
+    /// Lets the page run scripts served from this origin and call back to it: the one
+    /// progressive enhancement of the pages (passkeys need `navigator.credentials`).
+    pub fn scripts_from_self(mut self) -> Self {
+        self.scripts_from_self = true;
+        self
+    }
+
     /// The page with `body` (already rendered and escaped by the page's own template).
     pub fn render(self, body: &str) -> Response {
         let layout = Layout {
@@ -148,6 +157,9 @@ impl Page {
         let mut response = (self.status, Html(html)).into_response();
         let headers = response.headers_mut();
         secure_headers(headers, self.form_action_self);
+        if self.scripts_from_self {
+            allow_scripts_from_self(headers, self.form_action_self);
+        }
         if self.lang.explicit {
             headers.append(
                 header::SET_COOKIE,
@@ -191,6 +203,19 @@ pub fn secure_headers(headers: &mut axum::http::HeaderMap, form_action_self: boo
             "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
         } else {
             "default-src 'none'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'"
+        }),
+    );
+}
+
+/// The content security policy of a page that runs scripts of this origin (and only
+/// those: no inline script, no other origin), which may call this origin back.
+pub fn allow_scripts_from_self(headers: &mut axum::http::HeaderMap, form_action_self: bool) {
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(if form_action_self {
+            "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+        } else {
+            "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'"
         }),
     );
 }

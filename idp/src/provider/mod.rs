@@ -56,6 +56,8 @@ pub struct Provider {
     pub http: reqwest::Client,
     /// The broker to the upstream eID provider, when configured.
     pub federation: Option<Arc<crate::federation::Federation>>,
+    /// The passkeys' relying party, where the issuer's host allows one.
+    pub passkeys: Option<crate::passkeys::Passkeys>,
 }
 
 impl Provider {
@@ -84,6 +86,7 @@ impl Provider {
                     accounts.clone(),
                 ))
             }),
+            passkeys: crate::passkeys::Passkeys::new(&config.issuer, table.clone(), clock.clone()),
             config: Arc::new(config),
             table,
             clock,

@@ -26,6 +26,8 @@ pub fn router(provider: Provider) -> Router {
         .route("/oauth2/login", post(browser::login))
         .route("/oauth2/consent", post(browser::consent))
         .route("/oauth2/second-factor", post(browser::second_factor))
+        .route("/oauth2/login/passkey", post(browser::passkey))
+        .route("/oauth2/login/passkey/start", post(browser::passkey_start))
         .route("/oauth2/federated/start", post(federated::start))
         .route("/oauth2/federated/callback", get(federated::callback))
         .route(

@@ -142,6 +142,22 @@ pub struct SecondFactorForm {
     code: String,
 }
 
+/// The start of a passkey sign-in on the login page.
+#[derive(ToSchema)]
+pub struct PasskeyStartForm {
+    request_id: String,
+    csrf: String,
+}
+
+/// A passkey's answer on the login page.
+#[derive(ToSchema)]
+pub struct PasskeyForm {
+    request_id: String,
+    csrf: String,
+    /// The authenticator's answer (WebAuthn `PublicKeyCredential` of `get`) as JSON.
+    credential: String,
+}
+
 /// The consent page's form.
 #[derive(ToSchema)]
 pub struct ConsentForm {
@@ -239,6 +255,7 @@ impl utoipa::Modify for ProviderBearer {
     paths(
         super::oauth::discovery, super::oauth::jwks, super::browser::authorize,
         super::browser::login, super::browser::second_factor, super::browser::consent,
+        super::browser::passkey_start, super::browser::passkey,
         super::federated::start, super::federated::callback, super::browser::logout,
         super::browser::logout_confirmed, super::oauth::token, super::oauth::userinfo,
         super::oauth::revoke, super::oauth::introspect,
@@ -246,7 +263,7 @@ impl utoipa::Modify for ProviderBearer {
     components(schemas(
         OAuthErrorBody, ProviderMetadata, Jwks, TokenRequest, TokenResponse, TokenReference,
         Introspection, UserInfo, LoginForm, SecondFactorForm, ConsentForm, FederatedStartForm,
-        LogoutForm,
+        LogoutForm, PasskeyStartForm, PasskeyForm,
     )),
     modifiers(&ProviderBearer),
     tags(
@@ -260,5 +277,6 @@ struct ProviderApi;
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = ProviderApi::openapi();
     doc.merge(<super::account::AccountPagesApi as OpenApi>::openapi());
+    varoskapu_http::openapi::complete_page_forms(&mut doc);
     doc
 }

@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
 
 /// A page in the person's language with a message of the status.
-pub(super) fn refuse(
+pub(in crate::web) fn refuse(
     lang: Lang,
     status: StatusCode,
     hu: &'static str,

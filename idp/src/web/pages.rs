@@ -92,11 +92,12 @@ pub fn login(status: StatusCode, p: LoginPage<'_>) -> Response {
             p.client_name
         ));
     }
-    form.after = after;
+    form.after = after + &super::browser::passkey::section(lang, p.request_id, p.csrf);
     kit_page(lang, lang.t("Bejelentkezés", "Sign in"))
         .status(status)
         .errors(errors)
         .forms_may_leave()
+        .scripts_from_self()
         .template(&form)
 }
 
@@ -112,10 +113,12 @@ pub fn second_factor(
     if let Some(error) = error {
         errors.add("code", error);
     }
-    let form = FormPage::new("/oauth2/second-factor", lang.t("Tovább", "Continue"))
+    let mut form = FormPage::new("/oauth2/second-factor", lang.t("Tovább", "Continue"))
         .hidden("request_id", request_id)
         .hidden("csrf", csrf)
         .field(code_field(lang, &errors));
+    // A passkey of the account is accepted in place of the code.
+    form.after = super::browser::passkey::section(lang, request_id, csrf);
     kit_page(
         lang,
         lang.t("Kétlépcsős azonosítás", "Two-step verification"),
@@ -123,6 +126,7 @@ pub fn second_factor(
     .status(status)
     .errors(errors)
     .forms_may_leave()
+    .scripts_from_self()
     .template(&form)
 }
 

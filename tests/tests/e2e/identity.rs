@@ -307,7 +307,7 @@ use serde_json::{Value, json};
 use varoskapu_idp::NewClient;
 
 /// Routes anyone may call; every other operation in `/openapi.json` must declare a scope.
-const PUBLIC: [&str; 22] = [
+const PUBLIC: [&str; 23] = [
     "GET /healthz",
     "GET /openapi.json",
     "GET /docs",
@@ -331,6 +331,8 @@ const PUBLIC: [&str; 22] = [
     "GET /appointments/services/{service_id}/slots",
     "GET /payments/return",
     "POST /payments/simplepay/ipn",
+    // The account pages' one script (passkeys).
+    "GET /assets/passkeys.js",
 ];
 
 /// Operations of the Városkapu APIs (the provider's own endpoints and health aside).

@@ -21,6 +21,7 @@ mod lambda_events;
 mod limits;
 mod local_server;
 mod mailbox;
+mod passkeys;
 mod payments;
 mod portal;
 mod register;

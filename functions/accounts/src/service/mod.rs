@@ -5,12 +5,16 @@
 //! share (reading accounts, hashing passwords, one-time tokens, the mail limits); each use case
 //! is an `impl Accounts` block of its own submodule.
 
+mod passkeys;
 mod password_reset;
 mod profile;
 mod registration;
 mod second_factors;
 mod sign_in;
 
+pub use passkeys::{
+    MAX_PASSKEY_NAME, MAX_PASSKEYS, NewPasskey, PasskeyUse, StoredPasskey, passkey_name,
+};
 pub use second_factors::RECOVERY_CODES;
 
 use crate::account::{Account, AccountId, email_key, normalize_email};
@@ -49,6 +53,10 @@ pub enum AccountError {
     InvalidSecondFactor,
     #[error("an account with this e-mail address already exists")]
     EmailTaken,
+    #[error("this passkey is already registered")]
+    PasskeyTaken,
+    #[error("the account holds the most passkeys it may")]
+    TooManyPasskeys,
     #[error("the account does not exist")]
     NotFound,
     #[error("storage is unavailable")]

@@ -24,7 +24,7 @@ use varoskapu_http::ClientAddress;
 use varoskapu_web::{FieldErrors, Lang, Page, PageLang, csrf};
 
 /// Where a sign-in may send the browser back to: an account page of this origin only.
-fn safe_return(return_to: Option<&str>) -> String {
+pub(super) fn safe_return(return_to: Option<&str>) -> String {
     match return_to {
         Some(path)
             if path.starts_with("/account")
@@ -65,7 +65,7 @@ fn render_sign_in(
     errors: FieldErrors,
 ) -> Response {
     let l = lang.lang;
-    let form = FormPage::new("/account/sign-in", l.t("Bejelentkezés", "Sign in"))
+    let mut form = FormPage::new("/account/sign-in", l.t("Bejelentkezés", "Sign in"))
         .intro(l.t(
             "Jelentkezzen be Városkapu-fiókjába.",
             "Sign in to your Városkapu account.",
@@ -99,9 +99,11 @@ fn render_sign_in(
             "/account/register",
             l.t("Nincs még fiókja? Regisztráció", "No account yet? Register"),
         );
+    form.after = super::passkey_sign_in_section(l, token, return_to);
     Page::new(lang, l.t("Bejelentkezés", "Sign in"))
         .errors(errors)
         .status(status)
+        .scripts_from_self()
         .template(&form)
 }
 
@@ -264,7 +266,7 @@ pub async fn sign_in(
         awaiting_key(&step),
         &AwaitingCode {
             account_id: account.id,
-            return_to,
+            return_to: return_to.clone(),
         },
     )
     .map(|item| item.expires_at(p.clock.unix_seconds() + p.config.login_seconds));
@@ -280,23 +282,29 @@ pub async fn sign_in(
         StatusCode::OK,
         &token,
         &step,
+        &return_to,
         FieldErrors::default(),
     )
 }
 
+/// The code step; a passkey of the account is accepted there too (it is itself a
+/// multi-factor sign-in).
 fn render_code(
     lang: PageLang,
     status: StatusCode,
     token: &str,
     step: &str,
+    return_to: &str,
     errors: FieldErrors,
 ) -> Response {
     let l = lang.lang;
-    let form = FormPage::new("/account/sign-in/second-factor", l.t("Tovább", "Continue"))
+    let mut form = FormPage::new("/account/sign-in/second-factor", l.t("Tovább", "Continue"))
         .hidden("csrf", token)
         .hidden("step", step)
         .field(code_field(l, &errors));
+    form.after = super::passkey_sign_in_section(l, token, return_to);
     Page::new(lang, l.t("Kétlépcsős azonosítás", "Two-step verification"))
+        .scripts_from_self()
         .status(status)
         .errors(errors)
         .template(&form)
@@ -357,7 +365,14 @@ pub async fn sign_in_second_factor(
     let again = |status, hu, en| {
         let mut errors = FieldErrors::default();
         errors.add("code", lang.t(hu, en));
-        render_code(posted_lang(lang), status, &token, &step, errors)
+        render_code(
+            posted_lang(lang),
+            status,
+            &token,
+            &step,
+            &awaiting.return_to,
+            errors,
+        )
     };
     match p
         .accounts

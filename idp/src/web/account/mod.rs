@@ -9,6 +9,7 @@
 
 mod apps;
 mod entry;
+mod passkeys;
 mod profile;
 mod second_factor;
 
@@ -35,11 +36,15 @@ use varoskapu_web::{Lang, NavLink, Page, PageLang};
         profile::change_email, profile::confirm_email_page, profile::confirm_email,
         profile::password_page, profile::change_password, second_factor::page,
         second_factor::start, second_factor::confirm, second_factor::renew_codes,
-        second_factor::turn_off, apps::page, apps::withdraw,
+        second_factor::turn_off, apps::page, apps::withdraw, passkeys::page, passkeys::rename,
+        passkeys::remove, passkeys::register_start, passkeys::register_finish,
+        passkeys::sign_in_start, passkeys::sign_in_finish, passkeys::script,
     ),
     components(schemas(
         entry::SignInForm, entry::CodeForm, entry::RegisterForm, entry::ResetForm,
         profile::ChangeForm, second_factor::FactorForm, apps::WithdrawForm,
+        passkeys::PasskeyForm, passkeys::RegisterStart, passkeys::RegisterFinish,
+        passkeys::SignInFinish, passkeys::Next,
     )),
     tags((name = "account-pages", description = "The account pages a person's browser sees: sign-up, reset request, sign-in, and behind the SSO session the account itself (HTML forms with CSRF tokens, 303 redirects)"))
 )]
@@ -97,7 +102,30 @@ pub fn routes() -> Router<Provider> {
         .route("/account/second-factor/off", post(second_factor::turn_off))
         .route("/account/apps", get(apps::page))
         .route("/account/apps/withdraw", post(apps::withdraw))
+        .route("/account/passkeys", get(passkeys::page))
+        .route("/account/passkeys/rename", post(passkeys::rename))
+        .route("/account/passkeys/remove", post(passkeys::remove))
+        .route(
+            "/account/passkeys/register/start",
+            post(passkeys::register_start),
+        )
+        .route(
+            "/account/passkeys/register/finish",
+            post(passkeys::register_finish),
+        )
+        .route(
+            "/account/passkeys/sign-in/start",
+            post(passkeys::sign_in_start),
+        )
+        .route(
+            "/account/passkeys/sign-in/finish",
+            post(passkeys::sign_in_finish),
+        )
+        .route(passkeys::SCRIPT_PATH, get(passkeys::script))
 }
+
+pub(super) use passkeys::sign_in_section as passkey_sign_in_section;
+pub(in crate::web) use passkeys::{PASSKEY_COOKIE, SCRIPT_PATH};
 
 /// A person signed in to the provider, with the account behind the session.
 pub(super) struct Signed {
@@ -171,6 +199,7 @@ pub(super) fn account_page(lang: PageLang, title: &str, signed: &Signed, current
         .nav(vec![
             link("/account", l.t("Fiókom", "My account")),
             link("/account/second-factor", l.t("Biztonság", "Security")),
+            link("/account/passkeys", "Passkey"),
             link("/account/apps", l.t("Alkalmazások", "Apps with access")),
         ])
         .signed_in(SignedIn {

@@ -8,12 +8,14 @@ mod authorize;
 mod consent;
 mod login;
 mod logout;
+pub(super) mod passkey;
 mod second_factor;
 
 pub use authorize::{__path_authorize, authorize};
 pub use consent::{__path_consent, consent};
 pub use login::{__path_login, login};
 pub use logout::{__path_logout, __path_logout_confirmed, logout, logout_confirmed};
+pub use passkey::{__path_passkey, __path_passkey_start, passkey, passkey_start};
 pub use second_factor::{__path_second_factor, second_factor};
 
 use super::cookies::{self, BROWSER, SESSION};
