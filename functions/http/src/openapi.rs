@@ -167,17 +167,22 @@ mod refusals {
 
 pub(crate) use refusals::complete as complete_refusals;
 
-/// Gives every write of a document of public routes (a POST, PUT or PATCH with a body)
-/// the refusals of [`complete_refusals`], for functions whose routes need no token and so
-/// are not documented by [`crate::auth::Routes::document`]; the pages they serve answer no
-/// problem and are left as their annotations say.
+/// Gives every JSON write of a document of public routes (a POST, PUT or PATCH that takes
+/// `application/json`) the refusals of [`complete_refusals`], for functions whose routes
+/// need no token and so are not documented by [`crate::auth::Routes::document`]; the forms
+/// their pages post answer no problem and are left as their annotations say (see
+/// [`complete_page_forms`]).
 pub fn complete_public_writes(openapi: &mut utoipa::openapi::OpenApi) {
     for (path, item) in openapi.paths.paths.iter_mut() {
         for operation in [&mut item.post, &mut item.put, &mut item.patch]
             .into_iter()
             .flatten()
         {
-            if operation.request_body.is_some() {
+            let takes_json = operation
+                .request_body
+                .as_ref()
+                .is_some_and(|body| body.content.contains_key("application/json"));
+            if takes_json {
                 complete_refusals(operation, path, false);
             }
         }

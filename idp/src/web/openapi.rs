@@ -278,5 +278,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = ProviderApi::openapi();
     doc.merge(<super::account::AccountPagesApi as OpenApi>::openapi());
     varoskapu_http::openapi::complete_page_forms(&mut doc);
+    // The passkey ceremonies' JSON endpoints answer problems like every JSON write.
+    varoskapu_http::openapi::complete_public_writes(&mut doc);
     doc
 }
