@@ -49,6 +49,25 @@ fn parse_id(text: &str) -> Option<Uuid> {
     Uuid::parse_str(text).ok()
 }
 
+/// The signed-in citizen on a page of one of her cases at `path`, and the case's id; a
+/// visitor without a session is sent to sign in, and an id that is none is "not found".
+async fn own_case(
+    state: &PortalState,
+    headers: &HeaderMap,
+    lang: PageLang,
+    path: &str,
+    case_id: &str,
+) -> Result<(Visitor, Uuid), Response> {
+    let visitor = match state.visitor(headers, &OWN_CASES, path).await {
+        Ok(v) => v,
+        Err(r) => return Err(r.into_response(state, lang)),
+    };
+    match parse_id(case_id) {
+        Some(id) => Ok((visitor, id)),
+        None => Err(not_found(state, lang, &visitor)),
+    }
+}
+
 /// The answer to a case error on a page: not found, unavailable, or the message given.
 fn failed(state: &PortalState, lang: PageLang, visitor: &Visitor, e: &CaseError) -> Response {
     match e {
@@ -228,12 +247,9 @@ pub async fn edit_form(
     Path(case_id): Path<String>,
 ) -> Response {
     let path = format!("/my-cases/{case_id}/form");
-    let visitor = match state.visitor(&headers, &OWN_CASES, &path).await {
-        Ok(v) => v,
-        Err(r) => return r.into_response(&state, lang),
-    };
-    let Some(id) = parse_id(&case_id) else {
-        return not_found(&state, lang, &visitor);
+    let (visitor, id) = match own_case(&state, &headers, lang, &path, &case_id).await {
+        Ok(found) => found,
+        Err(page) => return page,
     };
     match own_draft(&state, &visitor, id).await {
         Ok((case, t)) if case.status == CaseStatus::Draft => {
@@ -255,12 +271,9 @@ pub async fn update(
     axum::Form(pairs): axum::Form<Vec<(String, String)>>,
 ) -> Response {
     let path = format!("/my-cases/{case_id}/form");
-    let visitor = match state.visitor(&headers, &OWN_CASES, &path).await {
-        Ok(v) => v,
-        Err(r) => return r.into_response(&state, lang),
-    };
-    let Some(id) = parse_id(&case_id) else {
-        return not_found(&state, lang, &visitor);
+    let (visitor, id) = match own_case(&state, &headers, lang, &path, &case_id).await {
+        Ok(found) => found,
+        Err(page) => return page,
     };
     if !visitor.form_ok(posted_csrf(&pairs)) {
         return csrf_refused(&state, lang, &visitor);
@@ -368,12 +381,9 @@ pub async fn documents(
     Query(q): Query<NoticeQuery>,
 ) -> Response {
     let path = format!("/my-cases/{case_id}/documents");
-    let visitor = match state.visitor(&headers, &OWN_CASES, &path).await {
-        Ok(v) => v,
-        Err(r) => return r.into_response(&state, lang),
-    };
-    let Some(id) = parse_id(&case_id) else {
-        return not_found(&state, lang, &visitor);
+    let (visitor, id) = match own_case(&state, &headers, lang, &path, &case_id).await {
+        Ok(found) => found,
+        Err(page) => return page,
     };
     let notice = q.attached.map(|_| {
         lang.lang
@@ -514,12 +524,9 @@ pub async fn upload(
     multipart: Multipart,
 ) -> Response {
     let path = format!("/my-cases/{case_id}/documents");
-    let visitor = match state.visitor(&headers, &OWN_CASES, &path).await {
-        Ok(v) => v,
-        Err(r) => return r.into_response(&state, lang),
-    };
-    let Some(id) = parse_id(&case_id) else {
-        return not_found(&state, lang, &visitor);
+    let (visitor, id) = match own_case(&state, &headers, lang, &path, &case_id).await {
+        Ok(found) => found,
+        Err(page) => return page,
     };
     let upload = read_upload(multipart).await.unwrap_or_default();
     if !visitor.form_ok(upload.csrf.as_deref()) {
@@ -563,12 +570,9 @@ pub async fn submit(
     axum::Form(form): axum::Form<SubmitForm>,
 ) -> Response {
     let path = format!("/my-cases/{case_id}/documents");
-    let visitor = match state.visitor(&headers, &OWN_CASES, &path).await {
-        Ok(v) => v,
-        Err(r) => return r.into_response(&state, lang),
-    };
-    let Some(id) = parse_id(&case_id) else {
-        return not_found(&state, lang, &visitor);
+    let (visitor, id) = match own_case(&state, &headers, lang, &path, &case_id).await {
+        Ok(found) => found,
+        Err(page) => return page,
     };
     if !visitor.form_ok(form.csrf.as_deref()) {
         return csrf_refused(&state, lang, &visitor);
@@ -860,12 +864,9 @@ pub async fn detail(
     Query(q): Query<DetailQuery>,
 ) -> Response {
     let path = format!("/my-cases/{case_id}");
-    let visitor = match state.visitor(&headers, &OWN_CASES, &path).await {
-        Ok(v) => v,
-        Err(r) => return r.into_response(&state, lang),
-    };
-    let Some(id) = parse_id(&case_id) else {
-        return not_found(&state, lang, &visitor);
+    let (visitor, id) = match own_case(&state, &headers, lang, &path, &case_id).await {
+        Ok(found) => found,
+        Err(page) => return page,
     };
     let l = lang.lang;
     let notice = if q.submitted.is_some() {
@@ -908,12 +909,9 @@ pub async fn answer(
     multipart: Multipart,
 ) -> Response {
     let path = format!("/my-cases/{case_id}");
-    let visitor = match state.visitor(&headers, &OWN_CASES, &path).await {
-        Ok(v) => v,
-        Err(r) => return r.into_response(&state, lang),
-    };
-    let Some(id) = parse_id(&case_id) else {
-        return not_found(&state, lang, &visitor);
+    let (visitor, id) = match own_case(&state, &headers, lang, &path, &case_id).await {
+        Ok(found) => found,
+        Err(page) => return page,
     };
     let form = read_upload(multipart).await.unwrap_or_default();
     if !visitor.form_ok(form.csrf.as_deref()) {
@@ -963,12 +961,9 @@ pub async fn receipt(
     Path(case_id): Path<String>,
 ) -> Response {
     let path = format!("/my-cases/{case_id}");
-    let visitor = match state.visitor(&headers, &OWN_CASES, &path).await {
-        Ok(v) => v,
-        Err(r) => return r.into_response(&state, lang),
-    };
-    let Some(id) = parse_id(&case_id) else {
-        return not_found(&state, lang, &visitor);
+    let (visitor, id) = match own_case(&state, &headers, lang, &path, &case_id).await {
+        Ok(found) => found,
+        Err(page) => return page,
     };
     let case = match state
         .cases
@@ -997,12 +992,9 @@ pub async fn decision(
     Path(case_id): Path<String>,
 ) -> Response {
     let path = format!("/my-cases/{case_id}");
-    let visitor = match state.visitor(&headers, &OWN_CASES, &path).await {
-        Ok(v) => v,
-        Err(r) => return r.into_response(&state, lang),
-    };
-    let Some(id) = parse_id(&case_id) else {
-        return not_found(&state, lang, &visitor);
+    let (visitor, id) = match own_case(&state, &headers, lang, &path, &case_id).await {
+        Ok(found) => found,
+        Err(page) => return page,
     };
     match state
         .cases
