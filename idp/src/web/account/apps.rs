@@ -1,7 +1,7 @@
 //! "Apps with access": the partner apps the person consented to, each with a button that
 //! withdraws the consent and revokes the app's tokens for this person.
 
-use super::{account_page, forbidden, internal, require, see_other};
+use super::{account_page, internal, require, require_posted, see_other};
 use crate::account::AppWithAccess;
 use crate::provider::Provider;
 use crate::web::page_form::{PageFields, PageForm};
@@ -90,13 +90,11 @@ pub async fn withdraw(
     headers: HeaderMap,
     PageForm { lang, form }: PageForm<WithdrawForm>,
 ) -> Response {
-    let signed = match require(&p, &headers, lang, "/account/apps").await {
-        Ok(signed) => signed,
-        Err(answer) => return answer,
-    };
-    if !signed.accepts(form.csrf.as_deref()) {
-        return forbidden(lang);
-    }
+    let signed =
+        match require_posted(&p, &headers, lang, "/account/apps", form.csrf.as_deref()).await {
+            Ok(signed) => signed,
+            Err(answer) => return answer,
+        };
     let client_id = form.client_id.unwrap_or_default();
     match p.withdraw_consent(signed.account.id, &client_id).await {
         Ok(_) => see_other("/account/apps?withdrawn=1"),

@@ -178,6 +178,23 @@ pub(super) async fn require(
     }
 }
 
+/// The signed-in person who posted a form carrying her session's CSRF token; without a
+/// session the browser is sent to sign in and back to `back_to`, and a form without the
+/// token is refused (403) before anything changes.
+pub(super) async fn require_posted(
+    p: &Provider,
+    headers: &HeaderMap,
+    lang: Lang,
+    back_to: &str,
+    csrf: Option<&str>,
+) -> Result<Signed, Response> {
+    let signed = require(p, headers, lang, back_to).await?;
+    if !signed.accepts(csrf) {
+        return Err(forbidden(lang));
+    }
+    Ok(signed)
+}
+
 /// A page of the kit in the language negotiated for a posted form.
 pub(super) fn posted_lang(lang: Lang) -> PageLang {
     PageLang {

@@ -9,7 +9,7 @@
 //! the sign-in page's double-submit token before. A ceremony's state is bound to the
 //! browser by the `vk_passkey` cookie, used once, and expires.
 
-use super::{Signed, account_page, forbidden, internal, posted_lang, require, see_other};
+use super::{Signed, account_page, internal, posted_lang, require, require_posted, see_other};
 use crate::passkeys::{CEREMONY_SECONDS, PasskeyError, Passkeys};
 use crate::provider::{ACR_MFA, Provider};
 use crate::web::cookies;
@@ -156,19 +156,6 @@ pub struct PasskeyForm {
 }
 impl PageFields for PasskeyForm {}
 
-async fn signed_form(
-    p: &Provider,
-    headers: &HeaderMap,
-    lang: Lang,
-    form: &PasskeyForm,
-) -> Result<Signed, Response> {
-    let signed = require(p, headers, lang, "/account/passkeys").await?;
-    if !signed.accepts(form.csrf.as_deref()) {
-        return Err(forbidden(lang));
-    }
-    Ok(signed)
-}
-
 /// `POST /account/passkeys/rename`.
 #[utoipa::path(post, path = "/account/passkeys/rename", tag = "account-pages", operation_id = "account_passkey_rename",
     description = "Gives a passkey a new name (1 to 60 characters).",
@@ -183,7 +170,15 @@ pub async fn rename(
     headers: HeaderMap,
     PageForm { lang, form }: PageForm<PasskeyForm>,
 ) -> Response {
-    let signed = match signed_form(&p, &headers, lang, &form).await {
+    let signed = match require_posted(
+        &p,
+        &headers,
+        lang,
+        "/account/passkeys",
+        form.csrf.as_deref(),
+    )
+    .await
+    {
         Ok(signed) => signed,
         Err(answer) => return answer,
     };
@@ -228,7 +223,15 @@ pub async fn remove(
     headers: HeaderMap,
     PageForm { lang, form }: PageForm<PasskeyForm>,
 ) -> Response {
-    let signed = match signed_form(&p, &headers, lang, &form).await {
+    let signed = match require_posted(
+        &p,
+        &headers,
+        lang,
+        "/account/passkeys",
+        form.csrf.as_deref(),
+    )
+    .await
+    {
         Ok(signed) => signed,
         Err(answer) => return answer,
     };

@@ -1,8 +1,8 @@
 //! The account overview and the changes of name, e-mail address and password.
 
 use super::{
-    Signed, account_page, forbidden, internal, password_hint, posted_lang, require, see_other,
-    weakness_message,
+    Signed, account_page, forbidden, internal, password_hint, posted_lang, require, require_posted,
+    see_other, weakness_message,
 };
 use crate::provider::Provider;
 use crate::web::form_page::{Field, FormPage};
@@ -137,13 +137,11 @@ pub async fn change_name(
     headers: HeaderMap,
     PageForm { lang, form }: PageForm<ChangeForm>,
 ) -> Response {
-    let signed = match require(&p, &headers, lang, "/account/name").await {
-        Ok(signed) => signed,
-        Err(answer) => return answer,
-    };
-    if !signed.accepts(form.csrf.as_deref()) {
-        return forbidden(lang);
-    }
+    let signed =
+        match require_posted(&p, &headers, lang, "/account/name", form.csrf.as_deref()).await {
+            Ok(signed) => signed,
+            Err(answer) => return answer,
+        };
     let name = form.name.unwrap_or_default();
     match p.accounts.change_name(signed.account.id, &name).await {
         Ok(()) => see_other("/account?done=name"),
@@ -215,13 +213,11 @@ pub async fn change_email(
     address: ClientAddress,
     PageForm { lang, form }: PageForm<ChangeForm>,
 ) -> Response {
-    let signed = match require(&p, &headers, lang, "/account/email").await {
-        Ok(signed) => signed,
-        Err(answer) => return answer,
-    };
-    if !signed.accepts(form.csrf.as_deref()) {
-        return forbidden(lang);
-    }
+    let signed =
+        match require_posted(&p, &headers, lang, "/account/email", form.csrf.as_deref()).await {
+            Ok(signed) => signed,
+            Err(answer) => return answer,
+        };
     let email = form.email.unwrap_or_default();
     let invalid = || {
         let mut errors = FieldErrors::default();
@@ -403,13 +399,18 @@ pub async fn change_password(
     address: ClientAddress,
     PageForm { lang, form }: PageForm<ChangeForm>,
 ) -> Response {
-    let signed = match require(&p, &headers, lang, "/account/password").await {
+    let signed = match require_posted(
+        &p,
+        &headers,
+        lang,
+        "/account/password",
+        form.csrf.as_deref(),
+    )
+    .await
+    {
         Ok(signed) => signed,
         Err(answer) => return answer,
     };
-    if !signed.accepts(form.csrf.as_deref()) {
-        return forbidden(lang);
-    }
     let new_password = form.new_password.unwrap_or_default();
     let mut errors = FieldErrors::default();
     if let Some(weak) = weakness(&new_password) {

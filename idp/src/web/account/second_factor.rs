@@ -1,7 +1,7 @@
 //! The second factor on the account page: enrolling an authenticator app with an SVG QR
 //! code and a proving code, the one-time recovery codes, and turning it off.
 
-use super::{Signed, account_page, forbidden, internal, posted_lang, require, see_other};
+use super::{Signed, account_page, internal, posted_lang, require, require_posted, see_other};
 use crate::provider::Provider;
 use crate::web::page_form::{PageFields, PageForm};
 use askama::Template;
@@ -132,19 +132,6 @@ pub struct FactorForm {
 }
 impl PageFields for FactorForm {}
 
-async fn signed_form(
-    p: &Provider,
-    headers: &HeaderMap,
-    lang: Lang,
-    form: &FactorForm,
-) -> Result<Signed, Response> {
-    let signed = require(p, headers, lang, "/account/second-factor").await?;
-    if !signed.accepts(form.csrf.as_deref()) {
-        return Err(forbidden(lang));
-    }
-    Ok(signed)
-}
-
 /// `POST /account/second-factor`: a new secret to scan, shown on the page.
 #[utoipa::path(post, path = "/account/second-factor", tag = "account-pages", operation_id = "account_second_factor_start",
     description = "A new authenticator secret to scan.",
@@ -158,7 +145,15 @@ pub async fn start(
     headers: HeaderMap,
     PageForm { lang, form }: PageForm<FactorForm>,
 ) -> Response {
-    let signed = match signed_form(&p, &headers, lang, &form).await {
+    let signed = match require_posted(
+        &p,
+        &headers,
+        lang,
+        "/account/second-factor",
+        form.csrf.as_deref(),
+    )
+    .await
+    {
         Ok(signed) => signed,
         Err(answer) => return answer,
     };
@@ -186,7 +181,15 @@ pub async fn confirm(
     headers: HeaderMap,
     PageForm { lang, form }: PageForm<FactorForm>,
 ) -> Response {
-    let signed = match signed_form(&p, &headers, lang, &form).await {
+    let signed = match require_posted(
+        &p,
+        &headers,
+        lang,
+        "/account/second-factor",
+        form.csrf.as_deref(),
+    )
+    .await
+    {
         Ok(signed) => signed,
         Err(answer) => return answer,
     };
@@ -248,7 +251,15 @@ pub async fn renew_codes(
     headers: HeaderMap,
     PageForm { lang, form }: PageForm<FactorForm>,
 ) -> Response {
-    let signed = match signed_form(&p, &headers, lang, &form).await {
+    let signed = match require_posted(
+        &p,
+        &headers,
+        lang,
+        "/account/second-factor",
+        form.csrf.as_deref(),
+    )
+    .await
+    {
         Ok(signed) => signed,
         Err(answer) => return answer,
     };
@@ -274,7 +285,15 @@ pub async fn turn_off(
     address: ClientAddress,
     PageForm { lang, form }: PageForm<FactorForm>,
 ) -> Response {
-    let signed = match signed_form(&p, &headers, lang, &form).await {
+    let signed = match require_posted(
+        &p,
+        &headers,
+        lang,
+        "/account/second-factor",
+        form.csrf.as_deref(),
+    )
+    .await
+    {
         Ok(signed) => signed,
         Err(answer) => return answer,
     };
