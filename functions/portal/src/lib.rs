@@ -1,13 +1,12 @@
 //! The citizen portal: server-rendered pages over the domain's case, payment and notice
 //! use cases, called in-process (one more thin adapter, like the JSON functions). People
 //! sign in through the provider as the portal's first-party confidential client; the
-//! tokens stay on the server (see [`signin`]). Every page works without JavaScript: plain
+//! tokens stay on the server (see [`varoskapu_web::signin`]). Every page works without JavaScript: plain
 //! links and forms, POST-redirect-GET, a CSRF token on every form.
 
 pub mod config;
 pub mod form;
 mod pages;
-pub mod signin;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -18,8 +17,7 @@ use varoskapu_core::{Clock, Table};
 use varoskapu_http::auth::TokenValidator;
 use varoskapu_pay_fee::PayFeeState;
 use varoskapu_web::BrowserSessions;
-
-pub use config::PortalConfig;
+use varoskapu_web::signin::{ClientConfig, SignIn};
 
 /// How long a portal session lasts without use (seconds).
 pub const SESSION_IDLE_SECONDS: i64 = 30 * 60;
@@ -27,22 +25,19 @@ pub const SESSION_IDLE_SECONDS: i64 = 30 * 60;
 /// What every portal page needs.
 #[derive(Clone)]
 pub struct PortalState {
-    pub config: Arc<PortalConfig>,
-    pub sessions: BrowserSessions,
-    /// Validates the session's access token as the APIs do.
-    pub tokens: Arc<TokenValidator>,
+    /// Signing in through the provider, the browser sessions and their tokens.
+    pub signin: SignIn,
     pub cases: CasesState,
     pub payments: PayFeeState,
     pub appointments: AppointmentsState,
     pub table: Arc<dyn Table>,
     pub clock: Arc<dyn Clock>,
-    pub http: reqwest::Client,
 }
 
 impl PortalState {
     /// The portal over the case and payment use cases, its sessions on `table`.
     pub fn new(
-        config: PortalConfig,
+        config: ClientConfig,
         table: Arc<dyn Table>,
         clock: Arc<dyn Clock>,
         tokens: Arc<TokenValidator>,
@@ -58,18 +53,12 @@ impl PortalState {
             config.secure(),
         );
         Self {
-            config: Arc::new(config),
-            sessions,
-            tokens,
+            signin: SignIn::new(config, sessions, tokens, clock.clone()),
             cases,
             payments,
             appointments,
             table,
             clock,
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap_or_default(),
         }
     }
 }

@@ -21,7 +21,7 @@ pub const PORTAL_CLIENT_ID: &str = "ugyfelkapu";
 /// The name people see for the portal (the provider's pages, the apps with access).
 pub const PORTAL_CLIENT_NAME: &str = "Ügyfélkapu";
 
-/// What the portal may ask for: what `varoskapu_portal::signin::SCOPES` asks.
+/// What the portal may ask for: what `varoskapu_portal::config::SCOPES` asks.
 pub const PORTAL_SCOPES: [Scope; 7] = [
     Scope::OpenId,
     Scope::Profile,

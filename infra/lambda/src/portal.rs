@@ -11,7 +11,7 @@ use std::sync::Arc;
 use varoskapu_aws::secrets::{SecretsManager, secret_arn};
 use varoskapu_book_appointment::AppointmentsState;
 use varoskapu_core::{Clock, SystemClock, UuidV7Ids};
-use varoskapu_portal::{PortalConfig, PortalState};
+use varoskapu_portal::PortalState;
 
 /// The ARN of the secret holding the portal's OIDC client secret.
 pub const CLIENT_SECRET_ARN_VAR: &str = "VAROSKAPU_PORTAL_CLIENT_SECRET_ARN";
@@ -37,7 +37,7 @@ pub async fn state_from_env() -> Result<PortalState, StartError> {
         },
         read_merchant_secret(&secrets, merchant_secret_arn.as_deref()),
     )?;
-    let config = PortalConfig::from_env_with_secret(client_secret)?;
+    let config = varoskapu_portal::config::from_env_with_secret(client_secret)?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let table = cases.cases.store.table.clone();
     let tokens = cases.tokens.clone();

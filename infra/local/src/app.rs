@@ -79,6 +79,8 @@ pub struct Services {
     pub simulator: Option<varoskapu_pay_fee::simulator::Simulator>,
     /// The citizen portal's pages.
     pub portal: varoskapu_portal::PortalState,
+    /// The office's pages (Ügyintézőkapu) under `/office`.
+    pub office: varoskapu_office_web::OfficeState,
     /// The mailbox pages, in demo mode.
     pub mailbox: Option<crate::mailbox::MailboxState>,
     tsa: Arc<varoskapu_documents::local_tsa::LocalTsa>,
@@ -100,6 +102,7 @@ impl Services {
         let (pay_fee, simulator) = pay_fee_with(ports, mode, &cases)
             .map_err(|e| anyhow::anyhow!("payments cannot start: {e}"))?;
         let portal = portal_with(ports, tokens.clone(), &cases, &pay_fee, &appointments);
+        let office = office_with(ports, tokens.clone(), &cases, &pay_fee, &appointments);
         Ok(Self {
             provider,
             tokens,
@@ -108,6 +111,7 @@ impl Services {
             pay_fee,
             simulator,
             portal,
+            office,
             mailbox: mode
                 .demo
                 .then(|| crate::mailbox::state(ports))
@@ -136,6 +140,8 @@ impl Services {
             .merge(varoskapu_documents::tsa_router(self.tsa.clone()))
             // The citizen portal at `/`, and the one stylesheet of every page.
             .merge(varoskapu_portal::router(self.portal.clone()))
+            // The office screens at `/office`.
+            .merge(varoskapu_office_web::router(self.office.clone()))
             .merge(varoskapu_web::assets::router());
         // In demo mode the SimplePay simulator stands in for the card provider.
         let functions = match &self.simulator {
@@ -473,6 +479,32 @@ pub async fn import_statement(
         .await?)
 }
 
+/// The office screens over the case, payment and appointment use cases, signing staff in
+/// through the server's own provider as the demo office client.
+fn office_with(
+    ports: &LocalPorts,
+    tokens: Arc<varoskapu_http::auth::TokenValidator>,
+    cases: &varoskapu_case_api::CasesState,
+    pay_fee: &varoskapu_pay_fee::PayFeeState,
+    appointments: &AppointmentsState,
+) -> varoskapu_office_web::OfficeState {
+    let config = varoskapu_office_web::config::config(
+        &ports.public_base_url,
+        crate::identity::DEMO_OFFICE_ID,
+        crate::identity::DEMO_OFFICE_SECRET,
+        &ports.public_base_url,
+    );
+    varoskapu_office_web::OfficeState::new(
+        config,
+        ports.table.clone(),
+        ports.clock.clone(),
+        tokens,
+        cases.clone(),
+        pay_fee.clone(),
+        appointments.clone(),
+    )
+}
+
 /// The citizen portal over the case and payment use cases, signing people in through the
 /// server's own provider as the demo portal client (its callback on the public base URL).
 fn portal_with(
@@ -482,7 +514,7 @@ fn portal_with(
     pay_fee: &varoskapu_pay_fee::PayFeeState,
     appointments: &AppointmentsState,
 ) -> varoskapu_portal::PortalState {
-    let config = varoskapu_portal::PortalConfig::new(
+    let config = varoskapu_portal::config::config(
         &ports.public_base_url,
         crate::identity::DEMO_PORTAL_ID,
         crate::identity::DEMO_PORTAL_SECRET,

@@ -31,11 +31,15 @@ pub const DEMO_PORTAL_REDIRECT: &str = "http://127.0.0.1:8083/callback";
 /// The portal's callback under the server's public base URL.
 pub const PORTAL_CALLBACK_PATH: &str = "/auth/callback";
 /// The municipality's own office screens (Ügyintézőkapu): a first-party confidential client
-/// with the office scopes.
+/// with the office scopes. Its pages are served at `/office` of the server, with the
+/// callback [`OFFICE_CALLBACK_PATH`]; this redirect is kept for apps that test the client
+/// apart.
 pub const DEMO_OFFICE_ID: &str = "demo-ugyintezokapu";
 /// Its secret; a demo value, printed in the README.
 pub const DEMO_OFFICE_SECRET: &str = "demo-office-secret-change-me-0123456789abcdef";
 pub const DEMO_OFFICE_REDIRECT: &str = "http://127.0.0.1:8084/callback";
+/// The office screens' callback under the server's public base URL.
+pub const OFFICE_CALLBACK_PATH: &str = "/office/auth/callback";
 
 /// What each demo client may ask for.
 pub const PARTNER_SCOPES: [Scope; 3] = [Scope::OpenId, Scope::Profile, Scope::Email];
@@ -65,6 +69,9 @@ pub const DEMO_CITIZEN_EMAIL: &str = "polgar@demo.varoskapu.hu";
 pub const DEMO_CITIZEN_PASSWORD: &str = "Demo-polgar-2026";
 pub const DEMO_CLERK_EMAIL: &str = "ugyintezo@demo.varoskapu.hu";
 pub const DEMO_CLERK_PASSWORD: &str = "Demo-ugyintezo-2026";
+/// The demo office administrator: manages case types, desks and partner apps.
+pub const DEMO_ADMIN_EMAIL: &str = "rendszergazda@demo.varoskapu.hu";
+pub const DEMO_ADMIN_PASSWORD: &str = "Demo-rendszergazda-2026";
 
 /// The account use cases over the local table, with the outbox as notifier.
 pub fn accounts(ports: &LocalPorts) -> Accounts {
@@ -184,8 +191,14 @@ pub async fn seed_with(provider: &Provider) -> anyhow::Result<()> {
             name: "Ügyintézőkapu (demo)".into(),
             client_id: Some(DEMO_OFFICE_ID.into()),
             secret: Some(DEMO_OFFICE_SECRET.into()),
-            redirect_uris: vec![DEMO_OFFICE_REDIRECT.into()],
-            post_logout_redirect_uris: vec!["http://127.0.0.1:8084/".into()],
+            redirect_uris: vec![
+                format!("{}{OFFICE_CALLBACK_PATH}", provider.config.issuer),
+                DEMO_OFFICE_REDIRECT.into(),
+            ],
+            post_logout_redirect_uris: vec![
+                format!("{}/office/", provider.config.issuer),
+                "http://127.0.0.1:8084/".into(),
+            ],
             first_party: true,
             scopes: names(&OFFICE_SCOPES),
             ..NewClient::default()
@@ -216,6 +229,12 @@ pub async fn seed_with(provider: &Provider) -> anyhow::Result<()> {
             DEMO_CLERK_PASSWORD,
             "Nagy Éva",
             Role::Clerk,
+        ),
+        (
+            DEMO_ADMIN_EMAIL,
+            DEMO_ADMIN_PASSWORD,
+            "Szabó Péter",
+            Role::Admin,
         ),
     ];
     for (email, password, name, role) in people {

@@ -4,7 +4,6 @@
 
 use super::{csrf_refused, not_found, unavailable, visitor_page};
 use crate::PortalState;
-use crate::signin::{Visitor, see_other};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -19,6 +18,7 @@ use varoskapu_core::appointments::{
     AppointmentError, Booking, BookingRequest, BookingStatus, IdempotencyGuard, Requester, ics,
 };
 use varoskapu_http::auth::OWN_APPOINTMENTS;
+use varoskapu_web::signin::{Visitor, see_other};
 use varoskapu_web::{FieldErrors, Lang, PageLang};
 
 /// How many days ahead the slot list looks, and how many slots it shows.
@@ -153,11 +153,12 @@ pub async fn list(
     Query(q): Query<ListQuery>,
 ) -> Response {
     let visitor = match state
+        .signin
         .visitor(&headers, &OWN_APPOINTMENTS, "/my-appointments")
         .await
     {
         Ok(v) => v,
-        Err(r) => return r.into_response(&state, lang),
+        Err(r) => return crate::pages::refused(&state, lang, r),
     };
     let store = state.appointments.appointments.store();
     let loaded = async {
@@ -327,9 +328,13 @@ pub async fn new_booking(
     Path(service_id): Path<String>,
 ) -> Response {
     let path = format!("/my-appointments/new/{service_id}");
-    let visitor = match state.visitor(&headers, &OWN_APPOINTMENTS, &path).await {
+    let visitor = match state
+        .signin
+        .visitor(&headers, &OWN_APPOINTMENTS, &path)
+        .await
+    {
         Ok(v) => v,
-        Err(r) => return r.into_response(&state, lang),
+        Err(r) => return crate::pages::refused(&state, lang, r),
     };
     slots_page(&state, lang, &visitor, &service_id, path, None).await
 }
@@ -350,9 +355,13 @@ pub async fn book(
     axum::Form(form): axum::Form<SlotForm>,
 ) -> Response {
     let path = format!("/my-appointments/new/{service_id}");
-    let visitor = match state.visitor(&headers, &OWN_APPOINTMENTS, &path).await {
+    let visitor = match state
+        .signin
+        .visitor(&headers, &OWN_APPOINTMENTS, &path)
+        .await
+    {
         Ok(v) => v,
-        Err(r) => return r.into_response(&state, lang),
+        Err(r) => return crate::pages::refused(&state, lang, r),
     };
     if !visitor.form_ok(form.csrf.as_deref()) {
         return csrf_refused(&state, lang, &visitor);
@@ -421,9 +430,13 @@ pub async fn reschedule_form(
     Path(booking_id): Path<String>,
 ) -> Response {
     let path = format!("/my-appointments/{booking_id}/reschedule");
-    let visitor = match state.visitor(&headers, &OWN_APPOINTMENTS, &path).await {
+    let visitor = match state
+        .signin
+        .visitor(&headers, &OWN_APPOINTMENTS, &path)
+        .await
+    {
         Ok(v) => v,
-        Err(r) => return r.into_response(&state, lang),
+        Err(r) => return crate::pages::refused(&state, lang, r),
     };
     match own_booking(&state, &visitor, &booking_id).await {
         Ok(b) => slots_page(&state, lang, &visitor, &b.service_id, path, None).await,
@@ -440,9 +453,13 @@ pub async fn reschedule(
     axum::Form(form): axum::Form<SlotForm>,
 ) -> Response {
     let path = format!("/my-appointments/{booking_id}/reschedule");
-    let visitor = match state.visitor(&headers, &OWN_APPOINTMENTS, &path).await {
+    let visitor = match state
+        .signin
+        .visitor(&headers, &OWN_APPOINTMENTS, &path)
+        .await
+    {
         Ok(v) => v,
-        Err(r) => return r.into_response(&state, lang),
+        Err(r) => return crate::pages::refused(&state, lang, r),
     };
     if !visitor.form_ok(form.csrf.as_deref()) {
         return csrf_refused(&state, lang, &visitor);
@@ -498,11 +515,12 @@ pub async fn cancel(
     axum::Form(form): axum::Form<CancelForm>,
 ) -> Response {
     let visitor = match state
+        .signin
         .visitor(&headers, &OWN_APPOINTMENTS, "/my-appointments")
         .await
     {
         Ok(v) => v,
-        Err(r) => return r.into_response(&state, lang),
+        Err(r) => return crate::pages::refused(&state, lang, r),
     };
     if !visitor.form_ok(form.csrf.as_deref()) {
         return csrf_refused(&state, lang, &visitor);
@@ -531,11 +549,12 @@ pub async fn calendar(
     Path(booking_id): Path<String>,
 ) -> Response {
     let visitor = match state
+        .signin
         .visitor(&headers, &OWN_APPOINTMENTS, "/my-appointments")
         .await
     {
         Ok(v) => v,
-        Err(r) => return r.into_response(&state, lang),
+        Err(r) => return crate::pages::refused(&state, lang, r),
     };
     let a = &state.appointments.appointments;
     let found = async {

@@ -6,7 +6,6 @@
 use super::{csrf_refused, money, not_found, unavailable, visitor_page};
 use crate::PortalState;
 use crate::form::{self, ADD_FIELD, Item, RawForm};
-use crate::signin::{Visitor, see_other};
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -24,6 +23,7 @@ use varoskapu_core::cases::{
 use varoskapu_core::idempotency;
 use varoskapu_core::payments::{PaymentMethod, PaymentStatus};
 use varoskapu_http::auth::OWN_CASES;
+use varoskapu_web::signin::{Visitor, see_other};
 use varoskapu_web::{FieldErrors, Lang, PageLang};
 
 /// A status as people read it.
@@ -58,9 +58,9 @@ async fn own_case(
     path: &str,
     case_id: &str,
 ) -> Result<(Visitor, Uuid), Response> {
-    let visitor = match state.visitor(headers, &OWN_CASES, path).await {
+    let visitor = match state.signin.visitor(headers, &OWN_CASES, path).await {
         Ok(v) => v,
-        Err(r) => return Err(r.into_response(state, lang)),
+        Err(r) => return Err(crate::pages::refused(state, lang, r)),
     };
     match parse_id(case_id) {
         Some(id) => Ok((visitor, id)),
@@ -144,9 +144,13 @@ pub async fn new_form(
     Path(type_id): Path<String>,
 ) -> Response {
     let path = format!("/my-cases/new/{type_id}");
-    let visitor = match state.visitor(&headers, &OWN_CASES, &here(&path)).await {
+    let visitor = match state
+        .signin
+        .visitor(&headers, &OWN_CASES, &here(&path))
+        .await
+    {
         Ok(v) => v,
-        Err(r) => return r.into_response(&state, lang),
+        Err(r) => return crate::pages::refused(&state, lang, r),
     };
     match state.cases.cases.case_type(&type_id).await {
         Ok(t) => form_page(lang, &visitor, &t, path, &RawForm::default(), &Vec::new()),
@@ -194,9 +198,9 @@ pub async fn create(
     axum::Form(pairs): axum::Form<Vec<(String, String)>>,
 ) -> Response {
     let path = format!("/my-cases/new/{type_id}");
-    let visitor = match state.visitor(&headers, &OWN_CASES, &path).await {
+    let visitor = match state.signin.visitor(&headers, &OWN_CASES, &path).await {
         Ok(v) => v,
-        Err(r) => return r.into_response(&state, lang),
+        Err(r) => return crate::pages::refused(&state, lang, r),
     };
     if !visitor.form_ok(posted_csrf(&pairs)) {
         return csrf_refused(&state, lang, &visitor);
@@ -653,9 +657,13 @@ pub async fn list(
     lang: PageLang,
     headers: HeaderMap,
 ) -> Response {
-    let visitor = match state.visitor(&headers, &OWN_CASES, "/my-cases").await {
+    let visitor = match state
+        .signin
+        .visitor(&headers, &OWN_CASES, "/my-cases")
+        .await
+    {
         Ok(v) => v,
-        Err(r) => return r.into_response(&state, lang),
+        Err(r) => return crate::pages::refused(&state, lang, r),
     };
     let cases = match state.cases.cases.cases_of(&visitor.principal.account).await {
         Ok(c) => c,

@@ -71,7 +71,7 @@ pub async fn index(
     lang: PageLang,
     headers: HeaderMap,
 ) -> Response {
-    let session = state.signed_in(&headers).await;
+    let session = state.signin.signed_in(&headers).await;
     let types = match state.cases.cases.catalogue().await {
         Ok(types) => types,
         Err(e) => {
@@ -106,7 +106,7 @@ pub async fn detail(
     headers: HeaderMap,
     Path(type_id): Path<String>,
 ) -> Response {
-    let session = state.signed_in(&headers).await;
+    let session = state.signin.signed_in(&headers).await;
     match state.cases.cases.case_type(&type_id).await {
         Ok(t) => {
             let entry = Entry::of(&t, lang.lang);

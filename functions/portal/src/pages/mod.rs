@@ -8,7 +8,6 @@ pub mod notices;
 pub mod payments;
 
 use crate::PortalState;
-use crate::signin::{PortalSession, Visitor};
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -16,6 +15,7 @@ use axum::response::Response;
 use serde::Deserialize;
 use varoskapu_web::page::SignedIn;
 use varoskapu_web::session::BrowserSession;
+use varoskapu_web::signin::{Refusal, SiteSession, Visitor};
 use varoskapu_web::{NavLink, Page, PageLang};
 
 /// The largest form body accepted (an upload with its form fields).
@@ -47,7 +47,7 @@ pub fn page(
     lang: PageLang,
     title: &str,
     current: &str,
-    session: Option<&BrowserSession<PortalSession>>,
+    session: Option<&BrowserSession<SiteSession>>,
 ) -> Page {
     let mut page = Page::new(lang, title).nav(nav(lang, current, session.is_some()));
     if let Some(s) = session {
@@ -81,7 +81,7 @@ struct MessageBody<'a> {
 pub fn message_page(
     _state: &PortalState,
     lang: PageLang,
-    session: Option<&BrowserSession<PortalSession>>,
+    session: Option<&BrowserSession<SiteSession>>,
     status: StatusCode,
     title: &str,
     text: &str,
@@ -139,6 +139,28 @@ pub fn unavailable(state: &PortalState, lang: PageLang, visitor: Option<&Visitor
     )
 }
 
+/// The answer to a browser that may not see a page (see [`Refusal`]).
+pub fn refused(state: &PortalState, lang: PageLang, refusal: Refusal) -> Response {
+    match refusal {
+        Refusal::SignIn(to) => {
+            varoskapu_web::signin::see_other(&state.signin.login_url(&to, false))
+        }
+        // The portal's pages need no second factor: a token without one is short of scope.
+        Refusal::Forbidden | Refusal::SecondFactor => message_page(
+            state,
+            lang,
+            None,
+            StatusCode::FORBIDDEN,
+            lang.lang.t("Nincs jogosultsága", "Not allowed"),
+            lang.lang.t(
+                "A bejelentkezése ehhez az oldalhoz nem ad jogosultságot.",
+                "Your sign-in does not allow this page.",
+            ),
+        ),
+        Refusal::Unavailable => unavailable(state, lang, None),
+    }
+}
+
 #[derive(Deserialize)]
 pub struct LoginQuery {
     return_to: Option<String>,
@@ -151,7 +173,8 @@ pub async fn login(
     Query(q): Query<LoginQuery>,
 ) -> Response {
     state
-        .start_sign_in(q.return_to.as_deref(), lang.lang.code())
+        .signin
+        .start_sign_in(q.return_to.as_deref(), lang.lang.code(), false)
         .await
 }
 
@@ -184,6 +207,7 @@ pub async fn callback(
         );
     }
     match state
+        .signin
         .finish_sign_in(&headers, q.code.as_deref(), q.state.as_deref())
         .await
     {
@@ -201,9 +225,10 @@ pub async fn callback(
                     "We could not finish signing you in. Please start again with “Sign in”.",
                 ),
             );
-            response
-                .headers_mut()
-                .append(axum::http::header::SET_COOKIE, state.sessions.clear());
+            response.headers_mut().append(
+                axum::http::header::SET_COOKIE,
+                state.signin.sessions.clear(),
+            );
             response
         }
     }
@@ -222,8 +247,9 @@ pub async fn logout(
     axum::Form(form): axum::Form<CsrfForm>,
 ) -> Response {
     let loaded = state
+        .signin
         .sessions
-        .load::<PortalSession>(&headers)
+        .load::<SiteSession>(&headers)
         .await
         .ok()
         .flatten();
@@ -231,7 +257,7 @@ pub async fn logout(
         Some((secret, session))
             if varoskapu_web::csrf::matches(&session.csrf, form.csrf.as_deref()) =>
         {
-            state.sign_out(Some((secret, session))).await
+            state.signin.sign_out(Some((secret, session))).await
         }
         Some((_, session)) => message_page(
             &state,
@@ -244,32 +270,8 @@ pub async fn logout(
                 "For your security you were not signed out. Please try again.",
             ),
         ),
-        None => crate::signin::see_other("/"),
+        None => varoskapu_web::signin::see_other("/"),
     }
 }
 
-/// Money as people read it (`12 000 Ft`).
-pub fn money(amount: i64, currency: &str) -> String {
-    let digits = amount.abs().to_string();
-    let mut grouped = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            grouped.push('\u{a0}');
-        }
-        grouped.push(c);
-    }
-    let sign = if amount < 0 { "-" } else { "" };
-    match currency {
-        "HUF" => format!("{sign}{grouped}\u{a0}Ft"),
-        other => format!("{sign}{grouped}\u{a0}{other}"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn money_is_grouped_by_thousands() {
-        assert_eq!(super::money(12_000, "HUF"), "12\u{a0}000\u{a0}Ft");
-        assert_eq!(super::money(950, "EUR"), "950\u{a0}EUR");
-    }
-}
+pub use varoskapu_web::format::money;

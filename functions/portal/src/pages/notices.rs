@@ -28,9 +28,13 @@ pub async fn list(
     lang: PageLang,
     headers: HeaderMap,
 ) -> Response {
-    let visitor = match state.visitor(&headers, &OWN_CASES, "/notifications").await {
+    let visitor = match state
+        .signin
+        .visitor(&headers, &OWN_CASES, "/notifications")
+        .await
+    {
         Ok(v) => v,
-        Err(r) => return r.into_response(&state, lang),
+        Err(r) => return crate::pages::refused(&state, lang, r),
     };
     let messages =
         match OutboxNotifier::messages_to(state.table.as_ref(), &visitor.principal.account).await {

@@ -3,7 +3,6 @@
 
 use super::{csrf_refused, money, not_found, unavailable, visitor_page};
 use crate::PortalState;
-use crate::signin::{Visitor, see_other};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -15,6 +14,7 @@ use varoskapu_case_api::pdf::pdf_response;
 use varoskapu_core::cases::{CaseError, CaseStatus};
 use varoskapu_core::payments::{Payment, PaymentError, PaymentMethod, PaymentStatus, StartPayment};
 use varoskapu_http::auth::OWN_PAYMENTS;
+use varoskapu_web::signin::{Visitor, see_other};
 use varoskapu_web::{Lang, PageLang};
 
 fn failed(state: &PortalState, lang: PageLang, visitor: &Visitor, e: &PaymentError) -> Response {
@@ -59,9 +59,9 @@ pub async fn choose(
     Path(case_id): Path<String>,
 ) -> Response {
     let path = format!("/my-cases/{case_id}/pay");
-    let visitor = match state.visitor(&headers, &OWN_PAYMENTS, &path).await {
+    let visitor = match state.signin.visitor(&headers, &OWN_PAYMENTS, &path).await {
         Ok(v) => v,
-        Err(r) => return r.into_response(&state, lang),
+        Err(r) => return crate::pages::refused(&state, lang, r),
     };
     let Ok(id) = Uuid::parse_str(&case_id) else {
         return not_found(&state, lang, &visitor);
@@ -111,9 +111,9 @@ pub async fn start(
     axum::Form(form): axum::Form<StartForm>,
 ) -> Response {
     let path = format!("/my-cases/{case_id}/pay");
-    let visitor = match state.visitor(&headers, &OWN_PAYMENTS, &path).await {
+    let visitor = match state.signin.visitor(&headers, &OWN_PAYMENTS, &path).await {
         Ok(v) => v,
-        Err(r) => return r.into_response(&state, lang),
+        Err(r) => return crate::pages::refused(&state, lang, r),
     };
     let Ok(id) = Uuid::parse_str(&case_id) else {
         return not_found(&state, lang, &visitor);
@@ -135,7 +135,7 @@ pub async fn start(
         payer_name: None,
         back_url: Some(format!(
             "{}/my-cases/{id}/card-return",
-            state.config.public_url
+            state.signin.config.public_url
         )),
     };
     let fingerprint =
@@ -179,9 +179,9 @@ pub async fn card_return(
     Query(q): Query<BackQuery>,
 ) -> Response {
     let path = format!("/my-cases/{case_id}");
-    let visitor = match state.visitor(&headers, &OWN_PAYMENTS, &path).await {
+    let visitor = match state.signin.visitor(&headers, &OWN_PAYMENTS, &path).await {
         Ok(v) => v,
-        Err(r) => return r.into_response(&state, lang),
+        Err(r) => return crate::pages::refused(&state, lang, r),
     };
     let read = state
         .payments
@@ -249,9 +249,9 @@ pub async fn status(
     Path((case_id, payment_id)): Path<(String, String)>,
 ) -> Response {
     let path = format!("/my-cases/{case_id}/payments/{payment_id}");
-    let visitor = match state.visitor(&headers, &OWN_PAYMENTS, &path).await {
+    let visitor = match state.signin.visitor(&headers, &OWN_PAYMENTS, &path).await {
         Ok(v) => v,
-        Err(r) => return r.into_response(&state, lang),
+        Err(r) => return crate::pages::refused(&state, lang, r),
     };
     let (case_id, payment) = match own_payment(&state, &visitor, &case_id, &payment_id).await {
         Ok(found) => found,
@@ -281,9 +281,9 @@ pub async fn receipt(
     Path((case_id, payment_id)): Path<(String, String)>,
 ) -> Response {
     let path = format!("/my-cases/{case_id}/payments/{payment_id}");
-    let visitor = match state.visitor(&headers, &OWN_PAYMENTS, &path).await {
+    let visitor = match state.signin.visitor(&headers, &OWN_PAYMENTS, &path).await {
         Ok(v) => v,
-        Err(r) => return r.into_response(&state, lang),
+        Err(r) => return crate::pages::refused(&state, lang, r),
     };
     let payment = match own_payment(&state, &visitor, &case_id, &payment_id).await {
         Ok((_, p)) if p.status == PaymentStatus::Succeeded => p,

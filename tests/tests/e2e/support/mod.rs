@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod nojs;
 
 use openidconnect::PkceCodeChallenge;
 use reqwest::{Method, StatusCode};

@@ -1,21 +1,140 @@
-//! Signing in to the portal (backend-for-frontend): authorization code with PKCE (S256),
-//! state and nonce against the provider; the code is redeemed at the provider's token
-//! endpoint with the portal's client secret, and the tokens stay in the server-side
-//! session. The browser holds only the session cookie. Every page acts with the principal
-//! of the session's access token, validated like the API validates it, so the portal
-//! never has more power than the token; an expired access token is refreshed with the
-//! refresh token.
+//! Signing in to a first-party page site (the citizen portal, the office screens) in the
+//! backend-for-frontend pattern: authorization code with PKCE (S256), state and nonce
+//! against the provider; the code is redeemed at the provider's token endpoint with the
+//! site's client secret, and the tokens stay in the server-side session. The browser
+//! holds only the session cookie. Every page acts with the principal of the session's
+//! access token, validated like the API validates it, so a site never has more power than
+//! its token; an expired access token is refreshed with the refresh token.
 
-use crate::PortalState;
+use crate::BrowserSessions;
+use crate::session::BrowserSession;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::sync::Arc;
+use varoskapu_core::Clock;
 use varoskapu_core::secrets::{constant_time_eq, random_token};
-use varoskapu_http::auth::{AuthError, Principal, Requirement};
-use varoskapu_web::session::BrowserSession;
+use varoskapu_http::ConfigError;
+use varoskapu_http::auth::{AuthError, Principal, Requirement, TokenValidator};
+use varoskapu_http::config::{ISSUER_VAR, optional};
+
+/// The path of the sign-in callback, under the site's [`ClientConfig::base_url`].
+pub const CALLBACK_PATH: &str = "/auth/callback";
+/// The path that starts a sign-in, under the site's base path.
+pub const LOGIN_PATH: &str = "/auth/login";
+/// The path of the sign-out form's post, under the site's base path.
+pub const LOGOUT_PATH: &str = "/auth/logout";
+
+/// How a page site signs people in: the provider, the site's client and where the site
+/// is reached.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ClientConfig {
+    /// The provider's issuer, without a trailing slash.
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: String,
+    /// The site's origin, without a trailing slash.
+    pub public_url: String,
+    /// Where the site's pages are mounted on that origin (`""` or `/office`).
+    pub base_path: String,
+    /// The scopes the site asks for (space-separated).
+    pub scopes: &'static str,
+    /// Where a person lands after signing in when she was going nowhere in particular.
+    pub home: String,
+}
+
+impl std::fmt::Debug for ClientConfig {
+    // The client secret never reaches a log line.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientConfig")
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .field("public_url", &self.public_url)
+            .field("base_path", &self.base_path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientConfig {
+    /// Settings given directly (the local server builds them).
+    pub fn new(
+        issuer: &str,
+        client_id: &str,
+        client_secret: &str,
+        public_url: &str,
+        base_path: &str,
+        scopes: &'static str,
+        home: &str,
+    ) -> Self {
+        Self {
+            issuer: issuer.trim_end_matches('/').to_owned(),
+            client_id: client_id.to_owned(),
+            client_secret: client_secret.to_owned(),
+            public_url: public_url.trim_end_matches('/').to_owned(),
+            base_path: base_path.trim_end_matches('/').to_owned(),
+            scopes,
+            home: home.to_owned(),
+        }
+    }
+
+    /// `VAROSKAPU_ISSUER`, the client id in `client_id_var` and the site's origin in the
+    /// optional `public_url_var` (by default the issuer); the error names the setting.
+    pub fn from_env(
+        client_id_var: &'static str,
+        public_url_var: &'static str,
+        client_secret: String,
+        base_path: &str,
+        scopes: &'static str,
+        home: &str,
+    ) -> Result<Self, ConfigError> {
+        let issuer = varoskapu_http::config::required(ISSUER_VAR)?;
+        let public_url = optional(public_url_var).unwrap_or_else(|| issuer.clone());
+        if url::Url::parse(&public_url).is_err() {
+            return Err(ConfigError::Invalid {
+                name: public_url_var,
+                reason: "not an absolute URL".into(),
+            });
+        }
+        let client_id = varoskapu_http::config::required(client_id_var)?;
+        Ok(Self::new(
+            &issuer,
+            &client_id,
+            &client_secret,
+            &public_url,
+            base_path,
+            scopes,
+            home,
+        ))
+    }
+
+    /// The site's pages' URL: origin and base path.
+    pub fn base_url(&self) -> String {
+        format!("{}{}", self.public_url, self.base_path)
+    }
+
+    /// The redirect URI registered for the site's client.
+    pub fn callback_url(&self) -> String {
+        format!("{}{CALLBACK_PATH}", self.base_url())
+    }
+
+    /// Where the provider sends the browser after signing out.
+    pub fn post_logout_url(&self) -> String {
+        format!("{}/", self.base_url())
+    }
+
+    /// The site's own path for `path` (`/auth/login` → `/office/auth/login`).
+    pub fn path(&self, path: &str) -> String {
+        format!("{}{path}", self.base_path)
+    }
+
+    /// Whether the site is served over HTTPS (then cookies are `__Host-` and Secure).
+    pub fn secure(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
 
 /// A sign-in under way: what the callback checks and where the person was going.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -36,11 +155,15 @@ pub struct Tokens {
     pub expires_at: i64,
     pub account: String,
     pub name: String,
+    /// How the person signed in (`acr` of the ID token): tells whether a second factor
+    /// was used, for pages that step up.
+    #[serde(default)]
+    pub acr: Option<String>,
 }
 
-/// What the portal keeps per browser.
+/// What a site keeps per browser.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct PortalSession {
+pub struct SiteSession {
     pub pending: Option<Pending>,
     pub tokens: Option<Tokens>,
     /// Unix seconds of the last time the session's lifetime was extended.
@@ -55,7 +178,7 @@ const TOUCH_EVERY: i64 = 60;
 /// principal of its access token.
 pub struct Visitor {
     pub secret: String,
-    pub session: BrowserSession<PortalSession>,
+    pub session: BrowserSession<SiteSession>,
     pub principal: Principal,
 }
 
@@ -74,50 +197,21 @@ impl Visitor {
 
     /// Whether the posted form carries this session's CSRF token.
     pub fn form_ok(&self, posted: Option<&str>) -> bool {
-        varoskapu_web::csrf::matches(&self.session.csrf, posted)
+        crate::csrf::matches(&self.session.csrf, posted)
     }
 }
 
 /// Why a page cannot be shown to this browser.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refusal {
-    /// Not signed in (or the session's tokens are no longer good): sign in, then return.
+    /// Not signed in (or the session's tokens are no longer good): sign in, then return
+    /// to this path.
     SignIn(String),
-    /// Signed in, but the token does not allow this (e.g. the scope was not granted).
+    /// Signed in, but the token does not allow this (e.g. the scope or role is missing).
     Forbidden,
+    /// Allowed only after signing in with a second factor, which this session did not.
+    SecondFactor,
     Unavailable,
-}
-
-impl Refusal {
-    pub fn into_response(self, state: &PortalState, lang: varoskapu_web::PageLang) -> Response {
-        match self {
-            Refusal::SignIn(to) => see_other(&format!(
-                "/auth/login?return_to={}",
-                url::form_urlencoded::byte_serialize(to.as_bytes()).collect::<String>()
-            )),
-            Refusal::Forbidden => crate::pages::message_page(
-                state,
-                lang,
-                None,
-                StatusCode::FORBIDDEN,
-                lang.lang.t("Nincs jogosultsága", "Not allowed"),
-                lang.lang.t(
-                    "A bejelentkezése ehhez az oldalhoz nem ad jogosultságot.",
-                    "Your sign-in does not allow this page.",
-                ),
-            ),
-            Refusal::Unavailable => crate::pages::message_page(
-                state,
-                lang,
-                None,
-                StatusCode::SERVICE_UNAVAILABLE,
-                lang.lang.t("Átmeneti hiba", "Temporarily unavailable"),
-                lang.lang.t(
-                    "A szolgáltatás átmenetileg nem érhető el. Kérjük, próbálja újra néhány perc múlva.",
-                    "The service is temporarily unavailable. Please try again in a few minutes.",
-                ),
-            ),
-        }
-    }
 }
 
 /// A `303 See Other` to `to` (POST-redirect-GET).
@@ -132,11 +226,11 @@ pub fn see_other(to: &str) -> Response {
     response
 }
 
-/// Only a path of this site is a place to return to (no open redirect).
-pub fn safe_return(to: Option<&str>) -> String {
+/// Only a path of this site is a place to return to (no open redirect); else `home`.
+pub fn safe_return(to: Option<&str>, home: &str) -> String {
     match to {
         Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') => p.to_owned(),
-        _ => "/my-cases".to_owned(),
+        _ => home.to_owned(),
     }
 }
 
@@ -148,10 +242,48 @@ struct TokenResponse {
     expires_in: Option<i64>,
 }
 
-/// The scopes the portal asks for.
-pub const SCOPES: &str = "openid profile email offline_access cases payments appointments";
+/// A site's sign-in: its client settings, its browser sessions, and the validator that
+/// judges each page's access token as the APIs would.
+#[derive(Clone)]
+pub struct SignIn {
+    pub config: Arc<ClientConfig>,
+    pub sessions: BrowserSessions,
+    /// Validates the session's access token as the APIs do.
+    pub tokens: Arc<TokenValidator>,
+    pub clock: Arc<dyn Clock>,
+    http: reqwest::Client,
+}
 
-impl PortalState {
+impl SignIn {
+    /// Sign-in of the site `config` with its `sessions`.
+    pub fn new(
+        config: ClientConfig,
+        sessions: BrowserSessions,
+        tokens: Arc<TokenValidator>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            config: Arc::new(config),
+            sessions,
+            tokens,
+            clock,
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap_or_default(),
+        }
+    }
+
+    /// Where a refused visitor is sent to sign in (`step_up`: with a second factor).
+    pub fn login_url(&self, return_to: &str, step_up: bool) -> String {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        query.append_pair("return_to", return_to);
+        if step_up {
+            query.append_pair("step_up", "1");
+        }
+        format!("{}?{}", self.config.path(LOGIN_PATH), query.finish())
+    }
+
     /// The signed-in visitor of a page that needs `requirement`, refreshing an expired
     /// access token first. `here` is where to come back after signing in.
     pub async fn visitor(
@@ -162,10 +294,10 @@ impl PortalState {
     ) -> Result<Visitor, Refusal> {
         let loaded = self
             .sessions
-            .load::<PortalSession>(headers)
+            .load::<SiteSession>(headers)
             .await
             .map_err(|e| {
-                tracing::error!(error = %e, "portal session cannot be read");
+                tracing::error!(error = %e, "page session cannot be read");
                 Refusal::Unavailable
             })?;
         let Some((secret, mut session)) = loaded else {
@@ -191,7 +323,7 @@ impl PortalState {
         if changed || now - session.data.touched_at >= TOUCH_EVERY {
             session.data.touched_at = now;
             if let Err(e) = self.sessions.save(&secret, &session).await {
-                tracing::warn!(error = %e, "portal session not extended");
+                tracing::warn!(error = %e, "page session not extended");
             }
         }
         match self.tokens.authorize(&access, requirement).await {
@@ -200,25 +332,23 @@ impl PortalState {
                 session,
                 principal,
             }),
-            Err(
-                AuthError::MissingScope(_)
-                | AuthError::MissingRole(_)
-                | AuthError::NotAPerson
-                | AuthError::SecondFactorRequired,
-            ) => Err(Refusal::Forbidden),
+            Err(AuthError::MissingScope(_) | AuthError::MissingRole(_) | AuthError::NotAPerson) => {
+                Err(Refusal::Forbidden)
+            }
+            Err(AuthError::SecondFactorRequired) => Err(Refusal::SecondFactor),
             Err(AuthError::KeysUnavailable(_) | AuthError::SubjectsUnavailable(_)) => {
                 Err(Refusal::Unavailable)
             }
             Err(e) => {
-                tracing::info!(reason = %e, "portal session's token refused");
+                tracing::info!(reason = %e, "page session's token refused");
                 Err(Refusal::SignIn(here.to_owned()))
             }
         }
     }
 
     /// The session of this browser if it is signed in (for pages anyone may see).
-    pub async fn signed_in(&self, headers: &HeaderMap) -> Option<BrowserSession<PortalSession>> {
-        match self.sessions.load::<PortalSession>(headers).await {
+    pub async fn signed_in(&self, headers: &HeaderMap) -> Option<BrowserSession<SiteSession>> {
+        match self.sessions.load::<SiteSession>(headers).await {
             Ok(Some((_, session))) if session.data.tokens.is_some() => Some(session),
             _ => None,
         }
@@ -267,31 +397,45 @@ impl PortalState {
             id_token: answer.id_token.or_else(|| tokens.id_token.clone()),
             account: tokens.account.clone(),
             name: tokens.name.clone(),
+            acr: tokens.acr.clone(),
         })
     }
 
     /// `GET /auth/login`: a pre-session holding the verifier, state and nonce, and the
-    /// redirect to the provider's authorization endpoint.
-    pub async fn start_sign_in(&self, return_to: Option<&str>, lang: &str) -> Response {
+    /// redirect to the provider's authorization endpoint. With `step_up` the provider is
+    /// asked for a sign-in with a second factor now, whatever session it has.
+    pub async fn start_sign_in(
+        &self,
+        return_to: Option<&str>,
+        lang: &str,
+        step_up: bool,
+    ) -> Response {
         let pending = Pending {
             state: random_token(),
             nonce: random_token(),
             verifier: random_token(),
-            return_to: safe_return(return_to),
+            return_to: safe_return(return_to, &self.config.home),
         };
         let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(pending.verifier.as_bytes()));
-        let query = url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("response_type", "code")
-            .append_pair("client_id", &self.config.client_id)
-            .append_pair("redirect_uri", &self.config.callback_url())
-            .append_pair("scope", SCOPES)
-            .append_pair("state", &pending.state)
-            .append_pair("nonce", &pending.nonce)
-            .append_pair("code_challenge", &challenge)
-            .append_pair("code_challenge_method", "S256")
-            .append_pair("ui_locales", lang)
-            .finish();
-        let session = PortalSession {
+        // The serializer is not Send: it lives only in this block, not across an await.
+        let query = {
+            let mut query = url::form_urlencoded::Serializer::new(String::new());
+            query
+                .append_pair("response_type", "code")
+                .append_pair("client_id", &self.config.client_id)
+                .append_pair("redirect_uri", &self.config.callback_url())
+                .append_pair("scope", self.config.scopes)
+                .append_pair("state", &pending.state)
+                .append_pair("nonce", &pending.nonce)
+                .append_pair("code_challenge", &challenge)
+                .append_pair("code_challenge_method", "S256")
+                .append_pair("ui_locales", lang);
+            if step_up {
+                query.append_pair("acr_values", varoskapu_core::access::ACR_MFA);
+            }
+            query.finish()
+        };
+        let session = SiteSession {
             pending: Some(pending),
             tokens: None,
             touched_at: self.clock.unix_seconds(),
@@ -304,7 +448,7 @@ impl PortalState {
                 response
             }
             Err(e) => {
-                tracing::error!(error = %e, "portal pre-session not stored");
+                tracing::error!(error = %e, "page pre-session not stored");
                 StatusCode::SERVICE_UNAVAILABLE.into_response()
             }
         }
@@ -321,7 +465,7 @@ impl PortalState {
     ) -> Result<Response, &'static str> {
         let (secret, session) = self
             .sessions
-            .load::<PortalSession>(headers)
+            .load::<SiteSession>(headers)
             .await
             .ok()
             .flatten()
@@ -375,6 +519,10 @@ impl PortalState {
         if !principal.is_person {
             return Err("the access token is not a person's");
         }
+        let acr = claims
+            .get("acr")
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned);
         let name = match claims.get("name").and_then(serde_json::Value::as_str) {
             Some(name) => name.to_owned(),
             None => self.userinfo_name(&answer.access_token).await,
@@ -386,10 +534,11 @@ impl PortalState {
             id_token: Some(id_token),
             account: principal.account,
             name,
+            acr,
         };
         let (_, _, cookie) = self
             .sessions
-            .start(PortalSession {
+            .start(SiteSession {
                 pending: None,
                 tokens: Some(tokens),
                 touched_at: self.clock.unix_seconds(),
@@ -418,11 +567,11 @@ impl PortalState {
             .unwrap_or_default()
     }
 
-    /// `POST /auth/logout`: ends the portal session and sends the browser to the
-    /// provider's end-session endpoint, which returns it to the portal's front page.
+    /// `POST /auth/logout`: ends the site's session and sends the browser to the
+    /// provider's end-session endpoint, which returns it to the site's front page.
     pub async fn sign_out(
         &self,
-        visitor: Option<(String, BrowserSession<PortalSession>)>,
+        visitor: Option<(String, BrowserSession<SiteSession>)>,
     ) -> Response {
         let mut cookie = self.sessions.clear();
         let mut id_token_hint = None;
@@ -462,11 +611,33 @@ mod tests {
 
     #[test]
     fn only_paths_of_this_site_are_returned_to() {
-        assert_eq!(safe_return(Some("/my-cases/1")), "/my-cases/1");
-        assert_eq!(safe_return(Some("//evil.example/")), "/my-cases");
-        assert_eq!(safe_return(Some("https://evil.example/")), "/my-cases");
-        assert_eq!(safe_return(Some("/\\evil.example")), "/my-cases");
-        assert_eq!(safe_return(None), "/my-cases");
+        let home = "/my-cases";
+        assert_eq!(safe_return(Some("/my-cases/1"), home), "/my-cases/1");
+        assert_eq!(safe_return(Some("//evil.example/"), home), home);
+        assert_eq!(safe_return(Some("https://evil.example/"), home), home);
+        assert_eq!(safe_return(Some("/\\evil.example"), home), home);
+        assert_eq!(safe_return(None, home), home);
+    }
+
+    #[test]
+    fn the_secret_is_not_in_the_debug_text_and_urls_follow_the_base_path() {
+        let config = ClientConfig::new(
+            "https://id.example/",
+            "office",
+            "s3cret",
+            "https://p.example/",
+            "/office",
+            "openid",
+            "/office",
+        );
+        assert!(!format!("{config:?}").contains("s3cret"));
+        assert_eq!(
+            config.callback_url(),
+            "https://p.example/office/auth/callback"
+        );
+        assert_eq!(config.post_logout_url(), "https://p.example/office/");
+        assert_eq!(config.path(LOGIN_PATH), "/office/auth/login");
+        assert!(config.secure());
     }
 
     #[test]

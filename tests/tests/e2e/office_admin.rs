@@ -1,0 +1,1 @@
+//! The office screens (office_admin), as a browser meets them.

@@ -1,0 +1,1 @@
+//! The office screens (office_appointments), as a browser meets them.

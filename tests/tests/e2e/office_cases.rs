@@ -1,0 +1,1 @@
+//! The office screens (office_cases), as a browser meets them.

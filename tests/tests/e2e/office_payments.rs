@@ -1,0 +1,1 @@
+//! The office screens (office_payments), as a browser meets them.
