@@ -232,20 +232,31 @@ class RoutesOfTheStack(unittest.TestCase):
         for route in ("GET /auth/login", "GET /auth/callback"):
             self.assertEqual(settings[route], settings["POST /oauth2/login"], route)
 
-    def test_only_the_portal_may_read_its_client_secret(self):
-        readers = []
-        for logical, res in self.template["Resources"].items():
-            if res["Type"] != "AWS::Serverless::Function":
-                continue
-            text = json.dumps(res["Properties"].get("Policies"))
-            if '"Ref": "PortalClientSecret"' in text:
-                readers.append(logical)
-        self.assertEqual(readers, ["PortalFunction"])
-        env = self.template["Resources"]["PortalFunction"]["Properties"]["Environment"]["Variables"]
-        self.assertEqual(env["VAROSKAPU_PORTAL_CLIENT_SECRET_ARN"], {"Ref": "PortalClientSecret"})
-        self.assertNotIn("VAROSKAPU_PORTAL_CLIENT_SECRET", env)
-        secret = self.template["Resources"]["PortalClientSecret"]["Properties"]
-        self.assertIn("KmsKeyId", secret)
+    def test_only_each_site_may_read_its_client_secret(self):
+        for function, secret, var in (("PortalFunction", "PortalClientSecret", "PORTAL"),
+                                      ("OfficeFunction", "OfficeClientSecret", "OFFICE")):
+            readers = []
+            for logical, res in self.template["Resources"].items():
+                if res["Type"] != "AWS::Serverless::Function":
+                    continue
+                text = json.dumps(res["Properties"].get("Policies"))
+                if f'"Ref": "{secret}"' in text:
+                    readers.append(logical)
+            self.assertEqual(readers, [function], secret)
+            env = self.template["Resources"][function]["Properties"]["Environment"]["Variables"]
+            self.assertEqual(env[f"VAROSKAPU_{var}_CLIENT_SECRET_ARN"], {"Ref": secret})
+            self.assertNotIn(f"VAROSKAPU_{var}_CLIENT_SECRET", env)
+            self.assertIn("KmsKeyId", self.template["Resources"][secret]["Properties"])
+
+    def test_the_office_has_its_own_paths_and_its_sign_in_is_throttled(self):
+        office = {k for k, v in self.routes.items() if v == ["OfficeFunction"]}
+        self.assertEqual(sorted(office), ["ANY /office/{proxy+}", "GET /office",
+                                          "GET /office/auth/callback", "GET /office/auth/login"])
+        others = {k.split(" ", 1)[1] for k, v in self.routes.items() if v != ["OfficeFunction"]}
+        self.assertEqual(sorted(p for p in others if p.startswith("/office")), [])
+        settings = self.template["Resources"]["HttpApi"]["Properties"]["RouteSettings"]
+        for route in ("GET /office/auth/login", "GET /office/auth/callback"):
+            self.assertEqual(settings[route], settings["POST /oauth2/login"], route)
 
     def test_the_template_routes_exactly_the_portals_pages(self):
         """What `varoskapu_portal::router` routes (read from its source, as rustfmt writes

@@ -43,11 +43,11 @@ pub enum Command {
     #[command(subcommand)]
     Documents(DocumentsCommand),
     /// After the first deploy: create the first administrator, import the case types and
-    /// register the citizen portal's client (safe to run again).
+    /// register the citizen portal's and the office screens' clients (safe to run again).
     Bootstrap(StackBootstrapArgs),
 }
 
-/// `varoskapu-aws bootstrap`: the local CLI's bootstrap, and the portal's OIDC client.
+/// `varoskapu-aws bootstrap`: the local CLI's bootstrap, and the page sites' OIDC clients.
 #[derive(Debug, clap::Args)]
 pub struct StackBootstrapArgs {
     #[command(flatten)]
@@ -56,6 +56,9 @@ pub struct StackBootstrapArgs {
     /// (the portal's execution environments read it once replaced: deploy again).
     #[arg(long)]
     pub rotate_portal_secret: bool,
+    /// The same for the office screens' client secret.
+    #[arg(long)]
+    pub rotate_office_secret: bool,
 }
 
 /// `varoskapu-aws keys …`

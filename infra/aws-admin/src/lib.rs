@@ -7,7 +7,7 @@ pub mod cli;
 pub mod documents;
 pub mod keys;
 pub mod payments;
-pub mod portal;
+pub mod sites;
 pub mod stack;
 
 use cli::{Cli, Command, DocumentsCommand, KeysCommand, PaymentsCommand};
@@ -58,27 +58,44 @@ pub async fn run(cli: Cli, input: &mut dyn BufRead, out: &mut dyn Write) -> anyh
             let accounts = accounts(&stack, table.clone());
             let store = CaseStore::new(table.clone());
             varoskapu_operator::bootstrap(&accounts, &store, args.common, input, out).await?;
-            // A stack of an older template, or none named: no portal to register for.
-            let Ok(secret) = stack.resource(logical::PORTAL_CLIENT_SECRET) else {
-                writeln!(
-                    out,
-                    "no portal client secret (the stack's {}, or --portal-client-secret): \
-                     the portal's client is not registered",
-                    logical::PORTAL_CLIENT_SECRET
-                )?;
-                return Ok(());
-            };
             let registry = ClientRegistry::new(table, Arc::new(SystemClock));
             let secrets = aws_sdk_secretsmanager::Client::new(&stack.sdk);
-            portal::ensure_client(
-                &registry,
-                &secrets,
-                secret,
-                &stack.portal_url()?,
-                args.rotate_portal_secret,
-                out,
-            )
-            .await?;
+            let sites = [
+                (
+                    sites::PORTAL,
+                    logical::PORTAL_CLIENT_SECRET,
+                    "--portal-client-secret",
+                    args.rotate_portal_secret,
+                ),
+                (
+                    sites::OFFICE,
+                    logical::OFFICE_CLIENT_SECRET,
+                    "--office-client-secret",
+                    args.rotate_office_secret,
+                ),
+            ];
+            for (site, logical_id, option, rotate) in sites {
+                // A stack of an older template, or none named: no site to register for.
+                let Ok(secret) = stack.resource(logical_id) else {
+                    writeln!(
+                        out,
+                        "no {} client secret (the stack's {logical_id}, or {option}): the {}'s \
+                         client is not registered",
+                        site.label, site.label
+                    )?;
+                    continue;
+                };
+                sites::ensure_client(
+                    &registry,
+                    &secrets,
+                    &site,
+                    secret,
+                    &stack.portal_url()?,
+                    rotate,
+                    out,
+                )
+                .await?;
+            }
             Ok(())
         }
         Command::Payments(PaymentsCommand::Import { file }) => {

@@ -14,6 +14,7 @@ pub mod logical {
     pub const DOCUMENT_SIGNING_KEY: &str = "DocumentSigningKey";
     pub const TOKEN_SIGNING_KEY: &str = "TokenSigningKey";
     pub const PORTAL_CLIENT_SECRET: &str = "PortalClientSecret";
+    pub const OFFICE_CLIENT_SECRET: &str = "OfficeClientSecret";
 }
 
 /// The template's parameters the commands read.
@@ -61,6 +62,10 @@ pub struct StackArgs {
     /// The secret of the portal's OIDC client, instead of the stack's `PortalClientSecret`.
     #[arg(long, global = true)]
     pub portal_client_secret: Option<String>,
+    /// The secret of the office screens' OIDC client, instead of the stack's
+    /// `OfficeClientSecret`.
+    #[arg(long, global = true)]
+    pub office_client_secret: Option<String>,
     /// Where browsers reach the portal, instead of the stack's issuer (`TokenIssuerUrl`, or
     /// `https://<ApiDomainName>`): the portal is served at `/` of the stack's HTTP API.
     #[arg(long, global = true)]
@@ -119,6 +124,7 @@ impl Stack {
             (logical::DOCUMENT_SIGNING_KEY, &args.document_signing_key),
             (logical::TOKEN_SIGNING_KEY, &args.token_signing_key),
             (logical::PORTAL_CLIENT_SECRET, &args.portal_client_secret),
+            (logical::OFFICE_CLIENT_SECRET, &args.office_client_secret),
         ];
         for (id, value) in overrides {
             if let Some(value) = value {
@@ -146,6 +152,7 @@ impl Stack {
             logical::DOCUMENT_SIGNING_KEY => "--document-signing-key",
             logical::TOKEN_SIGNING_KEY => "--token-signing-key",
             logical::PORTAL_CLIENT_SECRET => "--portal-client-secret",
+            logical::OFFICE_CLIENT_SECRET => "--office-client-secret",
             _ => "its option",
         };
         self.resources

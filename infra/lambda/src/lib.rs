@@ -10,7 +10,7 @@ pub mod appointments;
 pub mod cases;
 pub mod documents;
 pub mod payments;
-pub mod portal;
+pub mod sites;
 pub mod provider;
 
 /// Why a function could not start.
