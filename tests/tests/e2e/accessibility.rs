@@ -3,7 +3,8 @@
 //! the start page, first as a stranger, then signed in as the demo citizen through the
 //! provider's real sign-in page. A page added later is checked as soon as something links
 //! to it. Each page's form is also sent back empty, so the refusal with its error summary
-//! is checked as well.
+//! is checked as well. The office screens get the same walk as the demo clerk, signatory
+//! and administrator (and give the README its screenshots).
 
 use crate::support::browser::{Browser, start_driver, wait_for_url};
 use crate::support::{World, parking_form};
@@ -138,6 +139,154 @@ async fn every_page_passes_axe_core_at_wcag_2_1_aa_on_a_narrow_screen() {
     assert!(
         stranger >= 5 && citizen >= 10,
         "the walk reached the pages: {stranger} as a stranger, {citizen} signed in"
+    );
+    assert!(
+        findings.is_empty(),
+        "accessibility findings:\n{}",
+        findings
+            .iter()
+            .map(|(page, found)| format!("{page}\n  {}", found.join("\n  ")))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
+
+/// Signs a fresh browser in to the office screens as `email` through the provider's real
+/// sign-in page, landing on the start page.
+async fn office_browser(
+    driver: &crate::support::browser::Driver,
+    base: &str,
+    email: &str,
+    password: &str,
+) -> Browser {
+    let browser = Browser::open(driver).await;
+    browser.goto(&format!("{base}/office")).await;
+    wait_for_url(&browser, &format!("{base}/oauth2/authorize")).await;
+    browser.wait_loaded().await;
+    browser.type_into("#email", email).await;
+    browser.type_into("#password", password).await;
+    browser.click("button[type=submit]").await;
+    let landed = wait_for_url(&browser, &format!("{base}/office")).await;
+    assert!(
+        landed.starts_with(&format!("{base}/office")),
+        "{email} signed in to the office: {landed}"
+    );
+    browser.wait_loaded().await;
+    browser
+}
+
+/// The office's pages for the README, at a desktop width, when `VAROSKAPU_SCREENSHOTS`
+/// names a folder: `<folder>/office-<name>.png`.
+async fn screenshots(browser: &Browser, base: &str, pages: &[(&str, &str)]) {
+    let Some(dir) = std::env::var_os("VAROSKAPU_SCREENSHOTS") else {
+        return;
+    };
+    let dir = std::path::PathBuf::from(dir);
+    std::fs::create_dir_all(&dir).expect("screenshot folder");
+    browser.resize(1280, 900).await;
+    for (name, path) in pages {
+        browser.goto(&format!("{base}{path}")).await;
+        browser.wait_loaded().await;
+        let png = browser.screenshot().await;
+        std::fs::write(dir.join(format!("office-{name}.png")), png).expect("screenshot written");
+    }
+    browser.resize(360, 800).await;
+}
+
+#[tokio::test]
+async fn every_office_page_passes_axe_core_at_wcag_2_1_aa_on_a_narrow_screen() {
+    use varoskapu_local::cases::{DEMO_SIGNATORY_EMAIL, DEMO_SIGNATORY_PASSWORD};
+    use varoskapu_local::identity::{
+        DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD, DEMO_CLERK_EMAIL, DEMO_CLERK_PASSWORD,
+    };
+    let world = World::start().await;
+    // Cases in the states the office works on: one waiting for its fee, one submitted and
+    // unassigned, one paid at the desk, claimed by the clerk and with a drafted decision
+    // that waits for the signatory.
+    let citizen = world
+        .sign_in(DEMO_CITIZEN_EMAIL, DEMO_CITIZEN_PASSWORD)
+        .await;
+    world.case_awaiting_payment(&citizen).await;
+    let waiting = world
+        .draft(
+            &citizen,
+            "official-certificate",
+            crate::support::certificate_form(),
+        )
+        .await;
+    world.submit(&citizen, &waiting, None).await;
+    let drafted = world.case_awaiting_payment(&citizen).await;
+    let clerk = world
+        .sign_in_office(DEMO_CLERK_EMAIL, DEMO_CLERK_PASSWORD)
+        .await;
+    let office = |action: &str| format!("/backoffice/cases/{drafted}/{action}");
+    let post = reqwest::Method::POST;
+    world
+        .ok(
+            &clerk,
+            post.clone(),
+            &office("desk-payment"),
+            Some(serde_json::json!({"method": "cash", "receipt_number": "P-0001"})),
+        )
+        .await;
+    world
+        .call(&clerk, post.clone(), &office("claim"), None)
+        .await;
+    world.ok(&clerk, post.clone(), &office("file"), None).await;
+    let draft = world
+        .ok(
+            &clerk,
+            post,
+            &office("decision"),
+            Some(serde_json::json!({"outcome": "approve", "reasoning": "A kérelem megfelel."})),
+        )
+        .await;
+    assert_eq!(draft["status"], "decision_drafted", "{draft}");
+
+    let base = world.base.clone();
+    let driver = start_driver().await;
+    let mut findings = BTreeMap::new();
+    let mut visited = Vec::new();
+    let staff = [
+        ("clerk", DEMO_CLERK_EMAIL, DEMO_CLERK_PASSWORD),
+        ("signatory", DEMO_SIGNATORY_EMAIL, DEMO_SIGNATORY_PASSWORD),
+        ("admin", DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD),
+    ];
+    for (who, email, password) in staff {
+        let browser = office_browser(&driver, &base, email, password).await;
+        browser.resize(360, 800).await;
+        let count = walk(&browser, &[format!("{base}/office")], who, &mut findings).await;
+        visited.push((who, count));
+        if who == "clerk" {
+            screenshots(
+                &browser,
+                &base,
+                &[
+                    ("start", "/office"),
+                    ("queue", "/office/cases"),
+                    ("case", &format!("/office/cases/{drafted}")),
+                    ("diary", "/office/diary"),
+                    ("payments", "/office/payments"),
+                    ("appointments", "/office/appointments"),
+                ],
+            )
+            .await;
+        }
+        if who == "admin" {
+            screenshots(&browser, &base, &[("admin", "/office/admin")]).await;
+        }
+        browser.close().await;
+    }
+    eprintln!("office pages checked: {visited:?}");
+    let reached = |who: &str| {
+        visited
+            .iter()
+            .find(|(w, _)| *w == who)
+            .map_or(0, |(_, n)| *n)
+    };
+    assert!(
+        reached("clerk") >= 8 && reached("signatory") >= 3 && reached("admin") >= 2,
+        "the walk reached the office's pages: {visited:?}"
     );
     assert!(
         findings.is_empty(),

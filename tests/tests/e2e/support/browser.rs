@@ -291,6 +291,17 @@ impl Browser {
             .collect()
     }
 
+    /// The page shown as PNG bytes (the README's screenshots).
+    pub async fn screenshot(&self) -> Vec<u8> {
+        use base64::Engine;
+        let value = self
+            .call(reqwest::Method::GET, "/screenshot", Value::Null)
+            .await;
+        base64::engine::general_purpose::STANDARD
+            .decode(value.as_str().expect("a screenshot"))
+            .expect("the screenshot is base64")
+    }
+
     /// Whether the page is wider than the window (content cut off or scrolled sideways).
     pub async fn scrolls_sideways(&self) -> bool {
         self.execute("return document.documentElement.scrollWidth > window.innerWidth + 1;")
