@@ -773,6 +773,46 @@ def run(ctx):
             seen(path, body)
         return cookie
 
+    @step("the office's pages: a clerk signs in at /office and opens the queue and a case",
+          needs=["seed", "a clerk drafts and a signatory approves the decision"])
+    def _():
+        if ctx.functions.get("OfficeFunction") is None:
+            raise Failed("the template has no OfficeFunction")
+        issuer = ctx.stack.params.get("TokenIssuerUrl")
+        status, hdrs, _, body = h.call("GET", "/office/cases")
+        expect(status, 303, "GET /office/cases without a session", body)
+        login = hdrs.get("location", "")
+        if not login.startswith("/office/auth/login"):
+            raise Failed(f"GET /office/cases without a session goes to {login!r}, not the office's sign-in")
+        jar = {}
+        status, hdrs, raw, body = h.call("GET", login)
+        expect(status, 303, f"GET {login}", body)
+        cookies_of(raw, jar)
+        authorize = hdrs.get("location", "")
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(authorize).query)
+        client_id = ctx.functions["OfficeFunction"].env.get("VAROSKAPU_OFFICE_CLIENT_ID")
+        if query.get("client_id") != [client_id] or query.get("redirect_uri") != [f"{issuer}/office/auth/callback"]:
+            raise Failed(f"the office signs in as {query.get('client_id')} returning to {query.get('redirect_uri')}")
+        callback, cookie = log_in_at_provider(h, authorize, jar, *people()["clerk"], on_consent=lambda: ctx.report.finding(
+            "OfficeFunction", "the provider asks consent for the first-party office screens", fails=False))
+        status, hdrs, raw, body = h.call("GET", callback, headers={"Cookie": cookie})
+        expect(status, 303, "GET /office/auth/callback (the office redeems the code)", body)
+        cookie = cookies_of(raw, jar)
+        if hdrs.get("location") != "/office/cases":
+            raise Failed(f"the office's callback returns to {hdrs.get('location')!r}, not /office/cases")
+        for path in ("/office", "/office/cases", "/office/diary"):
+            status, _, _, body = h.call("GET", path, headers={"Cookie": cookie})
+            expect(status, 200, f"GET {path} signed in as the clerk", body)
+        case_id = state["pay a fee by card (SimplePay double)"]
+        status, _, _, body = h.call("GET", f"/office/cases/{case_id}", headers={"Cookie": cookie})
+        expect(status, 200, "GET /office/cases/{case_id} (the decided case)", body)
+        # A citizen's session of the portal is no office session: the office asks to sign in.
+        portal_cookie = state.get("sign in through the portal and see my cases (provider's login page)")
+        if portal_cookie:
+            status, hdrs, _, body = h.call("GET", "/office/cases", headers={"Cookie": portal_cookie})
+            expect(status, 303, "GET /office/cases with the portal's session", body)
+        return cookie
+
     def multipart(fields, file_bytes, media_type):
         boundary = "rehearsal-" + secrets.token_hex(8)
         body = b"".join(f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
