@@ -135,6 +135,8 @@ pub enum ClientError {
     AlreadyExists,
     #[error("invalid client registration: {0}")]
     Invalid(String),
+    #[error("the client was changed at the same time; nothing was done, try again")]
+    ChangedMeanwhile,
     #[error("client authentication failed")]
     AuthenticationFailed,
     #[error(transparent)]
@@ -303,6 +305,36 @@ impl ClientRegistry {
         }
     }
 
+    /// Gives a client that authenticates with a secret a new one and returns it, the only
+    /// time it is seen; the old secret stops working at once. `None` if there is no such
+    /// client. The write is conditional on the version read, so two rotations at once
+    /// cannot both report a secret that works.
+    pub async fn rotate_secret(&self, client_id: &str) -> Result<Option<String>, ClientError> {
+        let key = Client::key(client_id);
+        let Some(item) = self.table.get(&key).await? else {
+            return Ok(None);
+        };
+        let client: Client = item.parse()?;
+        if client.secret_sha256.is_none() {
+            return Err(ClientError::Invalid(if client.jwks.is_some() {
+                "this client authenticates with private_key_jwt and has no secret".into()
+            } else {
+                "a public client has no secret".into()
+            }));
+        }
+        let secret = random_token();
+        let update = varoskapu_core::Update::default().set("secret_sha256", sha256_hex(&secret));
+        match self
+            .table
+            .update(&key, update, Condition::Version(item.version))
+            .await
+        {
+            Ok(_) => Ok(Some(secret)),
+            Err(e) if e.is_condition_failure() => Err(ClientError::ChangedMeanwhile),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Authenticates a confidential client by its secret, or identifies a public client that
     /// presents none. Unknown ids and wrong secrets fail alike.
     pub async fn authenticate(
@@ -387,6 +419,39 @@ mod tests {
         assert!(registry.remove(&a.client_id).await.expect("removes"));
         assert!(!registry.remove(&a.client_id).await.expect("gone"));
         assert_eq!(registry.list().await.expect("lists").len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_rotated_secret_replaces_the_old_one_and_a_public_client_has_none_to_rotate() {
+        let registry = registry();
+        let (client, old) = registry.register(new_client()).await.expect("registers");
+        let old = old.expect("a secret");
+        let new = registry
+            .rotate_secret(&client.client_id)
+            .await
+            .expect("rotates")
+            .expect("the client exists");
+        assert_ne!(new, old);
+        assert!(
+            registry
+                .authenticate(&client.client_id, Some(&new))
+                .await
+                .is_ok()
+        );
+        assert_eq!(
+            registry.authenticate(&client.client_id, Some(&old)).await,
+            Err(ClientError::AuthenticationFailed)
+        );
+        assert_eq!(registry.rotate_secret("nobody").await, Ok(None));
+        let public = NewClient {
+            public: true,
+            ..new_client()
+        };
+        let (public, _) = registry.register(public).await.expect("registers");
+        assert!(matches!(
+            registry.rotate_secret(&public.client_id).await,
+            Err(ClientError::Invalid(_))
+        ));
     }
 
     #[tokio::test]

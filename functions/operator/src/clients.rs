@@ -1,4 +1,4 @@
-//! `clients add|list|remove`: the OpenID Connect clients (partner apps, services, APIs).
+//! `clients add|list|rotate-secret|remove`: the OpenID Connect clients (partner apps, services, APIs).
 
 use clap::Subcommand;
 use serde_json::json;
@@ -56,12 +56,20 @@ pub enum ClientsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Give a client a new secret; prints it (the only time it is shown), and the old one
+    /// stops working at once.
+    RotateSecret {
+        client_id: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Remove a client.
     Remove { client_id: String },
 }
 
-/// The scopes of repeated `--scope` flags, each of which may also list several with spaces.
-fn scope_names(flags: &[String]) -> Vec<String> {
+/// The scopes of repeated `--scope` flags (or ticked boxes), each of which may also list
+/// several with spaces.
+pub fn scope_names(flags: &[String]) -> Vec<String> {
     flags
         .iter()
         .flat_map(|s| s.split_whitespace())
@@ -195,6 +203,21 @@ pub async fn run(
                 }
             }
         }
+        ClientsCommand::RotateSecret { client_id, json } => {
+            let Some(secret) = registry.rotate_secret(&client_id).await? else {
+                anyhow::bail!("no client {client_id}");
+            };
+            if json {
+                writeln!(
+                    out,
+                    "{}",
+                    json!({"client_id": client_id, "client_secret": secret})
+                )?;
+            } else {
+                writeln!(out, "client_id:     {client_id}")?;
+                writeln!(out, "client_secret: {secret}")?;
+            }
+        }
         ClientsCommand::Remove { client_id } => {
             if !registry.remove(&client_id).await? {
                 anyhow::bail!("no client {client_id}");
@@ -208,6 +231,43 @@ pub async fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_rotated_secret_is_printed_once_and_an_unknown_client_is_refused() {
+        let clock: std::sync::Arc<dyn varoskapu_core::Clock> =
+            std::sync::Arc::new(varoskapu_core::SystemClock);
+        let registry = ClientRegistry::new(
+            std::sync::Arc::new(varoskapu_core::MemoryTable::new(clock.clone())),
+            clock,
+        );
+        let (client, old) = registry
+            .register(NewClient {
+                name: "Iskolai étkezés".into(),
+                redirect_uris: vec!["https://meals.example/cb".into()],
+                ..NewClient::default()
+            })
+            .await
+            .expect("registers");
+        let mut out = Vec::new();
+        let rotate = |client_id: &str| ClientsCommand::RotateSecret {
+            client_id: client_id.to_owned(),
+            json: true,
+        };
+        run(&registry, rotate(&client.client_id), &mut out)
+            .await
+            .expect("rotates");
+        let printed: serde_json::Value = serde_json::from_slice(&out).expect("JSON");
+        let new = printed["client_secret"].as_str().expect("a secret");
+        assert_ne!(Some(new), old.as_deref());
+        assert!(
+            registry
+                .authenticate(&client.client_id, Some(new))
+                .await
+                .is_ok()
+        );
+        let refused = run(&registry, rotate("nobody"), &mut Vec::new()).await;
+        assert_eq!(refused.unwrap_err().to_string(), "no client nobody");
+    }
 
     #[test]
     fn scopes_may_be_repeated_or_space_separated() {

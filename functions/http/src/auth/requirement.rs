@@ -74,6 +74,8 @@ pub const OFFICE_DESKS: Requirement =
 /// A signatory's approval of a decision, always with a second factor.
 pub const OFFICE_APPROVAL: Requirement =
     Requirement::staff(Scope::BackofficeApprove, &[Role::Signatory]).with_second_factor();
+/// The municipality's settings (case types, partner apps, offices): administrators only.
+pub const OFFICE_ADMIN: Requirement = Requirement::staff(Scope::Backoffice, &[Role::Admin]);
 
 #[cfg(test)]
 mod tests {
@@ -84,6 +86,10 @@ mod tests {
         assert_eq!(
             OFFICE_APPROVAL.to_string(),
             "Requires an access token with scope `backoffice:approve`, signed in as signatory, with a second factor."
+        );
+        assert_eq!(
+            OFFICE_ADMIN.to_string(),
+            "Requires an access token with scope `backoffice`, signed in as admin."
         );
         assert_eq!(
             OWN_CASES.to_string(),
