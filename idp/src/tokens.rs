@@ -82,6 +82,8 @@ pub struct AccessGrant<'a> {
     pub scopes: &'a [String],
     /// Empty unless a role-bearing scope was granted.
     pub roles: Vec<String>,
+    /// The case types of a staff member's post, with her roles; empty for every type.
+    pub case_types: Vec<String>,
     /// The grant (refresh family) of a person's token; `None` for a service.
     pub family: Option<&'a str>,
     pub auth_time: Option<i64>,
@@ -114,6 +116,7 @@ pub async fn mint_access_token(
         client_id: grant.client_id.to_owned(),
         scope: grant.scopes.join(" "),
         roles: grant.roles,
+        case_types: grant.case_types,
         fam: grant.family.map(str::to_owned),
         auth_time: grant.auth_time,
         acr: grant.acr.map(str::to_owned),

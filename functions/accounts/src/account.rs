@@ -37,6 +37,10 @@ pub struct Account {
     /// shown once, when the second factor is set up).
     #[serde(default)]
     pub recovery_codes: Vec<String>,
+    /// The case types of a staff member's post: the office's queue, start page and diary
+    /// show her these. Empty: her post covers every case type (a small office).
+    #[serde(default)]
+    pub case_types: Vec<String>,
 }
 
 impl fmt::Debug for Account {

@@ -1,10 +1,12 @@
-//! `users add|totp`: accounts made by operators (the first administrator, clerks,
-//! signatories), their e-mail address counting as verified.
+//! `users add|totp|post`: accounts made by operators (the first administrator, clerks,
+//! signatories), their e-mail address counting as verified, and the case types of a staff
+//! member's post.
 
 use clap::Subcommand;
 use serde_json::json;
 use std::io::{BufRead, Write};
 use varoskapu_accounts::{Account, Accounts, NewAccount, Role};
+use varoskapu_core::cases::CaseStore;
 
 /// `… users …`
 #[derive(Debug, Subcommand)]
@@ -33,6 +35,54 @@ pub enum UsersCommand {
         #[arg(long)]
         email: String,
     },
+    /// Set the case types of a staff member's post: the office's queue, start page and
+    /// diary show her those. Without `--case-type` her post covers every case type. Takes
+    /// effect at her next sign-in or token refresh.
+    Post {
+        #[arg(long)]
+        email: String,
+        /// A case type's id from the catalogue; repeat for several.
+        #[arg(long = "case-type")]
+        case_types: Vec<String>,
+    },
+}
+
+/// Sets the case types of the post of the staff member `email`, each checked against the
+/// catalogue in `store` (an unknown id would hide every case of the post).
+pub async fn set_post(
+    accounts: &Accounts,
+    store: &CaseStore,
+    email: &str,
+    case_types: &[String],
+) -> anyhow::Result<Account> {
+    let account = accounts
+        .find_by_email(email)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no account {email}"))?;
+    if !account
+        .roles
+        .iter()
+        .any(|r| matches!(r, Role::Clerk | Role::Signatory))
+    {
+        anyhow::bail!("{email} is no clerk or signatory: a post is office staff's");
+    }
+    let known: Vec<String> = store
+        .case_types()
+        .await?
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    if let Some(unknown) = case_types
+        .iter()
+        .find(|t| !known.contains(&t.trim().to_owned()))
+    {
+        anyhow::bail!(
+            "unknown case type {unknown:?} (the catalogue has {})",
+            known.join(", ")
+        );
+    }
+    accounts.set_case_types(account.id, case_types).await?;
+    Ok(accounts.get(account.id).await?.unwrap_or(account))
 }
 
 /// Where a new account's password comes from.
@@ -106,9 +156,11 @@ pub async fn add(
         .await?)
 }
 
-/// Runs a `users` command on `accounts`; `input` is where `--password-stdin` reads.
+/// Runs a `users` command on `accounts` (posts checked against the catalogue in `store`);
+/// `input` is where `--password-stdin` reads.
 pub async fn run(
     accounts: &Accounts,
+    store: &CaseStore,
     command: UsersCommand,
     input: &mut dyn BufRead,
     out: &mut dyn Write,
@@ -155,6 +207,18 @@ pub async fn run(
                 "{}",
                 varoskapu_accounts::totp::otpauth_uri("Városkapu", &account.email, &secret)
             )?;
+        }
+        UsersCommand::Post { email, case_types } => {
+            let account = set_post(accounts, store, &email, &case_types).await?;
+            if account.case_types.is_empty() {
+                writeln!(out, "{email}: the post covers every case type")?;
+            } else {
+                writeln!(
+                    out,
+                    "{email}: the post covers {}",
+                    account.case_types.join(", ")
+                )?;
+            }
         }
     }
     Ok(())

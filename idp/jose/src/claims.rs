@@ -37,6 +37,10 @@ pub struct AccessTokenClaims {
     /// The account's roles (`citizen`, `clerk`, `signatory`, `admin`); empty for services.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub roles: Vec<String>,
+    /// The case types of a staff member's post (travels with her roles); empty when her
+    /// post covers every case type.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub case_types: Vec<String>,
     /// The refresh-token family this token came from, so revoking the family revokes it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fam: Option<String>,
@@ -146,6 +150,7 @@ mod tests {
             client_id: "c".into(),
             scope: "openid cases".into(),
             roles: vec!["citizen".into()],
+            case_types: Vec::new(),
             fam: None,
             auth_time: None,
             acr: None,

@@ -236,6 +236,7 @@ impl Provider {
                 client_id: &client.client_id,
                 scopes: &scopes,
                 roles: Vec::new(),
+                case_types: Vec::new(),
                 family: None,
                 auth_time: None,
                 acr: None,
@@ -265,10 +266,10 @@ impl Provider {
         let now = self.clock.unix_seconds();
         let c = &self.config;
         let sub = self.subject_issued_to(client, account.id).await?;
-        let roles = if bears_roles(tokens.access) {
-            account.role_names()
+        let (roles, case_types) = if bears_roles(tokens.access) {
+            (account.role_names(), account.case_types.clone())
         } else {
-            Vec::new()
+            (Vec::new(), Vec::new())
         };
         let (access_token, _) = mint_access_token(
             &key,
@@ -279,6 +280,7 @@ impl Provider {
                 client_id: &client.client_id,
                 scopes: tokens.access,
                 roles,
+                case_types,
                 family: Some(&family.id),
                 auth_time: Some(family.auth_time),
                 acr: family.acr.as_deref(),

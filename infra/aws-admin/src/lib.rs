@@ -40,8 +40,10 @@ pub async fn run(cli: Cli, input: &mut dyn BufRead, out: &mut dyn Write) -> anyh
             varoskapu_operator::clients::run(&registry, command, out).await
         }
         Command::Users(command) => {
-            let accounts = accounts(&stack, table(&stack)?);
-            varoskapu_operator::users::run(&accounts, command, input, out).await
+            let table = table(&stack)?;
+            let accounts = accounts(&stack, table.clone());
+            let store = CaseStore::new(table);
+            varoskapu_operator::users::run(&accounts, &store, command, input, out).await
         }
         Command::CaseTypes(command) => {
             let store = CaseStore::new(table(&stack)?);

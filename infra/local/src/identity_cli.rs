@@ -30,9 +30,18 @@ pub async fn clients(data_dir: &Path, command: ClientsCommand) -> anyhow::Result
 
 /// Runs a `users` command on the data folder's accounts.
 pub async fn users(data_dir: &Path, command: UsersCommand) -> anyhow::Result<()> {
-    let accounts = crate::identity::accounts(&open(data_dir)?);
+    let ports = open(data_dir)?;
+    let accounts = crate::identity::accounts(&ports);
+    let store = varoskapu_core::cases::CaseStore::new(ports.table.clone());
     let mut stdin = std::io::BufReader::new(std::io::stdin());
-    varoskapu_operator::users::run(&accounts, command, &mut stdin, &mut std::io::stdout()).await
+    varoskapu_operator::users::run(
+        &accounts,
+        &store,
+        command,
+        &mut stdin,
+        &mut std::io::stdout(),
+    )
+    .await
 }
 
 /// Runs a `keys` command.

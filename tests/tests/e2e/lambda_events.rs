@@ -71,6 +71,7 @@ impl World {
                 client_id: "varoskapu-web".into(),
                 scope: scope.into(),
                 roles: vec![role.into()],
+                case_types: Vec::new(),
                 fam: Some(format!("grant-{sub}")),
                 auth_time: Some(now),
                 acr: Some(varoskapu_core::access::ACR_PASSWORD.into()),

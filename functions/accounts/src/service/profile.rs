@@ -78,6 +78,39 @@ impl Accounts {
         }
     }
 
+    /// Sets the case types of a staff member's post (empty: every case type). The ids are
+    /// trimmed, and blank or repeated ones dropped; checking that each names a case type of
+    /// the catalogue is the caller's, who knows the catalogue.
+    pub async fn set_case_types(
+        &self,
+        id: AccountId,
+        case_types: &[String],
+    ) -> Result<(), AccountError> {
+        let mut post: Vec<String> = Vec::new();
+        for t in case_types
+            .iter()
+            .map(|t| t.trim())
+            .filter(|t| !t.is_empty())
+        {
+            if !post.iter().any(|p| p == t) {
+                post.push(t.to_owned());
+            }
+        }
+        let update = Update::default().set(
+            "case_types",
+            serde_json::to_value(&post).unwrap_or_default(),
+        );
+        match self
+            .table
+            .update(&Account::key(id), update, Condition::Exists)
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_condition_failure() => Err(AccountError::NotFound),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Sets a new password after checking the current one (throttled like a sign-in). Every
     /// session and grant from before the change stops counting, this browser's too, and the
     /// person is told by mail.

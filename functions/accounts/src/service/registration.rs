@@ -56,6 +56,7 @@ impl Accounts {
             totp_last_step: None,
             credentials_changed_at: None,
             recovery_codes: Vec::new(),
+            case_types: Vec::new(),
         };
         let link = TxOp::Put {
             item: link(account.id)?,
@@ -188,6 +189,7 @@ impl Accounts {
             totp_last_step: None,
             credentials_changed_at: None,
             recovery_codes: Vec::new(),
+            case_types: Vec::new(),
         })
     }
 

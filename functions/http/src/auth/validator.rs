@@ -283,6 +283,7 @@ mod tests {
             client_id: "office".into(),
             scope: "openid cases backoffice backoffice:approve".into(),
             roles: vec!["clerk".into(), "signatory".into()],
+            case_types: Vec::new(),
             fam: Some("f1".into()),
             auth_time: Some(NOW),
             acr: Some(varoskapu_core::access::ACR_PASSWORD.into()),

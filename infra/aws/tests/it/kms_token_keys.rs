@@ -48,6 +48,7 @@ fn claims() -> AccessTokenClaims {
         client_id: "c".into(),
         scope: "openid cases".into(),
         roles: Vec::new(),
+        case_types: Vec::new(),
         fam: None,
         auth_time: None,
         acr: None,

@@ -35,6 +35,7 @@ pub fn access_token(key: &PrivateKey, issuer: &str, sub: &str, roles: &[&str]) -
             client_id: "varoskapu-tests".into(),
             scope: format!("openid {scope}"),
             roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+            case_types: Vec::new(),
             fam: Some(format!("local-grant-{sub}")),
             auth_time: Some(now),
             acr: Some(varoskapu_core::access::ACR_PASSWORD.into()),

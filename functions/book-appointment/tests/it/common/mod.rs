@@ -123,6 +123,7 @@ impl TestApp {
             client_id: "varoskapu-web".into(),
             scope: format!("openid {scope}"),
             roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+            case_types: Vec::new(),
             fam: Some(format!("grant-{name}")),
             auth_time: Some(now),
             acr: Some(varoskapu_core::access::ACR_PASSWORD.into()),
