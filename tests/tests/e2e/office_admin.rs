@@ -1,1 +1,475 @@
-//! The office screens (office_admin), as a browser meets them.
+//! The office's deadline diary and the administrator's settings, as a browser meets them:
+//! the admin registers a partner app by clicking, sees its secret once and the app gets a
+//! token with it, rotates it (the old one stops working) and removes the app; she changes a
+//! case type from its JSON definition; a clerk finds a due case in the diary, under her
+//! name and among her own. And the refusals: citizens and clerks may not see the settings,
+//! citizens not the diary, and no settings form acts without its CSRF token. axe-core
+//! checks every page on the way.
+
+use crate::support::browser::{Browser, Driver, start_driver, wait_for_url};
+use crate::support::nojs;
+use crate::support::*;
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use varoskapu_idp::NewClient;
+use varoskapu_local::identity::{
+    DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD, DEMO_CITIZEN_EMAIL, DEMO_CITIZEN_PASSWORD,
+    DEMO_CLERK_EMAIL, DEMO_CLERK_PASSWORD,
+};
+
+/// Signs a fresh Chromium in to the office screens as `email` through the provider's real
+/// sign-in page.
+async fn office_browser(driver: &Driver, base: &str, email: &str, password: &str) -> Browser {
+    let browser = Browser::open(driver).await;
+    browser.goto(&format!("{base}/office")).await;
+    wait_for_url(&browser, &format!("{base}/oauth2/authorize")).await;
+    browser.wait_loaded().await;
+    browser.type_into("#email", email).await;
+    browser.type_into("#password", password).await;
+    browser.click("button[type=submit]").await;
+    wait_for_url(&browser, &format!("{base}/office")).await;
+    browser.wait_loaded().await;
+    browser
+}
+
+/// Clicks `css` and waits for the page the click leads to (a posted form's answer may come
+/// back at the same address, so the old document is marked and waited out).
+async fn click_through(browser: &Browser, css: &str) {
+    browser.execute("window.__leaving = true;").await;
+    browser.click(css).await;
+    browser.wait_loaded().await;
+}
+
+async fn text_of(browser: &Browser, css: &str) -> String {
+    let script = format!(
+        "const e = document.querySelector({}); return e ? e.textContent.trim() : null;",
+        Value::String(css.to_owned())
+    );
+    browser
+        .execute(&script)
+        .await
+        .as_str()
+        .unwrap_or_else(|| panic!("no {css} on the page"))
+        .to_owned()
+}
+
+async fn page_source(browser: &Browser) -> String {
+    browser
+        .execute("return document.documentElement.outerHTML;")
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// axe-core's findings on the page shown, kept under `name` when there are any.
+async fn audit(browser: &Browser, name: &str, findings: &mut BTreeMap<String, Vec<String>>) {
+    let violations = browser.accessibility_violations().await;
+    if !violations.is_empty() {
+        findings.insert(name.to_owned(), violations);
+    }
+}
+
+fn assert_clean(findings: &BTreeMap<String, Vec<String>>) {
+    assert!(
+        findings.is_empty(),
+        "axe-core found violations:\n{}",
+        findings
+            .iter()
+            .map(|(page, v)| format!("{page}:\n  {}", v.join("\n  ")))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
+
+/// The status of a `client_credentials` token request of `client_id` with `secret`.
+async fn token_status(world: &World, client_id: &str, secret: &str) -> StatusCode {
+    world
+        .http
+        .post(format!("{}/oauth2/token", world.base))
+        .basic_auth(client_id, Some(secret))
+        .form(&[("grant_type", "client_credentials"), ("scope", "cases")])
+        .send()
+        .await
+        .expect("token request")
+        .status()
+}
+
+#[tokio::test]
+async fn the_admin_registers_a_partner_app_sees_its_secret_once_rotates_it_and_removes_it() {
+    let world = World::start().await;
+    let driver = start_driver().await;
+    let base = world.base.clone();
+    let browser = office_browser(&driver, &base, DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD).await;
+    let mut findings = BTreeMap::new();
+
+    browser.click("a[href='/office/admin']").await;
+    wait_for_url(&browser, &format!("{base}/office/admin")).await;
+    browser.wait_loaded().await;
+    audit(&browser, "settings", &mut findings).await;
+    click_through(&browser, "a[href='/office/admin/clients']").await;
+    audit(&browser, "partner apps", &mut findings).await;
+
+    // A registration without a redirect URI is refused on its field, with what was typed.
+    browser.type_into("#name", "Iskolai étkezés").await;
+    click_through(
+        &browser,
+        "form[action='/office/admin/clients'] button[type=submit]",
+    )
+    .await;
+    let refused = page_source(&browser).await;
+    assert!(
+        refused.contains("id=\"redirect_uris-error\"") && refused.contains("Iskolai étkezés"),
+        "{refused}"
+    );
+    audit(&browser, "partner apps with an error", &mut findings).await;
+
+    browser
+        .type_into("#redirect_uris", "https://etkezes.example/callback")
+        .await;
+    browser.click("#scope-cases").await;
+    click_through(
+        &browser,
+        "form[action='/office/admin/clients'] button[type=submit]",
+    )
+    .await;
+    let client_id = text_of(&browser, "#client-id").await;
+    let secret = text_of(&browser, "#client-secret").await;
+    assert!(secret.len() >= 43, "a strong secret: {secret}");
+    audit(&browser, "the secret, once", &mut findings).await;
+    assert_eq!(
+        token_status(&world, &client_id, &secret).await,
+        StatusCode::OK
+    );
+
+    // The secret is never shown again: not in the list, not on the app's page.
+    click_through(&browser, "a[href='/office/admin/clients']").await;
+    let list = page_source(&browser).await;
+    assert!(list.contains(&client_id) && !list.contains(&secret));
+    click_through(
+        &browser,
+        &format!("a[href='/office/admin/clients/{client_id}']"),
+    )
+    .await;
+    let app = page_source(&browser).await;
+    assert!(app.contains("etkezes.example") && !app.contains(&secret));
+    audit(&browser, "a partner app", &mut findings).await;
+
+    click_through(&browser, "form[action$='/rotate'] button").await;
+    let rotated = text_of(&browser, "#client-secret").await;
+    assert_ne!(rotated, secret);
+    assert_eq!(
+        token_status(&world, &client_id, &secret).await,
+        StatusCode::UNAUTHORIZED,
+        "the old secret stopped working"
+    );
+    assert_eq!(
+        token_status(&world, &client_id, &rotated).await,
+        StatusCode::OK
+    );
+
+    click_through(
+        &browser,
+        &format!("a[href='/office/admin/clients/{client_id}']"),
+    )
+    .await;
+    click_through(&browser, "form[action$='/remove'] button").await;
+    assert!(
+        browser
+            .current_url()
+            .await
+            .starts_with(&format!("{base}/office/admin/clients?removed=")),
+    );
+    let after = page_source(&browser).await;
+    assert!(!after.contains(&format!("/office/admin/clients/{client_id}\"")));
+    assert_eq!(
+        token_status(&world, &client_id, &rotated).await,
+        StatusCode::UNAUTHORIZED,
+        "a removed app gets no token"
+    );
+    audit(&browser, "partner apps after removal", &mut findings).await;
+
+    // The case types: the list, one type's definition, and a refused definition.
+    browser
+        .goto(&format!("{base}/office/admin/case-types"))
+        .await;
+    browser.wait_loaded().await;
+    audit(&browser, "case types", &mut findings).await;
+    click_through(
+        &browser,
+        "a[href='/office/admin/case-types/official-certificate']",
+    )
+    .await;
+    assert!(
+        page_source(&browser)
+            .await
+            .contains("deadline_working_days")
+    );
+    audit(&browser, "a case type", &mut findings).await;
+    browser
+        .type_into("#definition", "[{\"id\": \"Bad Id\"}]")
+        .await;
+    click_through(&browser, "form[action='/office/admin/case-types'] button").await;
+    assert!(
+        page_source(&browser)
+            .await
+            .contains("id=\"definition-error\"")
+    );
+    audit(&browser, "case types with an error", &mut findings).await;
+    browser
+        .goto(&format!("{base}/office/admin/clients?lang=en"))
+        .await;
+    browser.wait_loaded().await;
+    assert!(
+        page_source(&browser)
+            .await
+            .contains("Register a partner app")
+    );
+    audit(&browser, "partner apps in English", &mut findings).await;
+    browser.close().await;
+    assert_clean(&findings);
+}
+
+#[tokio::test]
+async fn the_clerk_finds_a_due_case_in_the_diary_under_her_name() {
+    let world = World::start().await;
+    let citizen = world
+        .sign_in(DEMO_CITIZEN_EMAIL, DEMO_CITIZEN_PASSWORD)
+        .await;
+    let case = world
+        .draft(&citizen, "official-certificate", certificate_form())
+        .await;
+    let (status, submitted) = world.submit(&citizen, &case, None).await;
+    assert_eq!(status, StatusCode::OK, "{submitted}");
+    let number = submitted["arrival_number"]
+        .as_str()
+        .expect("an arrival number")
+        .to_owned();
+    let clerk = world
+        .sign_in_office(DEMO_CLERK_EMAIL, DEMO_CLERK_PASSWORD)
+        .await;
+    world
+        .ok(
+            &clerk,
+            Method::POST,
+            &format!("/backoffice/cases/{case}/claim"),
+            None,
+        )
+        .await;
+
+    let driver = start_driver().await;
+    let base = world.base.clone();
+    let browser = office_browser(&driver, &base, DEMO_CLERK_EMAIL, DEMO_CLERK_PASSWORD).await;
+    let mut findings = BTreeMap::new();
+    click_through(&browser, "a[href='/office/diary']").await;
+    let diary = page_source(&browser).await;
+    assert!(diary.contains(&number), "{diary}");
+    assert!(diary.contains(&format!("/office/cases/{case}")));
+    assert!(diary.contains("Munkanaptár") && diary.contains("aria-current=\"date\""));
+    audit(&browser, "diary", &mut findings).await;
+    click_through(&browser, "a[href='/office/diary?clerk=mine']").await;
+    let mine = page_source(&browser).await;
+    assert!(
+        mine.contains(&number),
+        "the claimed case is the clerk's own"
+    );
+    click_through(&browser, "a[href='/office/diary?clerk=none']").await;
+    assert!(
+        !page_source(&browser).await.contains(&number),
+        "a claimed case is not among the unassigned"
+    );
+    browser.goto(&format!("{base}/office/diary?lang=en")).await;
+    browser.wait_loaded().await;
+    assert!(page_source(&browser).await.contains("Working-day calendar"));
+    audit(&browser, "diary in English", &mut findings).await;
+    browser.close().await;
+    assert_clean(&findings);
+}
+
+/// Every page of the settings, for a registered app `client_id`.
+fn admin_pages(client_id: &str) -> Vec<String> {
+    vec![
+        "/office/admin".to_owned(),
+        "/office/admin/case-types".to_owned(),
+        "/office/admin/case-types/official-certificate".to_owned(),
+        "/office/admin/clients".to_owned(),
+        format!("/office/admin/clients/{client_id}"),
+    ]
+}
+
+fn partner(client_id: &str, secret: &str) -> NewClient {
+    NewClient {
+        name: "Kerület mobil".into(),
+        client_id: Some(client_id.into()),
+        secret: Some(secret.into()),
+        redirect_uris: vec!["https://mobil.example/cb".into()],
+        scopes: vec!["openid".into(), "cases".into()],
+        ..NewClient::default()
+    }
+}
+
+#[tokio::test]
+async fn citizens_and_clerks_are_refused_the_settings_and_citizens_the_diary() {
+    let world = World::start().await;
+    world
+        .register_client(partner("vk-mobil", "mobil-secret"))
+        .await;
+    let mut citizen = nojs::Browser::new(&world);
+    let first = citizen
+        .sign_in(DEMO_CITIZEN_EMAIL, DEMO_CITIZEN_PASSWORD, "/office/diary")
+        .await;
+    assert_eq!(first.status, StatusCode::FORBIDDEN, "a citizen's diary");
+    let mut clerk = nojs::Browser::new(&world);
+    let diary = clerk
+        .sign_in(DEMO_CLERK_EMAIL, DEMO_CLERK_PASSWORD, "/office/diary")
+        .await;
+    assert_eq!(diary.status, StatusCode::OK, "the clerk's diary");
+    for page in admin_pages("vk-mobil") {
+        for (who, browser) in [("citizen", &mut citizen), ("clerk", &mut clerk)] {
+            let answer = browser.get(&page).await;
+            assert_eq!(answer.status, StatusCode::FORBIDDEN, "{who} on {page}");
+        }
+    }
+    // Nor do their posts act; the clerk's carry her own session's token.
+    let clerk_csrf = nojs::hidden_fields(&diary.body, "/office/auth/logout")
+        .into_iter()
+        .find(|(n, _)| n == "csrf")
+        .map(|(_, v)| v)
+        .expect("the sign-out form's token");
+    for (who, browser, csrf) in [
+        ("citizen", &mut citizen, ""),
+        ("clerk", &mut clerk, clerk_csrf.as_str()),
+    ] {
+        for (path, form) in [
+            ("/office/admin/clients/vk-mobil/remove", vec![]),
+            ("/office/admin/clients/vk-mobil/rotate", vec![]),
+            (
+                "/office/admin/clients",
+                vec![("name", "X"), ("redirect_uris", "https://x.example/cb")],
+            ),
+        ] {
+            let mut fields = vec![("csrf", csrf)];
+            fields.extend(form);
+            let answer = browser.post(path, &fields).await;
+            assert_eq!(answer.status, StatusCode::FORBIDDEN, "{who} posting {path}");
+        }
+    }
+    assert_eq!(
+        token_status(&world, "vk-mobil", "mobil-secret").await,
+        StatusCode::OK,
+        "the app is untouched"
+    );
+}
+
+#[tokio::test]
+async fn no_settings_form_acts_without_its_csrf_token() {
+    let world = World::start().await;
+    world
+        .register_client(partner("vk-mobil", "mobil-secret"))
+        .await;
+    let mut admin = nojs::Browser::new(&world);
+    let start = admin
+        .sign_in(DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD, "/office/admin")
+        .await;
+    assert_eq!(start.status, StatusCode::OK);
+    let types = admin
+        .get("/office/admin/case-types/official-certificate")
+        .await;
+    let definition = field_text(&types.body, "definition");
+    let mut parsed: Value = serde_json::from_str(&definition).expect("a JSON definition");
+    let deadline = parsed[0]["deadline_working_days"]
+        .as_u64()
+        .expect("a deadline")
+        + 7;
+    parsed[0]["deadline_working_days"] = deadline.into();
+    let changed = parsed.to_string();
+    let clients_before = admin.get("/office/admin/clients").await.body;
+
+    for csrf in [None, Some("not-the-token")] {
+        let with = |mut form: Vec<(&'static str, String)>| {
+            if let Some(token) = csrf {
+                form.push(("csrf", token.to_owned()));
+            }
+            form
+        };
+        for (path, form) in [
+            (
+                "/office/admin/case-types",
+                with(vec![("definition", changed.clone())]),
+            ),
+            (
+                "/office/admin/clients",
+                with(vec![
+                    ("name", "Betolakodó".to_owned()),
+                    ("redirect_uris", "https://x.example/cb".to_owned()),
+                ]),
+            ),
+            ("/office/admin/clients/vk-mobil/rotate", with(vec![])),
+            ("/office/admin/clients/vk-mobil/remove", with(vec![])),
+        ] {
+            let fields: Vec<(&str, &str)> = form.iter().map(|(n, v)| (*n, v.as_str())).collect();
+            let answer = admin.post(path, &fields).await;
+            assert_eq!(answer.status, StatusCode::FORBIDDEN, "{path} with {csrf:?}");
+        }
+    }
+    let after = admin
+        .get("/office/admin/case-types/official-certificate")
+        .await;
+    assert_eq!(field_text(&after.body, "definition"), definition);
+    assert_eq!(
+        admin.get("/office/admin/clients").await.body,
+        clients_before
+    );
+    assert_eq!(
+        token_status(&world, "vk-mobil", "mobil-secret").await,
+        StatusCode::OK
+    );
+
+    // With its token the same change is made, and reported as the operators' import is.
+    let csrf = nojs::hidden_fields(&types.body, "/office/admin/case-types")
+        .into_iter()
+        .find(|(n, _)| n == "csrf")
+        .map(|(_, v)| v)
+        .expect("the form's token");
+    let imported = admin
+        .post(
+            "/office/admin/case-types",
+            &[("csrf", &csrf), ("definition", &changed)],
+        )
+        .await;
+    assert_eq!(imported.status, StatusCode::SEE_OTHER);
+    let report = admin.follow(imported).await;
+    assert!(
+        report.body.contains("Módosítva: official-certificate."),
+        "{}",
+        report.body
+    );
+    let catalogue: Value = world
+        .http
+        .get(format!("{}/case-types/official-certificate", world.base))
+        .send()
+        .await
+        .expect("catalogue")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(catalogue["deadline_working_days"], deadline, "{catalogue}");
+}
+
+/// The unescaped text of the textarea `id` on a page.
+fn field_text(page: &str, id: &str) -> String {
+    let open = page
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no {id}: {page}"));
+    let start = open + page[open..].find('>').expect("tag end") + 1;
+    let end = start + page[start..].find("</textarea>").expect("textarea end");
+    page[start..end]
+        .replace("&#34;", "\"")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#60;", "<")
+        .replace("&#62;", ">")
+        .replace("&#38;", "&")
+        .replace("&amp;", "&")
+}
