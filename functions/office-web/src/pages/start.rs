@@ -2,7 +2,8 @@
 //! those waiting for the citizen, drafts waiting for a signatory's approval, deadlines of
 //! the next working days, bank entries nobody matched yet and today's appointments at her
 //! desk, each with its count and a link to the page where the work is done. Each part is
-//! shown only to the roles whose work it is; the counts carry no personal data.
+//! shown only to the roles whose work it is, and the cases only of her post's case types;
+//! the counts carry no personal data.
 
 use super::{guard, path, staff_page, unavailable};
 use crate::OfficeState;
@@ -15,7 +16,7 @@ use axum::routing::get;
 use varoskapu_core::access::{Role, Scope};
 use varoskapu_core::appointments::booking::BookingStatus;
 use varoskapu_core::cases::{CaseStatus, QueueFilter};
-use varoskapu_http::auth::Requirement;
+use varoskapu_http::auth::{Principal, Requirement};
 use varoskapu_web::{Lang, PageLang};
 
 /// Any member of staff with the office scope; each part of the page is for some roles.
@@ -61,14 +62,16 @@ struct CaseCounts {
     overdue: usize,
 }
 
-async fn case_counts(state: &OfficeState, me: &str) -> Result<CaseCounts, String> {
+/// What the case queue holds for the staff member `who`, within her post.
+async fn case_counts(state: &OfficeState, who: &Principal) -> Result<CaseCounts, String> {
+    let me = who.account.as_str();
     let cases = &state.cases.cases;
     let open = cases
         .queue(&QueueFilter::default())
         .await
         .map_err(|e| e.to_string())?;
     let mut counts = CaseCounts::default();
-    for case in &open {
+    for case in open.iter().filter(|c| who.post_covers(&c.case_type)) {
         let assignee = case.assignee.as_deref();
         match case.status {
             CaseStatus::Submitted if assignee.is_none() => counts.unassigned += 1,
@@ -81,6 +84,9 @@ async fn case_counts(state: &OfficeState, me: &str) -> Result<CaseCounts, String
         }
     }
     for entry in cases.diary().await.map_err(|e| e.to_string())? {
+        if !who.post_covers(&entry.case.case_type) {
+            continue;
+        }
         let assignee = entry.case.assignee.as_deref();
         if assignee.is_some() && assignee != Some(me) {
             continue;
@@ -139,7 +145,7 @@ async fn index(State(state): State<OfficeState>, lang: PageLang, headers: Header
         urgent: urgent && count > 0,
     };
     if has(Role::Clerk) || has(Role::Signatory) {
-        let counts = match case_counts(&state, &me).await {
+        let counts = match case_counts(&state, &visitor.principal).await {
             Ok(c) => c,
             Err(e) => {
                 tracing::error!(error = %e, "the office's start page cannot read the cases");
