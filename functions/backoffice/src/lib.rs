@@ -68,6 +68,12 @@ fn routes() -> Routes<CasesState> {
         )
         .protected(
             Method::POST,
+            "/backoffice/cases/{case_id}/appeal-forwarding",
+            &OFFICE,
+            routes::forward_appeal,
+        )
+        .protected(
+            Method::POST,
             "/backoffice/cases/{case_id}/decision",
             &OFFICE,
             routes::draft_decision,
@@ -114,6 +120,7 @@ pub fn router(state: CasesState) -> Router {
     paths(
         routes::queue, routes::diary, routes::get_one, routes::claim, routes::assign,
         routes::file, routes::notes, routes::add_note, routes::request_information,
+        routes::forward_appeal,
         routes::draft_decision, routes::approve, routes::return_draft, routes::issue,
         routes::audit, routes::document,
     ),

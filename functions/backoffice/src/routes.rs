@@ -9,7 +9,8 @@ use varoskapu_case_api::views::{DiaryLine, OfficeCaseView, QueueLine};
 use varoskapu_case_api::{ApiError, CasesState};
 use varoskapu_core::access::Role;
 use varoskapu_core::cases::{
-    Actor, AuditEntry, CaseStatus, Note, OfficeActor, Outcome, QueueFilter,
+    Actor, AppealForwardingRequest, AssigneeFilter, AuditEntry, CaseStatus, Note, OfficeActor,
+    Outcome, QueueFilter,
 };
 use varoskapu_http::auth::{Authenticated, Principal};
 use varoskapu_http::extract::{IdKind, PathId};
@@ -37,6 +38,39 @@ pub struct QueueQuery {
     /// Only cases due on or before this day (`YYYY-MM-DD`).
     #[param(value_type = Option<String>, format = Date)]
     pub due_by: Option<Date>,
+    /// Only cases held by this clerk (account id), or `unassigned`.
+    pub assignee: Option<String>,
+    /// Only cases that arrived on or after this day (`YYYY-MM-DD`, Europe/Budapest).
+    #[param(value_type = Option<String>, format = Date)]
+    pub arrived_from: Option<Date>,
+    /// Only cases that arrived on or before this day (`YYYY-MM-DD`, Europe/Budapest).
+    #[param(value_type = Option<String>, format = Date)]
+    pub arrived_to: Option<Date>,
+}
+
+/// A request for missing information.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct InformationRequestBody {
+    /// What is missing; not blank.
+    #[schema(pattern = "\\S")]
+    pub text: String,
+    /// The day by which the citizen is asked to answer (after today).
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = Date)]
+    pub answer_by: Option<Date>,
+}
+
+/// How an appeal went on to the deciding authority.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct AppealForwardingBody {
+    #[schema(value_type = String, format = Date)]
+    pub received_on: Date,
+    /// Not blank.
+    #[schema(pattern = "\\S")]
+    pub authority: String,
+    /// Not before `received_on`, not after today.
+    #[schema(value_type = String, format = Date)]
+    pub forwarded_on: Date,
 }
 
 /// Whom to give the case to.
@@ -103,6 +137,12 @@ pub async fn queue(
         status,
         case_type: q.case_type,
         due_by: q.due_by,
+        assignee: q.assignee.map(|a| match a.as_str() {
+            "unassigned" => AssigneeFilter::Unassigned,
+            _ => AssigneeFilter::Clerk(a),
+        }),
+        arrived_from: q.arrived_from,
+        arrived_to: q.arrived_to,
     };
     let today = state.cases.today();
     let cases = state.cases.queue(&filter).await?;
@@ -213,20 +253,41 @@ pub async fn add_note(
 /// Asks the citizen for missing information (hiánypótlás): the deadline pauses and the
 /// citizen is notified.
 #[utoipa::path(post, path = "/backoffice/cases/{case_id}/information-requests", tag = "cases-backoffice",
-    params(("case_id" = Uuid, Path)), request_body = TextBody,
+    params(("case_id" = Uuid, Path)), request_body = InformationRequestBody,
     responses((status = 200, body = OfficeCaseView), (status = 409, body = Problem)))]
 pub async fn request_information(
     State(state): State<CasesState>,
     Authenticated(p): Authenticated,
     origin: Origin,
     id: CaseId,
-    ApiJson(body): ApiJson<TextBody>,
+    ApiJson(body): ApiJson<InformationRequestBody>,
 ) -> Result<Json<OfficeCaseView>, ApiError> {
     let by = office(&p, origin);
     let case = state
         .cases
-        .request_information(&by, id.get(), &body.text)
+        .request_information(&by, id.get(), &body.text, body.answer_by)
         .await?;
+    Ok(view(&state, case))
+}
+
+/// Records that an appeal went on to the authority that decides it (felterjesztés), once.
+#[utoipa::path(post, path = "/backoffice/cases/{case_id}/appeal-forwarding", tag = "cases-backoffice",
+    params(("case_id" = Uuid, Path)), request_body = AppealForwardingBody,
+    responses((status = 200, body = OfficeCaseView), (status = 409, body = Problem)))]
+pub async fn forward_appeal(
+    State(state): State<CasesState>,
+    Authenticated(p): Authenticated,
+    origin: Origin,
+    id: CaseId,
+    ApiJson(body): ApiJson<AppealForwardingBody>,
+) -> Result<Json<OfficeCaseView>, ApiError> {
+    let by = office(&p, origin);
+    let request = AppealForwardingRequest {
+        received_on: body.received_on,
+        authority: body.authority,
+        forwarded_on: body.forwarded_on,
+    };
+    let case = state.cases.forward_appeal(&by, id.get(), &request).await?;
     Ok(view(&state, case))
 }
 

@@ -6,7 +6,8 @@ use async_trait::async_trait;
 use serde::Deserialize;
 use std::sync::Arc;
 use uuid::Uuid;
-use varoskapu_accounts::Account;
+use varoskapu_accounts::account::{email_key, normalize_email};
+use varoskapu_accounts::{Account, Role};
 use varoskapu_core::Table;
 use varoskapu_core::people::{PeopleError, Person, PersonDirectory};
 
@@ -20,6 +21,43 @@ impl AccountDirectory {
     pub fn new(table: Arc<dyn Table>) -> Self {
         Self { table }
     }
+
+    /// The clerk who signs in with `email`, for giving her a case by the address colleagues
+    /// know her by; `None` when nobody, or nobody with the clerk's role, has that address.
+    pub async fn clerk_by_email(&self, email: &str) -> Result<Option<Person>, PeopleError> {
+        let Some(email) = normalize_email(email) else {
+            return Ok(None);
+        };
+        let owner = self
+            .table
+            .get(&email_key(&email))
+            .await
+            .map_err(|e| PeopleError(e.to_string()))?;
+        let Some(owner) = owner else {
+            return Ok(None);
+        };
+        let owner: EmailOwner = owner.parse().map_err(|e| PeopleError(e.to_string()))?;
+        let Some(named) = self.named(owner.account_id).await? else {
+            return Ok(None);
+        };
+        if !named.roles.contains(&Role::Clerk) {
+            return Ok(None);
+        }
+        Ok(Some(named.person(owner.account_id)))
+    }
+
+    async fn named(&self, id: Uuid) -> Result<Option<NamedAccount>, PeopleError> {
+        let item = self
+            .table
+            .get(&Account::key(id))
+            .await
+            .map_err(|e| PeopleError(e.to_string()))?;
+        match item {
+            // Only the fields that name and reach the person are read (never the credentials).
+            Some(item) => Ok(Some(item.parse().map_err(|e| PeopleError(e.to_string()))?)),
+            None => Ok(None),
+        }
+    }
 }
 
 #[async_trait]
@@ -28,25 +66,14 @@ impl PersonDirectory for AccountDirectory {
         let Ok(id) = Uuid::parse_str(account) else {
             return Ok(None);
         };
-        let item = self
-            .table
-            .get(&Account::key(id))
-            .await
-            .map_err(|e| PeopleError(e.to_string()))?;
-        let Some(item) = item else {
-            return Ok(None);
-        };
-        // Only the fields that name and reach the person are read (never the credentials).
-        let named: NamedAccount = item.parse().map_err(|e| PeopleError(e.to_string()))?;
-        Ok(Some(Person {
-            account: id.to_string(),
-            name: named.name,
-            family_name: named.family_name,
-            given_name: named.given_name,
-            email: Some(named.email),
-            organisation: None,
-        }))
+        Ok(self.named(id).await?.map(|named| named.person(id)))
     }
+}
+
+/// The item that makes an e-mail address one account's.
+#[derive(Deserialize)]
+struct EmailOwner {
+    account_id: Uuid,
 }
 
 /// The part of an account record that names the person.
@@ -58,6 +85,21 @@ struct NamedAccount {
     given_name: Option<String>,
     #[serde(default)]
     family_name: Option<String>,
+    #[serde(default)]
+    roles: Vec<Role>,
+}
+
+impl NamedAccount {
+    fn person(self, id: Uuid) -> Person {
+        Person {
+            account: id.to_string(),
+            name: self.name,
+            family_name: self.family_name,
+            given_name: self.given_name,
+            email: Some(self.email),
+            organisation: None,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -90,6 +132,23 @@ mod tests {
         assert_eq!(person.formal_name(), "Kiss Anna Mária");
         assert_eq!(person.given_name.as_deref(), Some("Anna Mária"));
         assert_eq!(person.email.as_deref(), Some("anna@example.hu"));
+        assert_eq!(people.clerk_by_email("anna@example.hu").await, Ok(None));
+        let clerk = accounts
+            .create(NewAccount {
+                email: "Bea@Example.hu".into(),
+                name: "Nagy Bea".into(),
+                password: "correct horse battery staple".into(),
+                roles: vec![Role::Clerk],
+            })
+            .await
+            .expect("account");
+        let found = people
+            .clerk_by_email(" BEA@example.hu ")
+            .await
+            .expect("lookup")
+            .expect("a clerk");
+        assert_eq!(found.account, clerk.id.to_string());
+        assert_eq!(people.clerk_by_email("nobody@example.hu").await, Ok(None));
         let nobody = people.person(&Uuid::now_v7().to_string()).await;
         assert_eq!(nobody, Ok(None));
         assert_eq!(people.person("not-an-id").await, Ok(None));

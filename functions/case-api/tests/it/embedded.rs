@@ -202,7 +202,7 @@ async fn waiting_for_the_citizen_extends_the_deadline_by_the_working_days_waited
         .due();
     cases.claim(&clerk("c1"), id).await.expect("claimed");
     cases
-        .request_information(&clerk("c1"), id, "Kérjük a meghatalmazást.")
+        .request_information(&clerk("c1"), id, "Kérjük a meghatalmazást.", None)
         .await
         .expect("requested");
     // A week later (5 working days) the citizen answers.

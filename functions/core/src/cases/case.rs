@@ -126,11 +126,30 @@ pub struct InfoRequest {
     pub requested_by: Actor,
     #[schema(value_type = String, format = DateTime)]
     pub requested_at: Timestamp,
+    /// The day by which the citizen is asked to answer (`None`: no day was set).
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = Date)]
+    pub answer_by: Option<jiff::civil::Date>,
     pub answer: Option<String>,
     /// Documents attached with the answer.
     pub answer_documents: Vec<Uuid>,
     #[schema(value_type = Option<String>, format = DateTime)]
     pub answered_at: Option<Timestamp>,
+}
+
+/// How an appeal was sent on to the authority that decides it (felterjesztés): the
+/// first-instance office records when the appeal reached it, to whom and when it went on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct AppealForwarding {
+    #[schema(value_type = String, format = Date)]
+    pub received_on: jiff::civil::Date,
+    /// The second-instance authority, as the clerk names it.
+    pub authority: String,
+    #[schema(value_type = String, format = Date)]
+    pub forwarded_on: jiff::civil::Date,
+    pub recorded_by: Actor,
+    #[schema(value_type = String, format = DateTime)]
+    pub recorded_at: Timestamp,
 }
 
 /// A case.
@@ -172,6 +191,9 @@ pub struct Case {
     pub appeal_of: Option<Uuid>,
     /// The appeal opened against this case.
     pub appealed_by: Option<Uuid>,
+    /// On an appeal: how it was sent on to the deciding authority.
+    #[serde(default)]
+    pub appeal_forwarding: Option<AppealForwarding>,
     pub history: Vec<HistoryEntry>,
 }
 
@@ -202,6 +224,7 @@ impl Case {
             download_certificates: Vec::new(),
             appeal_of: None,
             appealed_by: None,
+            appeal_forwarding: None,
             history: vec![HistoryEntry {
                 at: now,
                 from: None,

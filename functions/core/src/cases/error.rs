@@ -49,6 +49,10 @@ pub enum CaseError {
     AppealWindowClosed { closed_on: String },
     #[error("an appeal was already opened against this case")]
     AlreadyAppealed,
+    #[error("this case is not an appeal")]
+    NotAnAppeal,
+    #[error("this appeal was already forwarded")]
+    AppealAlreadyForwarded,
     #[error("the Idempotency-Key must be 1 to 128 visible ASCII characters")]
     InvalidIdempotencyKey,
     #[error("this Idempotency-Key was already used for a different request")]

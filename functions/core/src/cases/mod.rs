@@ -24,7 +24,8 @@ pub mod store;
 
 pub use crate::audit::AuditEntry;
 pub use case::{
-    Actor, AttachedDocument, Case, Decision, DocumentRef, HistoryEntry, InfoRequest, Outcome,
+    Actor, AppealForwarding, AttachedDocument, Case, Decision, DocumentRef, HistoryEntry,
+    InfoRequest, Outcome,
 };
 pub use case_type::{
     AutoDecisionRule, CaseType, Localized, Money, RequiredDocument, RuleCondition, RuleOutcome,
@@ -33,7 +34,10 @@ pub use citizen::{ANSWER_DOCUMENT_KIND, CitizenActor, UploadGrant, UploadRequest
 pub use deadline::Deadline;
 pub use error::CaseError;
 pub use form::FormValidator;
-pub use office::{DiaryEntry, OfficeActor, OfficeCase, QueueFilter};
+pub use office::{
+    AppealForwardingRequest, AssigneeFilter, DiaryEntry, OfficeActor, OfficeCase, QueueFilter,
+    QueueOrder, QueuePage,
+};
 pub use service::{CasePorts, Cases};
 pub use status::{CaseStatus, IllegalTransition};
 pub use store::{CaseStore, Imported, Note, StoredCase, UploadIntent};

@@ -41,6 +41,15 @@ pub struct DiaryEntry {
     pub paused: bool,
 }
 
+/// Whose cases the queue shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AssigneeFilter {
+    /// Cases no clerk holds yet.
+    Unassigned,
+    /// Cases held by this clerk (account id).
+    Clerk(String),
+}
+
 /// A filter of the queue.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct QueueFilter {
@@ -49,6 +58,71 @@ pub struct QueueFilter {
     pub case_type: Option<String>,
     /// Only cases due on or before this day.
     pub due_by: Option<Date>,
+    pub assignee: Option<AssigneeFilter>,
+    /// Only cases that arrived on or after this day (Europe/Budapest).
+    pub arrived_from: Option<Date>,
+    /// Only cases that arrived on or before this day (Europe/Budapest).
+    pub arrived_to: Option<Date>,
+}
+
+/// The order of a page of the queue.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum QueueOrder {
+    /// Earliest deadline first (cases without one last), then earliest created.
+    #[default]
+    Deadline,
+    /// Earliest arrival first.
+    Arrival,
+}
+
+/// One page of the queue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueuePage {
+    pub cases: Vec<Case>,
+    /// Every case the filter matches, on all pages.
+    pub total: usize,
+    /// How many of those are in each status, in procedural order (statuses with none left out).
+    pub by_status: Vec<(CaseStatus, usize)>,
+    /// The cursor of the next page, if there is one.
+    pub next: Option<String>,
+}
+
+/// Where a case sorts in `order`: a text that sorts like the order, then the id, so that
+/// a cursor names a place in the order even after the case it came from has moved on.
+fn queue_position(case: &Case, order: QueueOrder) -> (String, Uuid) {
+    let nanos = |t: jiff::Timestamp| format!("{:025}", t.as_nanosecond().max(0));
+    let text = match order {
+        QueueOrder::Deadline => format!(
+            "{}|{}",
+            case.deadline
+                .as_ref()
+                .map(|d| d.due().to_string())
+                .unwrap_or_else(|| "9999-12-31".into()),
+            nanos(case.created_at)
+        ),
+        QueueOrder::Arrival => nanos(case.submitted_at.unwrap_or(case.created_at)),
+    };
+    (text, case.id)
+}
+
+/// The cursor after `case` (opaque to clients).
+fn queue_cursor(case: &Case, order: QueueOrder) -> String {
+    let (text, id) = queue_position(case, order);
+    format!("{text}~{id}")
+}
+
+/// The place a cursor names; `None` for a cursor this order never gave out.
+fn parse_queue_cursor(cursor: &str) -> Option<(String, Uuid)> {
+    let (text, id) = cursor.rsplit_once('~')?;
+    Some((text.to_owned(), Uuid::parse_str(id).ok()?))
+}
+
+/// What a clerk records when an appeal goes on to the deciding authority.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppealForwardingRequest {
+    pub received_on: Date,
+    pub authority: String,
+    pub forwarded_on: Date,
 }
 
 impl Cases {
@@ -66,13 +140,65 @@ impl Cases {
             out.extend(self.store.in_status(status).await?);
         }
         out.retain(|c| {
+            let arrived = c.submitted_at.map(|t| t.to_zoned(self.tz.clone()).date());
             filter.case_type.as_ref().is_none_or(|t| &c.case_type == t)
                 && filter
                     .due_by
                     .is_none_or(|by| c.deadline.as_ref().is_some_and(|d| d.due() <= by))
+                && filter.assignee.as_ref().is_none_or(|a| match a {
+                    AssigneeFilter::Unassigned => c.assignee.is_none(),
+                    AssigneeFilter::Clerk(clerk) => c.assignee.as_ref() == Some(clerk),
+                })
+                && filter
+                    .arrived_from
+                    .is_none_or(|from| arrived.is_some_and(|d| d >= from))
+                && filter
+                    .arrived_to
+                    .is_none_or(|to| arrived.is_some_and(|d| d <= to))
         });
         out.sort_by_key(|c| (c.deadline.as_ref().map(|d| d.due()), c.created_at));
         Ok(out)
+    }
+
+    /// One page of at most `limit` cases of the queue in `order`, after the place `after`
+    /// names (a cursor of an earlier page; `None`: from the start). Pages are cut from the
+    /// sorted queue by position, not by count, so a case arriving or leaving between two
+    /// pages neither repeats a line nor skips one. An unknown cursor is a validation error.
+    pub async fn queue_page(
+        &self,
+        filter: &QueueFilter,
+        order: QueueOrder,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<QueuePage, CaseError> {
+        let after = match after {
+            None => None,
+            Some(cursor) => Some(
+                parse_queue_cursor(cursor)
+                    .ok_or_else(|| CaseError::Invalid("unknown queue cursor".into()))?,
+            ),
+        };
+        let mut all = self.queue(filter).await?;
+        all.sort_by_cached_key(|c| queue_position(c, order));
+        let total = all.len();
+        let by_status = CaseStatus::ALL
+            .into_iter()
+            .map(|s| (s, all.iter().filter(|c| c.status == s).count()))
+            .filter(|(_, n)| *n > 0)
+            .collect();
+        let limit = limit.max(1);
+        let mut rest: Vec<Case> = all
+            .into_iter()
+            .filter(|c| after.as_ref().is_none_or(|a| &queue_position(c, order) > a))
+            .collect();
+        let next = (rest.len() > limit).then(|| queue_cursor(&rest[limit - 1], order));
+        rest.truncate(limit);
+        Ok(QueuePage {
+            cases: rest,
+            total,
+            by_status,
+            next,
+        })
     }
 
     /// Open cases by days left, overdue ones flagged.
@@ -297,15 +423,22 @@ impl Cases {
         Ok(note)
     }
 
-    /// Asks the citizen for missing information: the deadline pauses until they answer.
+    /// Asks the citizen for missing information, to be answered by `answer_by` if given
+    /// (a day after today): the deadline pauses until they answer.
     pub async fn request_information(
         &self,
         by: &OfficeActor,
         id: Uuid,
         message: &str,
+        answer_by: Option<Date>,
     ) -> Result<Case, CaseError> {
         if message.trim().is_empty() {
             return Err(CaseError::Invalid("say what is missing".into()));
+        }
+        if answer_by.is_some_and(|day| day <= self.today()) {
+            return Err(CaseError::Invalid(
+                "the day to answer by must be after today".into(),
+            ));
         }
         let actor = by.actor.clone();
         let mut notice = None;
@@ -325,17 +458,21 @@ impl Cases {
                     message: message.to_owned(),
                     requested_by: actor.clone(),
                     requested_at: now,
+                    answer_by,
                     answer: None,
                     answer_documents: Vec::new(),
                     answered_at: None,
                 });
                 // The request reaches the citizen with the change, through the outbox.
                 let label = Self::case_label(case);
+                let by_day = answer_by
+                    .map(|d| format!(" Kérjük, {d}-ig válaszoljon."))
+                    .unwrap_or_default();
                 let (message, queued) = this.notice(
                     case,
                     "case_information_requested",
                     "Hiánypótlási felhívás",
-                    format!("A(z) {label} ügyében a hatóság hiánypótlást kér: {message}"),
+                    format!("A(z) {label} ügyében a hatóság hiánypótlást kér: {message}{by_day}"),
                 );
                 notice = Some((message, queued.is_some()));
                 Ok(queued.into_iter().collect())
@@ -417,6 +554,62 @@ impl Cases {
         })
         .await?;
         self.issue_decision(id).await
+    }
+
+    /// Records that an appeal (a case opened against a decision) went on to the deciding
+    /// authority, once: in the appeal's history and its audit trail.
+    pub async fn forward_appeal(
+        &self,
+        by: &OfficeActor,
+        id: Uuid,
+        request: &AppealForwardingRequest,
+    ) -> Result<Case, CaseError> {
+        let authority = request.authority.trim();
+        if authority.is_empty() {
+            return Err(CaseError::Invalid(
+                "name the authority the appeal goes to".into(),
+            ));
+        }
+        if request.forwarded_on < request.received_on {
+            return Err(CaseError::Invalid(
+                "an appeal is forwarded after it was received".into(),
+            ));
+        }
+        if request.forwarded_on > self.today() {
+            return Err(CaseError::Invalid(
+                "the day of forwarding cannot be in the future".into(),
+            ));
+        }
+        let actor = by.actor.clone();
+        self.change(by, id, "forward_appeal", |this, case| {
+            if case.appeal_of.is_none() {
+                return Err(CaseError::NotAnAppeal);
+            }
+            if case.appeal_forwarding.is_some() {
+                return Err(CaseError::AppealAlreadyForwarded);
+            }
+            let now = this.clock.now();
+            case.appeal_forwarding = Some(super::case::AppealForwarding {
+                received_on: request.received_on,
+                authority: authority.to_owned(),
+                forwarded_on: request.forwarded_on,
+                recorded_by: actor.clone(),
+                recorded_at: now,
+            });
+            // Not a change of status, but part of the procedure the history tells.
+            case.history.push(super::case::HistoryEntry {
+                at: now,
+                from: Some(case.status),
+                to: case.status,
+                actor: actor.clone(),
+                remark: Some(format!(
+                    "fellebbezés felterjesztve: {authority}, {} (beérkezett: {})",
+                    request.forwarded_on, request.received_on
+                )),
+            });
+            Ok(Vec::new())
+        })
+        .await
     }
 
     /// A signatory (or the drafter) sends a draft back for rework.

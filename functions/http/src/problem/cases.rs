@@ -19,6 +19,8 @@ impl ProblemSource for CaseError {
             | CaseError::NotFiled
             | CaseError::AppealWindowClosed { .. }
             | CaseError::AlreadyAppealed
+            | CaseError::NotAnAppeal
+            | CaseError::AppealAlreadyForwarded
             | CaseError::Busy => Conflict,
             CaseError::InvalidForm(_)
             | CaseError::MissingDocuments(_)
@@ -53,6 +55,8 @@ impl ProblemSource for CaseError {
             CaseError::NotFiled => "cases:not-filed",
             CaseError::AppealWindowClosed { .. } => "cases:appeal-window-closed",
             CaseError::AlreadyAppealed => "cases:already-appealed",
+            CaseError::NotAnAppeal => "cases:not-an-appeal",
+            CaseError::AppealAlreadyForwarded => "cases:appeal-already-forwarded",
             CaseError::IdempotencyKeyReused => "cases:idempotency-key-reused",
             CaseError::Busy => "cases:busy",
             _ => return None,
