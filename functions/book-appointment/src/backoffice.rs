@@ -1,40 +1,26 @@
 //! Back-office routes: clerks' calendars and blocked time, the desk's day view, check-in
 //! and no-show, and the office cancelling or moving bookings with a reason.
 
+use crate::desk;
 use crate::dto::{
     BlockBody, BlockView, CalendarBody, CalendarDayView, ClerkCalendarView, DayQuery, DayView,
     DeskBookingView, OfficeCancelBody, OfficeMoveBody, RangeQuery,
 };
 use crate::extract::{ApiQuery, BookingId};
-use crate::notify::tell_citizen;
 use crate::problem::ApiError;
-use crate::retry::retrying;
 use crate::state::AppointmentsState;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use jiff::{SignedDuration, Timestamp};
-use varoskapu_core::access::Role;
-use varoskapu_core::appointments::hours::UNIT_MINUTES;
-use varoskapu_core::appointments::notices::Notice;
-use varoskapu_core::appointments::slots::{self, local_date};
-use varoskapu_core::appointments::{
-    AppointmentError, Block, BookingCode, BookingStatus, Clerk, Requester,
-};
+use varoskapu_core::appointments::slots;
+use varoskapu_core::appointments::{AppointmentError, BookingStatus, Clerk};
+use varoskapu_http::ApiJson;
 use varoskapu_http::auth::{Authenticated, Principal};
-use varoskapu_http::{ApiJson, Problem, ProblemKind};
-
-/// Longest reason kept with a change or block.
-const MAX_REASON: usize = 500;
-
-/// Longest block (one working day).
-const MAX_BLOCK_HOURS: i64 = 12;
+use varoskapu_http::{Problem, ProblemKind};
 
 /// Clerks manage their own calendar; admins (office managers) everyone's.
 fn may_manage(principal: &Principal, clerk: &Clerk) -> Result<(), ApiError> {
-    if principal.has_role(Role::Admin)
-        || clerk.account_id.as_deref() == Some(principal.account.as_str())
-    {
+    if desk::may_manage(principal, clerk) {
         Ok(())
     } else {
         Err(Problem::with_detail(
@@ -43,18 +29,6 @@ fn may_manage(principal: &Principal, clerk: &Clerk) -> Result<(), ApiError> {
         )
         .into())
     }
-}
-
-fn reason(text: &str) -> Result<&str, ApiError> {
-    let text = text.trim();
-    if text.is_empty() || text.chars().count() > MAX_REASON {
-        return Err(Problem::with_detail(
-            ProblemKind::ValidationFailed,
-            format!("a reason of 1 to {MAX_REASON} characters is required"),
-        )
-        .into());
-    }
-    Ok(text)
 }
 
 fn range_days(
@@ -170,18 +144,7 @@ pub async fn set_clerk_calendar(
     clerk.working_hours = body.working_hours;
     clerk.breaks = body.breaks;
     clerk.absences = body.absences;
-    if !clerk.is_valid() {
-        return Err(Problem::with_detail(
-            ProblemKind::ValidationFailed,
-            format!("hours must be non-empty ranges on a {UNIT_MINUTES}-minute grid"),
-        )
-        .into());
-    }
-    s.appointments
-        .store()
-        .put_clerk(&clerk, false)
-        .await
-        .map_err(AppointmentError::from)?;
+    desk::save_calendar(&s, &clerk).await?;
     Ok(Json(calendar_view(clerk, Vec::new())))
 }
 
@@ -198,37 +161,16 @@ pub async fn add_block(
 ) -> Result<(StatusCode, Json<BlockView>), ApiError> {
     let clerk = s.appointments.clerk(&clerk_id).await?;
     may_manage(&principal, &clerk)?;
+    let block = desk::add_block(
+        &s,
+        &clerk,
+        body.start,
+        body.end,
+        &body.reason,
+        &principal.account,
+    )
+    .await?;
     let tz = s.appointments.store().tz();
-    let on_grid =
-        |t: Timestamp| t.as_second() % (UNIT_MINUTES * 60) == 0 && t.subsec_nanosecond() == 0;
-    let max = SignedDuration::from_hours(MAX_BLOCK_HOURS);
-    if body.start >= body.end
-        || !on_grid(body.start)
-        || !on_grid(body.end)
-        || body.end.duration_since(body.start) > max
-        || local_date(tz, body.start)
-            != local_date(
-                tz,
-                body.end
-                    .checked_sub(SignedDuration::from_secs(1))
-                    .unwrap_or(body.end),
-            )
-    {
-        return Err(Problem::with_detail(
-            ProblemKind::ValidationFailed,
-            format!("a block lies within one day, lasts at most {MAX_BLOCK_HOURS} hours and starts and ends on a {UNIT_MINUTES}-minute grid"),
-        )
-        .into());
-    }
-    let block = Block {
-        id: uuid::Uuid::now_v7(),
-        clerk_id: clerk.id,
-        start: body.start,
-        end: body.end,
-        reason: reason(&body.reason)?.to_owned(),
-        created_by: principal.account.clone(),
-    };
-    s.appointments.store().add_block(&block).await?;
     Ok((StatusCode::CREATED, Json(BlockView::of(&block, tz))))
 }
 
@@ -243,15 +185,9 @@ pub async fn remove_block(
 ) -> Result<StatusCode, ApiError> {
     let clerk = s.appointments.clerk(&clerk_id).await?;
     may_manage(&principal, &clerk)?;
-    let not_found = || Problem::with_detail(ProblemKind::NotFound, "no such block");
-    let id = block_id.parse().map_err(|_| not_found())?;
-    let store = s.appointments.store();
-    let block = store
-        .block(&clerk.id, id)
-        .await
-        .map_err(AppointmentError::from)?
-        .ok_or_else(not_found)?;
-    store.remove_block(&block).await?;
+    desk::remove_block(&s, &clerk, &block_id)
+        .await?
+        .ok_or_else(|| Problem::with_detail(ProblemKind::NotFound, "no such block"))?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -265,12 +201,8 @@ pub async fn day_view(
     Path(office_id): Path<String>,
     ApiQuery(q): ApiQuery<DayQuery>,
 ) -> Result<Json<DayView>, ApiError> {
-    let office = s.appointments.office(&office_id).await?;
+    let (office, bookings) = desk::day(&s, &office_id, q.date).await?;
     let store = s.appointments.store();
-    let bookings = store
-        .day(&office.id, q.date)
-        .await
-        .map_err(AppointmentError::from)?;
     Ok(Json(DayView {
         office_id: office.id,
         date: q.date,
@@ -290,14 +222,10 @@ pub async fn booking_by_code(
     _: Authenticated,
     Path(code): Path<String>,
 ) -> Result<Json<DeskBookingView>, ApiError> {
-    let not_found = || Problem::with_detail(ProblemKind::NotFound, "no booking has this code");
-    let code = BookingCode::parse(&code).ok_or_else(not_found)?;
+    let booking = desk::by_code(&s, &code)
+        .await?
+        .ok_or_else(|| Problem::with_detail(ProblemKind::NotFound, "no booking has this code"))?;
     let store = s.appointments.store();
-    let (booking, _) = store
-        .booking_by_code(&code)
-        .await
-        .map_err(AppointmentError::from)?
-        .ok_or_else(not_found)?;
     Ok(Json(DeskBookingView::of(&booking, store.tz())))
 }
 
@@ -312,11 +240,7 @@ pub async fn office_cancel(
     id: BookingId,
     ApiJson(body): ApiJson<OfficeCancelBody>,
 ) -> Result<Json<DeskBookingView>, ApiError> {
-    let id = id.get();
-    let why = reason(&body.reason)?;
-    let requester = Requester::Office { reason: why };
-    let booking = retrying(|| s.appointments.cancel(&requester, id)).await?;
-    tell_citizen(&s, Notice::Cancelled, &booking).await;
+    let booking = desk::cancel(&s, id.get(), &body.reason).await?;
     Ok(Json(DeskBookingView::of(
         &booking,
         s.appointments.store().tz(),
@@ -334,15 +258,14 @@ pub async fn office_move(
     id: BookingId,
     ApiJson(body): ApiJson<OfficeMoveBody>,
 ) -> Result<Json<DeskBookingView>, ApiError> {
-    let id = id.get();
-    let why = reason(&body.reason)?;
-    let requester = Requester::Office { reason: why };
-    let booking = retrying(|| {
-        s.appointments
-            .reschedule(&requester, id, body.start, body.clerk_id.as_deref())
-    })
+    let booking = desk::reschedule(
+        &s,
+        id.get(),
+        body.start,
+        body.clerk_id.as_deref(),
+        &body.reason,
+    )
     .await?;
-    tell_citizen(&s, Notice::Moved, &booking).await;
     Ok(Json(DeskBookingView::of(
         &booking,
         s.appointments.store().tz(),
@@ -354,8 +277,7 @@ async fn mark(
     id: BookingId,
     to: BookingStatus,
 ) -> Result<Json<DeskBookingView>, ApiError> {
-    let id = id.get();
-    let booking = retrying(|| s.appointments.mark(id, to)).await?;
+    let booking = desk::mark(s, id.get(), to).await?;
     Ok(Json(DeskBookingView::of(
         &booking,
         s.appointments.store().tz(),

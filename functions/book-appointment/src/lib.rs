@@ -8,6 +8,7 @@ pub mod backoffice;
 pub mod citizen;
 pub mod config;
 pub mod demo;
+pub mod desk;
 pub mod dto;
 pub mod extract;
 pub mod notify;

@@ -64,8 +64,7 @@ pub async fn import(
     let xml = String::from_utf8(body.to_vec()).map_err(|_| {
         Problem::with_detail(ProblemKind::BadRequest, "the statement must be UTF-8 XML")
     })?;
-    // Parsing a large file is CPU work: off the async workers, on a thread of its own.
-    let statements = tokio::task::spawn_blocking(move || camt::parse(&xml))
+    let statements = parse_statements(xml)
         .await
         .map_err(|e| Problem::internal(&e))?
         .map_err(PaymentError::Statement)?;
@@ -75,6 +74,14 @@ pub async fn import(
             .import_statements(statements, by.actor, by.origin.as_deref())
             .await?,
     ))
+}
+
+/// Reads a camt.053/054 file into its statements. Parsing a large file is CPU work: off
+/// the async workers, on a thread of its own (the outer error: that thread failed).
+pub async fn parse_statements(
+    xml: String,
+) -> Result<Result<Vec<camt::Statement>, CamtError>, tokio::task::JoinError> {
+    tokio::task::spawn_blocking(move || camt::parse(&xml)).await
 }
 
 /// Entries waiting for a clerk, with the automatic suggestion and why it was not clear.

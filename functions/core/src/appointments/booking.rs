@@ -128,9 +128,14 @@ impl BookingCode {
         Self(code)
     }
 
-    /// Parses a code typed by a person (case-insensitive).
+    /// Parses a code as a person types or reads it out: in any case, with spaces or
+    /// dashes between its letters.
     pub fn parse(text: &str) -> Option<Self> {
-        let upper = text.trim().to_ascii_uppercase();
+        let upper: String = text
+            .chars()
+            .filter(|c| !c.is_whitespace() && !matches!(c, '-' | '\u{2010}'..='\u{2013}'))
+            .collect::<String>()
+            .to_ascii_uppercase();
         (upper.len() == CODE_LEN && upper.bytes().all(|b| CODE_ALPHABET[..30].contains(&b)))
             .then_some(Self(upper))
     }
@@ -170,8 +175,17 @@ mod tests {
         assert!(!code.as_str().contains(['0', 'O', '1', 'I', 'L', 'U']));
         assert_eq!(
             BookingCode::parse(&code.as_str().to_lowercase()),
-            Some(code)
+            Some(code.clone())
         );
+        let quoted = format!(" {}-{} ", &code.as_str()[..4], &code.as_str()[4..]).to_lowercase();
+        assert_eq!(BookingCode::parse(&quoted), Some(code.clone()));
+        let spaced = code
+            .as_str()
+            .chars()
+            .map(String::from)
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert_eq!(BookingCode::parse(&spaced), Some(code));
         assert_eq!(BookingCode::parse("ABC"), None);
         assert_eq!(BookingCode::parse("0OOOOOOO"), None);
     }

@@ -30,6 +30,18 @@ impl SettlementSource {
             SettlementSource::Desk { receipt_number } => format!("desk:{receipt_number}"),
         }
     }
+
+    /// The source a [`key`](Self::key) names (forms carry the key), if it names one.
+    pub fn from_key(key: &str) -> Option<Self> {
+        let (kind, id) = key.split_once(':')?;
+        let id = id.to_owned();
+        match kind {
+            "provider" => Some(SettlementSource::Provider { transaction_id: id }),
+            "bank" => Some(SettlementSource::BankEntry { entry_id: id }),
+            "desk" => Some(SettlementSource::Desk { receipt_number: id }),
+            _ => None,
+        }
+    }
 }
 
 /// One change of a payment, kept forever with it.
@@ -170,4 +182,27 @@ pub struct Refund {
     pub actor: Actor,
     #[schema(value_type = String, format = DateTime)]
     pub at: Timestamp,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SettlementSource;
+
+    #[test]
+    fn a_settlement_source_is_read_back_from_its_key() {
+        for source in [
+            SettlementSource::Provider {
+                transaction_id: "tx:1".into(),
+            },
+            SettlementSource::BankEntry {
+                entry_id: "HU42/REF".into(),
+            },
+            SettlementSource::Desk {
+                receipt_number: "P-7".into(),
+            },
+        ] {
+            assert_eq!(SettlementSource::from_key(&source.key()), Some(source));
+        }
+        assert_eq!(SettlementSource::from_key("cheque:1"), None);
+    }
 }

@@ -227,6 +227,53 @@ impl Payments {
         .await
     }
 
+    /// A clerk links a queued entry to a case: to the case's open payment (the one the
+    /// entry's suggestion names first), or, when the citizen never started one, to a new
+    /// bank-transfer payment of the fee the case awaits.
+    pub async fn link_to_case(
+        &self,
+        by: &OfficeActor,
+        entry_id: &str,
+        case_id: Uuid,
+    ) -> Result<(Uuid, Settled), PaymentError> {
+        let (record, _) = self
+            .store
+            .entry(entry_id)
+            .await?
+            .ok_or(PaymentError::UnknownEntry)?;
+        if record.status != EntryStatus::Queued {
+            return Err(PaymentError::EntryNotQueued);
+        }
+        let suggested = record.suggestion.map(|s| s.payment_id);
+        let mut open: Vec<Payment> = self
+            .store
+            .of_case(case_id)
+            .await?
+            .into_iter()
+            .filter(|p| p.status.is_open())
+            .collect();
+        open.sort_by_key(|p| {
+            (
+                Some(p.id) != suggested,
+                p.method != PaymentMethod::BankTransfer,
+            )
+        });
+        let payment_id = match open.first() {
+            Some(p) => p.id,
+            None => {
+                self.new_office_payment(
+                    by,
+                    case_id,
+                    PaymentMethod::BankTransfer,
+                    format!("bank entry {entry_id} linked by the office"),
+                )
+                .await?
+                .id
+            }
+        };
+        Ok((payment_id, self.link(by, entry_id, payment_id).await?))
+    }
+
     /// A clerk decides a queued entry pays no fee (to be returned to the sender), dropping
     /// the automatic suggestion; audited on the entry.
     pub async fn unlink(
