@@ -232,8 +232,12 @@ async fn diary(
         Err(r) => return r,
     };
     let l = lang.lang;
-    let entries = match state.cases.cases.diary().await {
-        Ok(entries) => entries,
+    // Only the case types of her post (every type when her post names none).
+    let entries: Vec<DiaryEntry> = match state.cases.cases.diary().await {
+        Ok(entries) => entries
+            .into_iter()
+            .filter(|e| visitor.principal.post_covers(&e.case.case_type))
+            .collect(),
         Err(e) => {
             tracing::warn!(error = %e, "the diary could not be read");
             return unavailable(lang, Some(&visitor));
