@@ -118,13 +118,13 @@ fn view(state: &CasesState, case: varoskapu_core::cases::Case) -> Json<OfficeCas
     Json(OfficeCaseView::of(case, state.cases.today()))
 }
 
-/// Cases waiting for the office, earliest deadline first (no personal data: open a case
-/// to read it, which is audited).
+/// Cases waiting for the office, earliest deadline first, of the case types of the caller's
+/// post (no personal data: open a case to read it, which is audited).
 #[utoipa::path(get, path = "/backoffice/cases", tag = "cases-backoffice", params(QueueQuery),
     responses((status = 200, body = Vec<QueueLine>), (status = 403, body = Problem)))]
 pub async fn queue(
     State(state): State<CasesState>,
-    _: Authenticated,
+    Authenticated(p): Authenticated,
     ApiQuery(q): ApiQuery<QueueQuery>,
 ) -> Result<Json<Vec<QueueLine>>, ApiError> {
     let status = match q.status.as_deref() {
@@ -143,6 +143,7 @@ pub async fn queue(
         }),
         arrived_from: q.arrived_from,
         arrived_to: q.arrived_to,
+        post: p.claims.case_types.clone(),
     };
     let today = state.cases.today();
     let cases = state.cases.queue(&filter).await?;
@@ -151,14 +152,21 @@ pub async fn queue(
     ))
 }
 
-/// The deadline diary: open cases by working days left, overdue ones flagged.
+/// The deadline diary: open cases of the caller's post by working days left, overdue ones
+/// flagged.
 #[utoipa::path(get, path = "/backoffice/cases/diary", tag = "cases-backoffice", responses((status = 200, body = Vec<DiaryLine>), (status = 403, body = Problem)))]
 pub async fn diary(
     State(state): State<CasesState>,
-    _: Authenticated,
+    Authenticated(p): Authenticated,
 ) -> Result<Json<Vec<DiaryLine>>, ApiError> {
     let entries = state.cases.diary().await?;
-    Ok(Json(entries.iter().map(DiaryLine::from).collect()))
+    Ok(Json(
+        entries
+            .iter()
+            .filter(|e| p.post_covers(&e.case.case_type))
+            .map(DiaryLine::from)
+            .collect(),
+    ))
 }
 
 /// A case with everything the office knows, the applicant's name and contact included;

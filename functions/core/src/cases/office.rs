@@ -63,6 +63,8 @@ pub struct QueueFilter {
     pub arrived_from: Option<Date>,
     /// Only cases that arrived on or before this day (Europe/Budapest).
     pub arrived_to: Option<Date>,
+    /// Only these case types: the post of the staff member asking; empty for every type.
+    pub post: Vec<String>,
 }
 
 /// The order of a page of the queue.
@@ -142,6 +144,7 @@ impl Cases {
         out.retain(|c| {
             let arrived = c.submitted_at.map(|t| t.to_zoned(self.tz.clone()).date());
             filter.case_type.as_ref().is_none_or(|t| &c.case_type == t)
+                && (filter.post.is_empty() || filter.post.contains(&c.case_type))
                 && filter
                     .due_by
                     .is_none_or(|by| c.deadline.as_ref().is_some_and(|d| d.due() <= by))

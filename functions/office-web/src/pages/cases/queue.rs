@@ -61,7 +61,12 @@ impl QueueQuery {
         if let Some(after) = after {
             query.append_pair("after", after);
         }
-        format!("{}?{}", queue_path(), query.finish())
+        let query = query.finish();
+        if query.is_empty() {
+            queue_path()
+        } else {
+            format!("{}?{query}", queue_path())
+        }
     }
 }
 
@@ -174,6 +179,7 @@ pub async fn queue(
         },
         arrived_from: date_field(&q.arrived_from, "arrived_from", l, &mut errors),
         arrived_to: date_field(&q.arrived_to, "arrived_to", l, &mut errors),
+        post: visitor.principal.claims.case_types.clone(),
     };
     let order = match q.sort.as_str() {
         "arrival" => QueueOrder::Arrival,
