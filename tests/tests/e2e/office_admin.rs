@@ -476,3 +476,93 @@ fn field_text(page: &str, id: &str) -> String {
         .replace("&#38;", "&")
         .replace("&amp;", "&")
 }
+
+/// The ids of the cases a queue or diary answer lists.
+fn listed(lines: &Value) -> Vec<String> {
+    lines
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|l| l["case_id"].as_str().expect("a case id").to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_clerks_post_limits_her_queue_diary_and_start_page_to_its_case_types() {
+    use varoskapu_local::identity_cli::{UsersCommand, users};
+    let world = World::start().await;
+    let citizen = world
+        .sign_in(DEMO_CITIZEN_EMAIL, DEMO_CITIZEN_PASSWORD)
+        .await;
+    let certificate = world
+        .draft(&citizen, "official-certificate", certificate_form())
+        .await;
+    world.submit(&citizen, &certificate, None).await;
+    // A space permit paid at the desk: in review, with a deadline, of another case type.
+    let permit = world.case_awaiting_payment(&citizen).await;
+    let clerk = world
+        .sign_in_office(DEMO_CLERK_EMAIL, DEMO_CLERK_PASSWORD)
+        .await;
+    world
+        .ok(
+            &clerk,
+            Method::POST,
+            &format!("/backoffice/cases/{permit}/desk-payment"),
+            Some(serde_json::json!({"method": "cash", "receipt_number": "P-7"})),
+        )
+        .await;
+    let everything = world
+        .ok(&clerk, Method::GET, "/backoffice/cases", None)
+        .await;
+    assert!(
+        listed(&everything).contains(&permit) && listed(&everything).contains(&certificate),
+        "without a post the clerk sees every case type: {everything}"
+    );
+
+    // Her post is the certificates: an unknown case type is refused by name first.
+    let post = |case_types: &[&str]| UsersCommand::Post {
+        email: DEMO_CLERK_EMAIL.into(),
+        case_types: case_types.iter().map(|t| (*t).to_owned()).collect(),
+    };
+    let refused = users(world.dir.path(), post(&["no-such-type"]))
+        .await
+        .expect_err("an unknown case type is refused");
+    assert!(refused.to_string().contains("no-such-type"), "{refused}");
+    users(world.dir.path(), post(&["official-certificate"]))
+        .await
+        .expect("the post is set");
+    let clerk = world
+        .sign_in_office(DEMO_CLERK_EMAIL, DEMO_CLERK_PASSWORD)
+        .await;
+    let queue = world
+        .ok(&clerk, Method::GET, "/backoffice/cases", None)
+        .await;
+    assert_eq!(listed(&queue), [certificate.clone()], "{queue}");
+    let diary = world
+        .ok(&clerk, Method::GET, "/backoffice/cases/diary", None)
+        .await;
+    assert!(
+        listed(&diary).contains(&certificate) && !listed(&diary).contains(&permit),
+        "{diary}"
+    );
+    let mut browser = nojs::Browser::new(&world);
+    let page = browser
+        .sign_in(DEMO_CLERK_EMAIL, DEMO_CLERK_PASSWORD, "/office/cases")
+        .await;
+    assert!(page.body.contains(&format!("/office/cases/{certificate}")));
+    assert!(!page.body.contains(&format!("/office/cases/{permit}")));
+    let diary = browser.get("/office/diary").await;
+    assert!(!diary.body.contains(&format!("/office/cases/{permit}")));
+
+    // Without a post again, at her next sign-in she sees every case type.
+    users(world.dir.path(), post(&[]))
+        .await
+        .expect("the post is cleared");
+    let clerk = world
+        .sign_in_office(DEMO_CLERK_EMAIL, DEMO_CLERK_PASSWORD)
+        .await;
+    let queue = world
+        .ok(&clerk, Method::GET, "/backoffice/cases", None)
+        .await;
+    assert!(listed(&queue).contains(&permit), "{queue}");
+}

@@ -5,7 +5,7 @@
 //! refusals: forms without their CSRF token, another person's case, pages without a
 //! session, the session cookie's attributes and what the table keeps of it.
 
-use crate::support::nojs::{Answer, Browser, hidden_fields};
+use crate::support::nojs::{Browser, hidden_fields};
 use crate::support::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
