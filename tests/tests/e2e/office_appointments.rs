@@ -3,7 +3,8 @@
 //! with a reason, a clerk blocks and frees time in her calendar; none of it for a citizen,
 //! none of it without the form's CSRF token, and every page clean for axe-core.
 
-use crate::support::browser::{self, start_driver, wait_for_url};
+use crate::office_payments::{assert_accessible, clerk_in_chromium, page_text};
+use crate::support::browser::start_driver;
 use crate::support::nojs::Browser;
 use crate::support::{Person, World};
 use reqwest::{Method, StatusCode};
@@ -80,41 +81,6 @@ async fn first_desk_calendar(world: &World, clerk: &Person) -> Value {
         }
     }
     calendar
-}
-
-/// Chromium signed in to the office as the demo clerk, on `start`.
-async fn clerk_in_chromium(
-    world: &World,
-    driver: &browser::Driver,
-    start: &str,
-) -> browser::Browser {
-    let chromium = browser::Browser::open(driver).await;
-    chromium.goto(&format!("{}{start}", world.base)).await;
-    chromium.wait_loaded().await;
-    chromium.type_into("#email", DEMO_CLERK_EMAIL).await;
-    chromium.type_into("#password", DEMO_CLERK_PASSWORD).await;
-    chromium.click("button[type=submit]").await;
-    let landed = wait_for_url(&chromium, &format!("{}{start}", world.base)).await;
-    assert!(
-        landed.starts_with(&format!("{}{start}", world.base)),
-        "{landed}"
-    );
-    chromium.wait_loaded().await;
-    chromium
-}
-
-async fn assert_accessible(chromium: &browser::Browser, page: &str) {
-    let found = chromium.accessibility_violations().await;
-    assert!(found.is_empty(), "{page}: {found:#?}");
-}
-
-async fn page_text(chromium: &browser::Browser) -> String {
-    chromium
-        .execute("return document.body.innerText;")
-        .await
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
 }
 
 #[tokio::test]
