@@ -14,6 +14,7 @@ mod pages;
 
 use axum::Router;
 use std::sync::Arc;
+use varoskapu_accounts::Accounts;
 use varoskapu_book_appointment::AppointmentsState;
 use varoskapu_case_api::CasesState;
 use varoskapu_core::{Clock, Table};
@@ -36,6 +37,8 @@ pub struct OfficeState {
     pub appointments: AppointmentsState,
     /// The provider's client registry: the admin's partner apps.
     pub clients: ClientRegistry,
+    /// The accounts: the posts of the staff.
+    pub accounts: Accounts,
     pub table: Arc<dyn Table>,
     pub clock: Arc<dyn Clock>,
 }
@@ -59,12 +62,14 @@ impl OfficeState {
             SESSION_IDLE_SECONDS,
             config.secure(),
         );
+        let accounts = Accounts::with_outbox(table.clone(), clock.clone(), &config.public_url);
         Self {
             signin: SignIn::new(config, sessions, tokens, clock.clone()),
             cases,
             payments,
             appointments,
             clients: ClientRegistry::new(table.clone(), clock.clone()),
+            accounts,
             table,
             clock,
         }

@@ -566,3 +566,73 @@ async fn a_clerks_post_limits_her_queue_diary_and_start_page_to_its_case_types()
         .await;
     assert!(listed(&queue).contains(&permit), "{queue}");
 }
+
+#[tokio::test]
+async fn the_admin_sets_a_clerks_post_on_the_staff_page_and_only_with_her_csrf_token() {
+    let world = World::start().await;
+    let mut admin = nojs::Browser::new(&world);
+    let page = admin
+        .sign_in(DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD, "/office/admin/staff")
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    let found = admin
+        .get(&format!("/office/admin/staff?email={DEMO_CLERK_EMAIL}"))
+        .await;
+    assert_eq!(found.status, StatusCode::OK, "{}", found.body);
+    assert!(found.body.contains("Nagy Éva"), "{}", found.body);
+    let csrf = field(&found.body, "csrf");
+    let post = [
+        ("email", DEMO_CLERK_EMAIL),
+        ("case_type", "official-certificate"),
+        ("case_type", "resident-parking-permit"),
+    ];
+    // Without the session's token nothing is saved.
+    let refused = admin.post("/office/admin/staff", &post).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let accounts = varoskapu_local::identity::accounts(&world.server.ports);
+    let clerk_post = || async {
+        accounts
+            .find_by_email(DEMO_CLERK_EMAIL)
+            .await
+            .expect("lookup")
+            .expect("the clerk")
+            .case_types
+    };
+    assert!(clerk_post().await.is_empty());
+    let mut with_token = vec![("csrf", csrf.as_str())];
+    with_token.extend(post);
+    let saved = admin.post("/office/admin/staff", &with_token).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let shown = admin.follow(saved).await;
+    assert!(
+        shown.body.contains("resident-parking-permit"),
+        "{}",
+        shown.body
+    );
+    assert_eq!(
+        clerk_post().await,
+        ["official-certificate", "resident-parking-permit"]
+    );
+    // A citizen is no staff: refused on the field, nothing saved.
+    let citizen = admin
+        .post(
+            "/office/admin/staff",
+            &[("csrf", csrf.as_str()), ("email", DEMO_CITIZEN_EMAIL)],
+        )
+        .await;
+    assert_eq!(citizen.status, StatusCode::BAD_REQUEST);
+    assert!(
+        citizen.body.contains("id=\"email-error\""),
+        "{}",
+        citizen.body
+    );
+
+    // The clerk herself may not open the page.
+    let mut clerk = nojs::Browser::new(&world);
+    let first = clerk.get("/office/admin/staff").await;
+    assert_eq!(first.status, StatusCode::SEE_OTHER);
+    let refused = clerk
+        .sign_in(DEMO_CLERK_EMAIL, DEMO_CLERK_PASSWORD, "/office/admin/staff")
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+}

@@ -2,7 +2,10 @@
 //! shown, added or updated from a JSON definition checked whole exactly as the operators'
 //! `case-types import` checks a file) and the partner apps of the provider (registered with
 //! their redirect URIs and scopes, their secret shown once, rotated, removed), with the
-//! operators' rules and refusals: the same functions do the work.
+//! operators' rules and refusals: the same functions do the work. The posts of the staff
+//! (the case types each works on) are in [`staff`].
+
+mod staff;
 
 use super::{guard, guard_posted, money, not_found, path, staff_page, unavailable};
 use crate::OfficeState;
@@ -33,6 +36,7 @@ pub fn routes() -> Router<OfficeState> {
         .route("/admin/clients/{client_id}", get(client))
         .route("/admin/clients/{client_id}/rotate", post(rotate_secret))
         .route("/admin/clients/{client_id}/remove", post(remove_client))
+        .merge(staff::routes())
 }
 
 const CASE_TYPES: &str = "/admin/case-types";
@@ -74,6 +78,7 @@ struct IndexBody {
     case_types: usize,
     clients_href: String,
     clients: usize,
+    staff_href: String,
 }
 
 /// `GET /office/admin`.
@@ -96,6 +101,7 @@ async fn index(State(state): State<OfficeState>, lang: PageLang, headers: Header
         case_types,
         clients_href: path(CLIENTS),
         clients,
+        staff_href: path(staff::STAFF),
     };
     settings_page(lang, lang.lang.t("Beállítások", "Administration"), &visitor).template(&body)
 }
