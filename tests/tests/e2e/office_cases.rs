@@ -6,7 +6,7 @@
 
 use crate::support::browser::{self, Browser, start_driver, wait_for_url};
 use crate::support::nojs;
-use crate::support::{PDF, Person, World, space_form, totp_code};
+use crate::support::{PDF, Person, World, certificate_form, space_form, totp_code};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -608,18 +608,127 @@ async fn the_queue_filters_sorts_and_pages_with_its_cursor() {
 #[tokio::test]
 async fn an_appeals_forwarding_is_recorded_once_in_its_history_and_audit_trail() {
     let world = World::start().await;
-    let (case, _) = arrived_case(&world).await;
+    let citizen = world
+        .sign_in(DEMO_CITIZEN_EMAIL, DEMO_CITIZEN_PASSWORD)
+        .await;
     let api = office_clerk(&world).await;
+    let original = world
+        .draft(&citizen, "official-certificate", certificate_form())
+        .await;
+    let (_, submitted) = world.submit(&citizen, &original, None).await;
+    assert_eq!(submitted["status"], "submitted", "{submitted}");
+    for step in ["claim", "file"] {
+        world
+            .ok(
+                &api,
+                Method::POST,
+                &format!("/backoffice/cases/{original}/{step}"),
+                None,
+            )
+            .await;
+    }
+    let decided = world
+        .ok(
+            &api,
+            Method::POST,
+            &format!("/backoffice/cases/{original}/decision"),
+            Some(json!({"outcome": "reject", "reasoning": "A nyilvántartás nem tartalmazza."})),
+        )
+        .await;
+    assert_eq!(decided["status"], "decided", "{decided}");
+    world
+        .bytes(
+            &citizen,
+            Method::GET,
+            &format!("/cases/{original}/decision"),
+        )
+        .await;
+    let appeal = world
+        .ok(
+            &citizen,
+            Method::POST,
+            &format!("/cases/{original}/appeal"),
+            Some(json!({"reasoning": "A lakcímem 2019 óta bejelentett."})),
+        )
+        .await;
+    let appeal = appeal["id"].as_str().expect("the appeal's id").to_owned();
+
+    // The original decision is no appeal: the JSON route refuses to forward it.
     let (status, refused) = world
         .call(
             &api,
             Method::POST,
-            &format!("/backoffice/cases/{case}/appeal-forwarding"),
+            &format!("/backoffice/cases/{original}/appeal-forwarding"),
             Some(json!({"received_on": "2026-01-02", "authority": "Kormányhivatal", "forwarded_on": "2026-01-05"})),
         )
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "{refused}");
     assert_eq!(refused["type"], "urn:varoskapu:problem:cases:not-an-appeal");
+
+    let mut clerk = nojs::Browser::new(&world);
+    let page_path = format!("/office/cases/{appeal}");
+    clerk
+        .sign_in(DEMO_CLERK_EMAIL, DEMO_CLERK_PASSWORD, &page_path)
+        .await;
+    let page = clerk.get(&format!("{page_path}?lang=hu")).await;
+    let action = format!("{page_path}/appeal-forwarding");
+    let mut form = nojs::hidden_fields(&page.body, &action);
+    let today = jiff::Zoned::now().date().to_string();
+    let typed = [
+        ("received_on", today.as_str()),
+        ("authority", "Budapest Főváros Kormányhivatala"),
+        ("forwarded_on", today.as_str()),
+    ];
+    form.extend(
+        typed
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
+    let fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let sent = clerk.post(&action, &fields).await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
+    let shown = clerk.follow(sent).await;
+    assert!(
+        shown.body.contains("Budapest Főváros Kormányhivatala"),
+        "{}",
+        shown.body
+    );
+    assert!(
+        !shown.body.contains(&format!(r#"action="{action}""#)),
+        "recorded once"
+    );
+    let again = clerk.post(&action, &fields).await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
+    assert!(again.body.contains("már rögzítették"), "{}", again.body);
+
+    let json = case_json(&world, &api, &appeal).await;
+    assert_eq!(
+        json["appeal_forwarding"]["authority"],
+        "Budapest Főváros Kormányhivatala"
+    );
+    let history = json["history"].as_array().expect("history");
+    assert!(
+        history
+            .last()
+            .and_then(|h| h["remark"].as_str())
+            .is_some_and(|r| r.contains("felterjesztve")),
+        "{json}"
+    );
+    let audit = world
+        .ok(
+            &api,
+            Method::GET,
+            &format!("/backoffice/cases/{appeal}/audit"),
+            None,
+        )
+        .await;
+    let forwarded = audit
+        .as_array()
+        .expect("audit")
+        .iter()
+        .filter(|e| e["action"] == "forward_appeal")
+        .count();
+    assert_eq!(forwarded, 1);
 }
 
 #[tokio::test]
@@ -648,7 +757,9 @@ async fn axe_core_finds_nothing_on_the_queue_the_case_and_its_audit_trail() {
         assert!(found.is_empty(), "{page}: {found:#?}");
     }
     // A refused form: the error summary and the field's message.
-    clerk.goto(&format!("{}{case_page}?lang=hu", world.base)).await;
+    clerk
+        .goto(&format!("{}{case_page}?lang=hu", world.base))
+        .await;
     clerk.wait_loaded().await;
     send(&clerk, &format!("{case_page}/notes")).await;
     let text = page_text(&clerk).await;
