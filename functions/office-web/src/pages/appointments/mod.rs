@@ -181,3 +181,26 @@ fn failed(lang: PageLang, visitor: &Visitor, back: &str, e: &AppointmentError) -
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hours_are_read_as_people_write_them_and_written_back_the_same_way() {
+        let read = parse_ranges(" 08:00-12:00, 12:30 – 16:00 ").expect("ranges");
+        assert_eq!(
+            read,
+            vec![TimeRange::hm(8, 0, 12, 0), TimeRange::hm(12, 30, 16, 0)]
+        );
+        assert_eq!(ranges_text(&read), "08:00-12:00, 12:30-16:00");
+        assert_eq!(parse_ranges(""), Some(Vec::new()));
+        assert_eq!(parse_ranges("12:00-08:00"), None, "backwards");
+        assert_eq!(
+            parse_ranges("08:03-09:00"),
+            None,
+            "off the five-minute grid"
+        );
+        assert_eq!(parse_ranges("reggel"), None);
+    }
+}
