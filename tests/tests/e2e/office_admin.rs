@@ -6,7 +6,7 @@
 //! citizens not the diary, and no settings form acts without its CSRF token. axe-core
 //! checks every page on the way.
 
-use crate::support::browser::{Browser, Driver, start_driver, wait_for_url};
+use crate::support::browser::{self, Browser, Driver, start_driver, wait_for_url};
 use crate::support::nojs;
 use crate::support::*;
 use reqwest::{Method, StatusCode};
@@ -21,24 +21,7 @@ use varoskapu_local::identity::{
 /// Signs a fresh Chromium in to the office screens as `email` through the provider's real
 /// sign-in page.
 async fn office_browser(driver: &Driver, base: &str, email: &str, password: &str) -> Browser {
-    let browser = Browser::open(driver).await;
-    browser.goto(&format!("{base}/office")).await;
-    wait_for_url(&browser, &format!("{base}/oauth2/authorize")).await;
-    browser.wait_loaded().await;
-    browser.type_into("#email", email).await;
-    browser.type_into("#password", password).await;
-    browser.click("button[type=submit]").await;
-    wait_for_url(&browser, &format!("{base}/office")).await;
-    browser.wait_loaded().await;
-    browser
-}
-
-/// Clicks `css` and waits for the page the click leads to (a posted form's answer may come
-/// back at the same address, so the old document is marked and waited out).
-async fn click_through(browser: &Browser, css: &str) {
-    browser.execute("window.__leaving = true;").await;
-    browser.click(css).await;
-    browser.wait_loaded().await;
+    browser::signed_in(driver, base, "/office", email, password).await
 }
 
 async fn text_of(browser: &Browser, css: &str) -> String {
@@ -51,15 +34,6 @@ async fn text_of(browser: &Browser, css: &str) -> String {
         .await
         .as_str()
         .unwrap_or_else(|| panic!("no {css} on the page"))
-        .to_owned()
-}
-
-async fn page_source(browser: &Browser) -> String {
-    browser
-        .execute("return document.documentElement.outerHTML;")
-        .await
-        .as_str()
-        .unwrap_or_default()
         .to_owned()
 }
 
@@ -108,17 +82,17 @@ async fn the_admin_registers_a_partner_app_sees_its_secret_once_rotates_it_and_r
     wait_for_url(&browser, &format!("{base}/office/admin")).await;
     browser.wait_loaded().await;
     audit(&browser, "settings", &mut findings).await;
-    click_through(&browser, "a[href='/office/admin/clients']").await;
+    browser
+        .click_through("a[href='/office/admin/clients']")
+        .await;
     audit(&browser, "partner apps", &mut findings).await;
 
     // A registration without a redirect URI is refused on its field, with what was typed.
     browser.type_into("#name", "Iskolai étkezés").await;
-    click_through(
-        &browser,
-        "form[action='/office/admin/clients'] button[type=submit]",
-    )
-    .await;
-    let refused = page_source(&browser).await;
+    browser
+        .click_through("form[action='/office/admin/clients'] button[type=submit]")
+        .await;
+    let refused = browser.page_source().await;
     assert!(
         refused.contains("id=\"redirect_uris-error\"") && refused.contains("Iskolai étkezés"),
         "{refused}"
@@ -129,11 +103,9 @@ async fn the_admin_registers_a_partner_app_sees_its_secret_once_rotates_it_and_r
         .type_into("#redirect_uris", "https://etkezes.example/callback")
         .await;
     browser.click("#scope-cases").await;
-    click_through(
-        &browser,
-        "form[action='/office/admin/clients'] button[type=submit]",
-    )
-    .await;
+    browser
+        .click_through("form[action='/office/admin/clients'] button[type=submit]")
+        .await;
     let client_id = text_of(&browser, "#client-id").await;
     let secret = text_of(&browser, "#client-secret").await;
     assert!(secret.len() >= 43, "a strong secret: {secret}");
@@ -144,19 +116,21 @@ async fn the_admin_registers_a_partner_app_sees_its_secret_once_rotates_it_and_r
     );
 
     // The secret is never shown again: not in the list, not on the app's page.
-    click_through(&browser, "a[href='/office/admin/clients']").await;
-    let list = page_source(&browser).await;
+    browser
+        .click_through("a[href='/office/admin/clients']")
+        .await;
+    let list = browser.page_source().await;
     assert!(list.contains(&client_id) && !list.contains(&secret));
-    click_through(
-        &browser,
-        &format!("a[href='/office/admin/clients/{client_id}']"),
-    )
-    .await;
-    let app = page_source(&browser).await;
+    browser
+        .click_through(&format!("a[href='/office/admin/clients/{client_id}']"))
+        .await;
+    let app = browser.page_source().await;
     assert!(app.contains("etkezes.example") && !app.contains(&secret));
     audit(&browser, "a partner app", &mut findings).await;
 
-    click_through(&browser, "form[action$='/rotate'] button").await;
+    browser
+        .click_through("form[action$='/rotate'] button")
+        .await;
     let rotated = text_of(&browser, "#client-secret").await;
     assert_ne!(rotated, secret);
     assert_eq!(
@@ -169,19 +143,19 @@ async fn the_admin_registers_a_partner_app_sees_its_secret_once_rotates_it_and_r
         StatusCode::OK
     );
 
-    click_through(
-        &browser,
-        &format!("a[href='/office/admin/clients/{client_id}']"),
-    )
-    .await;
-    click_through(&browser, "form[action$='/remove'] button").await;
+    browser
+        .click_through(&format!("a[href='/office/admin/clients/{client_id}']"))
+        .await;
+    browser
+        .click_through("form[action$='/remove'] button")
+        .await;
     assert!(
         browser
             .current_url()
             .await
             .starts_with(&format!("{base}/office/admin/clients?removed=")),
     );
-    let after = page_source(&browser).await;
+    let after = browser.page_source().await;
     assert!(!after.contains(&format!("/office/admin/clients/{client_id}\"")));
     assert_eq!(
         token_status(&world, &client_id, &rotated).await,
@@ -196,13 +170,12 @@ async fn the_admin_registers_a_partner_app_sees_its_secret_once_rotates_it_and_r
         .await;
     browser.wait_loaded().await;
     audit(&browser, "case types", &mut findings).await;
-    click_through(
-        &browser,
-        "a[href='/office/admin/case-types/official-certificate']",
-    )
-    .await;
+    browser
+        .click_through("a[href='/office/admin/case-types/official-certificate']")
+        .await;
     assert!(
-        page_source(&browser)
+        browser
+            .page_source()
             .await
             .contains("deadline_working_days")
     );
@@ -210,9 +183,12 @@ async fn the_admin_registers_a_partner_app_sees_its_secret_once_rotates_it_and_r
     browser
         .type_into("#definition", "[{\"id\": \"Bad Id\"}]")
         .await;
-    click_through(&browser, "form[action='/office/admin/case-types'] button").await;
+    browser
+        .click_through("form[action='/office/admin/case-types'] button")
+        .await;
     assert!(
-        page_source(&browser)
+        browser
+            .page_source()
             .await
             .contains("id=\"definition-error\"")
     );
@@ -222,7 +198,8 @@ async fn the_admin_registers_a_partner_app_sees_its_secret_once_rotates_it_and_r
         .await;
     browser.wait_loaded().await;
     assert!(
-        page_source(&browser)
+        browser
+            .page_source()
             .await
             .contains("Register a partner app")
     );
@@ -262,8 +239,8 @@ async fn the_clerk_finds_a_due_case_in_the_diary_under_her_name() {
     let base = world.base.clone();
     let browser = office_browser(&driver, &base, DEMO_CLERK_EMAIL, DEMO_CLERK_PASSWORD).await;
     let mut findings = BTreeMap::new();
-    click_through(&browser, "a[href='/office/diary']").await;
-    let diary = page_source(&browser).await;
+    browser.click_through("a[href='/office/diary']").await;
+    let diary = browser.page_source().await;
     assert!(diary.contains(&number), "{diary}");
     assert!(diary.contains(&format!("/office/cases/{case}")));
     assert!(
@@ -271,20 +248,24 @@ async fn the_clerk_finds_a_due_case_in_the_diary_under_her_name() {
         "{diary}"
     );
     audit(&browser, "diary", &mut findings).await;
-    click_through(&browser, "a[href='/office/diary?clerk=mine']").await;
-    let mine = page_source(&browser).await;
+    browser
+        .click_through("a[href='/office/diary?clerk=mine']")
+        .await;
+    let mine = browser.page_source().await;
     assert!(
         mine.contains(&number),
         "the claimed case is the clerk's own"
     );
-    click_through(&browser, "a[href='/office/diary?clerk=none']").await;
+    browser
+        .click_through("a[href='/office/diary?clerk=none']")
+        .await;
     assert!(
-        !page_source(&browser).await.contains(&number),
+        !browser.page_source().await.contains(&number),
         "a claimed case is not among the unassigned"
     );
     browser.goto(&format!("{base}/office/diary?lang=hu")).await;
     browser.wait_loaded().await;
-    assert!(page_source(&browser).await.contains("Munkanaptár"));
+    assert!(browser.page_source().await.contains("Munkanaptár"));
     audit(&browser, "diary in Hungarian", &mut findings).await;
     browser.close().await;
     assert_clean(&findings);

@@ -3,7 +3,7 @@
 //! with a reason, a clerk blocks and frees time in her calendar; none of it for a citizen,
 //! none of it without the form's CSRF token, and every page clean for axe-core.
 
-use crate::office_payments::{assert_accessible, clerk_in_chromium, page_text};
+use crate::office_payments::{assert_accessible, clerk_in_chromium};
 use crate::support::browser::start_driver;
 use crate::support::nojs::Browser;
 use crate::support::{Person, World};
@@ -103,7 +103,7 @@ async fn the_desk_checks_a_citizen_in_by_the_code_as_quoted() {
         .click(r#"form[action="/office/appointments/check-in"] button[type=submit]"#)
         .await;
     chromium.wait_loaded().await;
-    let unknown = page_text(&chromium).await;
+    let unknown = chromium.page_text().await;
     assert!(
         unknown.contains("Nincs foglalás ezzel a kóddal"),
         "{unknown}"
@@ -116,7 +116,7 @@ async fn the_desk_checks_a_citizen_in_by_the_code_as_quoted() {
         .click(r#"form[action="/office/appointments/check-in"] button[type=submit]"#)
         .await;
     chromium.wait_loaded().await;
-    let arrived = page_text(&chromium).await;
+    let arrived = chromium.page_text().await;
     assert!(
         arrived.contains("Az ügyfél megérkezését rögzítettük"),
         "{arrived}"
@@ -149,7 +149,7 @@ async fn the_office_moves_and_cancels_bookings_with_a_reason_and_blocks_a_clerks
         .click(r#"form[action$="/move"] button[type=submit]"#)
         .await;
     chromium.wait_loaded().await;
-    let refused = page_text(&chromium).await;
+    let refused = chromium.page_text().await;
     assert!(refused.contains("Adja meg az új napot"), "{refused}");
     assert_accessible(&chromium, "the move form with its errors").await;
     chromium
@@ -159,7 +159,7 @@ async fn the_office_moves_and_cancels_bookings_with_a_reason_and_blocks_a_clerks
         .click(r#"form[action$="/cancel"] button[type=submit]"#)
         .await;
     chromium.wait_loaded().await;
-    let cancelled = page_text(&chromium).await;
+    let cancelled = chromium.page_text().await;
     assert!(cancelled.contains("A foglalást lemondtuk"), "{cancelled}");
     assert_eq!(booking_status(&world, &citizen, id).await, "cancelled");
 
@@ -195,7 +195,7 @@ async fn the_office_moves_and_cancels_bookings_with_a_reason_and_blocks_a_clerks
         .click(r#"form[action$="/blocks"] button[type=submit]"#)
         .await;
     chromium.wait_loaded().await;
-    let blocked = page_text(&chromium).await;
+    let blocked = chromium.page_text().await;
     assert!(blocked.contains("Az időt zároltuk"), "{blocked}");
     assert!(
         blocked.contains("06:00–07:00: Csoportmegbeszélés"),
@@ -205,7 +205,7 @@ async fn the_office_moves_and_cancels_bookings_with_a_reason_and_blocks_a_clerks
         .click(r#"form[action$="/remove"] button[type=submit]"#)
         .await;
     chromium.wait_loaded().await;
-    let freed = page_text(&chromium).await;
+    let freed = chromium.page_text().await;
     assert!(freed.contains("A zárolást töröltük"), "{freed}");
     assert!(!freed.contains("Csoportmegbeszélés"), "{freed}");
     chromium.close().await;

@@ -4,7 +4,7 @@
 //! citizen answers in the portal and sees the decision there. Plus the refusals a clicking
 //! browser cannot provoke: a citizen's session, and forms sent without their CSRF token.
 
-use crate::support::browser::{self, Browser, start_driver, wait_for_url};
+use crate::support::browser::{self, start_driver, wait_for_url};
 use crate::support::nojs;
 use crate::support::{PDF, Person, World, certificate_form, space_form, totp_code};
 use reqwest::{Method, StatusCode};
@@ -70,75 +70,6 @@ async fn case_json(world: &World, clerk: &Person, case: &str) -> Value {
         .await
 }
 
-async fn page_text(chromium: &Browser) -> String {
-    chromium
-        .execute("return document.body.innerText;")
-        .await
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
-}
-
-async fn has(chromium: &Browser, css: &str) -> bool {
-    chromium
-        .execute(&format!(
-            "return document.querySelector({}) !== null;",
-            json!(css)
-        ))
-        .await
-        .as_bool()
-        == Some(true)
-}
-
-/// Clicks the button of the form posting to `action` and waits for the answer.
-async fn send(chromium: &Browser, action: &str) {
-    chromium
-        .execute("window.__leaving = true; return true;")
-        .await;
-    chromium
-        .click(&format!("form[action='{action}'] button[type=submit]"))
-        .await;
-    chromium.wait_loaded().await;
-}
-
-/// Types the provider's login form (whichever site sent the browser there) and sends it.
-async fn provider_login(chromium: &Browser, email: &str, password: &str) {
-    chromium.wait_loaded().await;
-    chromium.type_into("#email", email).await;
-    chromium.type_into("#password", password).await;
-    chromium
-        .execute("window.__leaving = true; return true;")
-        .await;
-    chromium.click("button[type=submit]").await;
-    chromium.wait_loaded().await;
-}
-
-/// A new Chromium session on `start`, signed in through the provider's login page.
-async fn signed_in(
-    world: &World,
-    driver: &browser::Driver,
-    start: &str,
-    email: &str,
-    password: &str,
-) -> Browser {
-    let chromium = Browser::open(driver).await;
-    chromium.goto(&format!("{}{start}", world.base)).await;
-    provider_login(&chromium, email, password).await;
-    let landed = wait_for_url(&chromium, &format!("{}{start}", world.base)).await;
-    assert!(
-        landed.starts_with(&format!("{}{start}", world.base)),
-        "{landed}"
-    );
-    chromium.wait_loaded().await;
-    // The pages in Hungarian whatever the browser's own language (the choice is kept).
-    let separator = if start.contains('?') { '&' } else { '?' };
-    chromium
-        .goto(&format!("{}{start}{separator}lang=hu", world.base))
-        .await;
-    chromium.wait_loaded().await;
-    chromium
-}
-
 /// A TOTP code of a step the account has not used yet (a code is accepted once per step).
 async fn fresh_code(secret: &str, used: &str) -> String {
     loop {
@@ -158,9 +89,9 @@ async fn a_clerk_and_a_signatory_work_a_case_to_a_signed_decision_the_citizen_se
     let driver = start_driver().await;
 
     // The clerk finds the case in the queue and opens it.
-    let clerk = signed_in(
-        &world,
+    let clerk = browser::signed_in_hungarian(
         &driver,
+        &world.base,
         "/office/cases",
         DEMO_CLERK_EMAIL,
         DEMO_CLERK_PASSWORD,
@@ -169,16 +100,16 @@ async fn a_clerk_and_a_signatory_work_a_case_to_a_signed_decision_the_citizen_se
     clerk.execute("window.__leaving = true; return true;").await;
     clerk.click(&format!("a[href='{case_page}']")).await;
     clerk.wait_loaded().await;
-    let text = page_text(&clerk).await;
+    let text = clerk.page_text().await;
     assert!(
         text.contains("Szent István tér 4.") && text.contains("Helyszínrajz"),
         "the form and documents are shown: {text}"
     );
 
-    send(&clerk, &format!("{case_page}/claim")).await;
-    assert!(page_text(&clerk).await.contains("Átvette az ügyet."));
-    send(&clerk, &format!("{case_page}/file")).await;
-    assert!(page_text(&clerk).await.contains("IK-"), "a filing number");
+    clerk.send(&format!("{case_page}/claim")).await;
+    assert!(clerk.page_text().await.contains("Átvette az ügyet."));
+    clerk.send(&format!("{case_page}/file")).await;
+    assert!(clerk.page_text().await.contains("IK-"), "a filing number");
 
     // Missing information, with a day to answer by.
     let answer_by = jiff::Zoned::now()
@@ -196,34 +127,37 @@ async fn a_clerk_and_a_signatory_work_a_case_to_a_signed_decision_the_citizen_se
             "document.querySelector('#info_due').value = '{answer_by}'; return true;"
         ))
         .await;
-    send(&clerk, &format!("{case_page}/information-request")).await;
-    let text = page_text(&clerk).await;
+    clerk
+        .send(&format!("{case_page}/information-request"))
+        .await;
+    let text = clerk.page_text().await;
     assert!(text.contains("Hiánypótlásra vár"), "{text}");
     assert!(text.contains(&answer_by.to_string()), "{text}");
 
     // The citizen answers in the portal.
-    let citizen = signed_in(
-        &world,
+    let citizen = browser::signed_in_hungarian(
         &driver,
+        &world.base,
         &format!("/my-cases/{case}"),
         DEMO_CITIZEN_EMAIL,
         DEMO_CITIZEN_PASSWORD,
     )
     .await;
     assert!(
-        page_text(&citizen)
+        citizen
+            .page_text()
             .await
             .contains("tulajdonosi hozzájárulást")
     );
     citizen
         .type_into("#answer", "A tulajdonos hozzájárult, a levelét csatoltam.")
         .await;
-    send(&citizen, &format!("/my-cases/{case}/answer")).await;
+    citizen.send(&format!("/my-cases/{case}/answer")).await;
 
     // The clerk drafts the decision from the prefilled reasoning.
     clerk.goto(&format!("{}{case_page}", world.base)).await;
     clerk.wait_loaded().await;
-    let text = page_text(&clerk).await;
+    let text = clerk.page_text().await;
     assert!(text.contains("A tulajdonos hozzájárult"), "{text}");
     let prefilled = clerk
         .execute("return document.querySelector('#reasoning').value;")
@@ -235,13 +169,13 @@ async fn a_clerk_and_a_signatory_work_a_case_to_a_signed_decision_the_citizen_se
         "{prefilled}"
     );
     clerk.click("#outcome-approve").await;
-    send(&clerk, &format!("{case_page}/decision")).await;
-    assert!(page_text(&clerk).await.contains("Döntéstervezet kész"));
+    clerk.send(&format!("{case_page}/decision")).await;
+    assert!(clerk.page_text().await.contains("Döntéstervezet kész"));
 
     // The signatory sends it back once.
-    let signatory = signed_in(
-        &world,
+    let signatory = browser::signed_in_hungarian(
         &driver,
+        &world.base,
         &case_page,
         DEMO_SIGNATORY_EMAIL,
         DEMO_SIGNATORY_PASSWORD,
@@ -250,9 +184,12 @@ async fn a_clerk_and_a_signatory_work_a_case_to_a_signed_decision_the_citizen_se
     signatory
         .type_into("#remark", "Kérem, nevezze meg a tulajdonost is.")
         .await;
-    send(&signatory, &format!("{case_page}/decision/return")).await;
+    signatory
+        .send(&format!("{case_page}/decision/return"))
+        .await;
     assert!(
-        page_text(&signatory)
+        signatory
+            .page_text()
             .await
             .contains("átdolgozásra visszaküldte")
     );
@@ -261,7 +198,8 @@ async fn a_clerk_and_a_signatory_work_a_case_to_a_signed_decision_the_citizen_se
     clerk.goto(&format!("{}{case_page}", world.base)).await;
     clerk.wait_loaded().await;
     assert!(
-        page_text(&clerk)
+        clerk
+            .page_text()
             .await
             .contains("Kérem, nevezze meg a tulajdonost is.")
     );
@@ -271,15 +209,18 @@ async fn a_clerk_and_a_signatory_work_a_case_to_a_signed_decision_the_citizen_se
             "A kérelem a benyújtott adatok és a tulajdonos, Kovács Béla hozzájárulása alapján megalapozott.",
         )
         .await;
-    send(&clerk, &format!("{case_page}/decision")).await;
-    assert!(page_text(&clerk).await.contains("Döntéstervezet kész"));
+    clerk.send(&format!("{case_page}/decision")).await;
+    assert!(clerk.page_text().await.contains("Döntéstervezet kész"));
 
     // Approving needs a second factor: the signatory adds one in her account first.
     signatory.goto(&format!("{}{case_page}", world.base)).await;
     signatory.wait_loaded().await;
-    send(&signatory, &format!("{case_page}/decision/approve")).await;
+    signatory
+        .send(&format!("{case_page}/decision/approve"))
+        .await;
     assert!(
-        page_text(&signatory)
+        signatory
+            .page_text()
             .await
             .contains("Második lépcsős azonosítás szükséges")
     );
@@ -288,10 +229,12 @@ async fn a_clerk_and_a_signatory_work_a_case_to_a_signed_decision_the_citizen_se
         .await;
     signatory.click("a[href$='/account/second-factor']").await;
     signatory.wait_loaded().await;
-    if has(&signatory, "#password").await {
-        provider_login(&signatory, DEMO_SIGNATORY_EMAIL, DEMO_SIGNATORY_PASSWORD).await;
+    if signatory.has("#password").await {
+        signatory
+            .provider_login(DEMO_SIGNATORY_EMAIL, DEMO_SIGNATORY_PASSWORD)
+            .await;
     }
-    send(&signatory, "/account/second-factor").await;
+    signatory.send("/account/second-factor").await;
     let secret = signatory
         .execute("return document.querySelector('#secret').textContent;")
         .await
@@ -300,36 +243,42 @@ async fn a_clerk_and_a_signatory_work_a_case_to_a_signed_decision_the_citizen_se
         .replace(' ', "");
     let enrolled_with = totp_code(&secret);
     signatory.type_into("#code", &enrolled_with).await;
-    send(&signatory, "/account/second-factor/confirm").await;
+    signatory.send("/account/second-factor/confirm").await;
 
     // Back at the case, the step-up sign-in asks for the code.
     signatory.goto(&format!("{}{case_page}", world.base)).await;
     signatory.wait_loaded().await;
-    send(&signatory, &format!("{case_page}/decision/approve")).await;
+    signatory
+        .send(&format!("{case_page}/decision/approve"))
+        .await;
     signatory
         .execute("window.__leaving = true; return true;")
         .await;
     signatory.click("a[href*='step_up=1']").await;
     signatory.wait_loaded().await;
-    if has(&signatory, "#password").await {
-        provider_login(&signatory, DEMO_SIGNATORY_EMAIL, DEMO_SIGNATORY_PASSWORD).await;
+    if signatory.has("#password").await {
+        signatory
+            .provider_login(DEMO_SIGNATORY_EMAIL, DEMO_SIGNATORY_PASSWORD)
+            .await;
     }
     assert!(
-        has(&signatory, "#code").await,
+        signatory.has("#code").await,
         "{}",
-        page_text(&signatory).await
+        signatory.page_text().await
     );
     let code = fresh_code(&secret, &enrolled_with).await;
     signatory.type_into("#code", &code).await;
-    send(&signatory, "/oauth2/second-factor").await;
+    signatory.send("/oauth2/second-factor").await;
     let landed = wait_for_url(&signatory, &format!("{}{case_page}", world.base)).await;
     assert!(
         landed.starts_with(&format!("{}{case_page}", world.base)),
         "{landed}"
     );
     signatory.wait_loaded().await;
-    send(&signatory, &format!("{case_page}/decision/approve")).await;
-    let text = page_text(&signatory).await;
+    signatory
+        .send(&format!("{case_page}/decision/approve"))
+        .await;
+    let text = signatory.page_text().await;
     assert!(text.contains("A döntést kiadmányozta"), "{text}");
     assert!(text.contains("Döntés kiadva"), "issued: {text}");
 
@@ -339,11 +288,9 @@ async fn a_clerk_and_a_signatory_work_a_case_to_a_signed_decision_the_citizen_se
         .await;
     citizen.wait_loaded().await;
     assert!(
-        has(
-            &citizen,
-            &format!("a[href='/my-cases/{case}/decision.pdf']")
-        )
-        .await
+        citizen
+            .has(&format!("a[href='/my-cases/{case}/decision.pdf']"))
+            .await
     );
 
     for b in [clerk, signatory, citizen] {
@@ -736,9 +683,9 @@ async fn axe_core_finds_nothing_on_the_queue_the_case_and_its_audit_trail() {
     let world = World::start().await;
     let (case, _) = arrived_case(&world).await;
     let driver = start_driver().await;
-    let clerk = signed_in(
-        &world,
+    let clerk = browser::signed_in_hungarian(
         &driver,
+        &world.base,
         "/office/cases",
         DEMO_CLERK_EMAIL,
         DEMO_CLERK_PASSWORD,
@@ -761,8 +708,8 @@ async fn axe_core_finds_nothing_on_the_queue_the_case_and_its_audit_trail() {
         .goto(&format!("{}{case_page}?lang=hu", world.base))
         .await;
     clerk.wait_loaded().await;
-    send(&clerk, &format!("{case_page}/notes")).await;
-    let text = page_text(&clerk).await;
+    clerk.send(&format!("{case_page}/notes")).await;
+    let text = clerk.page_text().await;
     assert!(text.contains("Írja be a feljegyzés szövegét."), "{text}");
     let found = clerk.accessibility_violations().await;
     assert!(found.is_empty(), "a refused note: {found:#?}");

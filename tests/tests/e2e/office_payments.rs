@@ -4,7 +4,7 @@
 //! it for a citizen, none of it without the form's CSRF token, and every page clean for
 //! axe-core.
 
-use crate::support::browser::{self, start_driver, wait_for_url};
+use crate::support::browser::{self, start_driver};
 use crate::support::nojs::{Browser, hidden_fields};
 use crate::support::{Person, World};
 use reqwest::{Method, StatusCode};
@@ -85,40 +85,20 @@ pub(crate) async fn clerk_in_chromium(
     driver: &browser::Driver,
     start: &str,
 ) -> browser::Browser {
-    let chromium = browser::Browser::open(driver).await;
-    chromium.goto(&format!("{}{start}", world.base)).await;
-    chromium.wait_loaded().await;
-    chromium.type_into("#email", DEMO_CLERK_EMAIL).await;
-    chromium.type_into("#password", DEMO_CLERK_PASSWORD).await;
-    chromium.click("button[type=submit]").await;
-    let landed = wait_for_url(&chromium, &format!("{}{start}", world.base)).await;
-    assert!(
-        landed.starts_with(&format!("{}{start}", world.base)),
-        "{landed}"
-    );
-    // Headless Chromium asks for English; the office's own language is chosen once.
-    let separator = if start.contains('?') { '&' } else { '?' };
-    chromium
-        .goto(&format!("{}{start}{separator}lang=hu", world.base))
-        .await;
-    chromium.wait_loaded().await;
-    chromium
+    browser::signed_in_hungarian(
+        driver,
+        &world.base,
+        start,
+        DEMO_CLERK_EMAIL,
+        DEMO_CLERK_PASSWORD,
+    )
+    .await
 }
 
 /// axe-core finds nothing on the page shown.
 pub(crate) async fn assert_accessible(chromium: &browser::Browser, page: &str) {
     let found = chromium.accessibility_violations().await;
     assert!(found.is_empty(), "{page}: {found:#?}");
-}
-
-/// The text of the page shown, as a person reads it.
-pub(crate) async fn page_text(chromium: &browser::Browser) -> String {
-    chromium
-        .execute("return document.body.innerText;")
-        .await
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
 }
 
 #[tokio::test]
@@ -151,7 +131,7 @@ async fn a_statement_read_in_the_office_settles_one_fee_and_the_clerk_links_the_
         .click(r#"form[action="/office/payments/statements"] button[type=submit]"#)
         .await;
     chromium.wait_loaded().await;
-    let read = page_text(&chromium).await;
+    let read = chromium.page_text().await;
     assert!(
         read.contains("1 befizetést rendezett, 1 kézi párosításra vár"),
         "{read}"
@@ -174,7 +154,7 @@ async fn a_statement_read_in_the_office_settles_one_fee_and_the_clerk_links_the_
         .click(r#"form[action="/office/payments/link"] button[type=submit]"#)
         .await;
     chromium.wait_loaded().await;
-    let linked = page_text(&chromium).await;
+    let linked = chromium.page_text().await;
     assert!(
         linked.contains("A banki tételt az ügyhöz kapcsoltuk"),
         "{linked}"
@@ -207,7 +187,7 @@ async fn the_desk_records_a_cash_payment_and_prints_its_signed_receipt() {
         .click(r#"form[action$="/desk-payment"] button[type=submit]"#)
         .await;
     chromium.wait_loaded().await;
-    let refused = page_text(&chromium).await;
+    let refused = chromium.page_text().await;
     assert!(
         refused.contains("Válassza ki, hogyan fizetett"),
         "{refused}"
@@ -219,7 +199,7 @@ async fn the_desk_records_a_cash_payment_and_prints_its_signed_receipt() {
         .click(r#"form[action$="/desk-payment"] button[type=submit]"#)
         .await;
     chromium.wait_loaded().await;
-    let paid = page_text(&chromium).await;
+    let paid = chromium.page_text().await;
     assert!(paid.contains("A befizetést rögzítettük"), "{paid}");
     assert!(paid.contains("Készpénz"), "{paid}");
     assert_accessible(&chromium, "the payment with its receipt").await;
@@ -285,9 +265,12 @@ async fn an_overpayment_is_refunded_from_its_page() {
         .click(r#"form[action$="/refunds"] button[type=submit]"#)
         .await;
     chromium.wait_loaded().await;
-    let done = page_text(&chromium).await;
+    let done = chromium.page_text().await;
     assert!(done.contains("A visszatérítést rögzítettük"), "{done}");
-    assert!(done.contains("Nincs túlfizetés"), "refunded money leaves the list: {done}");
+    assert!(
+        done.contains("Nincs túlfizetés"),
+        "refunded money leaves the list: {done}"
+    );
     chromium.close().await;
     let overpayments = world
         .ok(

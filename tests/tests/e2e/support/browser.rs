@@ -291,6 +291,58 @@ impl Browser {
             .collect()
     }
 
+    /// The text of the page shown, as a person reads it.
+    pub async fn page_text(&self) -> String {
+        self.execute("return document.body.innerText;")
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// The markup of the page shown.
+    pub async fn page_source(&self) -> String {
+        self.execute("return document.documentElement.outerHTML;")
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// Whether the page shown has an element matching `css`.
+    pub async fn has(&self, css: &str) -> bool {
+        self.execute(&format!(
+            "return document.querySelector({}) !== null;",
+            json!(css)
+        ))
+        .await
+        .as_bool()
+            == Some(true)
+    }
+
+    /// Clicks `css` and waits for the page the click leads to (a posted form's answer may
+    /// come back at the same address, so the old document is marked and waited out).
+    pub async fn click_through(&self, css: &str) {
+        self.execute("window.__leaving = true; return true;").await;
+        self.click(css).await;
+        self.wait_loaded().await;
+    }
+
+    /// Clicks the button of the form posting to `action` and waits for the answer.
+    pub async fn send(&self, action: &str) {
+        self.click_through(&format!("form[action='{action}'] button[type=submit]"))
+            .await;
+    }
+
+    /// Fills in the provider's login form (whichever site sent the browser there) and
+    /// sends it.
+    pub async fn provider_login(&self, email: &str, password: &str) {
+        self.wait_loaded().await;
+        self.type_into("#email", email).await;
+        self.type_into("#password", password).await;
+        self.click_through("button[type=submit]").await;
+    }
+
     /// The page shown as PNG bytes (the README's screenshots).
     pub async fn screenshot(&self) -> Vec<u8> {
         use base64::Engine;
@@ -309,4 +361,43 @@ impl Browser {
             .as_bool()
             .unwrap_or(true)
     }
+}
+
+/// A new Chromium session opened on `start` (a page that needs a session: the portal's or
+/// the office's), signed in there through the provider's login page as `email`.
+pub async fn signed_in(
+    driver: &Driver,
+    base: &str,
+    start: &str,
+    email: &str,
+    password: &str,
+) -> Browser {
+    let browser = Browser::open(driver).await;
+    browser.goto(&format!("{base}{start}")).await;
+    browser.provider_login(email, password).await;
+    let landed = wait_for_url(&browser, &format!("{base}{start}")).await;
+    assert!(
+        landed.starts_with(&format!("{base}{start}")),
+        "{email} signed in at {start}: {landed}"
+    );
+    browser.wait_loaded().await;
+    browser
+}
+
+/// Like [`signed_in`], then shown in Hungarian whatever the browser's own language (the
+/// choice is kept for the session's next pages).
+pub async fn signed_in_hungarian(
+    driver: &Driver,
+    base: &str,
+    start: &str,
+    email: &str,
+    password: &str,
+) -> Browser {
+    let browser = signed_in(driver, base, start, email, password).await;
+    let separator = if start.contains('?') { '&' } else { '?' };
+    browser
+        .goto(&format!("{base}{start}{separator}lang=hu"))
+        .await;
+    browser.wait_loaded().await;
+    browser
 }

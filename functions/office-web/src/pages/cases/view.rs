@@ -182,6 +182,8 @@ struct Actions {
     approve: bool,
     issue: bool,
     forward_appeal: bool,
+    /// The fee is due: it may be paid at the desk.
+    desk_payment: bool,
 }
 
 impl Actions {
@@ -204,6 +206,7 @@ impl Actions {
                 && visitor.principal.has_role(Role::Signatory),
             issue: case.status == CaseStatus::Approved,
             forward_appeal: case.appeal_of.is_some() && case.appeal_forwarding.is_none(),
+            desk_payment: case.status == CaseStatus::AwaitingPayment,
         }
     }
 }
