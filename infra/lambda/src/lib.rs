@@ -10,8 +10,8 @@ pub mod appointments;
 pub mod cases;
 pub mod documents;
 pub mod payments;
-pub mod sites;
 pub mod provider;
+pub mod sites;
 
 /// Why a function could not start.
 pub type StartError = Box<dyn std::error::Error + Send + Sync>;
