@@ -79,12 +79,19 @@ def bootstrap(ctx, cli, folder):
     portal_secret = next((physical[l] for l, _ in stack.resources("AWS::SecretsManager::Secret")
                           if l == "PortalClientSecret"), None)
     portal = ["--portal-client-secret", portal_secret, "--portal-url", ctx.door.url] if portal_secret else []
+    # The office screens' secret likewise (they are served by the same API at /office).
+    office_secret = next((physical[l] for l, _ in stack.resources("AWS::SecretsManager::Secret")
+                          if l == "OfficeClientSecret"), None)
+    if office_secret:
+        portal += ["--office-client-secret", office_secret]
     bootstrap_args = ["bootstrap", "--admin-email", "admin@rehearsal.varoskapu.test", "--case-types", catalogue,
                       "--password-stdin"]
     first = run(*(portal + bootstrap_args), stdin=admin_password + "\n")
     if portal_secret:
         if "portal client ugyfelkapu registered" not in first:
             raise OperatorError(f"bootstrap did not register the portal's client: {first[-400:]}")
+        if office_secret and "office client ugyintezokapu registered" not in first:
+            raise OperatorError(f"bootstrap did not register the office's client: {first[-400:]}")
         # Safe to run again: the client stays as it is, the secret is not rotated.
         before = ctx.aws.client("secretsmanager").get_secret_value(SecretId=portal_secret)["SecretString"]
         again = run(*(portal + bootstrap_args), stdin=admin_password + "\n")
