@@ -10,6 +10,7 @@ pub mod blob;
 pub mod calendar;
 pub mod cases;
 pub mod clock;
+pub mod crm;
 pub mod documents;
 pub mod error;
 pub mod idempotency;

@@ -1,0 +1,16 @@
+//! The municipality's records of the people and companies it serves (CRM): natural identity
+//! as Hungarian law defines it, addresses with their validity, contacts with their delivery
+//! state, consent, tags and groups; the search index over them, data quality, duplicate
+//! detection, and the national registries the records are checked against.
+//!
+//! A person record is not an account: it may be linked to one (on registration, or by a
+//! clerk) or stand alone (created at the desk or by an import).
+
+pub mod person;
+pub mod registry;
+pub mod search;
+
+pub use person::{
+    Address, AddressKind, Company, Consent, ContactState, EmailContact, Gender, GenderSource,
+    Identification, NaturalIdentity, PersonId, PersonRecord, PhoneContact, RecordedGender,
+};
