@@ -204,6 +204,8 @@ pub struct Identification {
     pub at: Timestamp,
     /// Which register answered (`local`, the service's name).
     pub registry: String,
+    /// The register's own key for the person, for later look-ups (never shown to citizens).
+    pub registry_id: String,
     /// Where: at first sign-in, at the desk, by the periodic refresh.
     pub channel: String,
 }
