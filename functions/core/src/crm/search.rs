@@ -5,7 +5,7 @@
 //! [`PersonDoc`] and hand it to the index on every write; quick search takes the one box of
 //! the office's search page, advanced search a tree of [`Criteria`].
 
-use super::person::{Gender, PersonId};
+use super::person::{Gender, PersonId, PersonRecord};
 use async_trait::async_trait;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
@@ -33,6 +33,40 @@ pub struct PersonDoc {
     pub activity: Vec<Activity>,
     /// Merged records are kept out of results.
     pub merged: bool,
+}
+
+impl PersonDoc {
+    /// The document of a record, with what the person did.
+    pub fn from_record(record: &PersonRecord, activity: Vec<Activity>) -> Self {
+        Self {
+            id: record.id,
+            family_name: record.identity.family_name.clone(),
+            given_name: record.identity.given_name.clone(),
+            birth_name: record.identity.birth_name.clone(),
+            birth_date: record.identity.birth_date,
+            gender: record.gender.map(|g| g.value),
+            emails: record.emails.iter().map(|e| e.address.clone()).collect(),
+            phones: record.phones.iter().map(|p| p.number.clone()).collect(),
+            card_number: record.card_number.clone(),
+            addresses: record
+                .addresses
+                .iter()
+                .map(|a| DocAddress {
+                    postcode: a.postcode.clone(),
+                    city: a.city.clone(),
+                    street: a.street.clone(),
+                    number: a.number.clone(),
+                    district: a.district.clone(),
+                })
+                .collect(),
+            tags: record.tags.clone(),
+            groups: record.groups.clone(),
+            newsletter: record.consent.newsletter,
+            sms: record.consent.sms,
+            activity,
+            merged: record.merged_into.is_some(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
