@@ -27,6 +27,11 @@ impl AuditStream {
         Self(format!("account/{id}"))
     }
 
+    /// A person record of the CRM (every read, with its purpose, and every change).
+    pub fn person(id: impl std::fmt::Display) -> Self {
+        Self(format!("person/{id}"))
+    }
+
     /// An office register read or changed as a whole (`payments`: queues, statement imports).
     pub fn register(name: &str) -> Self {
         Self(format!("register/{name}"))

@@ -9,8 +9,10 @@
 pub mod person;
 pub mod registry;
 pub mod search;
+pub mod store;
 
 pub use person::{
     Address, AddressKind, Company, Consent, ContactState, EmailContact, Gender, GenderSource,
-    Identification, NaturalIdentity, PersonId, PersonRecord, PhoneContact, RecordedGender,
+    Identification, NaturalIdentity, PersonId, PersonRecord, PhoneContact, RecordChange, RecordedGender,
 };
+pub use store::{PersonStore, StoredPerson};

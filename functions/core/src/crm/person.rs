@@ -224,6 +224,20 @@ pub struct Company {
     pub seat: Option<Address>,
 }
 
+/// One change of a record, as its history shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RecordChange {
+    #[schema(value_type = String)]
+    pub at: Timestamp,
+    /// Who: an internal account id, `registry` or `system`.
+    pub by: String,
+    /// What (`identified`, `moved`, `name_changed`, `deceased`, `merged`, `edited`…).
+    pub what: String,
+    /// A short description for the office, without secrets.
+    #[serde(default)]
+    pub detail: Option<String>,
+}
+
 /// One person (or company) as the municipality knows them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PersonRecord {
@@ -262,6 +276,9 @@ pub struct PersonRecord {
     /// Flags for the office (`moved`, `deceased`, `name_changed`), from the registry refresh.
     #[serde(default)]
     pub flags: Vec<String>,
+    /// What changed in the record, oldest first (registry refreshes, merges, clerks' edits).
+    #[serde(default)]
+    pub history: Vec<RecordChange>,
     #[schema(value_type = String)]
     pub created_at: Timestamp,
     #[schema(value_type = String)]
