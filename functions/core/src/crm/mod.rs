@@ -6,13 +6,16 @@
 //! A person record is not an account: it may be linked to one (on registration, or by a
 //! clerk) or stand alone (created at the desk or by an import).
 
+pub mod error;
 pub mod person;
 pub mod registry;
 pub mod search;
 pub mod store;
 
+pub use error::{CrmError, FieldError};
 pub use person::{
     Address, AddressKind, Company, Consent, ContactState, EmailContact, Gender, GenderSource,
-    Identification, NaturalIdentity, PersonId, PersonRecord, PhoneContact, RecordChange, RecordedGender,
+    Identification, NaturalIdentity, PersonId, PersonRecord, PhoneContact, RecordChange,
+    RecordedGender,
 };
 pub use store::{PersonStore, StoredPerson};
