@@ -35,7 +35,7 @@ PORTAL = ("demo-ugyfelkapu", "demo-portal-secret-change-me-0123456789abcdef",
           "openid profile email offline_access cases payments appointments")
 OFFICE = ("demo-ugyintezokapu", "demo-office-secret-change-me-0123456789abcdef",
           "http://127.0.0.1:8084/callback",
-          "openid profile email offline_access backoffice backoffice:approve")
+          "openid profile email offline_access backoffice backoffice:approve crm crm:export")
 CLERK = ("ugyintezo@demo.varoskapu.hu", "Demo-ugyintezo-2026")
 SIGNATORY = ("kiadmanyozo@demo.varoskapu.hu", "Demo-kiadmanyozo-2026")
 

@@ -110,7 +110,7 @@ def bootstrap(ctx, cli, folder):
         "portal": client("Ügyfélkapu", "http://127.0.0.1:8083/callback",
                          "openid profile email offline_access cases payments appointments"),
         "office": client("Ügyintézőkapu", "http://127.0.0.1:8084/callback",
-                         "openid profile email offline_access backoffice backoffice:approve"),
+                         "openid profile email offline_access backoffice backoffice:approve crm crm:export"),
     }
     clerk = ("ugyintezo@rehearsal.varoskapu.test", "Rehearsal-clerk-" + secrets.token_urlsafe(12))
     run("users", "add", "--email", clerk[0], "--name", "Próba Ügyintéző", "--role", "clerk",

@@ -56,10 +56,14 @@ pub enum Scope {
     Appointments,
     Backoffice,
     BackofficeApprove,
+    /// The municipality's records of its citizens (CRM): search, read, correct, merge.
+    Crm,
+    /// Exporting CRM search results (CSV): a separate grant, audited.
+    CrmExport,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 9] = [
+    pub const ALL: [Scope; 11] = [
         Scope::OpenId,
         Scope::Profile,
         Scope::Email,
@@ -69,6 +73,8 @@ impl Scope {
         Scope::Appointments,
         Scope::Backoffice,
         Scope::BackofficeApprove,
+        Scope::Crm,
+        Scope::CrmExport,
     ];
 
     /// The scopes of signing in only: tokens with nothing more are accepted by no API.
@@ -90,6 +96,8 @@ impl Scope {
             Scope::Appointments => "appointments",
             Scope::Backoffice => "backoffice",
             Scope::BackofficeApprove => "backoffice:approve",
+            Scope::Crm => "crm",
+            Scope::CrmExport => "crm:export",
         }
     }
 
@@ -103,7 +111,9 @@ impl Scope {
             Scope::Cases => Some(Resource::Cases),
             Scope::Payments => Some(Resource::Payments),
             Scope::Appointments => Some(Resource::Appointments),
-            Scope::Backoffice | Scope::BackofficeApprove => Some(Resource::Backoffice),
+            Scope::Backoffice | Scope::BackofficeApprove | Scope::Crm | Scope::CrmExport => {
+                Some(Resource::Backoffice)
+            }
             Scope::OpenId | Scope::Profile | Scope::Email | Scope::OfflineAccess => None,
         }
     }
@@ -111,7 +121,10 @@ impl Scope {
     /// Whether a token with this scope carries the person's roles: only office work needs
     /// them, so a partner app never learns who is a clerk.
     pub fn bears_roles(self) -> bool {
-        matches!(self, Scope::Backoffice | Scope::BackofficeApprove)
+        matches!(
+            self,
+            Scope::Backoffice | Scope::BackofficeApprove | Scope::Crm | Scope::CrmExport
+        )
     }
 }
 
@@ -249,7 +262,15 @@ mod tests {
     fn sign_in_scopes_open_no_api_and_only_office_scopes_bear_roles() {
         assert!(Scope::SIGN_IN.iter().all(|s| s.resource().is_none()));
         let bearing: Vec<Scope> = Scope::ALL.into_iter().filter(|s| s.bears_roles()).collect();
-        assert_eq!(bearing, [Scope::Backoffice, Scope::BackofficeApprove]);
+        assert_eq!(
+            bearing,
+            [
+                Scope::Backoffice,
+                Scope::BackofficeApprove,
+                Scope::Crm,
+                Scope::CrmExport
+            ]
+        );
     }
 
     #[test]

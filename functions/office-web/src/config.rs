@@ -16,9 +16,10 @@ pub const PUBLIC_URL_VAR: &str = "VAROSKAPU_OFFICE_URL";
 /// Where the office screens are mounted on their origin.
 pub const BASE: &str = "/office";
 
-/// The scopes the office screens ask for: the office's work and the signatory's approval
-/// (the provider grants only what the person's roles allow).
-pub const SCOPES: &str = "openid profile email offline_access backoffice backoffice:approve";
+/// The scopes the office screens ask for: the office's work, the signatory's approval and
+/// the citizen records (the provider grants only what the person's roles allow).
+pub const SCOPES: &str =
+    "openid profile email offline_access backoffice backoffice:approve crm crm:export";
 
 /// The office screens' sign-in settings.
 pub fn config(

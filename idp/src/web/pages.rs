@@ -181,6 +181,14 @@ fn scope_text(lang: Lang, scope: Scope) -> &'static str {
             "Döntések jóváhagyása és kiadmányozása az Ön nevében",
             "Approve and sign off decisions in your name",
         ),
+        Scope::Crm => lang.t(
+            "Az ügyfélnyilvántartás keresése, megtekintése és javítása az Ön nevében",
+            "Search, read and correct the citizen records in your name",
+        ),
+        Scope::CrmExport => lang.t(
+            "Az ügyfélnyilvántartás keresési eredményeinek letöltése az Ön nevében",
+            "Download citizen record search results in your name",
+        ),
     }
 }
 

@@ -61,6 +61,8 @@ pub const OFFICE: Site = Site {
         Scope::OfflineAccess,
         Scope::Backoffice,
         Scope::BackofficeApprove,
+        Scope::Crm,
+        Scope::CrmExport,
     ],
     base_path: "/office",
 };

@@ -52,13 +52,15 @@ pub const PORTAL_SCOPES: [Scope; 7] = [
     Scope::Payments,
     Scope::Appointments,
 ];
-pub const OFFICE_SCOPES: [Scope; 6] = [
+pub const OFFICE_SCOPES: [Scope; 8] = [
     Scope::OpenId,
     Scope::Profile,
     Scope::Email,
     Scope::OfflineAccess,
     Scope::Backoffice,
     Scope::BackofficeApprove,
+    Scope::Crm,
+    Scope::CrmExport,
 ];
 
 fn names(scopes: &[Scope]) -> Vec<String> {

@@ -15,7 +15,7 @@ pub use error::AuthError;
 pub use guard::{Authenticated, Routes};
 pub use principal::Principal;
 pub use requirement::{
-    OFFICE, OFFICE_ADMIN, OFFICE_APPROVAL, OFFICE_DESKS, OWN_APPOINTMENTS, OWN_CASES, OWN_PAYMENTS,
-    Requirement,
+    CRM, CRM_EXPORT, OFFICE, OFFICE_ADMIN, OFFICE_APPROVAL, OFFICE_DESKS, OWN_APPOINTMENTS,
+    OWN_CASES, OWN_PAYMENTS, Requirement,
 };
 pub use validator::{JwksFetch, TokenValidator, second_factor_scopes_from_env};

@@ -76,6 +76,11 @@ pub const OFFICE_APPROVAL: Requirement =
     Requirement::staff(Scope::BackofficeApprove, &[Role::Signatory]).with_second_factor();
 /// The municipality's settings (case types, partner apps, offices): administrators only.
 pub const OFFICE_ADMIN: Requirement = Requirement::staff(Scope::Backoffice, &[Role::Admin]);
+/// The citizen records: office staff who serve citizens (every read is audited).
+pub const CRM: Requirement =
+    Requirement::staff(Scope::Crm, &[Role::Clerk, Role::Signatory, Role::Admin]);
+/// Exporting citizen records: clerks granted `crm:export`, nobody else.
+pub const CRM_EXPORT: Requirement = Requirement::staff(Scope::CrmExport, &[Role::Clerk]);
 
 #[cfg(test)]
 mod tests {
