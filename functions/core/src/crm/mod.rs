@@ -8,6 +8,7 @@
 
 pub mod error;
 pub mod person;
+pub mod quality;
 pub mod registry;
 pub mod search;
 pub mod store;

@@ -1,0 +1,11 @@
+//! Data quality of person records: the folded form names are compared in, e-mail and phone
+//! checks with field errors in Hungarian, the gender a given name implies, and the bounce
+//! reports that change a contact's delivery state.
+
+pub mod email;
+pub mod fold;
+pub mod phone;
+
+pub use email::{EmailProblem, check_email};
+pub use fold::{fold, fold_name};
+pub use phone::{PhoneProblem, normalise_phone};
