@@ -10,6 +10,7 @@
 //! together.
 
 pub mod outbox;
+pub mod suppression;
 
 use crate::clock::{Clock, IdGenerator};
 use crate::table::{Table, TableError, TxOp};

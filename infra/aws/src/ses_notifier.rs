@@ -11,6 +11,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use std::sync::Arc;
 pub use varoskapu_core::notify::AddressBook;
+use varoskapu_core::notify::suppression::SuppressionList;
 use varoskapu_core::notify::{Message, Notifier, NotifyError, OutboxNotifier};
 use varoskapu_core::{Cause, Clock, Table, UuidV7Ids};
 
@@ -44,6 +45,8 @@ pub struct SesNotifier {
     client: aws_sdk_sesv2::Client,
     from: String,
     addresses: Arc<dyn AddressBook>,
+    /// Addresses mail is stopped to (hard bounces, complaints), when known.
+    suppressions: Option<SuppressionList>,
 }
 
 impl SesNotifier {
@@ -63,7 +66,14 @@ impl SesNotifier {
             client,
             from,
             addresses,
+            suppressions: None,
         })
+    }
+
+    /// Never sends to the addresses on `list`.
+    pub fn with_suppressions(mut self, list: SuppressionList) -> Self {
+        self.suppressions = Some(list);
+        self
     }
 }
 
@@ -76,6 +86,13 @@ impl Notifier for SesNotifier {
             tracing::warn!("notice not sent: the account has no e-mail address");
             return Ok(());
         };
+        if let Some(list) = &self.suppressions
+            && list.get(&to).await?.is_some()
+        {
+            // SES would refuse it anyway (and count it against the account's reputation).
+            tracing::warn!("notice not sent: mail to the address is stopped after a bounce");
+            return Ok(());
+        }
         if !plausible_address(&to) {
             return Err(NotifyError::Unavailable(
                 "the account's e-mail address is malformed".into(),
@@ -130,11 +147,14 @@ pub fn notifier_from_lookup(
     lookup: impl Fn(&str) -> Option<String>,
 ) -> Result<Arc<dyn Notifier>, NotifyError> {
     match lookup(SENDER_VAR).filter(|sender| !sender.trim().is_empty()) {
-        Some(sender) => Ok(Arc::new(SesNotifier::new(
-            aws_sdk_sesv2::Client::new(sdk),
-            sender_address(&sender)?,
-            addresses,
-        )?)),
+        Some(sender) => Ok(Arc::new(
+            SesNotifier::new(
+                aws_sdk_sesv2::Client::new(sdk),
+                sender_address(&sender)?,
+                addresses,
+            )?
+            .with_suppressions(SuppressionList::new(table.clone())),
+        )),
         None => {
             tracing::warn!("{SENDER_VAR} is not set: notices stay in the table's outbox");
             Ok(Arc::new(OutboxNotifier::new(

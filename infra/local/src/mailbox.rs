@@ -388,6 +388,9 @@ fn delivery(lang: Lang, state: DeliveryState) -> &'static str {
         DeliveryState::Sent => lang.t("továbbítva SMTP-n", "relayed by SMTP"),
         DeliveryState::Failed => lang.t("visszautasítva", "refused"),
         DeliveryState::NoAddress => lang.t("nincs cím", "no address"),
+        DeliveryState::Suppressed => {
+            lang.t("letiltott cím (visszapattant)", "address stopped (bounced)")
+        }
     }
 }
 

@@ -279,6 +279,16 @@ impl Relay {
             }
             Err(e) => return Attempt::Retry(e.to_string()),
         };
+        match self.outbox.suppressions().get(&to).await {
+            Ok(Some(_)) => {
+                return Attempt::GiveUp(
+                    DeliveryState::Suppressed,
+                    "mail to the address is stopped after a hard bounce or a complaint".into(),
+                );
+            }
+            Ok(None) => {}
+            Err(e) => return Attempt::Retry(e.to_string()),
+        }
         let email = match self.email(entry, &to) {
             Ok(email) => email,
             Err(reason) => return Attempt::GiveUp(DeliveryState::Failed, reason),

@@ -41,6 +41,8 @@ pub enum CrmError {
     /// A merged record is kept for its history only.
     #[error("the record was merged into another")]
     Merged,
+    #[error("this Idempotency-Key was already used for a different request")]
+    IdempotencyKeyReused,
     #[error("too many concurrent changes; try again")]
     Busy,
     #[error(transparent)]

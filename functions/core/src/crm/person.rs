@@ -273,6 +273,10 @@ pub struct PersonRecord {
     /// Records merged into this one.
     #[serde(default)]
     pub merged_from: Vec<PersonId>,
+    /// The login accounts of records merged into this one: their cases, payments and
+    /// bookings are this person's too.
+    #[serde(default)]
+    pub merged_accounts: Vec<String>,
     /// Flags for the office (`moved`, `deceased`, `name_changed`), from the registry refresh.
     #[serde(default)]
     pub flags: Vec<String>,
@@ -291,6 +295,24 @@ impl PersonRecord {
         self.addresses
             .iter()
             .find(|a| a.kind == kind && a.valid_on(day))
+    }
+
+    /// Every login account of the person: the linked one and those of merged records.
+    pub fn accounts(&self) -> impl Iterator<Item = &str> {
+        self.account
+            .iter()
+            .chain(self.merged_accounts.iter())
+            .map(String::as_str)
+    }
+
+    /// Whether a clerk must look at the record: the registry flagged it, or mail to one of
+    /// its addresses bounced or was complained about.
+    pub fn needs_attention(&self) -> bool {
+        self.merged_into.is_none()
+            && (!self.flags.is_empty()
+                || self.emails.iter().any(|e| {
+                    e.state != ContactState::Unverified && e.state != ContactState::Verified
+                }))
     }
 
     /// The e-mail addresses mail may still go to.

@@ -2,9 +2,9 @@
 //!
 //! - the record: `crm-person#<id>` / `record`, listed by name in the `crm-persons` partition
 //!   of gsi2 (what a reindex walks);
-//! - the account link: the record carries `crm-account#<account>` in gsi1, and a claim item
-//!   `crm-account#<account>` / `claim` written in the same transaction makes it unique, so
-//!   two records can never be linked to one account;
+//! - each account link: a claim item `crm-account#<account>` / `claim` naming the record,
+//!   written by a not-exists put in the same transaction as the record, so two records can
+//!   never be linked to one account (a merge moves the claim to the survivor);
 //! - each e-mail address: `crm-email#<address>` / `crm-person#<id>`, so that a bounce finds
 //!   every record holding the address without a scan.
 
@@ -16,8 +16,10 @@ use uuid::Uuid;
 
 const RECORD: &str = "record";
 const CLAIM: &str = "claim";
-/// The gsi2 partition listing every record by folded name.
+/// The gsi2 partition listing every record by name.
 pub const LISTING: &str = "crm-persons";
+/// The gsi3 partition listing the records a clerk must look at, by name.
+pub const ATTENTION: &str = "crm-attention";
 
 /// A record as read, with the version a later write must match.
 #[derive(Debug, Clone, PartialEq)]
@@ -74,19 +76,14 @@ impl PersonStore {
         }
     }
 
-    /// The record linked to an account, if any.
+    /// The record linked to an account (directly or through a merge), if any.
     pub async fn by_account(&self, account: &str) -> Result<Option<StoredPerson>, TableError> {
-        let page = self
-            .table
-            .query(Query::index(IndexName::Gsi1, Self::account_partition(account)).limit(1))
-            .await?;
-        match page.items.first() {
-            Some(item) => Ok(Some(StoredPerson {
-                record: item.parse()?,
-                version: item.version,
-            })),
-            None => Ok(None),
-        }
+        let claim = Key::new(Self::account_partition(account), CLAIM);
+        let Some(item) = self.table.get(&claim).await? else {
+            return Ok(None);
+        };
+        let claim: AccountClaim = item.parse()?;
+        self.get(claim.person).await
     }
 
     /// The records holding an e-mail address (any case).
@@ -143,6 +140,23 @@ impl PersonStore {
         Ok((records, page.cursor))
     }
 
+    /// The records a clerk must look at (see [`PersonRecord::needs_attention`]), by name.
+    pub async fn needing_attention(&self, limit: usize) -> Result<Vec<StoredPerson>, TableError> {
+        let page = self
+            .table
+            .query(Query::index(IndexName::Gsi3, ATTENTION).limit(limit))
+            .await?;
+        page.items
+            .iter()
+            .map(|item| {
+                Ok(StoredPerson {
+                    record: item.parse()?,
+                    version: item.version,
+                })
+            })
+            .collect()
+    }
+
     /// Every record (a reindex, the duplicate scan).
     pub async fn all(&self) -> Result<Vec<StoredPerson>, TableError> {
         let mut all = Vec::new();
@@ -171,12 +185,9 @@ impl PersonStore {
             record.id
         );
         let mut item = ItemWrite::from_serde(Self::key(record.id), record)?
-            .with_index(IndexName::Gsi2, Key::new(LISTING, sort_name));
-        if let Some(account) = &record.account {
-            item = item.with_index(
-                IndexName::Gsi1,
-                Key::new(Self::account_partition(account), "person"),
-            );
+            .with_index(IndexName::Gsi2, Key::new(LISTING, sort_name.clone()));
+        if record.needs_attention() {
+            item = item.with_index(IndexName::Gsi3, Key::new(ATTENTION, sort_name));
         }
         let mut ops = vec![TxOp::Put {
             item,
@@ -227,4 +238,34 @@ impl PersonStore {
         }
         Ok(ops)
     }
+
+    /// The operations of two records written together (a merge), where a claim or an
+    /// e-mail look-up moves from one to the other: one transaction may touch an item once,
+    /// so a delete and a put of the same key become the put alone, unconditioned.
+    pub fn save_both_ops(mut first: Vec<TxOp>, second: Vec<TxOp>) -> Vec<TxOp> {
+        for op in second {
+            let key = op.key().clone();
+            match first.iter().position(|o| o.key() == &key) {
+                Some(at) => {
+                    if let TxOp::Put { item, .. } = op {
+                        first[at] = TxOp::Put {
+                            item,
+                            condition: Condition::None,
+                        };
+                    } else if !matches!(first[at], TxOp::Put { .. }) {
+                        first[at] = op;
+                    } else if let TxOp::Put { condition, .. } = &mut first[at] {
+                        *condition = Condition::None;
+                    }
+                }
+                None => first.push(op),
+            }
+        }
+        first
+    }
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct AccountClaim {
+    person: PersonId,
 }

@@ -42,6 +42,8 @@ pub enum DeliveryState {
     Failed,
     /// Nobody to send it to: the recipient has no address (or the account is gone).
     NoAddress,
+    /// Mail to the recipient's address is stopped (it bounced for good, or she complained).
+    Suppressed,
 }
 
 impl DeliveryState {
@@ -53,6 +55,7 @@ impl DeliveryState {
             DeliveryState::Sent => "sent",
             DeliveryState::Failed => "failed",
             DeliveryState::NoAddress => "no_address",
+            DeliveryState::Suppressed => "suppressed",
         }
     }
 }
@@ -318,7 +321,13 @@ impl Outbox {
         self.settle(claim, update).await
     }
 
-    /// Gives the message up for good (`Failed` or `NoAddress`); it is never tried again.
+    /// The addresses mail is stopped to, on this outbox's table.
+    pub fn suppressions(&self) -> super::suppression::SuppressionList {
+        super::suppression::SuppressionList::new(self.table.clone())
+    }
+
+    /// Gives the message up for good (`Failed`, `NoAddress`, `Suppressed`); it is never
+    /// tried again.
     pub async fn give_up(
         &self,
         claim: &Claim,

@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 mod appointments;
 mod cases;
+mod crm;
 mod documents;
 mod payments;
 mod source;
