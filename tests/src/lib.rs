@@ -6,4 +6,5 @@
 pub mod audit_contract;
 pub mod blob_contract;
 pub mod moto;
+pub mod registry_contract;
 pub mod table_contract;

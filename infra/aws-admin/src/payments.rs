@@ -134,6 +134,8 @@ async fn payments(stack: &Stack) -> anyhow::Result<Payments> {
     let cases = Cases::new(CasePorts {
         people: Arc::new(AccountDirectory::new(table.clone())),
         notary: Some(Arc::new(CmsNotary { signer, tsa })),
+        // No registry service yet: rules with registry checks leave every case to a clerk.
+        registry: None,
         table: table.clone(),
         uploads,
         documents,

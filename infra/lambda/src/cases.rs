@@ -60,6 +60,8 @@ pub async fn state_on(
     let cases = Cases::new(CasePorts {
         people: Arc::new(AccountDirectory::new(table.clone())),
         notary: signed.notary,
+        // No registry service yet: rules with registry checks leave every case to a clerk.
+        registry: None,
         table,
         uploads,
         documents,

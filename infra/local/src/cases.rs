@@ -15,6 +15,7 @@ use varoskapu_case_api::CasesState;
 use varoskapu_case_api::forms::JsonSchemaForms;
 use varoskapu_case_api::people::AccountDirectory;
 use varoskapu_core::audit::{Anchor, AuditLog, VerifyReport};
+use varoskapu_core::cases::case_type::RegistryCheck;
 use varoskapu_core::cases::{
     AutoDecisionRule, CasePorts, CaseStore, CaseType, Cases, Localized, Money, RequiredDocument,
     RuleCondition,
@@ -31,6 +32,8 @@ pub const DEMO_SIGNATORY_PASSWORD: &str = "Demo-kiadmanyozo-2026";
 
 /// Postcodes of the demo district (Budapest V.), where residents may park.
 pub const DEMO_DISTRICT_POSTCODES: [&str; 5] = ["1051", "1052", "1053", "1054", "1055"];
+/// The demo district as the address register names it (Budapest V. kerület).
+pub const DEMO_DISTRICT: &str = "V";
 
 /// The case state over the local ports, with a provider of its own (the admin CLI and
 /// tests; the server builds its services once, in [`crate::app::Services::build`]).
@@ -76,6 +79,8 @@ pub fn state_with(
     let cases = Cases::new(CasePorts {
         people: Arc::new(AccountDirectory::new(ports.table.clone())),
         notary: Some(Arc::new(CmsNotary { signer, tsa })),
+        // Automatic decisions trust the registry the ports name, never the form alone.
+        registry: Some(ports.registry.clone()),
         table: ports.table.clone(),
         uploads: ports.blobs.clone(),
         documents: ports.blobs.clone(),
@@ -240,9 +245,25 @@ pub fn demo_case_types() -> Vec<CaseType> {
                         explanation: "a gépjármű üzemben tartója nem a kérelmező".into(),
                     },
                 ],
-                approval_reasoning: "A kérelmező lakcíme a kerület várakozási övezetében van, és \
-                                     a gépjármű üzemben tartója a kérelmező, így a helyi rendelet \
-                                     feltételei teljesülnek."
+                // The form's claims above are never enough: the registries must confirm them.
+                registry_checks: vec![
+                    RegistryCheck::ResidesIn {
+                        districts: vec![DEMO_DISTRICT.into()],
+                        explanation: "a nyilvántartás szerint sem a kérelmező lakóhelye, sem a \
+                                      tartózkodási helye nincs a kerületben"
+                            .into(),
+                    },
+                    RegistryCheck::KeepsVehicle {
+                        plate_pointer: "/vehicle/plate".into(),
+                        explanation: "a nyilvántartás szerint a gépjármű üzemben tartója nem a \
+                                      kérelmező"
+                            .into(),
+                    },
+                ],
+                approval_reasoning: "A nyilvántartások szerint a kérelmező lakóhelye vagy \
+                                     tartózkodási helye a kerületben van, és a gépjármű üzemben \
+                                     tartója a kérelmező, így a helyi rendelet feltételei \
+                                     teljesülnek."
                     .into(),
             }),
             appeal_window_days: 15,

@@ -53,14 +53,38 @@ pub struct RuleCondition {
     pub explanation: String,
 }
 
-/// A rule that approves a case without a clerk when every condition holds; otherwise the
-/// case goes to a clerk as usual.
+/// A fact the national registries must confirm before a rule may approve: the form's own
+/// claims are never enough for it. The applicant must be identified against the registry
+/// (their person record carries the register's key).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(tag = "check", rename_all = "snake_case")]
+pub enum RegistryCheck {
+    /// The applicant's registered permanent or temporary address is in one of `districts`
+    /// (as the address register names them: `V`).
+    ResidesIn {
+        districts: Vec<String>,
+        /// Shown to clerks when the register says otherwise.
+        explanation: String,
+    },
+    /// The vehicle register names the applicant as the keeper of the vehicle whose plate is
+    /// at `plate_pointer` (RFC 6901) in the form.
+    KeepsVehicle {
+        plate_pointer: String,
+        explanation: String,
+    },
+}
+
+/// A rule that approves a case without a clerk when every condition holds and the
+/// registries confirm every registry check; otherwise the case goes to a clerk as usual.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AutoDecisionRule {
     /// The rule as a decision names it (`a helyi parkolási rendelet 4. § (2) bekezdése`).
     #[serde(default)]
     pub name: String,
     pub conditions: Vec<RuleCondition>,
+    /// What the registries must confirm besides the form's conditions.
+    #[serde(default)]
+    pub registry_checks: Vec<RegistryCheck>,
     /// The reasoning printed in an automatic approval.
     pub approval_reasoning: String,
 }
@@ -74,7 +98,8 @@ pub enum RuleOutcome {
 }
 
 impl AutoDecisionRule {
-    /// Applies the rule to a submitted form.
+    /// Applies the rule's form conditions to a submitted form (the registry checks are
+    /// made by the automatic decision itself, see `Cases::auto_decide`).
     pub fn evaluate(&self, form: &Value) -> RuleOutcome {
         let failed: Vec<String> = self
             .conditions
@@ -144,6 +169,7 @@ mod tests {
                     explanation: "vehicle kept by the applicant".into(),
                 },
             ],
+            registry_checks: Vec::new(),
             approval_reasoning: "ok".into(),
         }
     }
@@ -162,5 +188,36 @@ mod tests {
             rule().evaluate(&json!({})),
             RuleOutcome::RouteToClerk(v) if v.len() == 2
         ));
+    }
+
+    #[test]
+    fn catalogues_without_registry_checks_still_load_and_checks_read_back() {
+        let mut value = serde_json::to_value(rule()).expect("json");
+        value
+            .as_object_mut()
+            .expect("object")
+            .remove("registry_checks");
+        let old: AutoDecisionRule = serde_json::from_value(value).expect("old catalogue");
+        assert!(old.registry_checks.is_empty());
+        let checked = AutoDecisionRule {
+            registry_checks: vec![
+                RegistryCheck::ResidesIn {
+                    districts: vec!["V".into()],
+                    explanation: "not resident".into(),
+                },
+                RegistryCheck::KeepsVehicle {
+                    plate_pointer: "/vehicle/plate".into(),
+                    explanation: "not the keeper".into(),
+                },
+            ],
+            ..rule()
+        };
+        let json = serde_json::to_value(&checked).expect("json");
+        assert_eq!(json["registry_checks"][0]["check"], "resides_in");
+        assert_eq!(json["registry_checks"][1]["check"], "keeps_vehicle");
+        assert_eq!(
+            serde_json::from_value::<AutoDecisionRule>(json).expect("back"),
+            checked
+        );
     }
 }

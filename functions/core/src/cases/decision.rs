@@ -5,7 +5,7 @@
 //! window. Every step is audited on the case.
 
 use super::case::{Actor, Case, Decision, DocumentRef, Outcome};
-use super::case_type::{CaseType, RuleOutcome};
+use super::case_type::{AutoDecisionRule, CaseType, RegistryCheck, RuleOutcome};
 use super::citizen::CitizenActor;
 use super::deadline::Deadline;
 use super::error::CaseError;
@@ -13,8 +13,12 @@ use super::numbers::{Series, next_number};
 use super::service::{Cases, MAX_ATTEMPTS};
 use super::status::CaseStatus;
 use super::store::{CaseStore, Note};
-use crate::audit::AuditStream;
+use crate::audit::{AuditEvent, AuditStream};
 use crate::blob::{Blob, PresignedRequest};
+use crate::crm::registry::{
+    RegisteredPerson, Registry, RegistryError, VehicleCheck, normalise_plate,
+};
+use crate::crm::store::PersonStore;
 use crate::documents::{DocumentKind, DocumentRequest, KeyFact, grouped_hex};
 use crate::table::TableError;
 use jiff::SignedDuration;
@@ -91,11 +95,20 @@ impl Cases {
             format!("Indoklás: {}", decision.reasoning),
         ];
         if decision.automatic {
-            paragraphs.push(
+            let trusted = case_type
+                .auto_decision
+                .as_ref()
+                .is_some_and(|r| !r.registry_checks.is_empty());
+            paragraphs.push(if trusted {
+                "Ezt a döntést automatikus döntéshozatal útján, emberi közreműködés nélkül hozta \
+                 meg a hatóság a kérelemben közölt és a hatósági nyilvántartásokból lekérdezett \
+                 adatok alapján."
+                    .into()
+            } else {
                 "Ezt a döntést automatikus döntéshozatal útján, emberi közreműködés nélkül hozta \
                  meg a hatóság a kérelemben közölt adatok alapján."
-                    .into(),
-            );
+                    .into()
+            });
         }
         paragraphs.push(format!(
             "Jogorvoslat: a döntés ellen a közléstől számított {} napon belül fellebbezésnek van \
@@ -183,6 +196,12 @@ impl Cases {
         let Some(rule) = &case_type.auto_decision else {
             return Ok(self.load(id).await?.case);
         };
+        let owner = self.load(id).await?.case;
+        if owner.status != CaseStatus::Submitted {
+            return Ok(owner);
+        }
+        // The registries are asked once: a race on the case's version changes nothing they say.
+        let (registry_reasons, asked) = self.registry_findings(&owner, rule).await?;
         for _ in 0..MAX_ATTEMPTS {
             let stored = self.load(id).await?;
             let mut case = stored.case;
@@ -191,8 +210,16 @@ impl Cases {
             }
             let now = self.clock.now();
             let mut ops = Vec::new();
-            let mut events = Vec::new();
-            match rule.evaluate(&case.form) {
+            let mut events = asked.clone();
+            let outcome = match (rule.evaluate(&case.form), registry_reasons.clone()) {
+                (RuleOutcome::Approve, reasons) if reasons.is_empty() => RuleOutcome::Approve,
+                (RuleOutcome::Approve, reasons) => RuleOutcome::RouteToClerk(reasons),
+                (RuleOutcome::RouteToClerk(mut failed), reasons) => {
+                    failed.extend(reasons);
+                    RuleOutcome::RouteToClerk(failed)
+                }
+            };
+            match outcome {
                 RuleOutcome::Approve => {
                     case.move_to(CaseStatus::InReview, Actor::System, now, None)?;
                     if case.filing_number.is_none() {
@@ -229,6 +256,17 @@ impl Cases {
                     events.push(self.audit_entry(&Actor::System, id, "decide_automatically", None));
                 }
                 RuleOutcome::RouteToClerk(reasons) => {
+                    // A repeated submission (an idempotent retry) is routed only once.
+                    let stream = AuditStream::case(id);
+                    if self
+                        .audit
+                        .trail(&stream)
+                        .await?
+                        .iter()
+                        .any(|e| e.action == "route_to_clerk")
+                    {
+                        return Ok(case);
+                    }
                     let note = Note {
                         id: self.ids.new_id(),
                         case_id: id,
@@ -239,9 +277,10 @@ impl Cases {
                             reasons.join("; ")
                         ),
                     };
-                    let event = self.audit_entry(&Actor::System, id, "route_to_clerk", None);
+                    let mut events = asked.clone();
+                    events.push(self.audit_entry(&Actor::System, id, "route_to_clerk", None));
                     let mut ops = vec![CaseStore::note_op(&note)?];
-                    ops.extend(self.audit.seal(vec![event]).await?);
+                    ops.extend(self.audit.seal(events).await?);
                     self.audit.commit(ops).await?;
                     return Ok(case);
                 }
@@ -496,5 +535,368 @@ impl Cases {
             }
         }
         Err(CaseError::Busy)
+    }
+}
+
+/// Why a rule with registry checks leaves a case to a clerk (shown in the system note).
+pub mod registry_reason {
+    pub const NO_REGISTRY: &str = "nincs nyilvántartási kapcsolat";
+    pub const NOT_IDENTIFIED: &str = "a kérelmező nincs azonosítva a nyilvántartásban (a kérelem adatai önmagukban nem elegendők)";
+    pub const UNAVAILABLE: &str = "a nyilvántartás nem válaszolt, ügyintéző dönt";
+    pub const REFUSED: &str = "a nyilvántartás elutasította a lekérdezést, ügyintéző dönt";
+    pub const NOT_IN_REGISTER: &str = "a kérelmező nem szerepel a nyilvántartásban";
+    pub const DECEASED: &str = "a nyilvántartás szerint a kérelmező elhunyt";
+    pub const NO_PLATE: &str = "a kérelemben nincs rendszám";
+    pub const VEHICLE_NOT_REGISTERED: &str = "a nyilvántartásban nincs ilyen rendszámú gépjármű";
+}
+
+/// A registry's failure as the clerk's note names it.
+fn registry_failure(e: &RegistryError) -> String {
+    match e {
+        RegistryError::Unavailable(_) => registry_reason::UNAVAILABLE.into(),
+        RegistryError::Refused(_) => registry_reason::REFUSED.into(),
+    }
+}
+
+impl Cases {
+    /// What the registries say against the rule's registry checks for the applicant of
+    /// `case`: the reasons a clerk must decide (empty when everything is confirmed), and
+    /// the audit events of the questions asked.
+    async fn registry_findings(
+        &self,
+        case: &Case,
+        rule: &AutoDecisionRule,
+    ) -> Result<(Vec<String>, Vec<AuditEvent>), CaseError> {
+        let persons = PersonStore::new(self.store.table.clone());
+        let (reasons, asked) = registry_reasons(
+            self.registry.as_deref(),
+            &persons,
+            &case.owner,
+            &case.form,
+            &rule.registry_checks,
+            self.today(),
+        )
+        .await?;
+        let events = match (&self.registry, asked) {
+            (Some(registry), true) => vec![
+                self.audit_entry(&Actor::System, case.id, "registry_check", None)
+                    .on(format!("registry/{}", registry.name())),
+            ],
+            _ => Vec::new(),
+        };
+        Ok((reasons, events))
+    }
+}
+
+/// Checks `checks` for the applicant `owner` (an account) with the form `form`: the
+/// reasons a clerk must decide (empty: the registries confirm everything), and whether a
+/// registry was asked. Only a person record identified against the registry counts; the
+/// form's own claims never do.
+pub(crate) async fn registry_reasons(
+    registry: Option<&dyn Registry>,
+    persons: &PersonStore,
+    owner: &str,
+    form: &serde_json::Value,
+    checks: &[RegistryCheck],
+    today: jiff::civil::Date,
+) -> Result<(Vec<String>, bool), TableError> {
+    if checks.is_empty() {
+        return Ok((Vec::new(), false));
+    }
+    let Some(registry) = registry else {
+        return Ok((vec![registry_reason::NO_REGISTRY.into()], false));
+    };
+    let identified = persons
+        .by_account(owner)
+        .await?
+        .filter(|p| p.record.merged_into.is_none())
+        .and_then(|p| p.record.identified);
+    let Some(identified) = identified else {
+        return Ok((vec![registry_reason::NOT_IDENTIFIED.into()], false));
+    };
+    let registry_id = identified.registry_id.as_str();
+    let mut reasons = Vec::new();
+    let mut person: Option<RegisteredPerson> = None;
+    for check in checks {
+        match check {
+            RegistryCheck::ResidesIn {
+                districts,
+                explanation,
+            } => {
+                if person.is_none() {
+                    match registry.person_by_id(registry_id).await {
+                        Ok(Some(found)) => person = Some(found),
+                        Ok(None) => {
+                            reasons.push(registry_reason::NOT_IN_REGISTER.into());
+                            continue;
+                        }
+                        Err(e) => return Ok((vec![registry_failure(&e)], true)),
+                    }
+                }
+                let Some(found) = &person else { continue };
+                if found.deceased_on.is_some() {
+                    reasons.push(registry_reason::DECEASED.into());
+                    continue;
+                }
+                match resides_in(registry, found, districts, today).await {
+                    Ok(true) => {}
+                    Ok(false) => reasons.push(explanation.clone()),
+                    Err(e) => return Ok((vec![registry_failure(&e)], true)),
+                }
+            }
+            RegistryCheck::KeepsVehicle {
+                plate_pointer,
+                explanation,
+            } => {
+                let Some(plate) = form
+                    .pointer(plate_pointer)
+                    .and_then(|v| v.as_str())
+                    .map(normalise_plate)
+                    .filter(|p| !p.is_empty())
+                else {
+                    reasons.push(registry_reason::NO_PLATE.into());
+                    continue;
+                };
+                match registry.vehicle(&plate).await {
+                    Ok(VehicleCheck::KeptBy {
+                        registry_id: keeper,
+                    }) if keeper == registry_id => {}
+                    Ok(VehicleCheck::KeptBy { .. }) => reasons.push(explanation.clone()),
+                    Ok(VehicleCheck::NotRegistered) => {
+                        reasons.push(registry_reason::VEHICLE_NOT_REGISTERED.into())
+                    }
+                    Err(e) => return Ok((vec![registry_failure(&e)], true)),
+                }
+            }
+        }
+    }
+    Ok((reasons, true))
+}
+
+/// Whether the person's registered permanent or temporary address (in force today) is in
+/// one of `districts`; an address the register gave without its district is looked up in
+/// the address register.
+async fn resides_in(
+    registry: &dyn Registry,
+    person: &RegisteredPerson,
+    districts: &[String],
+    today: jiff::civil::Date,
+) -> Result<bool, RegistryError> {
+    let wanted = |district: &str| {
+        districts
+            .iter()
+            .any(|d| d.trim().eq_ignore_ascii_case(district.trim()))
+    };
+    for address in [&person.permanent_address, &person.temporary_address]
+        .into_iter()
+        .flatten()
+        .filter(|a| a.valid_on(today))
+    {
+        let district = match &address.district {
+            Some(d) => d.clone(),
+            None => match registry
+                .address(&address.postcode, &address.street, &address.number)
+                .await?
+            {
+                crate::crm::registry::AddressCheck::Valid { district, .. } => district,
+                crate::crm::registry::AddressCheck::Invalid { .. } => continue,
+            },
+        };
+        if wanted(&district) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crm::identify::channel;
+    use crate::crm::identify::tests::world;
+    use crate::crm::registry::in_test::anna;
+    use futures::executor::block_on;
+    use jiff::civil::date;
+    use serde_json::Value;
+
+    fn checks() -> Vec<RegistryCheck> {
+        vec![
+            RegistryCheck::ResidesIn {
+                districts: vec!["V".into()],
+                explanation: "nem a kerületben lakik".into(),
+            },
+            RegistryCheck::KeepsVehicle {
+                plate_pointer: "/vehicle/plate".into(),
+                explanation: "a gépjármű üzemben tartója nem a kérelmező".into(),
+            },
+        ]
+    }
+
+    fn form(plate: &str) -> Value {
+        json!({"address": {"postcode": "1051"}, "vehicle": {"plate": plate, "keeper": "applicant"}})
+    }
+
+    const TODAY: jiff::civil::Date = date(2026, 3, 2);
+
+    #[test]
+    fn the_registry_confirming_residence_and_keeper_leaves_nothing_to_a_clerk() {
+        block_on(async {
+            let w = world();
+            w.registry.keep("ABC-123", "R-1");
+            w.identification
+                .identify("acc-1", anna().identity, channel::SIGN_IN)
+                .await
+                .expect("identified");
+            let (reasons, asked) = registry_reasons(
+                Some(w.registry.as_ref()),
+                &w.store,
+                "acc-1",
+                &form("abc 123"),
+                &checks(),
+                TODAY,
+            )
+            .await
+            .expect("checked");
+            assert!(reasons.is_empty(), "{reasons:?}");
+            assert!(asked);
+        });
+    }
+
+    #[test]
+    fn the_forms_claims_are_not_enough_without_an_identified_applicant() {
+        block_on(async {
+            let w = world();
+            w.registry.keep("ABC-123", "R-1");
+            let (reasons, asked) = registry_reasons(
+                Some(w.registry.as_ref()),
+                &w.store,
+                "acc-1",
+                &form("ABC-123"),
+                &checks(),
+                TODAY,
+            )
+            .await
+            .expect("checked");
+            assert_eq!(reasons, [registry_reason::NOT_IDENTIFIED]);
+            assert!(!asked);
+            let (reasons, _) =
+                registry_reasons(None, &w.store, "acc-1", &form("ABC-123"), &checks(), TODAY)
+                    .await
+                    .expect("checked");
+            assert_eq!(reasons, [registry_reason::NO_REGISTRY]);
+        });
+    }
+
+    #[test]
+    fn a_vehicle_kept_by_someone_else_or_not_registered_goes_to_a_clerk() {
+        block_on(async {
+            let w = world();
+            w.registry.keep("LZG-204", "CEG-01-10-041234");
+            w.identification
+                .identify("acc-1", anna().identity, channel::SIGN_IN)
+                .await
+                .expect("identified");
+            let ask = |plate: &'static str| {
+                let w = &w;
+                async move {
+                    registry_reasons(
+                        Some(w.registry.as_ref()),
+                        &w.store,
+                        "acc-1",
+                        &form(plate),
+                        &checks(),
+                        TODAY,
+                    )
+                    .await
+                    .expect("checked")
+                    .0
+                }
+            };
+            assert_eq!(
+                ask("LZG-204").await,
+                ["a gépjármű üzemben tartója nem a kérelmező"]
+            );
+            assert_eq!(
+                ask("XYZ-999").await,
+                [registry_reason::VEHICLE_NOT_REGISTERED]
+            );
+            let (reasons, _) = registry_reasons(
+                Some(w.registry.as_ref()),
+                &w.store,
+                "acc-1",
+                &json!({"vehicle": {}}),
+                &checks(),
+                TODAY,
+            )
+            .await
+            .expect("checked");
+            assert_eq!(reasons, [registry_reason::NO_PLATE]);
+        });
+    }
+
+    #[test]
+    fn a_registered_address_outside_the_district_or_a_death_goes_to_a_clerk() {
+        block_on(async {
+            let w = world();
+            w.registry.keep("ABC-123", "R-1");
+            w.identification
+                .identify("acc-1", anna().identity, channel::SIGN_IN)
+                .await
+                .expect("identified");
+            let mut moved = anna();
+            let home = moved.permanent_address.as_mut().expect("home");
+            home.postcode = "1111".into();
+            home.district = Some("XI".into());
+            w.registry.put(moved.clone());
+            let (the_form, the_checks) = (form("ABC-123"), checks());
+            let ask = || {
+                registry_reasons(
+                    Some(w.registry.as_ref()),
+                    &w.store,
+                    "acc-1",
+                    &the_form,
+                    &the_checks,
+                    TODAY,
+                )
+            };
+            assert_eq!(ask().await.expect("checked").0, ["nem a kerületben lakik"]);
+            // A temporary address in the district is residence too.
+            let mut staying = moved.clone();
+            staying.temporary_address = anna().permanent_address.map(|a| crate::crm::Address {
+                kind: crate::crm::AddressKind::Temporary,
+                ..a
+            });
+            w.registry.put(staying);
+            assert!(ask().await.expect("checked").0.is_empty());
+            let mut dead = anna();
+            dead.deceased_on = Some(date(2026, 2, 1));
+            w.registry.put(dead);
+            assert_eq!(ask().await.expect("checked").0, [registry_reason::DECEASED]);
+        });
+    }
+
+    #[test]
+    fn a_registry_that_does_not_answer_leaves_the_case_to_a_clerk() {
+        block_on(async {
+            let w = world();
+            w.registry.keep("ABC-123", "R-1");
+            w.identification
+                .identify("acc-1", anna().identity, channel::SIGN_IN)
+                .await
+                .expect("identified");
+            w.registry.set_down(true);
+            let (reasons, asked) = registry_reasons(
+                Some(w.registry.as_ref()),
+                &w.store,
+                "acc-1",
+                &form("ABC-123"),
+                &checks(),
+                TODAY,
+            )
+            .await
+            .expect("checked");
+            assert_eq!(reasons, [registry_reason::UNAVAILABLE]);
+            assert!(asked);
+        });
     }
 }

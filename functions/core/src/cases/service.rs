@@ -7,6 +7,7 @@ use super::store::{CaseStore, StoredCase};
 use crate::audit::{AuditEntry, AuditEvent, AuditLog, AuditStream, Notary};
 use crate::blob::BlobStore;
 use crate::clock::{Clock, IdGenerator};
+use crate::crm::registry::Registry;
 use crate::documents::{DocumentIssuer, KeyFact};
 use crate::notify::{Message, Notifier};
 use crate::people::{Person, PersonDirectory};
@@ -32,6 +33,9 @@ pub struct CasePorts {
     pub people: Arc<dyn PersonDirectory>,
     /// Signs and timestamps the audit log's daily anchors (the document keys).
     pub notary: Option<Arc<dyn Notary>>,
+    /// The national registries automatic decisions trust; without them, a rule with
+    /// registry checks always leaves the case to a clerk.
+    pub registry: Option<Arc<dyn Registry>>,
 }
 
 /// The case use cases.
@@ -49,6 +53,8 @@ pub struct Cases {
     /// Where every access to a case is recorded; the payment use cases write to it too.
     pub audit: AuditLog,
     pub people: Arc<dyn PersonDirectory>,
+    /// What automatic decisions ask about the applicant (see [`CasePorts::registry`]).
+    pub registry: Option<Arc<dyn Registry>>,
     pub(crate) tz: TimeZone,
 }
 
@@ -66,6 +72,7 @@ impl Cases {
             ids,
             people,
             notary,
+            registry,
         } = ports;
         let mut audit = AuditLog::new(table.clone(), clock.clone(), ids.clone());
         if let Some(notary) = notary {
@@ -81,6 +88,7 @@ impl Cases {
             ids,
             audit,
             people,
+            registry,
             tz,
         })
     }

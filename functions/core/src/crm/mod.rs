@@ -7,8 +7,10 @@
 //! clerk) or stand alone (created at the desk or by an import).
 
 pub mod error;
+pub mod identify;
 pub mod person;
 pub mod quality;
+pub mod refresh;
 pub mod registry;
 pub mod search;
 pub mod store;

@@ -13,6 +13,8 @@ use serde::{Deserialize, Serialize};
 /// The population register's answer about a natural identity.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "result", rename_all = "snake_case")]
+// An answer lives for one call; boxing the match would only cost an allocation.
+#[allow(clippy::large_enum_variant)]
 pub enum PersonMatch {
     /// One person with exactly this identity; what the register holds of them.
     Match {
@@ -62,7 +64,8 @@ pub enum VehicleCheck {
     NotRegistered,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// The kinds of identity document the document register knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DocumentKind {
     IdentityCard,
@@ -131,4 +134,155 @@ pub fn normalise_plate(plate: &str) -> String {
         .filter(|c| !c.is_whitespace() && *c != '-')
         .flat_map(char::to_uppercase)
         .collect()
+}
+
+/// A registry in a few lines for the domain's unit tests: persons and vehicles in maps,
+/// and a switch that makes it stop answering.
+#[cfg(test)]
+pub(crate) mod in_test {
+    use super::*;
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    #[derive(Default)]
+    pub struct TestRegistry {
+        pub persons: Mutex<HashMap<String, RegisteredPerson>>,
+        pub vehicles: Mutex<HashMap<String, String>>,
+        pub down: AtomicBool,
+    }
+
+    impl TestRegistry {
+        pub fn with(person: RegisteredPerson) -> Self {
+            let registry = Self::default();
+            registry.put(person);
+            registry
+        }
+
+        pub fn put(&self, person: RegisteredPerson) {
+            self.persons
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(person.registry_id.clone(), person);
+        }
+
+        pub fn keep(&self, plate: &str, keeper: &str) {
+            self.vehicles
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(normalise_plate(plate), keeper.into());
+        }
+
+        pub fn set_down(&self, down: bool) {
+            self.down.store(down, Ordering::SeqCst);
+        }
+
+        fn up(&self) -> Result<(), RegistryError> {
+            if self.down.load(Ordering::SeqCst) {
+                Err(RegistryError::Unavailable("switched off".into()))
+            } else {
+                Ok(())
+            }
+        }
+    }
+
+    #[async_trait]
+    impl Registry for TestRegistry {
+        fn name(&self) -> &str {
+            "test"
+        }
+
+        async fn person(&self, identity: &NaturalIdentity) -> Result<PersonMatch, RegistryError> {
+            self.up()?;
+            let persons = self.persons.lock().unwrap_or_else(|e| e.into_inner());
+            let found = persons.values().find(|p| {
+                p.identity.family_name == identity.family_name
+                    && p.identity.given_name == identity.given_name
+                    && p.identity.birth_date == identity.birth_date
+            });
+            Ok(match found {
+                None => PersonMatch::NoMatch,
+                Some(p)
+                    if identity.mother_birth_name.is_some()
+                        && p.identity.mother_birth_name != identity.mother_birth_name =>
+                {
+                    PersonMatch::Differs {
+                        fields: vec!["mother_birth_name".into()],
+                    }
+                }
+                Some(p) => PersonMatch::Match { person: p.clone() },
+            })
+        }
+
+        async fn person_by_id(
+            &self,
+            registry_id: &str,
+        ) -> Result<Option<RegisteredPerson>, RegistryError> {
+            self.up()?;
+            let persons = self.persons.lock().unwrap_or_else(|e| e.into_inner());
+            Ok(persons.get(registry_id).cloned())
+        }
+
+        async fn address(
+            &self,
+            _postcode: &str,
+            _street: &str,
+            _number: &str,
+        ) -> Result<AddressCheck, RegistryError> {
+            self.up()?;
+            Ok(AddressCheck::Valid {
+                district: "V".into(),
+                city: "Budapest".into(),
+            })
+        }
+
+        async fn vehicle(&self, plate: &str) -> Result<VehicleCheck, RegistryError> {
+            self.up()?;
+            let vehicles = self.vehicles.lock().unwrap_or_else(|e| e.into_inner());
+            Ok(match vehicles.get(&normalise_plate(plate)) {
+                Some(keeper) => VehicleCheck::KeptBy {
+                    registry_id: keeper.clone(),
+                },
+                None => VehicleCheck::NotRegistered,
+            })
+        }
+
+        async fn document(
+            &self,
+            _kind: DocumentKind,
+            _number: &str,
+        ) -> Result<DocumentCheck, RegistryError> {
+            self.up()?;
+            Ok(DocumentCheck::Unknown)
+        }
+    }
+
+    /// Kovács Anna of Budapest V. (register key `R-1`).
+    pub fn anna() -> RegisteredPerson {
+        RegisteredPerson {
+            registry_id: "R-1".into(),
+            identity: NaturalIdentity {
+                family_name: "Kovács".into(),
+                given_name: "Anna".into(),
+                birth_name: None,
+                birth_place: Some("Budapest".into()),
+                birth_date: Some(jiff::civil::date(1985, 4, 12)),
+                mother_birth_name: Some("Szabó Mária".into()),
+            },
+            permanent_address: Some(Address {
+                kind: crate::crm::person::AddressKind::Permanent,
+                postcode: "1051".into(),
+                city: "Budapest".into(),
+                street: "Október 6. utca".into(),
+                number: "12.".into(),
+                district: Some("V".into()),
+                valid_from: None,
+                valid_until: None,
+                verified_at: None,
+            }),
+            temporary_address: None,
+            card_number: Some("123456AB".into()),
+            deceased_on: None,
+        }
+    }
 }

@@ -80,6 +80,7 @@ pub async fn cases_over(
     let cases = Cases::new(CasePorts {
         people: Arc::new(NoDirectory),
         notary: Some(Arc::new(CmsNotary { signer, tsa })),
+        registry: None,
         notifier: Arc::new(OutboxNotifier::new(
             table.clone(),
             clock.clone(),

@@ -1,0 +1,457 @@
+//! Identification: a person's natural identity matched against the population register
+//! (at first sign-in, or at the desk), so that the record says "identified against the
+//! registry on …" and later decisions may trust what the register holds of them.
+//!
+//! A match writes the register's identity, addresses and card number into the record
+//! linked to the account (creating it if there is none), with the identification and a
+//! history entry, in one transaction with the audit entry. A mismatch changes nothing:
+//! the caller shows which fields differ.
+
+use super::error::CrmError;
+use super::person::{
+    Address, AddressKind, Identification, NaturalIdentity, PersonId, PersonRecord, RecordChange,
+};
+use super::registry::{PersonMatch, RegisteredPerson, Registry};
+use super::store::{PersonStore, StoredPerson};
+use crate::audit::{AuditLog, AuditStream};
+use crate::cases::Actor;
+use crate::clock::{Clock, IdGenerator};
+use crate::table::TableError;
+use jiff::Timestamp;
+use std::sync::Arc;
+
+/// How often a write that lost a race to a concurrent one is tried again.
+const MAX_ATTEMPTS: usize = 16;
+
+/// Where an identification happened, as records name it.
+pub mod channel {
+    /// The citizen, at first sign-in (or later, from the portal).
+    pub const SIGN_IN: &str = "sign_in";
+    /// A clerk, with the person and their documents at the desk.
+    pub const DESK: &str = "desk";
+}
+
+/// What an identification found.
+#[derive(Debug, Clone, PartialEq)]
+// An outcome lives for one call; boxing the record would only cost an allocation.
+#[allow(clippy::large_enum_variant)]
+pub enum IdentifyOutcome {
+    /// The register knows the person: the record now says so.
+    Identified {
+        record: PersonRecord,
+        /// Whether the record was created by this identification.
+        created: bool,
+    },
+    /// The register knows nobody with this name and birth date.
+    NoMatch,
+    /// Somebody with this name and birth date, but these fields differ
+    /// (`birth_place`, `mother_birth_name`, `birth_name`).
+    Differs { fields: Vec<String> },
+    /// The account's record is identified as another person of the register: nothing was
+    /// changed, an office clerk must look at it.
+    IdentifiedAsSomeoneElse,
+}
+
+/// The identification use case over the person records and the registry.
+#[derive(Clone)]
+pub struct PersonIdentification {
+    store: PersonStore,
+    registry: Arc<dyn Registry>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
+    audit: AuditLog,
+}
+
+impl PersonIdentification {
+    pub fn new(
+        store: PersonStore,
+        registry: Arc<dyn Registry>,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdGenerator>,
+        audit: AuditLog,
+    ) -> Self {
+        Self {
+            store,
+            registry,
+            clock,
+            ids,
+            audit,
+        }
+    }
+
+    /// The citizen behind `account` identifies themselves (channel: [`channel::SIGN_IN`]).
+    pub async fn identify(
+        &self,
+        account: &str,
+        identity: NaturalIdentity,
+        channel: &str,
+    ) -> Result<IdentifyOutcome, CrmError> {
+        self.identify_by(
+            &Actor::Citizen(account.to_owned()),
+            account,
+            identity,
+            channel,
+        )
+        .await
+    }
+
+    /// `actor` (the citizen, or a clerk at the desk) identifies the person behind
+    /// `account`. Registry errors come back as [`CrmError::Registry`]: try again later.
+    pub async fn identify_by(
+        &self,
+        actor: &Actor,
+        account: &str,
+        identity: NaturalIdentity,
+        channel: &str,
+    ) -> Result<IdentifyOutcome, CrmError> {
+        if identity.family_name.trim().is_empty() {
+            return Err(CrmError::field("/family_name", "a family name is needed"));
+        }
+        if identity.given_name.trim().is_empty() {
+            return Err(CrmError::field("/given_name", "a given name is needed"));
+        }
+        if identity.birth_date.is_none() {
+            return Err(CrmError::field("/birth_date", "a birth date is needed"));
+        }
+        let registered = match self.registry.person(&identity).await? {
+            PersonMatch::Match { person } => person,
+            PersonMatch::NoMatch => return Ok(IdentifyOutcome::NoMatch),
+            PersonMatch::Differs { fields } => return Ok(IdentifyOutcome::Differs { fields }),
+        };
+        for _ in 0..MAX_ATTEMPTS {
+            let previous = self.store.by_account(account).await?;
+            if let Some(stored) = &previous {
+                if stored.record.merged_into.is_some() {
+                    return Err(CrmError::Merged);
+                }
+                if stored
+                    .record
+                    .identified
+                    .as_ref()
+                    .is_some_and(|i| i.registry_id != registered.registry_id)
+                {
+                    return Ok(IdentifyOutcome::IdentifiedAsSomeoneElse);
+                }
+            }
+            let now = self.clock.now();
+            let mut record = match &previous {
+                Some(stored) => stored.record.clone(),
+                None => blank_record(
+                    PersonId(self.ids.new_id()),
+                    account,
+                    registered.identity.clone(),
+                    now,
+                )?,
+            };
+            apply_register(&mut record, &registered, now);
+            record.identified = Some(Identification {
+                at: now,
+                registry: self.registry.name().to_owned(),
+                registry_id: registered.registry_id.clone(),
+                channel: channel.to_owned(),
+            });
+            record.history.push(RecordChange {
+                at: now,
+                by: actor.account().unwrap_or("system").to_owned(),
+                what: "identified".into(),
+                detail: Some(format!(
+                    "azonosítva a nyilvántartásban ({}, {channel})",
+                    self.registry.name()
+                )),
+            });
+            if registered.deceased_on.is_some() {
+                add_flag(&mut record, "deceased");
+            }
+            record.updated_at = now;
+            let mut ops = PersonStore::save_ops(&record, previous.as_ref())?;
+            let event = self
+                .audit
+                .event(AuditStream::person(record.id), actor, "identify", None)
+                .on(format!("registry/{}", self.registry.name()));
+            ops.extend(self.audit.seal(vec![event]).await?);
+            match self.audit.commit(ops).await {
+                Ok(()) => {
+                    return Ok(IdentifyOutcome::Identified {
+                        record,
+                        created: previous.is_none(),
+                    });
+                }
+                Err(e) if e.is_condition_failure() || e == TableError::Conflict => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(CrmError::Busy)
+    }
+
+    /// The record of `account`, if it is identified.
+    pub async fn identified(&self, account: &str) -> Result<Option<StoredPerson>, CrmError> {
+        Ok(self
+            .store
+            .by_account(account)
+            .await?
+            .filter(|s| s.record.identified.is_some()))
+    }
+}
+
+/// A new record of `identity` linked to `account`, every other part empty.
+pub(crate) fn blank_record(
+    id: PersonId,
+    account: &str,
+    identity: NaturalIdentity,
+    now: Timestamp,
+) -> Result<PersonRecord, CrmError> {
+    // Built from its serde form, so that parts added to the record later start empty.
+    serde_json::from_value(serde_json::json!({
+        "id": id,
+        "identity": identity,
+        "account": account,
+        "created_at": now,
+        "updated_at": now,
+    }))
+    .map_err(|e| CrmError::Table(TableError::Invalid(format!("a new person record: {e}"))))
+}
+
+/// The register's address of `kind`, as the record keeps it (checked now).
+fn registered_address(address: &Address, kind: AddressKind, now: Timestamp) -> Address {
+    Address {
+        kind,
+        verified_at: Some(now),
+        ..address.clone()
+    }
+}
+
+/// Writes what the register holds into the record: the natural identity, the permanent
+/// and temporary addresses (mailing addresses stay), the card number.
+pub(crate) fn apply_register(record: &mut PersonRecord, person: &RegisteredPerson, now: Timestamp) {
+    record.identity = person.identity.clone();
+    record
+        .addresses
+        .retain(|a| !matches!(a.kind, AddressKind::Permanent | AddressKind::Temporary));
+    if let Some(home) = &person.permanent_address {
+        record
+            .addresses
+            .push(registered_address(home, AddressKind::Permanent, now));
+    }
+    if let Some(stay) = &person.temporary_address {
+        record
+            .addresses
+            .push(registered_address(stay, AddressKind::Temporary, now));
+    }
+    if person.card_number.is_some() {
+        record.card_number = person.card_number.clone();
+    }
+}
+
+/// Adds an office flag once.
+pub(crate) fn add_flag(record: &mut PersonRecord, flag: &str) -> bool {
+    if record.flags.iter().any(|f| f == flag) {
+        return false;
+    }
+    record.flags.push(flag.to_owned());
+    true
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::crm::registry::RegistryError;
+    use crate::crm::registry::in_test::{TestRegistry, anna};
+    use crate::{ManualClock, MemoryTable, SequentialIds};
+    use futures::executor::block_on;
+
+    pub(crate) struct World {
+        pub store: PersonStore,
+        pub registry: Arc<TestRegistry>,
+        pub audit: AuditLog,
+        pub clock: Arc<ManualClock>,
+        pub identification: PersonIdentification,
+    }
+
+    pub(crate) fn world() -> World {
+        let clock = Arc::new(ManualClock::new(
+            "2026-03-02T09:00:00Z".parse().expect("time"),
+        ));
+        let ids: Arc<dyn IdGenerator> = Arc::new(SequentialIds::default());
+        let table: Arc<dyn crate::Table> = Arc::new(MemoryTable::new(clock.clone()));
+        let store = PersonStore::new(table.clone());
+        let audit = AuditLog::new(table, clock.clone(), ids.clone());
+        let registry = Arc::new(TestRegistry::with(anna()));
+        let identification = PersonIdentification::new(
+            store.clone(),
+            registry.clone(),
+            clock.clone(),
+            ids,
+            audit.clone(),
+        );
+        World {
+            store,
+            registry,
+            audit,
+            clock,
+            identification,
+        }
+    }
+
+    fn asked() -> NaturalIdentity {
+        anna().identity
+    }
+
+    #[test]
+    fn a_matching_identity_creates_the_identified_record_of_the_account() {
+        block_on(async {
+            let w = world();
+            let outcome = w
+                .identification
+                .identify("acc-1", asked(), channel::SIGN_IN)
+                .await
+                .expect("identified");
+            let IdentifyOutcome::Identified { record, created } = outcome else {
+                panic!("{outcome:?}");
+            };
+            assert!(created);
+            let stored = w
+                .store
+                .by_account("acc-1")
+                .await
+                .expect("read")
+                .expect("linked");
+            assert_eq!(stored.record, record);
+            let identified = record.identified.as_ref().expect("identified");
+            assert_eq!(identified.registry, "test");
+            assert_eq!(identified.registry_id, "R-1");
+            assert_eq!(identified.channel, "sign_in");
+            assert_eq!(identified.at, w.clock.now());
+            let home = record
+                .address(AddressKind::Permanent, jiff::civil::date(2026, 3, 2))
+                .expect("home");
+            assert_eq!(home.district.as_deref(), Some("V"));
+            assert!(home.verified_at.is_some());
+            assert_eq!(record.card_number.as_deref(), Some("123456AB"));
+            assert_eq!(
+                record.history.last().map(|c| c.what.as_str()),
+                Some("identified")
+            );
+            let trail = w
+                .audit
+                .trail(&AuditStream::person(record.id))
+                .await
+                .expect("trail");
+            assert_eq!(trail.len(), 1);
+            assert_eq!(trail[0].action, "identify");
+
+            // Identifying again (at the desk) updates the same record.
+            let again = w
+                .identification
+                .identify_by(
+                    &Actor::Clerk("clerk-1".into()),
+                    "acc-1",
+                    asked(),
+                    channel::DESK,
+                )
+                .await
+                .expect("again");
+            let IdentifyOutcome::Identified {
+                record: second,
+                created,
+            } = again
+            else {
+                panic!("{again:?}");
+            };
+            assert!(!created);
+            assert_eq!(second.id, record.id);
+            assert_eq!(second.identified.expect("identified").channel, "desk");
+            assert_eq!(second.history.len(), 2);
+            assert_eq!(second.history[1].by, "clerk-1");
+        });
+    }
+
+    #[test]
+    fn an_identity_the_register_does_not_hold_identifies_nobody() {
+        block_on(async {
+            let w = world();
+            let mut wrong_mother = asked();
+            wrong_mother.mother_birth_name = Some("Kiss Ilona".into());
+            assert_eq!(
+                w.identification
+                    .identify("acc-1", wrong_mother, channel::SIGN_IN)
+                    .await
+                    .expect("answer"),
+                IdentifyOutcome::Differs {
+                    fields: vec!["mother_birth_name".into()]
+                }
+            );
+            let mut stranger = asked();
+            stranger.family_name = "Senki".into();
+            assert_eq!(
+                w.identification
+                    .identify("acc-1", stranger, channel::SIGN_IN)
+                    .await
+                    .expect("answer"),
+                IdentifyOutcome::NoMatch
+            );
+            assert!(w.store.by_account("acc-1").await.expect("read").is_none());
+        });
+    }
+
+    #[test]
+    fn an_identity_without_a_birth_date_is_refused_with_the_field_named() {
+        block_on(async {
+            let w = world();
+            let mut bare = asked();
+            bare.birth_date = None;
+            let Err(CrmError::Invalid(fields)) = w
+                .identification
+                .identify("acc-1", bare, channel::SIGN_IN)
+                .await
+            else {
+                panic!("refused");
+            };
+            assert_eq!(fields[0].pointer, "/birth_date");
+        });
+    }
+
+    #[test]
+    fn a_registry_that_does_not_answer_is_an_error_and_changes_nothing() {
+        block_on(async {
+            let w = world();
+            w.registry.set_down(true);
+            assert!(matches!(
+                w.identification
+                    .identify("acc-1", asked(), channel::SIGN_IN)
+                    .await,
+                Err(CrmError::Registry(RegistryError::Unavailable(_)))
+            ));
+            assert!(w.store.by_account("acc-1").await.expect("read").is_none());
+        });
+    }
+
+    #[test]
+    fn an_account_identified_as_one_person_cannot_become_another() {
+        block_on(async {
+            let w = world();
+            w.identification
+                .identify("acc-1", asked(), channel::SIGN_IN)
+                .await
+                .expect("first");
+            let mut other = anna();
+            other.registry_id = "R-2".into();
+            other.identity.given_name = "Béla".into();
+            w.registry.put(other.clone());
+            assert_eq!(
+                w.identification
+                    .identify("acc-1", other.identity, channel::SIGN_IN)
+                    .await
+                    .expect("answer"),
+                IdentifyOutcome::IdentifiedAsSomeoneElse
+            );
+            let stored = w
+                .store
+                .by_account("acc-1")
+                .await
+                .expect("read")
+                .expect("linked");
+            assert_eq!(stored.record.identified.expect("kept").registry_id, "R-1");
+            assert_eq!(stored.record.identity.given_name, "Anna");
+        });
+    }
+}
