@@ -2,7 +2,7 @@
 //! over TLS with a client certificate, asking again (with backoff) when the service is
 //! slow or failing, never when it refused the question.
 
-use crate::wire::{AddressQuery, DocumentQuery, ErrorBody};
+use crate::wire::{AddressQuery, DocumentQuery, ErrorBody, NOT_FOUND};
 use async_trait::async_trait;
 use reqwest::{Method, StatusCode};
 use serde::Serialize;
@@ -195,7 +195,8 @@ impl HttpRegistry {
         Self::new(&HttpRegistrySettings::from_env()?)
     }
 
-    /// Asks once per attempt: `Ok(None)` for a 404, the answer's JSON for a 2xx.
+    /// Asks, again after a timeout, a connection error or a 5xx: `Ok(None)` for the
+    /// service's `not_found`, the answer's JSON for a 2xx.
     async fn ask<T: DeserializeOwned>(
         &self,
         method: Method,
@@ -253,14 +254,17 @@ impl HttpRegistry {
                     RegistryError::Unavailable(format!("answer not understood: {e}"))
                 });
             }
-            if status == StatusCode::NOT_FOUND {
+            let error = response.json::<ErrorBody>().await.ok();
+            // Only the service's own "not found" means no such thing; a bare 404 is a
+            // wrong base URL, never an answer about a person.
+            if status == StatusCode::NOT_FOUND
+                && error.as_ref().is_some_and(|b| b.error == NOT_FOUND)
+            {
                 return Ok(None);
             }
-            let detail = response
-                .json::<ErrorBody>()
-                .await
+            let detail = error
                 .map(|b| format!("{status} {}: {}", b.error, b.detail))
-                .unwrap_or_else(|_| status.to_string());
+                .unwrap_or_else(|| status.to_string());
             if status.is_client_error() {
                 tracing::warn!(operation, status = status.as_u16(), "registry refused");
                 return Err(RegistryError::Refused(detail));

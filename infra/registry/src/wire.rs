@@ -60,6 +60,9 @@ impl From<RegistryError> for Failure {
     }
 }
 
+/// The error slug of a 404 that means "no such person" (not a wrong path).
+pub const NOT_FOUND: &str = "not_found";
+
 type Shared = Arc<dyn Registry>;
 
 async fn match_person(
@@ -77,7 +80,7 @@ async fn person_by_id(
         Some(person) => Ok(Json(person).into_response()),
         None => Err(Failure(
             StatusCode::NOT_FOUND,
-            "not_found",
+            NOT_FOUND,
             "no person with that register key".into(),
         )),
     }
