@@ -51,7 +51,9 @@ async fn every_seeded_case_type_goes_from_submission_to_a_delivered_signed_decis
         ])
     );
 
-    // 1. Resident parking permit: decided automatically on submission.
+    // 1. Resident parking permit: decided automatically on submission, once the registry
+    // confirms what the form claims (she is identified against it first).
+    crate::registry::identify_demo_citizen(&world, &citizen).await;
     let parking = world
         .draft(&citizen, "resident-parking-permit", parking_form("1054"))
         .await;
@@ -152,6 +154,20 @@ async fn every_seeded_case_type_goes_from_submission_to_a_delivered_signed_decis
         .await;
     let (_, case) = world.submit(&citizen, &elsewhere, None).await;
     assert_eq!(case["status"], "submitted", "{case}");
+    let notes = world
+        .ok(
+            &clerk,
+            Method::GET,
+            &format!("/backoffice/cases/{elsewhere}/notes"),
+            None,
+        )
+        .await;
+    assert!(
+        notes
+            .to_string()
+            .contains("a kérelmező lakcíme nem a kerületben van"),
+        "{notes}"
+    );
 
     // 2. Public-space use permit: a fee, missing information, a signatory's approval.
     let space = world

@@ -29,4 +29,5 @@ mod passkeys;
 mod payments;
 mod portal;
 mod register;
+mod registry;
 mod support;

@@ -1080,7 +1080,9 @@ async fn a_decision_is_downloaded_from_the_case_page_and_so_delivered() {
     let api = world
         .sign_in(DEMO_CITIZEN_EMAIL, DEMO_CITIZEN_PASSWORD)
         .await;
-    // A parking permit the rule decides at once.
+    // A parking permit the rule decides at once, for a citizen identified against the
+    // registry.
+    crate::registry::identify_demo_citizen(&world, &api).await;
     let case = world
         .draft(&api, "resident-parking-permit", parking_form("1051"))
         .await;
