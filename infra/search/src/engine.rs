@@ -216,7 +216,7 @@ impl Core {
         let resume = Cursor::parse(page.after.as_deref(), self.generation(), digest)?;
         let searcher = self.reader.searcher();
         // Resume after the last person of the previous page, where they now sort; should
-        // they be gone, after as many results as were shown.
+        // they be gone, after the results shown before them.
         let (after, skip, shown) = match &resume {
             None => (None, 0, 0),
             Some(cursor) => {
@@ -238,7 +238,8 @@ impl Core {
                         0,
                         cursor.shown,
                     ),
-                    None => (None, cursor.shown, cursor.shown),
+                    // The last person shown is gone: the results before them stay.
+                    None => (None, cursor.shown.saturating_sub(1), cursor.shown),
                 }
             }
         };
