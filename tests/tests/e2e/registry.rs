@@ -231,6 +231,15 @@ async fn an_identity_the_register_does_not_confirm_identifies_nobody_and_grants_
     assert_eq!(status, StatusCode::OK, "{answer}");
     assert_eq!(answer["result"], "differs", "{answer}");
     assert_eq!(answer["fields"], json!(["mother_birth_name"]));
+    // Her whole identity, typed in by someone else: she is identified on her own account
+    // already, so it cannot be borrowed for this one.
+    let anna = world
+        .sign_in(DEMO_CITIZEN_EMAIL, DEMO_CITIZEN_PASSWORD)
+        .await;
+    identify_demo_citizen(&world, &anna).await;
+    let (status, problem) = identify(&world, &impostor, demo_citizen_identity()).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+    assert_eq!(problem["type"], "urn:varoskapu:problem:crm:account-taken");
     // Nobody of that name born that day.
     let mut nobody = demo_citizen_identity();
     nobody["birth_date"] = json!("1985-04-13");

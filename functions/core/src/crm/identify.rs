@@ -16,7 +16,7 @@ use super::store::{PersonStore, StoredPerson};
 use crate::audit::{AuditLog, AuditStream};
 use crate::cases::Actor;
 use crate::clock::{Clock, IdGenerator};
-use crate::table::TableError;
+use crate::table::{Condition, ItemWrite, Key, TableError, TxOp};
 use jiff::Timestamp;
 use std::sync::Arc;
 
@@ -96,7 +96,9 @@ impl PersonIdentification {
     }
 
     /// `actor` (the citizen, or a clerk at the desk) identifies the person behind
-    /// `account`. Registry errors come back as [`CrmError::Registry`]: try again later.
+    /// `account`. Registry errors come back as [`CrmError::Registry`]: try again later;
+    /// a person of the register already identified on another account's record is
+    /// [`CrmError::AccountTaken`] (the office must look at it).
     pub async fn identify_by(
         &self,
         actor: &Actor,
@@ -164,6 +166,14 @@ impl PersonIdentification {
             }
             record.updated_at = now;
             let mut ops = PersonStore::save_ops(&record, previous.as_ref())?;
+            match self
+                .registry_claim(&registered.registry_id, record.id)
+                .await?
+            {
+                Claim::Ours => {}
+                Claim::Free(op) => ops.push(op),
+                Claim::Taken => return Err(CrmError::AccountTaken),
+            }
             let event = self
                 .audit
                 .event(AuditStream::person(record.id), actor, "identify", None)
@@ -183,6 +193,34 @@ impl PersonIdentification {
         Err(CrmError::Busy)
     }
 
+    /// Whether the register's person is free to be linked to the record `id`: one person
+    /// of the register is identified on one record only, so that somebody who knows
+    /// another's natural identity cannot borrow it for a second account.
+    async fn registry_claim(&self, registry_id: &str, id: PersonId) -> Result<Claim, CrmError> {
+        let key = registry_claim_key(registry_id);
+        let table = self.store.table();
+        if let Some(item) = table.get(&key).await? {
+            let claim: RegistryClaim = item.parse()?;
+            if claim.person == id {
+                return Ok(Claim::Ours);
+            }
+            // A claim of a record since merged into this one (or gone) passes over to it.
+            let holder = self.store.get(claim.person).await?;
+            let passes = holder.is_none_or(|h| h.record.merged_into == Some(id));
+            if !passes {
+                return Ok(Claim::Taken);
+            }
+            return Ok(Claim::Free(TxOp::Put {
+                item: ItemWrite::from_serde(key, &RegistryClaim { person: id })?,
+                condition: Condition::Version(item.version),
+            }));
+        }
+        Ok(Claim::Free(TxOp::Put {
+            item: ItemWrite::from_serde(key, &RegistryClaim { person: id })?,
+            condition: Condition::NotExists,
+        }))
+    }
+
     /// The record of `account`, if it is identified.
     pub async fn identified(&self, account: &str) -> Result<Option<StoredPerson>, CrmError> {
         Ok(self
@@ -191,6 +229,26 @@ impl PersonIdentification {
             .await?
             .filter(|s| s.record.identified.is_some()))
     }
+}
+
+/// The item naming the record a person of the register is identified on.
+fn registry_claim_key(registry_id: &str) -> Key {
+    Key::new(format!("crm-registry#{registry_id}"), "claim")
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct RegistryClaim {
+    person: PersonId,
+}
+
+/// Whether a person of the register may be linked to a record.
+enum Claim {
+    /// Already linked to it.
+    Ours,
+    /// Free: the write that links it, for the identification's transaction.
+    Free(TxOp),
+    /// Identified on another record.
+    Taken,
 }
 
 /// A new record of `identity` linked to `account`, every other part empty.
@@ -422,6 +480,31 @@ pub(crate) mod tests {
                 Err(CrmError::Registry(RegistryError::Unavailable(_)))
             ));
             assert!(w.store.by_account("acc-1").await.expect("read").is_none());
+        });
+    }
+
+    #[test]
+    fn someone_who_knows_anothers_identity_cannot_identify_a_second_account_as_her() {
+        block_on(async {
+            let w = world();
+            w.identification
+                .identify("acc-1", asked(), channel::SIGN_IN)
+                .await
+                .expect("the real one");
+            assert_eq!(
+                w.identification
+                    .identify("acc-2", asked(), channel::SIGN_IN)
+                    .await,
+                Err(CrmError::AccountTaken)
+            );
+            assert!(w.store.by_account("acc-2").await.expect("read").is_none());
+            // The real one may identify again (at the desk, say).
+            assert!(matches!(
+                w.identification
+                    .identify("acc-1", asked(), channel::DESK)
+                    .await,
+                Ok(IdentifyOutcome::Identified { created: false, .. })
+            ));
         });
     }
 
