@@ -6,7 +6,9 @@
 //! A person record is not an account: it may be linked to one (on registration, or by a
 //! clerk) or stand alone (created at the desk or by an import).
 
+pub mod duplicates;
 pub mod error;
+pub mod generate;
 pub mod identify;
 pub mod person;
 pub mod quality;
