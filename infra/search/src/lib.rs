@@ -4,6 +4,14 @@
 //! tests' (in memory). [`SnapshotIndex`] is the AWS one: Lambda functions share no disk,
 //! so the indexer function publishes the whole index to S3 after each batch of changes
 //! and the query functions load the latest snapshot into memory.
+//!
+//! Both order quick results by how well each word matched (whole word, then beginning,
+//! then one or two letters off) and then by folded family name, given name and id;
+//! advanced results by name only. A page cursor names the last person shown by id (no
+//! personal data in URLs), the search it belongs to and the index's rebuild generation:
+//! it survives ordinary writes between pages, a cursor of another search or from before
+//! a rebuild is refused with `BadCursor`. `len` counts every document held, merged
+//! records included (they are kept so that a later put replaces them, and never shown).
 
 mod collect;
 mod cursor;
