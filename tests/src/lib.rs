@@ -6,6 +6,6 @@
 pub mod audit_contract;
 pub mod blob_contract;
 pub mod moto;
-pub mod search_contract;
 pub mod registry_contract;
+pub mod search_contract;
 pub mod table_contract;

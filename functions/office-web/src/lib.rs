@@ -17,6 +17,7 @@ use std::sync::Arc;
 use varoskapu_accounts::Accounts;
 use varoskapu_book_appointment::AppointmentsState;
 use varoskapu_case_api::CasesState;
+use varoskapu_core::crm::Crm;
 use varoskapu_core::{Clock, Table};
 use varoskapu_http::auth::TokenValidator;
 use varoskapu_idp::ClientRegistry;
@@ -35,6 +36,8 @@ pub struct OfficeState {
     pub cases: CasesState,
     pub payments: PayFeeState,
     pub appointments: AppointmentsState,
+    /// The citizen records.
+    pub crm: Crm,
     /// The provider's client registry: the admin's partner apps.
     pub clients: ClientRegistry,
     /// The accounts: the posts of the staff.
@@ -54,6 +57,7 @@ impl OfficeState {
         cases: CasesState,
         payments: PayFeeState,
         appointments: AppointmentsState,
+        crm: Crm,
     ) -> Self {
         let sessions = BrowserSessions::new(
             table.clone(),
@@ -68,6 +72,7 @@ impl OfficeState {
             cases,
             payments,
             appointments,
+            crm,
             clients: ClientRegistry::new(table.clone(), clock.clone()),
             accounts,
             table,

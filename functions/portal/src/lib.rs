@@ -13,6 +13,8 @@ use axum::routing::{get, post};
 use std::sync::Arc;
 use varoskapu_book_appointment::AppointmentsState;
 use varoskapu_case_api::CasesState;
+use varoskapu_core::crm::Crm;
+use varoskapu_core::crm::identify::PersonIdentification;
 use varoskapu_core::{Clock, Table};
 use varoskapu_http::auth::TokenValidator;
 use varoskapu_pay_fee::PayFeeState;
@@ -30,6 +32,11 @@ pub struct PortalState {
     pub cases: CasesState,
     pub payments: PayFeeState,
     pub appointments: AppointmentsState,
+    /// The citizen records: her own copy of what is held about her.
+    pub crm: Crm,
+    /// Matching her against the population register; `None` where no registry is
+    /// connected.
+    pub identification: Option<PersonIdentification>,
     pub table: Arc<dyn Table>,
     pub clock: Arc<dyn Clock>,
 }
@@ -44,6 +51,8 @@ impl PortalState {
         cases: CasesState,
         payments: PayFeeState,
         appointments: AppointmentsState,
+        crm: Crm,
+        identification: Option<PersonIdentification>,
     ) -> Self {
         let sessions = BrowserSessions::new(
             table.clone(),
@@ -57,6 +66,8 @@ impl PortalState {
             cases,
             payments,
             appointments,
+            crm,
+            identification,
             table,
             clock,
         }
@@ -65,7 +76,7 @@ impl PortalState {
 
 /// The portal's pages. Mount beside `varoskapu_web::assets::router()` (the stylesheet).
 pub fn router(state: PortalState) -> Router {
-    use pages::{appointments, cases, catalogue, notices, payments};
+    use pages::{appointments, cases, catalogue, me, notices, payments};
     Router::new()
         .route("/", get(catalogue::index))
         .route("/catalogue/{type_id}", get(catalogue::detail))
@@ -124,6 +135,12 @@ pub fn router(state: PortalState) -> Router {
             get(appointments::calendar),
         )
         .route("/notifications", get(notices::list))
+        .route("/my-data", get(me::page))
+        .route("/my-data.json", get(me::download))
+        .route(
+            "/my-data/identify",
+            get(me::identify_form).post(me::identify),
+        )
         .layer(axum::extract::DefaultBodyLimit::max(pages::MAX_UPLOAD_BODY))
         .with_state(state)
 }

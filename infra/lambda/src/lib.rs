@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod appointments;
 pub mod cases;
+pub mod crm;
 pub mod documents;
 pub mod payments;
 pub mod provider;

@@ -32,6 +32,7 @@ struct SiteServices {
     cases: CasesState,
     payments: PayFeeState,
     appointments: AppointmentsState,
+    crm: varoskapu_core::crm::Crm,
 }
 
 /// The use cases of a site whose client secret's ARN is in `client_secret_arn_var`; a
@@ -68,8 +69,17 @@ async fn services_from_env(
         notices_on_aws(&sdk, table.clone(), clock.clone())?,
         tokens.clone(),
     )?;
+    let crm = crate::crm::reading_crm(
+        &aws,
+        &sdk,
+        table.clone(),
+        clock.clone(),
+        cases.cases.audit.clone(),
+    )
+    .await?;
     Ok(SiteServices {
         client_secret,
+        crm,
         table,
         clock,
         tokens,
@@ -91,6 +101,9 @@ pub async fn portal_from_env() -> Result<PortalState, StartError> {
         s.cases,
         s.payments,
         s.appointments,
+        s.crm,
+        // No registry service is connected on AWS yet: identification is off.
+        None,
     ))
 }
 
@@ -106,5 +119,6 @@ pub async fn office_from_env() -> Result<OfficeState, StartError> {
         s.cases,
         s.payments,
         s.appointments,
+        s.crm,
     ))
 }

@@ -81,6 +81,8 @@ pub struct Services {
     pub portal: varoskapu_portal::PortalState,
     /// The office's pages (Ügyintézőkapu) under `/office`.
     pub office: varoskapu_office_web::OfficeState,
+    /// The citizen records (one search index writer per process).
+    pub crm: varoskapu_crm::CrmState,
     /// The mailbox pages, in demo mode.
     pub mailbox: Option<crate::mailbox::MailboxState>,
     tsa: Arc<varoskapu_documents::local_tsa::LocalTsa>,
@@ -101,8 +103,15 @@ impl Services {
             .map_err(|e| anyhow::anyhow!("appointments cannot start: {e}"))?;
         let (pay_fee, simulator) = pay_fee_with(ports, mode, &cases)
             .map_err(|e| anyhow::anyhow!("payments cannot start: {e}"))?;
-        let portal = portal_with(ports, tokens.clone(), &cases, &pay_fee, &appointments);
-        let office = office_with(ports, tokens.clone(), &cases, &pay_fee, &appointments);
+        let crm = crate::crm::crm_with(ports, cases.cases.audit.clone())
+            .map_err(|e| anyhow::anyhow!("the citizen records cannot start: {e}"))?;
+        let portal = portal_with(ports, tokens.clone(), &cases, &pay_fee, &appointments, &crm);
+        let office = office_with(ports, tokens.clone(), &cases, &pay_fee, &appointments, &crm);
+        let crm = varoskapu_crm::CrmState::new(
+            crm.clone(),
+            Some(crate::crm::identification(ports, &crm)),
+            tokens.clone(),
+        );
         Ok(Self {
             provider,
             tokens,
@@ -112,6 +121,7 @@ impl Services {
             simulator,
             portal,
             office,
+            crm,
             mailbox: mode
                 .demo
                 .then(|| crate::mailbox::state(ports))
@@ -138,6 +148,8 @@ impl Services {
             .merge(varoskapu_pay_fee::router(self.pay_fee.clone()))
             // RFC 3161 at POST /tsa, with the TSA keys under the data folder.
             .merge(varoskapu_documents::tsa_router(self.tsa.clone()))
+            // The citizen records, and each citizen's copy of hers.
+            .merge(varoskapu_crm::router(self.crm.clone()))
             // The citizen portal at `/`, and the one stylesheet of every page.
             .merge(varoskapu_portal::router(self.portal.clone()))
             // The office screens at `/office`.
@@ -415,6 +427,7 @@ pub async fn serve_relaying(
     let services = Services::build(&ports, &mode)?;
     if demo {
         crate::seed::seed_demo_data_with(&ports, &services.provider).await?;
+        crate::crm::seed_demo(&services.crm.crm).await?;
     }
     let router = services.router(&ports);
     let (shutdown, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
@@ -487,6 +500,7 @@ fn office_with(
     cases: &varoskapu_case_api::CasesState,
     pay_fee: &varoskapu_pay_fee::PayFeeState,
     appointments: &AppointmentsState,
+    crm: &varoskapu_core::crm::Crm,
 ) -> varoskapu_office_web::OfficeState {
     let config = varoskapu_office_web::config::config(
         &ports.public_base_url,
@@ -502,6 +516,7 @@ fn office_with(
         cases.clone(),
         pay_fee.clone(),
         appointments.clone(),
+        crm.clone(),
     )
 }
 
@@ -513,6 +528,7 @@ fn portal_with(
     cases: &varoskapu_case_api::CasesState,
     pay_fee: &varoskapu_pay_fee::PayFeeState,
     appointments: &AppointmentsState,
+    crm: &varoskapu_core::crm::Crm,
 ) -> varoskapu_portal::PortalState {
     let config = varoskapu_portal::config::config(
         &ports.public_base_url,
@@ -528,5 +544,7 @@ fn portal_with(
         cases.clone(),
         pay_fee.clone(),
         appointments.clone(),
+        crm.clone(),
+        Some(crate::crm::identification(ports, crm)),
     )
 }

@@ -77,6 +77,9 @@ pub enum Command {
     /// The outbox: every message the system sent (the demo mailbox shows them too).
     #[command(subcommand)]
     Mail(MailCommand),
+    /// The citizen records: rebuild the search index, look for duplicates.
+    #[command(subcommand)]
+    Crm(CrmCommand),
     /// The audit log: verify its chains and anchors, or anchor it now.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -129,6 +132,23 @@ pub enum MailCommand {
         #[arg(long, default_value_t = 50)]
         limit: usize,
     },
+    /// Apply a bounce: a delivery status notification (RFC 3464, as a mail server returns
+    /// it) or an Amazon SES notification (JSON). The address is marked on every record that
+    /// holds it; a hard bounce or a complaint stops all mail to it.
+    Bounces {
+        /// The message file.
+        file: PathBuf,
+    },
+}
+
+/// `varoskapu crm …`
+#[derive(Debug, Subcommand)]
+pub enum CrmCommand {
+    /// Rebuild the search index from the table (stop the server first: the index has one
+    /// writer).
+    Reindex,
+    /// Look for duplicate records and queue the new pairs for review in the office.
+    Duplicates,
 }
 
 /// `varoskapu payments …`

@@ -35,6 +35,7 @@ pub fn openapi() -> OpenApiDoc {
     doc.merge(varoskapu_book_appointment::openapi());
     doc.merge(crate::cases::openapi());
     doc.merge(varoskapu_pay_fee::openapi());
+    doc.merge(varoskapu_crm::openapi());
     doc.merge(varoskapu_embedded::fs_blob_store::PresignedApi::openapi());
     doc.merge(varoskapu_documents::tsa_http::TsaApi::openapi());
     if let Some(tags) = doc.tags.as_mut() {

@@ -5,6 +5,7 @@
 pub mod app;
 pub mod cases;
 pub mod cli;
+pub mod crm;
 pub mod docs;
 pub mod identity;
 pub mod identity_cli;

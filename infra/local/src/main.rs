@@ -3,7 +3,7 @@
 use clap::Parser;
 use varoskapu_http::logging::{LogFormat, init};
 use varoskapu_local::cli::{
-    AuditCommand, Cli, Command, DocumentsCommand, MailCommand, PaymentsCommand,
+    AuditCommand, Cli, Command, CrmCommand, DocumentsCommand, MailCommand, PaymentsCommand,
 };
 use varoskapu_local::relay::RelayConfig;
 use varoskapu_local::{ServeConfig, serve_relaying};
@@ -76,6 +76,21 @@ async fn main() -> anyhow::Result<()> {
                 varoskapu_local::LocalPorts::open(&cli.serve.data_dir, "http://127.0.0.1:8080")?;
             varoskapu_local::mailbox::list(&ports, to.as_deref(), limit, &mut std::io::stdout())
                 .await
+        }
+        Command::Mail(MailCommand::Bounces { file }) => {
+            let report = varoskapu_local::crm::bounces(&cli.serve.data_dir, &file).await?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(())
+        }
+        Command::Crm(CrmCommand::Reindex) => {
+            let count = varoskapu_local::crm::reindex(&cli.serve.data_dir).await?;
+            println!("{count} records indexed");
+            Ok(())
+        }
+        Command::Crm(CrmCommand::Duplicates) => {
+            let report = varoskapu_local::crm::scan(&cli.serve.data_dir).await?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(())
         }
         Command::Payments(PaymentsCommand::Import { file }) => {
             let summary = varoskapu_local::import_statement(&cli.serve.data_dir, &file).await?;

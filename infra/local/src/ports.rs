@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use varoskapu_core::crm::registry::Registry;
 use varoskapu_core::{BlobStore, Clock, IdGenerator, SystemClock, Table, UuidV7Ids};
 use varoskapu_embedded::{FsBlobStore, SqliteTable};
 
@@ -17,6 +18,27 @@ pub struct LocalPorts {
     pub blobs: Arc<dyn BlobStore>,
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdGenerator>,
+    /// The national registries: the service at `VAROSKAPU_REGISTRY_URL`, else the file
+    /// `<data-dir>/registry.json` when there is one, else the demo district's registry.
+    pub registry: Arc<dyn Registry>,
+}
+
+/// The registry file an operator may put in the data folder (the demo registry's format).
+pub const REGISTRY_FILE: &str = "registry.json";
+
+fn registry(data_dir: &Path) -> anyhow::Result<Arc<dyn Registry>> {
+    if std::env::var_os("VAROSKAPU_REGISTRY_URL").is_some() {
+        let client = varoskapu_registry::HttpRegistry::from_env()
+            .map_err(|e| anyhow::anyhow!("the registry service's settings: {e}"))?;
+        return Ok(Arc::new(client));
+    }
+    let file = data_dir.join(REGISTRY_FILE);
+    if file.exists() {
+        let local = varoskapu_registry::LocalRegistry::from_file(&file)
+            .map_err(|e| anyhow::anyhow!("the registry file {}: {e}", file.display()))?;
+        return Ok(Arc::new(local));
+    }
+    Ok(Arc::new(varoskapu_registry::LocalRegistry::demo()))
 }
 
 impl LocalPorts {
@@ -46,6 +68,7 @@ impl LocalPorts {
             blob_folder,
             clock,
             ids: Arc::new(UuidV7Ids),
+            registry: registry(data_dir)?,
         })
     }
 }

@@ -14,6 +14,7 @@ mod browser_sso;
 mod cases;
 mod contract;
 mod crash_durability;
+mod crm;
 mod embedded_contract;
 mod fuzz;
 mod identity;

@@ -10,17 +10,24 @@ pub mod duplicates;
 pub mod error;
 pub mod generate;
 pub mod identify;
+pub mod input;
 pub mod person;
 pub mod quality;
 pub mod refresh;
 pub mod registry;
 pub mod search;
+pub mod service;
 pub mod store;
 
 pub use error::{CrmError, FieldError};
+pub use input::PersonInput;
 pub use person::{
     Address, AddressKind, Company, Consent, ContactState, EmailContact, Gender, GenderSource,
     Identification, NaturalIdentity, PersonId, PersonRecord, PhoneContact, RecordChange,
     RecordedGender,
+};
+pub use service::{
+    BounceReport, Crm, CrmActor, CrmPorts, DuplicatePair, PairState, Purpose, SavedSearch,
+    ScanReport, SubjectAccess,
 };
 pub use store::{PersonStore, StoredPerson};

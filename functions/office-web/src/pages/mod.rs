@@ -7,6 +7,7 @@ pub mod appointments;
 pub mod cases;
 pub mod diary;
 pub mod payments;
+pub mod people;
 pub mod start;
 
 use crate::OfficeState;
@@ -44,6 +45,7 @@ pub fn routes() -> Router<OfficeState> {
         .merge(diary::routes())
         .merge(payments::routes())
         .merge(appointments::routes())
+        .merge(people::routes())
         .merge(admin::routes())
 }
 
@@ -64,6 +66,9 @@ pub fn nav(lang: PageLang, current: &str, roles: &[Role]) -> Vec<NavLink> {
     }
     if has(Role::Clerk) || has(Role::Admin) {
         links.push((path("/appointments"), l.t("Ügyfélfogadás", "Appointments")));
+    }
+    if has(Role::Clerk) || has(Role::Signatory) || has(Role::Admin) {
+        links.push((path("/people"), l.t("Ügyfelek", "People")));
     }
     if has(Role::Admin) {
         links.push((path("/admin"), l.t("Beállítások", "Administration")));

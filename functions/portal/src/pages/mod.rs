@@ -4,6 +4,7 @@
 pub mod appointments;
 pub mod cases;
 pub mod catalogue;
+pub mod me;
 pub mod notices;
 pub mod payments;
 
@@ -29,6 +30,7 @@ pub fn nav(lang: PageLang, current: &str, signed_in: bool) -> Vec<NavLink> {
         links.push(("/my-cases", l.t("Ügyeim", "My cases")));
         links.push(("/my-appointments", l.t("Időpontfoglalás", "Appointments")));
         links.push(("/notifications", l.t("Értesítéseim", "My notifications")));
+        links.push(("/my-data", l.t("Adataim", "My data")));
     } else {
         links.push(("/auth/login", l.t("Bejelentkezés", "Sign in")));
     }

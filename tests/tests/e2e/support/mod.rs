@@ -65,7 +65,7 @@ pub const OFFICE: TestClient = TestClient {
     id: DEMO_OFFICE_ID,
     secret: Some(DEMO_OFFICE_SECRET),
     redirect: DEMO_OFFICE_REDIRECT,
-    scope: "openid profile email offline_access backoffice backoffice:approve",
+    scope: "openid profile email offline_access backoffice backoffice:approve crm crm:export",
 };
 
 /// The school-meal partner app: sign-in and profile only.
