@@ -48,11 +48,25 @@ fn actor(p: &Principal, from: &ClientAddress) -> CrmActor {
     }
 }
 
-fn page(limit: Option<usize>, after: Option<String>) -> PageRequest {
-    PageRequest {
-        limit: limit.unwrap_or(50).clamp(1, 200),
-        after,
+/// A page request as the API describes it: 1–200 results, a cursor of at most 200
+/// characters; anything else is refused, naming the field.
+fn page(limit: Option<usize>, after: Option<String>) -> Result<PageRequest, ApiError> {
+    if limit.is_some_and(|l| !(1..=200).contains(&l)) {
+        return Err(crm(CrmError::field("/limit", "must be between 1 and 200")));
     }
+    if after
+        .as_ref()
+        .is_some_and(|a| a.is_empty() || a.chars().count() > 200)
+    {
+        return Err(crm(CrmError::field(
+            "/after",
+            "is not a cursor of this API",
+        )));
+    }
+    Ok(PageRequest {
+        limit: limit.unwrap_or(50),
+        after,
+    })
 }
 
 fn crm(e: CrmError) -> ApiError {
@@ -69,7 +83,7 @@ pub async fn quick_search(
 ) -> Result<Json<SearchResults>, ApiError> {
     let (records, found) = s
         .crm
-        .quick_search(&q.q, page(q.limit, q.after))
+        .quick_search(&q.q, page(q.limit, q.after)?)
         .await
         .map_err(crm)?;
     Ok(Json(SearchResults::of(&records, found, s.crm.today())))
@@ -185,7 +199,7 @@ pub async fn advanced_search(
 ) -> Result<Json<SearchResults>, ApiError> {
     let (records, found) = s
         .crm
-        .advanced_search(&body.criteria, page(body.limit, body.after))
+        .advanced_search(&body.criteria, page(body.limit, body.after)?)
         .await
         .map_err(crm)?;
     Ok(Json(SearchResults::of(&records, found, s.crm.today())))
@@ -231,7 +245,7 @@ pub async fn search_results(
     let search = s.crm.saved_search(id.get()).await.map_err(crm)?;
     let (records, found) = s
         .crm
-        .advanced_search(&search.criteria, page(q.limit, q.after))
+        .advanced_search(&search.criteria, page(q.limit, q.after)?)
         .await
         .map_err(crm)?;
     Ok(Json(SavedSearchResults {

@@ -91,3 +91,104 @@ pub async fn reading_crm(
         audit,
     }))
 }
+
+/// The CRM with the index's one writer: the indexer function's, which applies the
+/// table's change stream and publishes a snapshot after each batch.
+pub async fn indexing_crm(
+    aws: &varoskapu_aws::AwsConfig,
+    sdk: &aws_config::SdkConfig,
+    table: Arc<dyn Table>,
+    clock: Arc<dyn Clock>,
+    audit: AuditLog,
+) -> Result<Crm, StartError> {
+    let snapshot = SnapshotIndex::load_or_create(index_blobs(aws, sdk)?, INDEX_PREFIX).await?;
+    Ok(Crm::new(CrmPorts {
+        table,
+        index: Arc::new(snapshot),
+        clock,
+        ids: Arc::new(UuidV7Ids),
+        audit,
+    }))
+}
+
+/// The person records a batch of DynamoDB Streams records names (`Records[].dynamodb.Keys`),
+/// in order; other items of the table are not the index's business.
+pub fn changed_persons(event: &serde_json::Value) -> Vec<PersonId> {
+    event["Records"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|record| {
+            let keys = &record["dynamodb"]["Keys"];
+            let key =
+                varoskapu_core::Key::new(keys["pk"]["S"].as_str()?, keys["sk"]["S"].as_str()?);
+            varoskapu_core::crm::PersonStore::id_of(&key)
+        })
+        .collect()
+}
+
+/// The bounces and complaints of an SNS delivery of SES notifications
+/// (`Records[].Sns.Message`); a message that is no notification is skipped and logged.
+pub fn feedback_of(event: &serde_json::Value) -> Vec<varoskapu_core::crm::quality::dsn::Bounce> {
+    event["Records"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|record| record["Sns"]["Message"].as_str())
+        .flat_map(|message| {
+            match varoskapu_core::crm::quality::dsn::parse_ses_notification(message) {
+                Ok(found) => found,
+                Err(e) => {
+                    tracing::warn!(error = %e, "an SNS message is no SES notification");
+                    Vec::new()
+                }
+            }
+        })
+        .collect()
+}
+
+/// The table, clock and audit log of a CRM function, and its token validator.
+pub async fn crm_parts(
+    aws: &varoskapu_aws::AwsConfig,
+    sdk: &aws_config::SdkConfig,
+) -> Result<varoskapu_case_api::CasesState, StartError> {
+    crate::cases::state_on(aws, sdk).await
+}
+
+/// The `crm` function's state: the records' routes, the index read from its snapshot.
+pub async fn state_from_env() -> Result<varoskapu_crm::CrmState, StartError> {
+    let aws = varoskapu_aws::AwsConfig::from_env()?;
+    let sdk = aws.sdk_config().await;
+    let cases = crm_parts(&aws, &sdk).await?;
+    let table = cases.cases.store.table.clone();
+    let clock: Arc<dyn Clock> = Arc::new(varoskapu_core::SystemClock);
+    let crm = reading_crm(&aws, &sdk, table, clock, cases.cases.audit.clone()).await?;
+    // No registry service is connected on AWS yet: identification answers 503.
+    Ok(varoskapu_crm::CrmState::new(
+        crm,
+        None,
+        cases.tokens.clone(),
+    ))
+}
+
+/// The CRM of a function that changes records but serves no search (the mail feedback):
+/// its index writes, like every function's but the indexer's, reach the index through the
+/// change stream.
+pub async fn reader_from_env() -> Result<Crm, StartError> {
+    let aws = varoskapu_aws::AwsConfig::from_env()?;
+    let sdk = aws.sdk_config().await;
+    let cases = crm_parts(&aws, &sdk).await?;
+    let table = cases.cases.store.table.clone();
+    let clock: Arc<dyn Clock> = Arc::new(varoskapu_core::SystemClock);
+    reading_crm(&aws, &sdk, table, clock, cases.cases.audit.clone()).await
+}
+
+/// The indexer function's CRM, with the index's one writer.
+pub async fn writer_from_env() -> Result<Crm, StartError> {
+    let aws = varoskapu_aws::AwsConfig::from_env()?;
+    let sdk = aws.sdk_config().await;
+    let cases = crm_parts(&aws, &sdk).await?;
+    let table = cases.cases.store.table.clone();
+    let clock: Arc<dyn Clock> = Arc::new(varoskapu_core::SystemClock);
+    indexing_crm(&aws, &sdk, table, clock, cases.cases.audit.clone()).await
+}

@@ -125,7 +125,7 @@ async fn a_clerk_records_finds_and_corrects_a_person_and_every_read_is_audited_w
         "kovacs jozsef",
         "KOVÁCS József",
         "kovasc jozsef",
-        "kova jozs",
+        "kovacs jozs",
         "06 30 123 4567",
         "06-30/123-4567",
         "Nádor utca 12",
@@ -496,7 +496,11 @@ async fn a_clerk_finds_a_person_saves_a_search_and_merges_a_planted_duplicate_in
         .await;
     assert!(browser.has("#purpose-customer_service").await);
     assert!(browser.accessibility_violations().await.is_empty());
-    browser.click_through("form button[type=submit]").await;
+    browser
+        .click_through(&format!(
+            "form[action='/office/people/{first}'] button[type=submit]"
+        ))
+        .await;
     let record = browser.page_text().await;
     assert!(
         record.contains("Tóth Ilona") && record.contains("+36301234567"),
@@ -507,7 +511,10 @@ async fn a_clerk_finds_a_person_saves_a_search_and_merges_a_planted_duplicate_in
         .click_through(&format!("a[href='/office/people/{first}/audit']"))
         .await;
     let trail = browser.page_text().await;
-    assert!(trail.contains("ügyfélszolgálat"), "{trail}");
+    assert!(
+        trail.contains("purpose: customer service") || trail.contains("cél: ügyfélszolgálat"),
+        "{trail}"
+    );
 
     // An advanced search, saved under a name, shows him on its own page.
     browser.goto(&format!("{base}/office/people/search")).await;
