@@ -38,7 +38,7 @@ pub enum MatchReason {
 }
 
 /// The score from which a pair is shown as a probable duplicate.
-pub const DEFAULT_THRESHOLD: f64 = 0.75;
+pub const DEFAULT_THRESHOLD: f64 = 0.7;
 
 /// Blocks larger than this are split by birth year, and skipped if still larger: a key that
 /// many records share (a company's switchboard, a very common name) tells little.
@@ -209,18 +209,16 @@ pub fn candidate_pairs_with_stats(
         records: prepared.len(),
         ..BlockingStats::default()
     };
-    let mut blocks: HashMap<u64, Vec<u32>> = HashMap::new();
+    // (block key, record) sorted by key: each run of one key is a block.
+    let mut entries: Vec<(u64, u32)> = Vec::with_capacity(prepared.len() * 6);
     let mut keys = Vec::new();
     for (i, p) in prepared.iter().enumerate() {
         block_keys(p, &mut keys);
         keys.sort_unstable();
         keys.dedup();
-        for &k in &keys {
-            blocks.entry(k).or_default().push(i as u32);
-        }
+        entries.extend(keys.iter().map(|&k| (k, i as u32)));
     }
-    stats.blocks = blocks.len();
-    let mut pairs: Vec<(u32, u32)> = Vec::new();
+    entries.sort_unstable();
     let push_pairs = |members: &[u32], pairs: &mut Vec<(u32, u32)>| {
         for (n, &x) in members.iter().enumerate() {
             for &y in &members[n + 1..] {
@@ -228,17 +226,22 @@ pub fn candidate_pairs_with_stats(
             }
         }
     };
-    for members in blocks.values() {
-        if members.len() < 2 {
+    let mut pairs: Vec<(u32, u32)> = Vec::new();
+    let mut members: Vec<u32> = Vec::new();
+    for block in entries.chunk_by(|x, y| x.0 == y.0) {
+        stats.blocks += 1;
+        if block.len() < 2 {
             continue;
         }
+        members.clear();
+        members.extend(block.iter().map(|&(_, m)| m));
         if members.len() <= MAX_BLOCK {
-            push_pairs(members, &mut pairs);
+            push_pairs(&members, &mut pairs);
             continue;
         }
         stats.split_blocks += 1;
         let mut by_year: HashMap<Option<i16>, Vec<u32>> = HashMap::new();
-        for &m in members {
+        for &m in &members {
             let year = prepared[m as usize].birth.map(|d| d.year());
             by_year.entry(year).or_default().push(m);
         }
@@ -250,6 +253,7 @@ pub fn candidate_pairs_with_stats(
             }
         }
     }
+    drop(entries);
     pairs.sort_unstable();
     pairs.dedup();
     stats.pairs_scored = pairs.len();
