@@ -49,6 +49,8 @@ pub struct OfficeState {
 impl OfficeState {
     /// The office screens over the case, payment and appointment use cases, their
     /// sessions on `table`.
+    // Each argument is one use case the pages call; the compositions build them apart.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         config: ClientConfig,
         table: Arc<dyn Table>,

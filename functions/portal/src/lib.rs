@@ -43,6 +43,8 @@ pub struct PortalState {
 
 impl PortalState {
     /// The portal over the case and payment use cases, its sessions on `table`.
+    // Each argument is one use case the pages call; the compositions build them apart.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         config: ClientConfig,
         table: Arc<dyn Table>,

@@ -60,8 +60,8 @@ pub async fn state_on(
     let cases = Cases::new(CasePorts {
         people: Arc::new(AccountDirectory::new(table.clone())),
         notary: signed.notary,
-        // No registry service yet: rules with registry checks leave every case to a clerk.
-        registry: None,
+        // Without a registry service, rules with registry checks leave every case to a clerk.
+        registry: crate::crm::registry_from_env()?,
         table,
         uploads,
         documents,

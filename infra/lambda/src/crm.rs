@@ -192,3 +192,15 @@ pub async fn writer_from_env() -> Result<Crm, StartError> {
     let clock: Arc<dyn Clock> = Arc::new(varoskapu_core::SystemClock);
     indexing_crm(&aws, &sdk, table, clock, cases.cases.audit.clone()).await
 }
+
+/// The registry service of `VAROSKAPU_REGISTRY_URL` (with its timeout, retries and client
+/// certificate settings), or `None` when no registry is connected.
+pub fn registry_from_env()
+-> Result<Option<Arc<dyn varoskapu_core::crm::registry::Registry>>, StartError> {
+    match std::env::var("VAROSKAPU_REGISTRY_URL") {
+        Ok(url) if !url.trim().is_empty() => Ok(Some(Arc::new(
+            varoskapu_registry::HttpRegistry::from_env()?,
+        ))),
+        _ => Ok(None),
+    }
+}

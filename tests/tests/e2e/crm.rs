@@ -569,7 +569,7 @@ async fn a_clerk_finds_a_person_saves_a_search_and_merges_a_planted_duplicate_in
         .click(&format!("input[name='survivor'][value='{first}']"))
         .await;
     browser
-        .click_through(&format!("form[action$='/merge'] button[type=submit]"))
+        .click_through("form[action$='/merge'] button[type=submit]")
         .await;
     let survivor = browser.page_text().await;
     assert!(

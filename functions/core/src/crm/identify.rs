@@ -242,6 +242,7 @@ struct RegistryClaim {
 }
 
 /// Whether a person of the register may be linked to a record.
+#[allow(clippy::large_enum_variant)] // built once per identification, never stored
 enum Claim {
     /// Already linked to it.
     Ours,

@@ -213,6 +213,8 @@ pub enum SearchError {
 /// The search index. Writes are visible to the next query of the same process; an index
 /// shared between processes (the S3-stored one) is as fresh as its last refresh.
 #[async_trait]
+// `len` answers through the index engine and can fail; an `is_empty` would only repeat it.
+#[allow(clippy::len_without_is_empty)]
 pub trait PersonIndex: Send + Sync + 'static {
     /// Adds or replaces the documents (by id).
     async fn put(&self, docs: Vec<PersonDoc>) -> Result<(), SearchError>;
