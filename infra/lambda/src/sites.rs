@@ -93,6 +93,16 @@ async fn services_from_env(
 pub async fn portal_from_env() -> Result<PortalState, StartError> {
     let s = services_from_env(PORTAL_CLIENT_SECRET_ARN_VAR).await?;
     let config = varoskapu_portal::config::from_env_with_secret(s.client_secret)?;
+    // Without a registry service the identification page says it is unavailable.
+    let identification = crate::crm::registry_from_env()?.map(|registry| {
+        varoskapu_core::crm::identify::PersonIdentification::new(
+            s.crm.store.clone(),
+            registry,
+            s.clock.clone(),
+            Arc::new(UuidV7Ids),
+            s.crm.audit().clone(),
+        )
+    });
     Ok(PortalState::new(
         config,
         s.table,
@@ -102,8 +112,7 @@ pub async fn portal_from_env() -> Result<PortalState, StartError> {
         s.payments,
         s.appointments,
         s.crm,
-        // No registry service is connected on AWS yet: identification is off.
-        None,
+        identification,
     ))
 }
 
