@@ -345,7 +345,9 @@ async fn discovery_lists_every_scope_claim_and_endpoint_auth_method() {
             "payments",
             "appointments",
             "backoffice",
-            "backoffice:approve"
+            "backoffice:approve",
+            "crm",
+            "crm:export"
         ])
     );
     assert_eq!(

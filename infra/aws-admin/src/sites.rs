@@ -253,7 +253,7 @@ mod tests {
         assert!(client.first_party && !client.public);
         assert_eq!(
             client.scopes.join(" "),
-            "openid profile email offline_access backoffice backoffice:approve"
+            "openid profile email offline_access backoffice backoffice:approve crm crm:export"
         );
     }
 

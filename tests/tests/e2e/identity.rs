@@ -444,7 +444,7 @@ async fn every_protected_route_refuses_no_token_a_sign_in_only_token_and_the_wro
             "{name}"
         );
         // The other side's app: a citizen's portal token on office work and the reverse.
-        let other_side = if path.starts_with("/backoffice") {
+        let other_side = if path.starts_with("/backoffice") || path.starts_with("/crm") {
             &citizen
         } else {
             &office_clerk
