@@ -100,7 +100,7 @@ pub fn router(state: CrmState) -> Router {
         routes::scan_duplicates, routes::merge_duplicate, routes::not_same, routes::bounces,
         routes::my_record, routes::identify_me,
     ),
-    components(schemas(varoskapu_http::Problem)),
+    components(schemas(varoskapu_http::Problem, varoskapu_core::crm::Purpose)),
     modifiers(&BearerScheme),
     tags(
         (name = "crm", description = "The citizen records: search, read, correct, saved searches, duplicates, bounces"),

@@ -10,7 +10,6 @@ use axum::response::{IntoResponse, Response};
 use varoskapu_core::access::Role;
 use varoskapu_core::audit::AuditEntry;
 use varoskapu_core::cases::Actor;
-use varoskapu_core::crm::NaturalIdentity;
 use varoskapu_core::crm::duplicates::DEFAULT_THRESHOLD;
 use varoskapu_core::crm::identify::{IdentifyOutcome, channel};
 use varoskapu_core::crm::quality::dsn::{parse_dsn, parse_ses_notification};
@@ -370,12 +369,12 @@ pub async fn not_same(
     ))
 }
 
-/// Applies bounce notifications: a delivery status notification (RFC 3464,
-/// `message/rfc822` or `multipart/report`) or an Amazon SES notification (`application/json`,
-/// bare or in its SNS envelope). Hard bounces and complaints stop all mail to the address.
+/// Applies bounce notifications: a delivery status notification (RFC 3464, as the mail
+/// server returned it, sent as `text/plain`, `message/rfc822` or `multipart/report`) or an
+/// Amazon SES notification (`application/json`, bare or in its SNS envelope). Hard bounces and complaints stop all mail to the address.
 /// Administrators only.
 #[utoipa::path(post, path = "/crm/bounces", tag = "crm",
-    request_body(content = String, content_type = "message/rfc822"),
+    request_body(content = String, content_type = "text/plain"),
     responses((status = 200, body = BounceReport), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn bounces(
     State(s): State<CrmState>,
@@ -391,7 +390,7 @@ pub async fn bounces(
     let json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| t.starts_with("application/json") || t.starts_with("text/plain"));
+        .is_some_and(|t| t.starts_with("application/json"));
     let parsed = if json {
         std::str::from_utf8(&body)
             .map_err(|_| CrmError::field("/", "is not UTF-8"))
@@ -419,13 +418,14 @@ pub async fn my_record(
 /// Matches the person signed in against the population register by her natural identity;
 /// on a match her record says "identified against the registry", which automatic
 /// decisions rely on.
-#[utoipa::path(post, path = "/me/identification", tag = "me", request_body = NaturalIdentity,
+#[utoipa::path(post, path = "/me/identification", tag = "me", request_body = IdentifyBody,
     responses((status = 200, body = IdentificationView), (status = 422, body = Problem), (status = 503, body = Problem)))]
 pub async fn identify_me(
     State(s): State<CrmState>,
     Authenticated(p): Authenticated,
-    ApiJson(identity): ApiJson<NaturalIdentity>,
+    ApiJson(body): ApiJson<IdentifyBody>,
 ) -> Result<Json<IdentificationView>, ApiError> {
+    let identity = body.identity();
     let Some(identification) = &s.identification else {
         return Err(Problem::with_detail(
             ProblemKind::Unavailable,

@@ -4,7 +4,7 @@ use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use varoskapu_core::crm::search::{Criteria, SearchPage};
-use varoskapu_core::crm::{AddressKind, PersonInput, PersonRecord, Purpose};
+use varoskapu_core::crm::{AddressKind, NaturalIdentity, PersonInput, PersonRecord, Purpose};
 
 /// One person in a list of results: enough to tell people apart, no more (opening the
 /// record is the audited read).
@@ -153,4 +153,35 @@ pub enum IdentificationView {
     Differs { fields: Vec<String> },
     /// The account is already identified as another person: the office must look at it.
     IdentifiedAsSomeoneElse,
+}
+
+/// A natural identity as the population register is asked about it: names and the birth
+/// date are needed.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct IdentifyBody {
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
+    pub family_name: String,
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
+    pub given_name: String,
+    #[serde(default)]
+    pub birth_name: Option<String>,
+    #[serde(default)]
+    pub birth_place: Option<String>,
+    #[schema(value_type = String, format = Date)]
+    pub birth_date: Date,
+    #[serde(default)]
+    pub mother_birth_name: Option<String>,
+}
+
+impl IdentifyBody {
+    pub fn identity(self) -> NaturalIdentity {
+        NaturalIdentity {
+            family_name: self.family_name,
+            given_name: self.given_name,
+            birth_name: self.birth_name,
+            birth_place: self.birth_place,
+            birth_date: Some(self.birth_date),
+            mother_birth_name: self.mother_birth_name,
+        }
+    }
 }
