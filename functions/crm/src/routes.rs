@@ -425,7 +425,7 @@ pub async fn identify_me(
     Authenticated(p): Authenticated,
     ApiJson(body): ApiJson<IdentifyBody>,
 ) -> Result<Json<IdentificationView>, ApiError> {
-    let identity = body.identity();
+    let identity = body.identity().map_err(crm)?;
     let Some(identification) = &s.identification else {
         return Err(Problem::with_detail(
             ProblemKind::Unavailable,

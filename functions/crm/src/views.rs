@@ -164,24 +164,46 @@ pub struct IdentifyBody {
     #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub given_name: String,
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub birth_name: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub birth_place: Option<String>,
     #[schema(value_type = String, format = Date)]
     pub birth_date: Date,
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub mother_birth_name: Option<String>,
 }
 
 impl IdentifyBody {
-    pub fn identity(self) -> NaturalIdentity {
-        NaturalIdentity {
+    /// The identity, or the fields that are too long or blank.
+    pub fn identity(self) -> Result<NaturalIdentity, varoskapu_core::crm::CrmError> {
+        let mut errors = Vec::new();
+        for (pointer, value) in [
+            ("/family_name", Some(&self.family_name)),
+            ("/given_name", Some(&self.given_name)),
+            ("/birth_name", self.birth_name.as_ref()),
+            ("/birth_place", self.birth_place.as_ref()),
+            ("/mother_birth_name", self.mother_birth_name.as_ref()),
+        ] {
+            if value.is_some_and(|v| v.chars().count() > 200) {
+                errors.push(varoskapu_core::crm::FieldError::new(
+                    pointer,
+                    "is longer than 200 characters",
+                ));
+            }
+        }
+        if !errors.is_empty() {
+            return Err(varoskapu_core::crm::CrmError::Invalid(errors));
+        }
+        Ok(NaturalIdentity {
             family_name: self.family_name,
             given_name: self.given_name,
             birth_name: self.birth_name,
             birth_place: self.birth_place,
             birth_date: Some(self.birth_date),
             mother_birth_name: self.mother_birth_name,
-        }
+        })
     }
 }

@@ -122,7 +122,8 @@ pub struct DuplicatePair {
     pub a: PersonId,
     pub b: PersonId,
     pub score: f64,
-    #[schema(value_type = Vec<Object>)]
+    /// Why the pair was proposed (`same_email`, `{"similar_name": 0.94}`…).
+    #[schema(value_type = Vec<serde_json::Value>)]
     pub reasons: Vec<MatchReason>,
     pub state: PairState,
     #[schema(value_type = String)]
