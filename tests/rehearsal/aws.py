@@ -353,6 +353,9 @@ class Provisioner:
         args = {k: p[k] for k in ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes",
                                   "LocalSecondaryIndexes", "BillingMode", "ProvisionedThroughput",
                                   "StreamSpecification", "Tags") if k in p}
+        if "StreamSpecification" in p:
+            # CloudFormation's form has only the view type; the API's also says it is on.
+            args["StreamSpecification"] = {"StreamEnabled": True, **p["StreamSpecification"]}
         if "SSESpecification" in p:
             args["SSESpecification"] = {"Enabled": p["SSESpecification"].get("SSEEnabled", False)}
         if "DeletionProtectionEnabled" in p:
