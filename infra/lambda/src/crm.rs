@@ -147,27 +147,56 @@ pub fn feedback_of(event: &serde_json::Value) -> Vec<varoskapu_core::crm::qualit
         .collect()
 }
 
-/// The table, clock and audit log of a CRM function, and its token validator.
-pub async fn crm_parts(
-    aws: &varoskapu_aws::AwsConfig,
-    sdk: &aws_config::SdkConfig,
-) -> Result<varoskapu_case_api::CasesState, StartError> {
-    crate::cases::state_on(aws, sdk).await
+/// What every CRM function starts from: the AWS configuration and the case state (the
+/// table, the audit log and the token validator it holds).
+struct Parts {
+    aws: varoskapu_aws::AwsConfig,
+    sdk: aws_config::SdkConfig,
+    cases: varoskapu_case_api::CasesState,
+    clock: Arc<dyn Clock>,
+}
+
+impl Parts {
+    async fn from_env() -> Result<Self, StartError> {
+        let aws = varoskapu_aws::AwsConfig::from_env()?;
+        let sdk = aws.sdk_config().await;
+        let cases = crate::cases::state_on(&aws, &sdk).await?;
+        Ok(Self {
+            aws,
+            sdk,
+            cases,
+            clock: Arc::new(varoskapu_core::SystemClock),
+        })
+    }
+
+    fn table(&self) -> Arc<dyn Table> {
+        self.cases.cases.store.table.clone()
+    }
+
+    fn audit(&self) -> AuditLog {
+        self.cases.cases.audit.clone()
+    }
 }
 
 /// The `crm` function's state: the records' routes, the index read from its snapshot.
 pub async fn state_from_env() -> Result<varoskapu_crm::CrmState, StartError> {
-    let aws = varoskapu_aws::AwsConfig::from_env()?;
-    let sdk = aws.sdk_config().await;
-    let cases = crm_parts(&aws, &sdk).await?;
-    let table = cases.cases.store.table.clone();
-    let clock: Arc<dyn Clock> = Arc::new(varoskapu_core::SystemClock);
-    let crm = reading_crm(&aws, &sdk, table, clock, cases.cases.audit.clone()).await?;
-    // No registry service is connected on AWS yet: identification answers 503.
+    let p = Parts::from_env().await?;
+    let (clock, audit) = (p.clock.clone(), p.audit());
+    let crm = reading_crm(&p.aws, &p.sdk, p.table(), clock.clone(), audit.clone()).await?;
+    // Without a registry service, identification answers 503.
+    let identification = registry_from_env()?.map(|registry| {
+        varoskapu_core::crm::identify::PersonIdentification::new(
+            crm.store.clone(),
+            registry,
+            clock,
+            Arc::new(UuidV7Ids),
+            audit,
+        )
+    });
     Ok(varoskapu_crm::CrmState::new(
         crm,
-        None,
-        cases.tokens.clone(),
+        identification,
+        p.cases.tokens.clone(),
     ))
 }
 
@@ -175,22 +204,14 @@ pub async fn state_from_env() -> Result<varoskapu_crm::CrmState, StartError> {
 /// its index writes, like every function's but the indexer's, reach the index through the
 /// change stream.
 pub async fn reader_from_env() -> Result<Crm, StartError> {
-    let aws = varoskapu_aws::AwsConfig::from_env()?;
-    let sdk = aws.sdk_config().await;
-    let cases = crm_parts(&aws, &sdk).await?;
-    let table = cases.cases.store.table.clone();
-    let clock: Arc<dyn Clock> = Arc::new(varoskapu_core::SystemClock);
-    reading_crm(&aws, &sdk, table, clock, cases.cases.audit.clone()).await
+    let p = Parts::from_env().await?;
+    reading_crm(&p.aws, &p.sdk, p.table(), p.clock.clone(), p.audit()).await
 }
 
 /// The indexer function's CRM, with the index's one writer.
 pub async fn writer_from_env() -> Result<Crm, StartError> {
-    let aws = varoskapu_aws::AwsConfig::from_env()?;
-    let sdk = aws.sdk_config().await;
-    let cases = crm_parts(&aws, &sdk).await?;
-    let table = cases.cases.store.table.clone();
-    let clock: Arc<dyn Clock> = Arc::new(varoskapu_core::SystemClock);
-    indexing_crm(&aws, &sdk, table, clock, cases.cases.audit.clone()).await
+    let p = Parts::from_env().await?;
+    indexing_crm(&p.aws, &p.sdk, p.table(), p.clock.clone(), p.audit()).await
 }
 
 /// The registry service of `VAROSKAPU_REGISTRY_URL` (with its timeout, retries and client
