@@ -41,6 +41,24 @@ fn routes() -> Routes<CrmState> {
             crm,
             routes::person_audit,
         )
+        .protected(
+            Method::POST,
+            "/crm/persons/{person_id}/notes",
+            crm,
+            routes::add_note,
+        )
+        .protected(
+            Method::POST,
+            "/crm/persons/{person_id}/flag-resolutions",
+            crm,
+            routes::resolve_flag,
+        )
+        .protected(
+            Method::POST,
+            "/crm/persons/{person_id}/identification",
+            crm,
+            routes::identify_at_desk,
+        )
         .protected(Method::POST, "/crm/search", crm, routes::advanced_search)
         .protected(Method::GET, "/crm/searches", crm, routes::list_searches)
         .protected(Method::POST, "/crm/searches", crm, routes::save_search)
@@ -98,7 +116,8 @@ pub fn router(state: CrmState) -> Router {
         routes::person_audit, routes::advanced_search, routes::list_searches, routes::save_search,
         routes::search_results, routes::delete_search, routes::export, routes::open_duplicates,
         routes::scan_duplicates, routes::merge_duplicate, routes::not_same, routes::bounces,
-        routes::my_record, routes::identify_me,
+        routes::my_record, routes::identify_me, routes::add_note, routes::resolve_flag,
+        routes::identify_at_desk,
     ),
     components(schemas(varoskapu_http::Problem, varoskapu_core::crm::Purpose)),
     modifiers(&BearerScheme),

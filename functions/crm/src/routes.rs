@@ -427,27 +427,114 @@ pub async fn identify_me(
 ) -> Result<Json<IdentificationView>, ApiError> {
     let identity = body.identity().map_err(crm)?;
     let Some(identification) = &s.identification else {
-        return Err(Problem::with_detail(
-            ProblemKind::Unavailable,
-            "no registry is connected to this installation",
-        )
-        .into());
+        return Err(no_registry());
     };
     let outcome = identification
         .identify(&p.account, identity, channel::SIGN_IN)
         .await
         .map_err(crm)?;
-    Ok(Json(match outcome {
-        IdentifyOutcome::Identified { record, .. } => {
-            if let Err(e) = s.crm.refresh_account(&p.account).await {
-                tracing::warn!(error = %e, "the search index missed an identification");
-            }
-            IdentificationView::Identified {
-                person: record.id.0,
-            }
-        }
-        IdentifyOutcome::NoMatch => IdentificationView::NoMatch,
-        IdentifyOutcome::Differs { fields } => IdentificationView::Differs { fields },
-        IdentifyOutcome::IdentifiedAsSomeoneElse => IdentificationView::IdentifiedAsSomeoneElse,
+    if matches!(outcome, IdentifyOutcome::Identified { .. })
+        && let Err(e) = s.crm.refresh_account(&p.account).await
+    {
+        tracing::warn!(error = %e, "the search index missed an identification");
+    }
+    Ok(Json(IdentificationView::of(&outcome)))
+}
+
+fn no_registry() -> ApiError {
+    Problem::with_detail(
+        ProblemKind::Unavailable,
+        "no registry is connected to this installation",
+    )
+    .into()
+}
+
+/// Identifies the person of a record at the desk: the identity document shown is checked
+/// against the document register, then the record's natural identity against the
+/// population register. Works for records without an account.
+#[utoipa::path(post, path = "/crm/persons/{person_id}/identification", tag = "crm",
+    request_body = DeskIdentificationBody, params(("person_id" = Uuid, Path)),
+    responses((status = 200, body = IdentificationView), (status = 404, body = Problem),
+        (status = 410, body = Problem), (status = 422, body = Problem), (status = 503, body = Problem)))]
+pub async fn identify_at_desk(
+    State(s): State<CrmState>,
+    Authenticated(p): Authenticated,
+    from: ClientAddress,
+    id: PathId<Person>,
+    ApiJson(body): ApiJson<DeskIdentificationBody>,
+) -> Result<Json<IdentificationView>, ApiError> {
+    let Some(identification) = &s.identification else {
+        return Err(no_registry());
+    };
+    let id = PersonId(id.get());
+    let outcome = identification
+        .identify_at_desk(
+            &actor(&p, &from).actor,
+            id,
+            body.document.kind,
+            &body.document.number,
+        )
+        .await
+        .map_err(crm)?;
+    if matches!(outcome, IdentifyOutcome::Identified { .. })
+        && let Err(e) = s.crm.apply_changes(&[id]).await
+    {
+        tracing::warn!(error = %e, "the search index missed an identification");
+    }
+    Ok(Json(IdentificationView::of(&outcome)))
+}
+
+/// Adds a clerk's note to a record; with an `Idempotency-Key`, a retry adds nothing.
+#[utoipa::path(post, path = "/crm/persons/{person_id}/notes", tag = "crm", request_body = NoteBody,
+    params(("person_id" = Uuid, Path), IdempotencyKeyHeader),
+    responses((status = 201, body = PersonView), (status = 404, body = Problem),
+        (status = 410, body = Problem), (status = 422, body = Problem)))]
+pub async fn add_note(
+    State(s): State<CrmState>,
+    Authenticated(p): Authenticated,
+    from: ClientAddress,
+    id: PathId<Person>,
+    IdempotencyKey(key): IdempotencyKey,
+    body: Bytes,
+) -> Result<(StatusCode, Json<PersonView>), ApiError> {
+    let note: NoteBody = varoskapu_http::json::parse(&body)?;
+    let fingerprint = varoskapu_core::idempotency::fingerprint(&body);
+    let retry = key.as_deref().map(|k| (k, fingerprint.as_str()));
+    let id = PersonId(id.get());
+    s.crm
+        .add_note(&actor(&p, &from), id, &note.text, retry)
+        .await
+        .map_err(crm)?;
+    let stored = s.crm.store.get(id).await?.ok_or_else(|| crm(CrmError::UnknownPerson))?;
+    Ok((
+        StatusCode::CREATED,
+        Json(PersonView {
+            person: stored.record,
+            version: stored.version,
+        }),
+    ))
+}
+
+/// Resolves one of the record's flags once the clerk has put the record right (the
+/// manual cleansing); the history records who did.
+#[utoipa::path(post, path = "/crm/persons/{person_id}/flag-resolutions", tag = "crm",
+    request_body = FlagResolutionBody, params(("person_id" = Uuid, Path)),
+    responses((status = 200, body = PersonView), (status = 404, body = Problem), (status = 409, body = Problem),
+        (status = 410, body = Problem), (status = 422, body = Problem)))]
+pub async fn resolve_flag(
+    State(s): State<CrmState>,
+    Authenticated(p): Authenticated,
+    from: ClientAddress,
+    id: PathId<Person>,
+    ApiJson(body): ApiJson<FlagResolutionBody>,
+) -> Result<Json<PersonView>, ApiError> {
+    let stored = s
+        .crm
+        .resolve_flag(&actor(&p, &from), PersonId(id.get()), body.version, &body.flag)
+        .await
+        .map_err(crm)?;
+    Ok(Json(PersonView {
+        person: stored.record,
+        version: stored.version,
     }))
 }

@@ -207,3 +207,57 @@ impl IdentifyBody {
         })
     }
 }
+
+/// A clerk's note on a record.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoteBody {
+    #[schema(min_length = 1, max_length = 2000, pattern = "\\S")]
+    pub text: String,
+}
+
+/// A flag of the record (`moved`, `address_unchecked`…) the clerk has dealt with.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FlagResolutionBody {
+    /// The version the record had when read; a stale one is refused with 409.
+    pub version: u64,
+    #[schema(min_length = 1, max_length = 100)]
+    pub flag: String,
+}
+
+/// The identity document a person shows at the desk.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentShown {
+    pub kind: varoskapu_core::crm::registry::DocumentKind,
+    #[schema(min_length = 1, max_length = 40, pattern = "\\S")]
+    pub number: String,
+}
+
+/// A desk identification: the record's natural identity is matched against the
+/// population register once the document shown is confirmed valid.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeskIdentificationBody {
+    pub document: DocumentShown,
+}
+
+impl IdentificationView {
+    /// What an identification found, as the API answers it.
+    pub fn of(outcome: &varoskapu_core::crm::identify::IdentifyOutcome) -> Self {
+        use varoskapu_core::crm::identify::IdentifyOutcome;
+        match outcome {
+            IdentifyOutcome::Identified { record, .. } => IdentificationView::Identified {
+                person: record.id.0,
+            },
+            IdentifyOutcome::NoMatch => IdentificationView::NoMatch,
+            IdentifyOutcome::Differs { fields } => IdentificationView::Differs {
+                fields: fields.clone(),
+            },
+            IdentifyOutcome::IdentifiedAsSomeoneElse => {
+                IdentificationView::IdentifiedAsSomeoneElse
+            }
+        }
+    }
+}

@@ -182,9 +182,14 @@ impl Parts {
 pub async fn state_from_env() -> Result<varoskapu_crm::CrmState, StartError> {
     let p = Parts::from_env().await?;
     let (clock, audit) = (p.clock.clone(), p.audit());
-    let crm = reading_crm(&p.aws, &p.sdk, p.table(), clock.clone(), audit.clone()).await?;
+    let mut crm = reading_crm(&p.aws, &p.sdk, p.table(), clock.clone(), audit.clone()).await?;
+    let registry = registry_from_env()?;
+    // Addresses entered are checked against the address register when one is connected.
+    if let Some(registry) = &registry {
+        crm = crm.with_registry(registry.clone());
+    }
     // Without a registry service, identification answers 503.
-    let identification = registry_from_env()?.map(|registry| {
+    let identification = registry.map(|registry| {
         varoskapu_core::crm::identify::PersonIdentification::new(
             crm.store.clone(),
             registry,

@@ -27,7 +27,8 @@ pub fn crm_with(ports: &LocalPorts, audit: AuditLog) -> anyhow::Result<Crm> {
         clock: ports.clock.clone(),
         ids: ports.ids.clone(),
         audit,
-    }))
+    })
+    .with_registry(ports.registry.clone()))
 }
 
 /// The CRM of a data folder, for the command line.

@@ -11,7 +11,7 @@ use super::error::CrmError;
 use super::person::{
     Address, AddressKind, Identification, NaturalIdentity, PersonId, PersonRecord, RecordChange,
 };
-use super::registry::{PersonMatch, RegisteredPerson, Registry};
+use super::registry::{DocumentCheck, DocumentKind, PersonMatch, RegisteredPerson, Registry};
 use super::store::{PersonStore, StoredPerson};
 use crate::audit::{AuditLog, AuditStream};
 use crate::cases::Actor;
@@ -106,6 +106,65 @@ impl PersonIdentification {
         identity: NaturalIdentity,
         channel: &str,
     ) -> Result<IdentifyOutcome, CrmError> {
+        self.identify_target(actor, Target::Account(account), identity, channel)
+            .await
+    }
+
+    /// A clerk identifies the person of record `id` at the desk: the identity document
+    /// shown is checked against the document register (an expired, withdrawn, lost or
+    /// stolen one is refused as `/document/number`), then the record's natural identity
+    /// against the population register. A record without an account can be identified
+    /// this way too.
+    pub async fn identify_at_desk(
+        &self,
+        actor: &Actor,
+        id: PersonId,
+        document: DocumentKind,
+        number: &str,
+    ) -> Result<IdentifyOutcome, CrmError> {
+        let number = number.trim();
+        if number.is_empty() || number.chars().count() > 40 || number.chars().any(char::is_control)
+        {
+            return Err(CrmError::field(
+                "/document/number",
+                "the document's number is needed",
+            ));
+        }
+        let stored = self.store.get(id).await?.ok_or(CrmError::UnknownPerson)?;
+        if stored.record.merged_into.is_some() {
+            return Err(CrmError::Merged);
+        }
+        match self.registry.document(document, number).await? {
+            DocumentCheck::Valid { .. } => {}
+            DocumentCheck::Invalid { reason } => {
+                return Err(CrmError::field(
+                    "/document/number",
+                    format!("the document register refuses this document: {reason}"),
+                ));
+            }
+            DocumentCheck::Unknown => {
+                return Err(CrmError::field(
+                    "/document/number",
+                    "the document register does not know this document",
+                ));
+            }
+        }
+        self.identify_target(
+            actor,
+            Target::Record(id),
+            stored.record.identity,
+            channel::DESK,
+        )
+        .await
+    }
+
+    async fn identify_target(
+        &self,
+        actor: &Actor,
+        target: Target<'_>,
+        identity: NaturalIdentity,
+        channel: &str,
+    ) -> Result<IdentifyOutcome, CrmError> {
         if identity.family_name.trim().is_empty() {
             return Err(CrmError::field("/family_name", "a family name is needed"));
         }
@@ -121,7 +180,10 @@ impl PersonIdentification {
             PersonMatch::Differs { fields } => return Ok(IdentifyOutcome::Differs { fields }),
         };
         for _ in 0..MAX_ATTEMPTS {
-            let previous = self.store.by_account(account).await?;
+            let previous = match target {
+                Target::Account(account) => self.store.by_account(account).await?,
+                Target::Record(id) => Some(self.store.get(id).await?.ok_or(CrmError::UnknownPerson)?),
+            };
             if let Some(stored) = &previous {
                 if stored.record.merged_into.is_some() {
                     return Err(CrmError::Merged);
@@ -136,14 +198,15 @@ impl PersonIdentification {
                 }
             }
             let now = self.clock.now();
-            let mut record = match &previous {
-                Some(stored) => stored.record.clone(),
-                None => blank_record(
+            let mut record = match (&previous, target) {
+                (Some(stored), _) => stored.record.clone(),
+                (None, Target::Account(account)) => blank_record(
                     PersonId(self.ids.new_id()),
                     account,
                     registered.identity.clone(),
                     now,
                 )?,
+                (None, Target::Record(_)) => return Err(CrmError::UnknownPerson),
             };
             apply_register(&mut record, &registered, now);
             record.identified = Some(Identification {
@@ -229,6 +292,15 @@ impl PersonIdentification {
             .await?
             .filter(|s| s.record.identified.is_some()))
     }
+}
+
+/// Whose record an identification is for.
+#[derive(Clone, Copy)]
+enum Target<'a> {
+    /// The record of a login account, created when it has none.
+    Account(&'a str),
+    /// A record the office found (it may have no account).
+    Record(PersonId),
 }
 
 /// The item naming the record a person of the register is identified on.
@@ -353,6 +425,62 @@ pub(crate) mod tests {
 
     fn asked() -> NaturalIdentity {
         anna().identity
+    }
+
+    #[test]
+    fn a_clerk_identifies_a_record_without_account_only_on_a_valid_document() {
+        block_on(async {
+            let w = world();
+            let now = w.clock.now();
+            let mut desk: PersonRecord = serde_json::from_value(serde_json::json!({
+                "id": PersonId(uuid::Uuid::from_u128(77)),
+                "identity": asked(),
+                "created_at": now,
+                "updated_at": now,
+            }))
+            .expect("record");
+            desk.addresses.clear();
+            let ops = PersonStore::save_ops(&desk, None).expect("ops");
+            w.store.table().transact(ops).await.expect("saved");
+            let clerk = Actor::Clerk("clerk-1".into());
+
+            for (number, detail) in [
+                ("666666XX", "the document register refuses this document: stolen"),
+                ("000000AA", "the document register does not know this document"),
+                ("  ", "the document's number is needed"),
+            ] {
+                let refused = w
+                    .identification
+                    .identify_at_desk(&clerk, desk.id, DocumentKind::IdentityCard, number)
+                    .await;
+                assert_eq!(
+                    refused,
+                    Err(CrmError::field("/document/number", detail)),
+                    "{number}"
+                );
+            }
+            let untouched = w.store.get(desk.id).await.expect("read").expect("kept");
+            assert!(untouched.record.identified.is_none());
+
+            let outcome = w
+                .identification
+                .identify_at_desk(&clerk, desk.id, DocumentKind::IdentityCard, "123456AB")
+                .await
+                .expect("identified");
+            let IdentifyOutcome::Identified { record, created } = outcome else {
+                panic!("{outcome:?}");
+            };
+            assert!(!created);
+            assert_eq!(record.id, desk.id);
+            assert_eq!(record.account, None);
+            let identified = record.identified.as_ref().expect("identified");
+            assert_eq!(identified.channel, channel::DESK);
+            assert_eq!(identified.registry_id, "R-1");
+            assert_eq!(
+                record.history.last().map(|c| (c.what.as_str(), c.by.as_str())),
+                Some(("identified", "clerk-1"))
+            );
+        });
     }
 
     #[test]

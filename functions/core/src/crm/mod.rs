@@ -6,10 +6,12 @@
 //! A person record is not an account: it may be linked to one (on registration, or by a
 //! clerk) or stand alone (created at the desk or by an import).
 
+pub mod addresses;
 pub mod duplicates;
 pub mod error;
 pub mod generate;
 pub mod identify;
+pub mod annotate;
 pub mod input;
 pub mod person;
 pub mod quality;
@@ -23,8 +25,8 @@ pub use error::{CrmError, FieldError};
 pub use input::PersonInput;
 pub use person::{
     Address, AddressKind, Company, Consent, ContactState, EmailContact, Gender, GenderSource,
-    Identification, NaturalIdentity, PersonId, PersonRecord, PhoneContact, RecordChange,
-    RecordedGender,
+    Identification, NaturalIdentity, PersonId, PersonNote, PersonRecord, PhoneContact,
+    RecordChange, RecordedGender,
 };
 pub use service::{
     BounceReport, Crm, CrmActor, CrmPorts, DuplicatePair, PairState, Purpose, SavedSearch,

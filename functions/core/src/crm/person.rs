@@ -238,6 +238,17 @@ pub struct RecordChange {
     pub detail: Option<String>,
 }
 
+/// A clerk's note on a record (what the person said at the desk, what was agreed). Notes
+/// are only ever added: a wrong one is corrected by another.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PersonNote {
+    #[schema(value_type = String)]
+    pub at: Timestamp,
+    /// The internal account id of the clerk who wrote it.
+    pub by: String,
+    pub text: String,
+}
+
 /// One person (or company) as the municipality knows them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PersonRecord {
@@ -277,12 +288,17 @@ pub struct PersonRecord {
     /// bookings are this person's too.
     #[serde(default)]
     pub merged_accounts: Vec<String>,
-    /// Flags for the office (`moved`, `deceased`, `name_changed`), from the registry refresh.
+    /// Flags for the office: `moved`, `deceased`, `name_changed`, `not_in_register` from
+    /// the registry refresh, `address_unchecked` when the address register did not answer
+    /// on entry. A clerk resolves them once the record is put right.
     #[serde(default)]
     pub flags: Vec<String>,
     /// What changed in the record, oldest first (registry refreshes, merges, clerks' edits).
     #[serde(default)]
     pub history: Vec<RecordChange>,
+    /// The office's notes, oldest first.
+    #[serde(default)]
+    pub notes: Vec<PersonNote>,
     #[schema(value_type = String)]
     pub created_at: Timestamp,
     #[schema(value_type = String)]

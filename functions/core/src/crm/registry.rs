@@ -65,7 +65,7 @@ pub enum VehicleCheck {
 }
 
 /// The kinds of identity document the document register knows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DocumentKind {
     IdentityCard,
@@ -250,10 +250,16 @@ pub(crate) mod in_test {
         async fn document(
             &self,
             _kind: DocumentKind,
-            _number: &str,
+            number: &str,
         ) -> Result<DocumentCheck, RegistryError> {
             self.up()?;
-            Ok(DocumentCheck::Unknown)
+            Ok(match number {
+                "123456AB" => DocumentCheck::Valid { expires_on: None },
+                "666666XX" => DocumentCheck::Invalid {
+                    reason: "stolen".into(),
+                },
+                _ => DocumentCheck::Unknown,
+            })
         }
     }
 

@@ -6,6 +6,7 @@
 //! process (locally) or from the change stream (on AWS), and is rebuilt by [`Crm::reindex`].
 
 use super::duplicates::{Candidate, MatchReason, candidate_pairs, score_pair};
+use super::addresses::{ADDRESS_UNCHECKED, verify_addresses};
 use super::error::CrmError;
 use super::input::{CheckedInput, PersonInput};
 use super::person::{
@@ -13,6 +14,7 @@ use super::person::{
 };
 use super::quality::dsn::{Bounce, BounceKind};
 use super::quality::gender::fill_inferred_gender;
+use super::registry::Registry;
 use super::search::{Activity, Criteria, PageRequest, PersonDoc, PersonIndex, SearchPage};
 use super::store::{PersonStore, StoredPerson};
 use crate::appointments::store::AppointmentStore;
@@ -79,7 +81,7 @@ pub struct CrmActor {
 }
 
 impl CrmActor {
-    fn by(&self) -> String {
+    pub(super) fn by(&self) -> String {
         self.actor.account().unwrap_or("system").to_owned()
     }
 }
@@ -180,10 +182,12 @@ pub struct Crm {
     pub store: PersonStore,
     pub index: Arc<dyn PersonIndex>,
     pub suppressions: SuppressionList,
-    clock: Arc<dyn Clock>,
+    pub(super) clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
-    audit: AuditLog,
+    pub(super) audit: AuditLog,
     tz: TimeZone,
+    /// The address register that entered addresses are checked against, when connected.
+    registry: Option<Arc<dyn Registry>>,
 }
 
 fn searches_key(id: Uuid) -> Key {
@@ -208,7 +212,14 @@ impl Crm {
             ids: ports.ids,
             audit: ports.audit,
             tz,
+            registry: None,
         }
+    }
+
+    /// The CRM checking every address entered against `registry`'s address register.
+    pub fn with_registry(mut self, registry: Arc<dyn Registry>) -> Self {
+        self.registry = Some(registry);
+        self
     }
 
     /// The audit log the CRM records reads and changes in.
@@ -216,7 +227,7 @@ impl Crm {
         &self.audit
     }
 
-    fn table(&self) -> &Arc<dyn Table> {
+    pub(super) fn table(&self) -> &Arc<dyn Table> {
         self.store.table()
     }
 
@@ -225,7 +236,7 @@ impl Crm {
         self.clock.now().to_zoned(self.tz.clone()).date()
     }
 
-    fn event(&self, who: &CrmActor, id: PersonId, action: &str) -> AuditEvent {
+    pub(super) fn event(&self, who: &CrmActor, id: PersonId, action: &str) -> AuditEvent {
         self.audit.event(
             AuditStream::person(id),
             &who.actor,
@@ -279,7 +290,7 @@ impl Crm {
     }
 
     /// Brings the index up to date with these records.
-    async fn index_records(&self, records: &[&PersonRecord]) -> Result<(), CrmError> {
+    pub(super) async fn index_records(&self, records: &[&PersonRecord]) -> Result<(), CrmError> {
         let mut docs = Vec::with_capacity(records.len());
         for record in records {
             docs.push(self.doc(record).await?);
@@ -336,7 +347,7 @@ impl Crm {
         account: Option<&str>,
         retry: Option<(&str, &str)>,
     ) -> Result<PersonRecord, CrmError> {
-        let checked = input.check(self.today())?;
+        let mut checked = input.check(self.today())?;
         let scope = format!("crm-create#{}", who.by());
         if let Some((key, fingerprint)) = retry
             && let Some(record) = self.replay(&scope, key, fingerprint).await?
@@ -344,6 +355,7 @@ impl Crm {
             return Ok(record);
         }
         let now = self.clock.now();
+        let unchecked = verify_addresses(self.registry.as_deref(), &mut checked.addresses, &[], now).await?;
         let mut record = PersonRecord {
             id: PersonId(self.ids.new_id()),
             identity: checked.identity.clone(),
@@ -361,6 +373,7 @@ impl Crm {
             merged_into: None,
             merged_from: Vec::new(),
             merged_accounts: Vec::new(),
+            notes: Vec::new(),
             flags: Vec::new(),
             history: vec![RecordChange {
                 at: now,
@@ -372,6 +385,7 @@ impl Crm {
             updated_at: now,
         };
         Self::apply(&mut record, checked);
+        mark(&mut record, ADDRESS_UNCHECKED, unchecked);
         let mut ops = PersonStore::save_ops(&record, None)?;
         let guard = ops.len();
         if let Some((key, fingerprint)) = retry {
@@ -401,7 +415,7 @@ impl Crm {
         Ok(record)
     }
 
-    async fn replay(
+    pub(super) async fn replay(
         &self,
         scope: &str,
         key: &str,
@@ -424,7 +438,7 @@ impl Crm {
         version: u64,
         input: &PersonInput,
     ) -> Result<StoredPerson, CrmError> {
-        let checked = input.check(self.today())?;
+        let mut checked = input.check(self.today())?;
         let stored = self.store.get(id).await?.ok_or(CrmError::UnknownPerson)?;
         if stored.record.merged_into.is_some() {
             return Err(CrmError::Merged);
@@ -432,9 +446,17 @@ impl Crm {
         if stored.version != version {
             return Err(CrmError::Stale);
         }
+        let now = self.clock.now();
+        let unchecked = verify_addresses(
+            self.registry.as_deref(),
+            &mut checked.addresses,
+            &stored.record.addresses,
+            now,
+        )
+        .await?;
         let mut record = stored.record.clone();
         Self::apply(&mut record, checked);
-        let now = self.clock.now();
+        mark(&mut record, ADDRESS_UNCHECKED, unchecked);
         record.updated_at = now;
         record.history.push(RecordChange {
             at: now,
@@ -1025,7 +1047,17 @@ impl Crm {
     }
 }
 
-fn idempotency_error(e: IdempotencyError) -> CrmError {
+/// Sets or clears one of a record's flags.
+pub(super) fn mark(record: &mut PersonRecord, flag: &str, set: bool) {
+    let has = record.flags.iter().any(|f| f == flag);
+    if set && !has {
+        record.flags.push(flag.to_owned());
+    } else if !set && has {
+        record.flags.retain(|f| f != flag);
+    }
+}
+
+pub(super) fn idempotency_error(e: IdempotencyError) -> CrmError {
     match e {
         IdempotencyError::KeyReused => CrmError::IdempotencyKeyReused,
         IdempotencyError::InvalidKey => CrmError::field("/Idempotency-Key", e.to_string()),
