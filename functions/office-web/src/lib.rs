@@ -18,6 +18,7 @@ use varoskapu_accounts::Accounts;
 use varoskapu_book_appointment::AppointmentsState;
 use varoskapu_case_api::CasesState;
 use varoskapu_core::crm::Crm;
+use varoskapu_core::crm::identify::PersonIdentification;
 use varoskapu_core::{Clock, Table};
 use varoskapu_http::auth::TokenValidator;
 use varoskapu_idp::ClientRegistry;
@@ -38,6 +39,8 @@ pub struct OfficeState {
     pub appointments: AppointmentsState,
     /// The citizen records.
     pub crm: Crm,
+    /// Identification against the registries at the desk, where a registry is connected.
+    pub identification: Option<PersonIdentification>,
     /// The provider's client registry: the admin's partner apps.
     pub clients: ClientRegistry,
     /// The accounts: the posts of the staff.
@@ -75,11 +78,18 @@ impl OfficeState {
             payments,
             appointments,
             crm,
+            identification: None,
             clients: ClientRegistry::new(table.clone(), clock.clone()),
             accounts,
             table,
             clock,
         }
+    }
+
+    /// Clerks identify persons at the desk against `identification`'s registries.
+    pub fn with_identification(mut self, identification: PersonIdentification) -> Self {
+        self.identification = Some(identification);
+        self
     }
 }
 

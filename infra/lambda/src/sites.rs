@@ -89,12 +89,11 @@ async fn services_from_env(
     })
 }
 
-/// The citizen portal's state from the environment.
-pub async fn portal_from_env() -> Result<PortalState, StartError> {
-    let s = services_from_env(PORTAL_CLIENT_SECRET_ARN_VAR).await?;
-    let config = varoskapu_portal::config::from_env_with_secret(s.client_secret)?;
-    // Without a registry service the identification page says it is unavailable.
-    let identification = crate::crm::registry_from_env()?.map(|registry| {
+/// Identification against the registry service the environment names, if it names one.
+fn identification_from_env(
+    s: &SiteServices,
+) -> Result<Option<varoskapu_core::crm::identify::PersonIdentification>, StartError> {
+    Ok(crate::crm::registry_from_env()?.map(|registry| {
         varoskapu_core::crm::identify::PersonIdentification::new(
             s.crm.store.clone(),
             registry,
@@ -102,7 +101,15 @@ pub async fn portal_from_env() -> Result<PortalState, StartError> {
             Arc::new(UuidV7Ids),
             s.crm.audit().clone(),
         )
-    });
+    }))
+}
+
+/// The citizen portal's state from the environment.
+pub async fn portal_from_env() -> Result<PortalState, StartError> {
+    let s = services_from_env(PORTAL_CLIENT_SECRET_ARN_VAR).await?;
+    let config = varoskapu_portal::config::from_env_with_secret(s.client_secret)?;
+    // Without a registry service the identification page says it is unavailable.
+    let identification = identification_from_env(&s)?;
     Ok(PortalState::new(
         config,
         s.table,
@@ -120,7 +127,8 @@ pub async fn portal_from_env() -> Result<PortalState, StartError> {
 pub async fn office_from_env() -> Result<OfficeState, StartError> {
     let s = services_from_env(OFFICE_CLIENT_SECRET_ARN_VAR).await?;
     let config = varoskapu_office_web::config::from_env_with_secret(s.client_secret)?;
-    Ok(OfficeState::new(
+    let identification = identification_from_env(&s)?;
+    let office = OfficeState::new(
         config,
         s.table,
         s.clock,
@@ -129,5 +137,9 @@ pub async fn office_from_env() -> Result<OfficeState, StartError> {
         s.payments,
         s.appointments,
         s.crm,
-    ))
+    );
+    Ok(match identification {
+        Some(i) => office.with_identification(i),
+        None => office,
+    })
 }

@@ -518,6 +518,7 @@ fn office_with(
         appointments.clone(),
         crm.clone(),
     )
+    .with_identification(crate::crm::identification(ports, crm))
 }
 
 /// The citizen portal over the case and payment use cases, signing people in through the
