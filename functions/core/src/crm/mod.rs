@@ -17,6 +17,7 @@ pub mod person;
 pub mod quality;
 pub mod refresh;
 pub mod registry;
+pub mod schedule;
 pub mod search;
 pub mod service;
 pub mod store;

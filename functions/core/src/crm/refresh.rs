@@ -6,7 +6,7 @@
 
 use super::error::CrmError;
 use super::identify::{add_flag, apply_register};
-use super::person::{Address, AddressKind, PersonRecord, RecordChange};
+use super::person::{Address, AddressKind, PersonId, PersonRecord, RecordChange};
 use super::quality::fold::fold;
 use super::registry::{RegisteredPerson, Registry};
 use super::store::{PersonStore, StoredPerson};
@@ -20,7 +20,7 @@ use jiff::Timestamp;
 const MAX_ATTEMPTS: usize = 8;
 
 /// What one run of the refresh did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RefreshReport {
     /// Identified records the register was asked about and answered for.
     pub checked: usize,
@@ -28,6 +28,19 @@ pub struct RefreshReport {
     pub changed: usize,
     /// Records the register did not answer for (tried again on the next run).
     pub failed: usize,
+    /// The records that changed, in the order they were written: what the search index
+    /// must take up again ([`super::Crm::apply_changes`]).
+    pub changed_ids: Vec<PersonId>,
+}
+
+impl std::fmt::Display for RefreshReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "checked {}, changed {}, failed {}",
+            self.checked, self.changed, self.failed
+        )
+    }
 }
 
 fn same_address(record: Option<&Address>, register: Option<&Address>) -> bool {
@@ -221,6 +234,7 @@ async fn refresh_stored(
             Ok(()) => {
                 report.checked += 1;
                 report.changed += 1;
+                report.changed_ids.push(id);
                 return Ok(());
             }
             Err(e) if e.is_condition_failure() || e == TableError::Conflict => continue,
@@ -258,10 +272,17 @@ mod tests {
                 run().await.expect("run"),
                 RefreshReport {
                     checked: 1,
-                    changed: 0,
-                    failed: 0
+                    ..RefreshReport::default()
                 }
             );
+            let id = w
+                .store
+                .by_account("acc-1")
+                .await
+                .expect("read")
+                .expect("record")
+                .record
+                .id;
 
             let mut moved = anna();
             let home = moved.permanent_address.as_mut().expect("home");
@@ -277,7 +298,8 @@ mod tests {
                 RefreshReport {
                     checked: 1,
                     changed: 1,
-                    failed: 0
+                    failed: 0,
+                    changed_ids: vec![id],
                 }
             );
             let record = w
@@ -297,8 +319,9 @@ mod tests {
             assert_eq!(whats, ["identified", "moved", "name_changed"]);
             assert!(record.history.iter().skip(1).all(|c| c.by == "registry"));
 
-            // Nothing new: nothing written, no flag twice.
-            assert_eq!(run().await.expect("run").changed, 0);
+            // Nothing new: nothing written, no flag twice, nothing to re-index.
+            let quiet = run().await.expect("run");
+            assert_eq!((quiet.changed, quiet.changed_ids), (0, vec![]));
 
             let mut dead = w.registry.persons.lock().expect("lock")["R-1"].clone();
             dead.deceased_on = Some(date(2026, 2, 20));
@@ -347,9 +370,8 @@ mod tests {
             assert_eq!(
                 report,
                 RefreshReport {
-                    checked: 0,
-                    changed: 0,
-                    failed: 1
+                    failed: 1,
+                    ..RefreshReport::default()
                 }
             );
             let record = w
@@ -372,14 +394,6 @@ mod tests {
             )
             .await
             .expect("run");
-            assert_eq!(
-                report,
-                RefreshReport {
-                    checked: 1,
-                    changed: 1,
-                    failed: 0
-                }
-            );
             let record = w
                 .store
                 .by_account("acc-1")
@@ -387,6 +401,15 @@ mod tests {
                 .expect("read")
                 .expect("record")
                 .record;
+            assert_eq!(
+                report,
+                RefreshReport {
+                    checked: 1,
+                    changed: 1,
+                    failed: 0,
+                    changed_ids: vec![record.id],
+                }
+            );
             assert_eq!(flags(&record), ["not_in_register"]);
         });
     }

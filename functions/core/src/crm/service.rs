@@ -187,7 +187,7 @@ pub struct Crm {
     pub(super) audit: AuditLog,
     tz: TimeZone,
     /// The address register that entered addresses are checked against, when connected.
-    registry: Option<Arc<dyn Registry>>,
+    pub(super) registry: Option<Arc<dyn Registry>>,
 }
 
 fn searches_key(id: Uuid) -> Key {
