@@ -261,8 +261,9 @@ async fn documents(registry: &dyn Registry) {
             .await
             .expect("answer"),
         DocumentCheck::Valid {
-            expires_on: Some(_)
-        }
+            expires_on: Some(_),
+            holder: Some(h),
+        } if h == DEMO_CITIZEN_REGISTRY_ID
     ));
     assert!(matches!(
         registry

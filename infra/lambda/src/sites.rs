@@ -91,15 +91,16 @@ async fn services_from_env(
 
 /// Identification against the registry service the environment names, if it names one.
 fn identification_from_env(
-    s: &SiteServices,
+    crm: &varoskapu_core::crm::Crm,
+    clock: &Arc<dyn Clock>,
 ) -> Result<Option<varoskapu_core::crm::identify::PersonIdentification>, StartError> {
     Ok(crate::crm::registry_from_env()?.map(|registry| {
         varoskapu_core::crm::identify::PersonIdentification::new(
-            s.crm.store.clone(),
+            crm.store.clone(),
             registry,
-            s.clock.clone(),
+            clock.clone(),
             Arc::new(UuidV7Ids),
-            s.crm.audit().clone(),
+            crm.audit().clone(),
         )
     }))
 }
@@ -109,7 +110,7 @@ pub async fn portal_from_env() -> Result<PortalState, StartError> {
     let s = services_from_env(PORTAL_CLIENT_SECRET_ARN_VAR).await?;
     let config = varoskapu_portal::config::from_env_with_secret(s.client_secret)?;
     // Without a registry service the identification page says it is unavailable.
-    let identification = identification_from_env(&s)?;
+    let identification = identification_from_env(&s.crm, &s.clock)?;
     Ok(PortalState::new(
         config,
         s.table,
@@ -127,7 +128,7 @@ pub async fn portal_from_env() -> Result<PortalState, StartError> {
 pub async fn office_from_env() -> Result<OfficeState, StartError> {
     let s = services_from_env(OFFICE_CLIENT_SECRET_ARN_VAR).await?;
     let config = varoskapu_office_web::config::from_env_with_secret(s.client_secret)?;
-    let identification = identification_from_env(&s)?;
+    let identification = identification_from_env(&s.crm, &s.clock)?;
     let office = OfficeState::new(
         config,
         s.table,

@@ -31,7 +31,7 @@
 //! | `GET /persons/{registry_id}` | | a `RegisteredPerson` (`registry_id`, `identity`, `permanent_address`, `temporary_address`, `card_number`, `deceased_on`); 404 when unknown |
 //! | `POST /addresses/check` | `{"postcode","street","number"}` | `{"result":"valid","district":"V","city":"Budapest"}`, `{"result":"invalid","field":"street"}` |
 //! | `GET /vehicles/{plate}` | (plate normalised: `ABC123`) | `{"result":"kept_by","registry_id":"…"}`, `{"result":"not_registered"}` |
-//! | `POST /documents/check` | `{"kind":"identity_card"\|"passport"\|"driving_licence"\|"address_card","number"}` | `{"result":"valid","expires_on":…}`, `{"result":"invalid","reason":"stolen"}`, `{"result":"unknown"}` |
+//! | `POST /documents/check` | `{"kind":"identity_card"\|"passport"\|"driving_licence"\|"address_card","number"}` | `{"result":"valid","expires_on":…,"holder":"<registry id>"}` (the holder may be left out), `{"result":"invalid","reason":"stolen"}`, `{"result":"unknown"}` |
 //!
 //! Errors are `{"error": "<slug>", "detail": "…"}`: 4xx when the question is refused
 //! (the client returns `RegistryError::Refused` at once), 5xx when the service cannot

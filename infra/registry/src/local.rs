@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::RwLock;
 use varoskapu_core::crm::person::{Address, AddressKind, NaturalIdentity};
-use varoskapu_core::crm::quality::fold::{fold, fold_name};
+use varoskapu_core::crm::quality::fold::{fold, fold_name, fold_street};
 use varoskapu_core::crm::registry::{
     AddressCheck, DocumentCheck, DocumentKind, PersonMatch, RegisteredPerson, Registry,
     RegistryError, VehicleCheck, normalise_plate,
@@ -200,7 +200,7 @@ fn person_key(identity: &NaturalIdentity) -> Option<String> {
 }
 
 fn street_key(postcode: &str, street: &str) -> String {
-    format!("{}|{}", postcode.trim(), fold(street))
+    format!("{}|{}", postcode.trim(), fold_street(street))
 }
 
 fn document_key(number: &str) -> String {
@@ -554,7 +554,7 @@ impl Registry for LocalRegistry {
                 .streets
                 .values()
                 .flatten()
-                .any(|s| fold(&s.street) == fold(street));
+                .any(|s| fold_street(&s.street) == fold_street(street));
             return invalid(if elsewhere { "postcode" } else { "street" });
         };
         let Some(n) = house_number(number) else {
@@ -599,6 +599,7 @@ impl Registry for LocalRegistry {
         }
         Ok(DocumentCheck::Valid {
             expires_on: document.expires_on,
+            holder: Some(document.holder.clone()),
         })
     }
 }

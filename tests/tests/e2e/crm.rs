@@ -2,9 +2,12 @@
 //! person, finds her by a name typed without accents, by a phone number in 06 notation, by
 //! an address and by an advanced search she saves; opens the record only with a purpose,
 //! and the audit trail shows each read with it; merges a planted duplicate by clicking in
-//! the office pages; a bounce notification stops all mail to an address. And the refusals:
-//! no token, a citizen's token, a partner app's token, an export without `crm:export`, a
-//! stale correction, a bad e-mail address (named, nothing written), a replayed create.
+//! the office pages, where she also leaves a note and tries a desk identification; a bounce
+//! notification stops all mail to an address; addresses are checked against the address
+//! register, and a person at the desk is identified only on her own valid document. And
+//! the refusals: no token, a citizen's token, a partner app's token, an export without
+//! `crm:export`, a stale correction, a bad e-mail address or an address the register does
+//! not know (named, nothing written), a replayed create or note, someone else's document.
 
 use crate::support::browser::{self, Browser, Driver, start_driver, wait_for_url};
 use crate::support::*;
@@ -241,6 +244,193 @@ async fn a_clerk_records_finds_and_corrects_a_person_and_every_read_is_audited_w
         ],
         "{trail}"
     );
+}
+
+/// Kovács Anna as the population register holds her (SZL-0001 of the demo registry),
+/// recorded at the desk without an account.
+fn anna_at_the_desk() -> Value {
+    json!({
+        "identity": {
+            "family_name": "Kovács",
+            "given_name": "Anna",
+            "birth_date": "1985-04-12",
+            "birth_place": "Budapest",
+            "mother_birth_name": "Szabó Mária"
+        },
+        "addresses": [{"kind": "permanent", "postcode": "1051", "city": "Budapest",
+                       "street": "Október 6. u.", "number": "12."}]
+    })
+}
+
+fn pointers(problem: &Value) -> Vec<String> {
+    problem["errors"]
+        .as_array()
+        .map(|errors| {
+            errors
+                .iter()
+                .filter_map(|e| e["pointer"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn addresses_are_checked_against_the_register_and_clerks_note_resolve_and_identify_at_the_desk()
+ {
+    let world = World::start().await;
+    let clerk = world
+        .sign_in_office(DEMO_CLERK_EMAIL, DEMO_CLERK_PASSWORD)
+        .await;
+
+    // An address the register does not know is named, and nothing is written.
+    let mut nowhere = jozsef();
+    nowhere["addresses"][0]["street"] = json!("Nincsilyen utca");
+    let (status, problem) = create(&world, &clerk, nowhere, "nowhere").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(pointers(&problem), ["/addresses/0/street"], "{problem}");
+    let mut too_far = jozsef();
+    too_far["addresses"][0]["number"] = json!("99");
+    let (status, problem) = create(&world, &clerk, too_far, "too-far").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(pointers(&problem), ["/addresses/0/number"], "{problem}");
+    assert!(quick(&world, &clerk, "06 30 123 4567").await.is_empty());
+
+    // A known one gets its district, typed with the street type abbreviated or not.
+    let (status, jozsef) = create(&world, &clerk, jozsef_again(), "jozsef").await;
+    assert_eq!(status, StatusCode::CREATED, "{jozsef}");
+    assert_eq!(
+        jozsef["person"]["addresses"][0]["district"], "V",
+        "{jozsef}"
+    );
+    let mut hegyvidek = jozsef_again();
+    hegyvidek["identity"]["given_name"] = json!("Béla");
+    hegyvidek["addresses"] = json!([{"kind": "permanent", "postcode": "1123",
+        "city": "Budapest", "street": "Alkotás utca", "number": "7/B"}]);
+    let (status, bela) = create(&world, &clerk, hegyvidek, "bela").await;
+    assert_eq!(status, StatusCode::CREATED, "{bela}");
+    assert_eq!(bela["person"]["addresses"][0]["district"], "XII", "{bela}");
+    let id = jozsef["person"]["id"].as_str().expect("id").to_owned();
+
+    // A note sent twice with its Idempotency-Key is kept once; an empty one is named.
+    let note = |key: &'static str, text: &'static str| {
+        let (world, clerk, id) = (&world, &clerk, id.clone());
+        async move {
+            let response = world
+                .http
+                .post(format!("{}/crm/persons/{id}/notes", world.base))
+                .bearer_auth(&clerk.token)
+                .header("Idempotency-Key", key)
+                .json(&json!({"text": text}))
+                .send()
+                .await
+                .expect("request");
+            let status = response.status();
+            (
+                status,
+                response.json::<Value>().await.unwrap_or(Value::Null),
+            )
+        }
+    };
+    let (status, first) = note("note-1", "Hallókészüléket használ, lassan beszéljünk.").await;
+    assert_eq!(status, StatusCode::CREATED, "{first}");
+    let (status, again) = note("note-1", "Hallókészüléket használ, lassan beszéljünk.").await;
+    assert_eq!(status, StatusCode::CREATED, "{again}");
+    assert_eq!(again["person"]["notes"].as_array().map(Vec::len), Some(1));
+    let (status, problem) = note("note-2", "   ").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(pointers(&problem), ["/text"], "{problem}");
+    let read = world
+        .ok(
+            &clerk,
+            Method::GET,
+            &format!("/crm/persons/{id}?purpose=customer_service"),
+            None,
+        )
+        .await;
+    assert_eq!(read["person"]["notes"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        read["person"]["notes"][0]["text"],
+        "Hallókészüléket használ, lassan beszéljünk."
+    );
+    let version = read["version"].as_u64().expect("version");
+
+    // A flag the record does not carry, or a stale version, is refused.
+    let resolutions = format!("/crm/persons/{id}/flag-resolutions");
+    let resolve = |version: u64| {
+        world.call(
+            &clerk,
+            Method::POST,
+            &resolutions,
+            Some(json!({"version": version, "flag": "moved"})),
+        )
+    };
+    let (status, problem) = resolve(version).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(pointers(&problem), ["/flag"], "{problem}");
+    let (status, problem) = resolve(version - 1).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+
+    // At the desk: a withdrawn, expired, unknown or someone else's document is refused;
+    // the person's own valid one identifies a record that has no account.
+    let (status, anna) = create(&world, &clerk, anna_at_the_desk(), "anna").await;
+    assert_eq!(status, StatusCode::CREATED, "{anna}");
+    let anna = anna["person"]["id"].as_str().expect("id").to_owned();
+    let desk = |kind: &'static str, number: &'static str, who: String| {
+        let (world, clerk) = (&world, &clerk);
+        async move {
+            world
+                .call(
+                    clerk,
+                    Method::POST,
+                    &format!("/crm/persons/{who}/identification"),
+                    Some(json!({"document": {"kind": kind, "number": number}})),
+                )
+                .await
+        }
+    };
+    for number in ["272829AA", "234567AA", "999999ZZ", "456789AA"] {
+        let (status, problem) = desk("identity_card", number, anna.clone()).await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{number}: {problem}"
+        );
+        assert_eq!(pointers(&problem), ["/document/number"], "{problem}");
+    }
+    let (status, problem) = desk("identity_card", "", anna.clone()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    let unidentified = world
+        .ok(
+            &clerk,
+            Method::GET,
+            &format!("/crm/persons/{anna}?purpose=customer_service"),
+            None,
+        )
+        .await;
+    assert!(
+        unidentified["person"]["identified"].is_null(),
+        "{unidentified}"
+    );
+
+    let (status, answer) = desk("identity_card", "123456AA", anna.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["result"], "identified", "{answer}");
+    let identified = world
+        .ok(
+            &clerk,
+            Method::GET,
+            &format!("/crm/persons/{anna}?purpose=customer_service"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        identified["person"]["identified"]["channel"], "desk",
+        "{identified}"
+    );
+    // József is not in the population register: a valid document does not make him so.
+    let (status, answer) = desk("passport", "BE1234567", id.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["result"], "no_match", "{answer}");
 }
 
 #[tokio::test]
@@ -507,6 +697,40 @@ async fn a_clerk_finds_a_person_saves_a_search_and_merges_a_planted_duplicate_in
         "{record}"
     );
     assert!(browser.accessibility_violations().await.is_empty());
+
+    // A note for colleagues shows on the record.
+    browser
+        .type_into("#note-text", "Délelőtt telefonon érhető el.")
+        .await;
+    browser
+        .click_through(&format!(
+            "form[action='/office/people/{first}/notes'] button[type=submit]"
+        ))
+        .await;
+    let record = browser.page_text().await;
+    assert!(record.contains("Délelőtt telefonon érhető el."), "{record}");
+
+    // He is not in the population register, whatever document he shows.
+    browser
+        .execute("document.querySelector('#document').value = 'passport'; return true;")
+        .await;
+    browser.type_into("#number", "BE1234567").await;
+    browser
+        .click_through(&format!(
+            "form[action='/office/people/{first}/identification'] button[type=submit]"
+        ))
+        .await;
+    let answer = browser.page_text().await;
+    assert!(
+        answer.contains("knows nobody") || answer.contains("nem ismer senkit"),
+        "{answer}"
+    );
+    assert!(browser.accessibility_violations().await.is_empty());
+    browser
+        .click_through(&format!(
+            "a[href='/office/people/{first}?purpose=customer_service']"
+        ))
+        .await;
     browser
         .click_through(&format!("a[href='/office/people/{first}/audit']"))
         .await;

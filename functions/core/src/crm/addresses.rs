@@ -9,7 +9,7 @@
 
 use super::error::{CrmError, FieldError};
 use super::person::Address;
-use super::quality::fold::fold;
+use super::quality::fold::{fold, fold_street};
 use super::registry::{AddressCheck, Registry};
 use jiff::Timestamp;
 
@@ -21,7 +21,7 @@ pub(crate) fn address_key(address: &Address) -> (String, String, String, String)
     (
         address.postcode.trim().to_owned(),
         fold(&address.city),
-        fold(&address.street),
+        fold_street(&address.street),
         fold(&address.number),
     )
 }

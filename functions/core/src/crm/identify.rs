@@ -106,7 +106,7 @@ impl PersonIdentification {
         identity: NaturalIdentity,
         channel: &str,
     ) -> Result<IdentifyOutcome, CrmError> {
-        self.identify_target(actor, Target::Account(account), identity, channel)
+        self.identify_target(actor, Target::Account(account), identity, channel, None)
             .await
     }
 
@@ -134,8 +134,8 @@ impl PersonIdentification {
         if stored.record.merged_into.is_some() {
             return Err(CrmError::Merged);
         }
-        match self.registry.document(document, number).await? {
-            DocumentCheck::Valid { .. } => {}
+        let holder = match self.registry.document(document, number).await? {
+            DocumentCheck::Valid { holder, .. } => holder,
             DocumentCheck::Invalid { reason } => {
                 return Err(CrmError::field(
                     "/document/number",
@@ -148,12 +148,13 @@ impl PersonIdentification {
                     "the document register does not know this document",
                 ));
             }
-        }
+        };
         self.identify_target(
             actor,
             Target::Record(id),
             stored.record.identity,
             channel::DESK,
+            holder.as_deref(),
         )
         .await
     }
@@ -164,6 +165,7 @@ impl PersonIdentification {
         target: Target<'_>,
         identity: NaturalIdentity,
         channel: &str,
+        document_holder: Option<&str>,
     ) -> Result<IdentifyOutcome, CrmError> {
         if identity.family_name.trim().is_empty() {
             return Err(CrmError::field("/family_name", "a family name is needed"));
@@ -179,10 +181,18 @@ impl PersonIdentification {
             PersonMatch::NoMatch => return Ok(IdentifyOutcome::NoMatch),
             PersonMatch::Differs { fields } => return Ok(IdentifyOutcome::Differs { fields }),
         };
+        if document_holder.is_some_and(|holder| holder != registered.registry_id) {
+            return Err(CrmError::field(
+                "/document/number",
+                "the document was issued to someone else",
+            ));
+        }
         for _ in 0..MAX_ATTEMPTS {
             let previous = match target {
                 Target::Account(account) => self.store.by_account(account).await?,
-                Target::Record(id) => Some(self.store.get(id).await?.ok_or(CrmError::UnknownPerson)?),
+                Target::Record(id) => {
+                    Some(self.store.get(id).await?.ok_or(CrmError::UnknownPerson)?)
+                }
             };
             if let Some(stored) = &previous {
                 if stored.record.merged_into.is_some() {
@@ -445,8 +455,15 @@ pub(crate) mod tests {
             let clerk = Actor::Clerk("clerk-1".into());
 
             for (number, detail) in [
-                ("666666XX", "the document register refuses this document: stolen"),
-                ("000000AA", "the document register does not know this document"),
+                (
+                    "666666XX",
+                    "the document register refuses this document: stolen",
+                ),
+                ("777777AB", "the document was issued to someone else"),
+                (
+                    "000000AA",
+                    "the document register does not know this document",
+                ),
                 ("  ", "the document's number is needed"),
             ] {
                 let refused = w
@@ -477,7 +494,10 @@ pub(crate) mod tests {
             assert_eq!(identified.channel, channel::DESK);
             assert_eq!(identified.registry_id, "R-1");
             assert_eq!(
-                record.history.last().map(|c| (c.what.as_str(), c.by.as_str())),
+                record
+                    .history
+                    .last()
+                    .map(|c| (c.what.as_str(), c.by.as_str())),
                 Some(("identified", "clerk-1"))
             );
         });

@@ -79,6 +79,10 @@ pub enum DocumentKind {
 pub enum DocumentCheck {
     Valid {
         expires_on: Option<Date>,
+        /// The registry id of the person the document was issued to, where the register
+        /// says; a document shown at the desk must be the person's own.
+        #[serde(default)]
+        holder: Option<String>,
     },
     /// Expired, withdrawn, reported lost or stolen.
     Invalid {
@@ -254,7 +258,14 @@ pub(crate) mod in_test {
         ) -> Result<DocumentCheck, RegistryError> {
             self.up()?;
             Ok(match number {
-                "123456AB" => DocumentCheck::Valid { expires_on: None },
+                "123456AB" => DocumentCheck::Valid {
+                    expires_on: None,
+                    holder: Some("R-1".into()),
+                },
+                "777777AB" => DocumentCheck::Valid {
+                    expires_on: None,
+                    holder: Some("R-2".into()),
+                },
                 "666666XX" => DocumentCheck::Invalid {
                     reason: "stolen".into(),
                 },

@@ -35,6 +35,37 @@ pub fn fold_name(text: &str) -> String {
     out
 }
 
+/// [`fold`] with the street types' usual abbreviations written out (`Nádor u.` →
+/// `nador utca`, `Szent István krt.` → `szent istvan korut`), so that a street typed the
+/// way letters are addressed meets the register's spelling.
+pub fn fold_street(text: &str) -> String {
+    let folded = fold(text);
+    let mut out = String::with_capacity(folded.len() + 8);
+    for word in folded.split(' ') {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(
+            STREET_TYPES
+                .iter()
+                .find(|(short, _)| *short == word)
+                .map_or(word, |(_, long)| long),
+        );
+    }
+    out
+}
+
+/// Street types' abbreviations as the Hungarian post accepts them, folded.
+const STREET_TYPES: &[(&str, &str)] = &[
+    ("u", "utca"),
+    ("krt", "korut"),
+    ("rkp", "rakpart"),
+    ("sgt", "sugarut"),
+    ("ltp", "lakotelep"),
+    ("stny", "setany"),
+    ("pk", "park"),
+];
+
 /// Titles and qualifiers that are not part of the name, folded (`özv.` → `ozv`).
 const NAME_QUALIFIERS: &[&str] = &[
     "dr", "ifj", "ifjabb", "id", "idosebb", "ozv", "ozvegy", "prof", "phd",
@@ -98,6 +129,14 @@ mod tests {
         assert_eq!(fold("Kovács József"), "kovacs jozsef");
         assert_eq!(fold("Szűcs Őrs Ödön"), "szucs ors odon");
         assert_eq!(fold("ÁRVÍZTŰRŐ TÜKÖRFÚRÓGÉP"), "arvizturo tukorfurogep");
+    }
+
+    #[test]
+    fn a_street_typed_with_an_abbreviated_type_meets_the_registers_spelling() {
+        assert_eq!(fold_street("Nádor u."), fold_street("Nádor utca"));
+        assert_eq!(fold_street("Szent István krt. "), "szent istvan korut");
+        assert_eq!(fold_street("Október 6. u"), "oktober 6 utca");
+        assert_ne!(fold_street("Nádor tér"), fold_street("Nádor utca"));
     }
 
     #[test]

@@ -10,6 +10,6 @@ pub mod phone;
 
 pub use dsn::{Bounce, BounceKind, DsnError, parse_dsn, parse_ses_notification};
 pub use email::{EmailProblem, check_email};
-pub use fold::{fold, fold_name};
+pub use fold::{fold, fold_name, fold_street};
 pub use gender::{fill_inferred_gender, given_names, infer_gender};
 pub use phone::{PhoneProblem, normalise_phone};

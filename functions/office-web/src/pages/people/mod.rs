@@ -1,9 +1,11 @@
 //! The citizen records (CRM) in the office: quick and advanced search, saved searches and
 //! their export, a person's record (opened only with a stated purpose, and audited), its
-//! correction, the duplicate review queue with merging, and the cleansing list of records
-//! something is wrong with. Every page needs the `crm` scope and an office role, like the
-//! JSON routes it stands for.
+//! correction, notes, resolving the register's flags and identification at the desk, the
+//! duplicate review queue with merging, and the cleansing list of records something is
+//! wrong with. Every page needs the `crm` scope and an office role, like the JSON routes
+//! it stands for.
 
+mod annotate;
 mod criteria;
 mod duplicates;
 mod record;
@@ -46,6 +48,15 @@ pub fn routes() -> Router<OfficeState> {
             get(record::edit_form).post(record::edit),
         )
         .route("/people/{person_id}/audit", get(record::audit))
+        .route("/people/{person_id}/notes", post(annotate::add_note))
+        .route(
+            "/people/{person_id}/flag-resolutions",
+            post(annotate::resolve_flag),
+        )
+        .route(
+            "/people/{person_id}/identification",
+            post(annotate::identify_at_desk),
+        )
 }
 
 /// The menu entry of every page here.

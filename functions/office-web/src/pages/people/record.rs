@@ -1,6 +1,7 @@
 //! One person's record: opened only with a purpose (the read is audited with it), its
 //! correction and creation with every field checked by the domain, and its audit trail.
 
+use super::annotate::{DESK_DOCUMENTS, document_text, document_value};
 use super::{crm_actor, failed, people_page, person_path};
 use crate::OfficeState;
 use crate::pages::diary::day_text;
@@ -36,6 +37,29 @@ pub fn purpose_text(p: Purpose, lang: Lang) -> &'static str {
         Purpose::DataQuality => lang.t("adattisztítás", "data cleansing"),
         Purpose::DuplicateReview => lang.t("duplikátum-vizsgálat", "duplicate review"),
         Purpose::DataSubjectRequest => lang.t("érintetti kérelem", "data subject request"),
+    }
+}
+
+/// The purpose a form carried back, or customer service (the desk's) when it carried none.
+pub fn purpose_or_default(text: &str) -> Purpose {
+    Purpose::parse(text).unwrap_or(Purpose::CustomerService)
+}
+
+/// Staff members' names by account, each looked up once per page.
+#[derive(Default)]
+struct StaffNames(std::collections::HashMap<String, String>);
+
+impl StaffNames {
+    async fn of(&mut self, state: &OfficeState, account: &str) -> String {
+        if let Some(name) = self.0.get(account) {
+            return name.clone();
+        }
+        let name = match state.cases.cases.person(account).await {
+            Ok(Some(p)) => p.formal_name(),
+            _ => account.to_owned(),
+        };
+        self.0.insert(account.to_owned(), name.clone());
+        name
     }
 }
 
@@ -89,6 +113,12 @@ pub fn flag_text(flag: &str, lang: Lang) -> String {
         "not_in_register" => lang
             .t("nem szerepel a nyilvántartásban", "not in the register")
             .into(),
+        varoskapu_core::crm::addresses::ADDRESS_UNCHECKED => lang
+            .t(
+                "a címet a címnyilvántartás nem tudta ellenőrizni",
+                "the address register could not check the address",
+            )
+            .into(),
         other => other.to_owned(),
     }
 }
@@ -115,7 +145,14 @@ struct PersonBody {
     emails: Vec<Fact>,
     phones: Vec<String>,
     labels: Vec<Fact>,
-    flags: Vec<String>,
+    flags: Vec<(String, String)>,
+    notes: Vec<Fact>,
+    csrf: String,
+    version: u64,
+    purpose_key: &'static str,
+    actions: String,
+    can_identify: bool,
+    documents: Vec<(&'static str, &'static str)>,
     merged_into: Option<String>,
     merged_from: Vec<(String, String)>,
     activity: Vec<Fact>,
@@ -294,6 +331,18 @@ pub async fn view(
             .join(", "),
         },
     ];
+    let mut names = StaffNames::default();
+    let mut notes = Vec::new();
+    for n in record.notes.iter().rev() {
+        notes.push(Fact {
+            label: format!(
+                "{} — {}",
+                state.cases.cases.local_time(n.at),
+                names.of(&state, &n.by).await
+            ),
+            value: n.text.clone(),
+        });
+    }
     let body = PersonBody {
         lang: l,
         facts,
@@ -329,7 +378,21 @@ pub async fn view(
             .collect(),
         phones: record.phones.iter().map(|p| p.number.clone()).collect(),
         labels,
-        flags: record.flags.iter().map(|f| flag_text(f, l)).collect(),
+        flags: record
+            .flags
+            .iter()
+            .map(|f| (f.clone(), flag_text(f, l)))
+            .collect(),
+        notes,
+        csrf: visitor.csrf().to_owned(),
+        version: stored.version,
+        purpose_key: purpose.as_str(),
+        actions: person_path(id),
+        can_identify: state.identification.is_some() && record.merged_into.is_none(),
+        documents: DESK_DOCUMENTS
+            .iter()
+            .map(|k| (document_value(*k), document_text(*k, l)))
+            .collect(),
         merged_into: record
             .merged_into
             .map(|m| format!("{}?purpose={}", person_path(m), purpose.as_str())),
@@ -878,21 +941,11 @@ pub async fn audit(
         Ok(t) => t,
         Err(e) => return failed(lang, &visitor, &e),
     };
-    let mut names: std::collections::HashMap<String, String> = Default::default();
+    let mut names = StaffNames::default();
     let mut lines = Vec::new();
     for e in &trail {
         let by = match e.actor.account() {
-            Some(account) => match names.get(account) {
-                Some(n) => n.clone(),
-                None => {
-                    let name = match state.cases.cases.person(account).await {
-                        Ok(Some(p)) => p.formal_name(),
-                        _ => account.to_owned(),
-                    };
-                    names.insert(account.to_owned(), name.clone());
-                    name
-                }
-            },
+            Some(account) => names.of(&state, account).await,
             None => l.t("a rendszer", "the system").to_owned(),
         };
         let object = match e
