@@ -7,11 +7,11 @@
 //! clerk) or stand alone (created at the desk or by an import).
 
 pub mod addresses;
+pub mod annotate;
 pub mod duplicates;
 pub mod error;
 pub mod generate;
 pub mod identify;
-pub mod annotate;
 pub mod input;
 pub mod person;
 pub mod quality;

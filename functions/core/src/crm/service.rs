@@ -5,8 +5,8 @@
 //! The table is the record of truth; the search index follows each write in the same
 //! process (locally) or from the change stream (on AWS), and is rebuilt by [`Crm::reindex`].
 
-use super::duplicates::{Candidate, MatchReason, candidate_pairs, score_pair};
 use super::addresses::{ADDRESS_UNCHECKED, verify_addresses};
+use super::duplicates::{Candidate, MatchReason, candidate_pairs, score_pair};
 use super::error::CrmError;
 use super::input::{CheckedInput, PersonInput};
 use super::person::{
@@ -355,7 +355,8 @@ impl Crm {
             return Ok(record);
         }
         let now = self.clock.now();
-        let unchecked = verify_addresses(self.registry.as_deref(), &mut checked.addresses, &[], now).await?;
+        let unchecked =
+            verify_addresses(self.registry.as_deref(), &mut checked.addresses, &[], now).await?;
         let mut record = PersonRecord {
             id: PersonId(self.ids.new_id()),
             identity: checked.identity.clone(),
