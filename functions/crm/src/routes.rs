@@ -454,7 +454,7 @@ fn no_registry() -> ApiError {
 /// population register. Works for records without an account.
 #[utoipa::path(post, path = "/crm/persons/{person_id}/identification", tag = "crm",
     request_body = DeskIdentificationBody, params(("person_id" = Uuid, Path)),
-    responses((status = 200, body = IdentificationView), (status = 404, body = Problem),
+    responses((status = 200, body = IdentificationView), (status = 404, body = Problem), (status = 409, body = Problem),
         (status = 410, body = Problem), (status = 422, body = Problem), (status = 503, body = Problem)))]
 pub async fn identify_at_desk(
     State(s): State<CrmState>,
@@ -487,7 +487,7 @@ pub async fn identify_at_desk(
 /// Adds a clerk's note to a record; with an `Idempotency-Key`, a retry adds nothing.
 #[utoipa::path(post, path = "/crm/persons/{person_id}/notes", tag = "crm", request_body = NoteBody,
     params(("person_id" = Uuid, Path), IdempotencyKeyHeader),
-    responses((status = 201, body = PersonView), (status = 404, body = Problem),
+    responses((status = 201, body = PersonView), (status = 404, body = Problem), (status = 409, body = Problem),
         (status = 410, body = Problem), (status = 422, body = Problem)))]
 pub async fn add_note(
     State(s): State<CrmState>,
