@@ -348,6 +348,8 @@ pub struct RunningServer {
     task: JoinHandle<std::io::Result<()>>,
     purger: JoinHandle<()>,
     reminders: Option<JoinHandle<()>>,
+    /// The registry refresh, unless `VAROSKAPU_REGISTRY_REFRESH=off`.
+    refresh: Option<JoinHandle<()>>,
     relay: Option<crate::relay::RelayHandle>,
 }
 
@@ -364,6 +366,11 @@ impl RunningServer {
         if let Some(reminders) = &self.reminders {
             reminders.abort();
         }
+        if let Some(refresh) = self.refresh {
+            refresh.abort();
+            // Awaited, so that its hold on the search index is gone when this returns.
+            let _ = refresh.await;
+        }
         if let Some(relay) = self.relay {
             relay.stop().await;
         }
@@ -379,6 +386,9 @@ impl RunningServer {
                 self.purger.abort();
                 if let Some(reminders) = &self.reminders {
                     reminders.abort();
+                }
+                if let Some(refresh) = &self.refresh {
+                    refresh.abort();
                 }
                 return result.map_err(|e| std::io::Error::other(e.to_string()))?;
             }
@@ -408,6 +418,8 @@ pub async fn serve_relaying(
     demo: bool,
     relay: Option<crate::relay::RelayConfig>,
 ) -> anyhow::Result<RunningServer> {
+    // Read before anything starts: a bad value stops start-up, naming the setting.
+    let refresh_schedule = crate::registry_refresh::schedule_from_env()?;
     let listener = TcpListener::bind(config.addr)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.addr))?;
@@ -451,6 +463,12 @@ pub async fn serve_relaying(
             Duration::from_secs(60),
         ),
     ));
+    // The local stand-in for the EventBridge schedule of the registry refresh.
+    let refresh = crate::registry_refresh::spawn(
+        services.crm.crm.clone(),
+        ports.clock.clone(),
+        refresh_schedule,
+    );
     let relay = relay.map(|relay| crate::relay::spawn_local(&ports, relay));
     tracing::info!(%addr, data_dir = %config.data_dir.display(), "Városkapu is listening");
     Ok(RunningServer {
@@ -460,6 +478,7 @@ pub async fn serve_relaying(
         task,
         purger,
         reminders,
+        refresh,
         relay,
     })
 }

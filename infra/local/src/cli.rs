@@ -77,7 +77,8 @@ pub enum Command {
     /// The outbox: every message the system sent (the demo mailbox shows them too).
     #[command(subcommand)]
     Mail(MailCommand),
-    /// The citizen records: rebuild the search index, look for duplicates.
+    /// The citizen records: rebuild the search index, look for duplicates, refresh from
+    /// the population register, import a CSV file.
     #[command(subcommand)]
     Crm(CrmCommand),
     /// The audit log: verify its chains and anchors, or anchor it now.
@@ -149,6 +150,21 @@ pub enum CrmCommand {
     Reindex,
     /// Look for duplicate records and queue the new pairs for review in the office.
     Duplicates,
+    /// Refresh every identified record from the population register now (moves, changes
+    /// of name, deaths) and print `checked N, changed N, failed N`; the server does it
+    /// each night (`VAROSKAPU_REGISTRY_REFRESH`). Stop the server first: the index has
+    /// one writer.
+    Refresh,
+    /// Import person records from a CSV file with a header row naming its columns
+    /// (family_name and given_name required; birth_name, birth_place, birth_date as
+    /// YYYY-MM-DD, mother_birth_name, email, phone, postcode, city, street, number,
+    /// card_number, tags separated by `;`). Rows already imported are not imported again;
+    /// each refused row is named by line and field on stderr, and the exit status is 1
+    /// when any was. Stop the server first: the index has one writer.
+    Import {
+        /// The CSV file (UTF-8, comma-separated).
+        file: PathBuf,
+    },
 }
 
 /// `varoskapu payments …`

@@ -1,6 +1,6 @@
 //! The citizen records on the local ports: the search index in `<data-dir>/crm-index`
 //! (updated with each write, rebuilt by `varoskapu crm reindex`), the demo CRM, and the
-//! operators' commands.
+//! operators' commands (reindex, duplicates, the registry refresh, the CSV import).
 
 use crate::ports::LocalPorts;
 use std::path::Path;
@@ -68,6 +68,71 @@ pub async fn scan(data_dir: &Path) -> anyhow::Result<varoskapu_core::crm::ScanRe
     Ok(crm(&ports)?
         .scan_duplicates(varoskapu_core::crm::duplicates::DEFAULT_THRESHOLD)
         .await?)
+}
+
+/// `varoskapu crm refresh`: refreshes every identified record from the registry now
+/// (the data folder's `registry.json`, the service at `VAROSKAPU_REGISTRY_URL`, or the
+/// demo registry) and re-indexes the records that changed.
+pub async fn refresh(
+    data_dir: &Path,
+) -> anyhow::Result<varoskapu_core::crm::refresh::RefreshReport> {
+    let ports = LocalPorts::open(data_dir, "http://127.0.0.1:8080")?;
+    Ok(crm(&ports)?
+        .refresh_from_registry(varoskapu_core::crm::schedule::REFRESH_BATCH)
+        .await?)
+}
+
+/// `varoskapu crm import FILE`: creates a record for each row of a CSV file that no
+/// earlier import made (see [`crate::person_import`]).
+pub async fn import(
+    data_dir: &Path,
+    file: &Path,
+) -> anyhow::Result<crate::person_import::ImportReport> {
+    let source = std::fs::File::open(file)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let ports = LocalPorts::open(data_dir, "http://127.0.0.1:8080")?;
+    let crm = crm(&ports)?;
+    crate::person_import::import_csv(&crm, ports.table.as_ref(), &name, source)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))
+}
+
+/// Runs `varoskapu crm …`, writing what it reports to `out` and the refused rows of an
+/// import to `err`; the process's exit status.
+pub async fn run(
+    data_dir: &Path,
+    command: crate::cli::CrmCommand,
+    out: &mut dyn std::io::Write,
+    err: &mut dyn std::io::Write,
+) -> anyhow::Result<i32> {
+    use crate::cli::CrmCommand;
+    match command {
+        CrmCommand::Reindex => {
+            let count = reindex(data_dir).await?;
+            writeln!(out, "{count} records indexed")?;
+        }
+        CrmCommand::Duplicates => {
+            let report = scan(data_dir).await?;
+            writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
+        }
+        CrmCommand::Refresh => {
+            let report = refresh(data_dir).await?;
+            writeln!(out, "{report}")?;
+        }
+        CrmCommand::Import { file } => {
+            let report = import(data_dir, &file).await?;
+            for refusal in &report.refusals {
+                writeln!(err, "{refusal}")?;
+            }
+            writeln!(out, "{report}")?;
+            return Ok(report.exit_code());
+        }
+    }
+    Ok(0)
 }
 
 /// `varoskapu mail bounces FILE`: applies a delivery status notification (RFC 3464) or an

@@ -10,7 +10,9 @@ pub mod docs;
 pub mod identity;
 pub mod identity_cli;
 pub mod mailbox;
+pub mod person_import;
 pub mod ports;
+pub mod registry_refresh;
 pub mod relay;
 pub mod seed;
 

@@ -3,7 +3,7 @@
 use clap::Parser;
 use varoskapu_http::logging::{LogFormat, init};
 use varoskapu_local::cli::{
-    AuditCommand, Cli, Command, CrmCommand, DocumentsCommand, MailCommand, PaymentsCommand,
+    AuditCommand, Cli, Command, DocumentsCommand, MailCommand, PaymentsCommand,
 };
 use varoskapu_local::relay::RelayConfig;
 use varoskapu_local::{ServeConfig, serve_relaying};
@@ -82,14 +82,13 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&report)?);
             Ok(())
         }
-        Command::Crm(CrmCommand::Reindex) => {
-            let count = varoskapu_local::crm::reindex(&cli.serve.data_dir).await?;
-            println!("{count} records indexed");
-            Ok(())
-        }
-        Command::Crm(CrmCommand::Duplicates) => {
-            let report = varoskapu_local::crm::scan(&cli.serve.data_dir).await?;
-            println!("{}", serde_json::to_string_pretty(&report)?);
+        Command::Crm(command) => {
+            let (mut out, mut err) = (std::io::stdout(), std::io::stderr());
+            let code =
+                varoskapu_local::crm::run(&cli.serve.data_dir, command, &mut out, &mut err).await?;
+            if code != 0 {
+                std::process::exit(code);
+            }
             Ok(())
         }
         Command::Payments(PaymentsCommand::Import { file }) => {

@@ -15,6 +15,7 @@ mod cases;
 mod contract;
 mod crash_durability;
 mod crm;
+mod crm_refresh;
 mod embedded_contract;
 mod fuzz;
 mod identity;
