@@ -190,6 +190,63 @@ class SecurityOfTheStack(unittest.TestCase):
             self.assertIn("KmsKeyId", resources[group]["Properties"], group)
 
 
+class ScheduledFunctionsOfTheStack(unittest.TestCase):
+    """The functions EventBridge runs on a schedule: each has its binary, a log group kept
+    for a while and an Errors alarm; the registry refresh exists only where a registry
+    service is connected, and is told which."""
+
+    @classmethod
+    def setUpClass(cls):
+        import pathlib
+        cls.root = pathlib.Path(__file__).resolve().parents[2]
+        cls.template = cfn.load(str(cls.root / "template.yaml"))
+
+    def scheduled(self, **params):
+        required = {"MunicipalityName": "Rehearsal", "DomainName": "varos.example.hu"}
+        values, problems = cfn.bind_parameters(self.template, required, params)
+        self.assertEqual(problems, [])
+        stack = cfn.Stack(self.template, values)
+        out = {}
+        for logical, res in stack.resources("AWS::Serverless::Function"):
+            events = (res["Properties"].get("Events") or {}).values()
+            if any(e.get("Type") == "Schedule" for e in events):
+                out[logical] = res
+        return stack, out
+
+    def test_the_registry_refresh_runs_nightly_only_with_a_registry(self):
+        _, without = self.scheduled()
+        self.assertEqual(sorted(without), ["AppointmentRemindersFunction"])
+        stack, with_registry = self.scheduled(RegistryUrl="https://nyilvantartas.example.hu/v1")
+        self.assertEqual(sorted(with_registry), ["AppointmentRemindersFunction", "CrmRefreshFunction"])
+        refresh = with_registry["CrmRefreshFunction"]
+        self.assertEqual(refresh["Metadata"]["BuildProperties"]["Binary"], "crm-refresh")
+        schedule = [e["Properties"]["Schedule"] for e in refresh["Properties"]["Events"].values()]
+        self.assertEqual(schedule, ["cron(30 1 * * ? *)"])
+        env = refresh["Properties"]["Environment"]["Variables"]
+        self.assertEqual(stack.resolve(env["VAROSKAPU_REGISTRY_URL"]), "https://nyilvantartas.example.hu/v1")
+        # It changes records and searches nothing: no S3, no KMS, no e-mail.
+        actions = json.dumps(refresh["Properties"]["Policies"])
+        for service in ("s3:", "kms:", "ses:", "sqs:"):
+            self.assertNotIn(service, actions)
+
+    def test_every_scheduled_function_is_built_logged_and_alarmed(self):
+        import re
+        cargo = (self.root / "infra/lambda/Cargo.toml").read_text()
+        bins = set(re.findall(r'\[\[bin\]\]\s*name = "([^"]+)"', cargo))
+        resources = self.template["Resources"]
+        _, scheduled = self.scheduled(RegistryUrl="https://nyilvantartas.example.hu/v1")
+        for logical, res in scheduled.items():
+            self.assertIn(res["Metadata"]["BuildProperties"]["Binary"], bins, logical)
+            group = resources[res["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]]
+            self.assertGreater(group["Properties"]["RetentionInDays"], 0, logical)
+            self.assertEqual(group.get("Condition"), res.get("Condition"), logical)
+            alarms = [r for r in resources.values() if r["Type"] == "AWS::CloudWatch::Alarm"
+                      and r["Properties"].get("MetricName") == "Errors"
+                      and {"Name": "FunctionName", "Value": {"Ref": logical}} in r["Properties"]["Dimensions"]]
+            self.assertEqual(len(alarms), 1, logical)
+            self.assertEqual(alarms[0].get("Condition"), res.get("Condition"), logical)
+
+
 class RoutesOfTheStack(unittest.TestCase):
     """The HTTP API's routes as the template declares them: one function per method and
     path, the route settings on routes that exist, and the portal's pages on paths of

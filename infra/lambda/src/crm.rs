@@ -62,6 +62,47 @@ impl PersonIndex for StreamFed {
     }
 }
 
+/// The index of a function that changes records and searches nothing (the registry
+/// refresh): its writes reach the index through the change stream, like every function's
+/// but the indexer's, and it loads no snapshot to answer queries it never gets.
+pub struct StreamOnly;
+
+#[async_trait]
+impl PersonIndex for StreamOnly {
+    async fn put(&self, _docs: Vec<PersonDoc>) -> Result<(), SearchError> {
+        Ok(())
+    }
+
+    async fn remove(&self, _ids: &[PersonId]) -> Result<(), SearchError> {
+        Ok(())
+    }
+
+    async fn rebuild(&self, _docs: Vec<PersonDoc>) -> Result<(), SearchError> {
+        Ok(())
+    }
+
+    async fn quick(&self, _text: &str, _page: PageRequest) -> Result<SearchPage, SearchError> {
+        Err(no_search())
+    }
+
+    async fn advanced(
+        &self,
+        _criteria: &Criteria,
+        _today: Date,
+        _page: PageRequest,
+    ) -> Result<SearchPage, SearchError> {
+        Err(no_search())
+    }
+
+    async fn len(&self) -> Result<usize, SearchError> {
+        Err(no_search())
+    }
+}
+
+fn no_search() -> SearchError {
+    SearchError::Unavailable("this function does not search".into())
+}
+
 /// The snapshot store of the environment's index bucket.
 pub fn index_blobs(
     aws: &varoskapu_aws::AwsConfig,
@@ -211,6 +252,24 @@ pub async fn state_from_env() -> Result<varoskapu_crm::CrmState, StartError> {
 pub async fn reader_from_env() -> Result<Crm, StartError> {
     let p = Parts::from_env().await?;
     reading_crm(&p.aws, &p.sdk, p.table(), p.clock.clone(), p.audit()).await
+}
+
+/// The registry refresh function's CRM: the registry service of `VAROSKAPU_REGISTRY_URL`
+/// (required: without one there is nothing to refresh from), the changed records reaching
+/// the index through the change stream.
+pub async fn refresher_from_env() -> Result<Crm, StartError> {
+    let registry = registry_from_env()?.ok_or_else(|| {
+        "VAROSKAPU_REGISTRY_URL is not set: the registry refresh has no registry to ask".to_owned()
+    })?;
+    let p = Parts::from_env().await?;
+    Ok(Crm::new(CrmPorts {
+        table: p.table(),
+        index: Arc::new(StreamOnly),
+        clock: p.clock.clone(),
+        ids: Arc::new(UuidV7Ids),
+        audit: p.audit(),
+    })
+    .with_registry(registry))
 }
 
 /// The indexer function's CRM, with the index's one writer.
