@@ -212,7 +212,7 @@ fn digest_of(header: &Header, row: &csv::StringRecord) -> String {
 fn refuse(report: &mut ImportReport, line: u64, errors: Vec<FieldError>) {
     report.refused += 1;
     for e in errors {
-        tracing::info!(line, pointer = %e.pointer, "import: a row is refused");
+        tracing::debug!(line, pointer = %e.pointer, "import: a row is refused");
         report.refusals.push(Refusal {
             line,
             pointer: e.pointer,
