@@ -9,7 +9,8 @@
 //! with the server stopped, as the commands ask (the search index has one writer).
 
 use crate::support::*;
-use reqwest::Method;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
 use std::path::Path;
 use std::time::Duration;
 use varoskapu_core::audit::AuditStream;
@@ -337,5 +338,50 @@ async fn the_refresh_by_hand_and_on_its_schedule_finds_the_registers_changes_and
             .contains(&id),
         "found at the new address"
     );
+
+    // The clerk has checked the move and marks it resolved; the other flag stays, and the
+    // history says who resolved it. Resolving it again is refused, naming the flag.
+    let read = world
+        .ok(
+            &clerk,
+            Method::GET,
+            &format!("/crm/persons/{id}?purpose=data_quality"),
+            None,
+        )
+        .await;
+    let resolution = |version: u64| json!({"version": version, "flag": "moved"});
+    let version = read["version"].as_u64().expect("version");
+    let resolved = world
+        .ok(
+            &clerk,
+            Method::POST,
+            &format!("/crm/persons/{id}/flag-resolutions"),
+            Some(resolution(version)),
+        )
+        .await;
+    assert_eq!(
+        resolved["person"]["flags"],
+        json!(["name_changed"]),
+        "{resolved}"
+    );
+    assert!(
+        resolved["person"]["history"]
+            .as_array()
+            .expect("history")
+            .iter()
+            .any(|h| h["what"] == "flag_resolved"),
+        "{resolved}"
+    );
+    let version = resolved["version"].as_u64().expect("version");
+    let (status, problem) = world
+        .call(
+            &clerk,
+            Method::POST,
+            &format!("/crm/persons/{id}/flag-resolutions"),
+            Some(resolution(version)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(problem["errors"][0]["pointer"], "/flag", "{problem}");
     stop(world).await;
 }
