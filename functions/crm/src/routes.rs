@@ -505,7 +505,12 @@ pub async fn add_note(
         .add_note(&actor(&p, &from), id, &note.text, retry)
         .await
         .map_err(crm)?;
-    let stored = s.crm.store.get(id).await?.ok_or_else(|| crm(CrmError::UnknownPerson))?;
+    let stored = s
+        .crm
+        .store
+        .get(id)
+        .await?
+        .ok_or_else(|| crm(CrmError::UnknownPerson))?;
     Ok((
         StatusCode::CREATED,
         Json(PersonView {
@@ -530,7 +535,12 @@ pub async fn resolve_flag(
 ) -> Result<Json<PersonView>, ApiError> {
     let stored = s
         .crm
-        .resolve_flag(&actor(&p, &from), PersonId(id.get()), body.version, &body.flag)
+        .resolve_flag(
+            &actor(&p, &from),
+            PersonId(id.get()),
+            body.version,
+            &body.flag,
+        )
         .await
         .map_err(crm)?;
     Ok(Json(PersonView {

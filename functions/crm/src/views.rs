@@ -255,9 +255,7 @@ impl IdentificationView {
             IdentifyOutcome::Differs { fields } => IdentificationView::Differs {
                 fields: fields.clone(),
             },
-            IdentifyOutcome::IdentifiedAsSomeoneElse => {
-                IdentificationView::IdentifiedAsSomeoneElse
-            }
+            IdentifyOutcome::IdentifiedAsSomeoneElse => IdentificationView::IdentifiedAsSomeoneElse,
         }
     }
 }
