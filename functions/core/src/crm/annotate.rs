@@ -106,40 +106,19 @@ impl Crm {
         version: u64,
         flag: &str,
     ) -> Result<StoredPerson, CrmError> {
-        let stored = self.store.get(id).await?.ok_or(CrmError::UnknownPerson)?;
-        if stored.record.merged_into.is_some() {
-            return Err(CrmError::Merged);
-        }
-        if stored.version != version {
-            return Err(CrmError::Stale);
-        }
+        let stored = self.at_version(id, version).await?;
         if !stored.record.flags.iter().any(|f| f == flag) {
             return Err(CrmError::field("/flag", "is not set on this record"));
         }
-        let now = self.clock.now();
         let mut record = stored.record.clone();
         record.flags.retain(|f| f != flag);
-        record.updated_at = now;
-        record.history.push(RecordChange {
-            at: now,
+        let change = RecordChange {
+            at: self.clock.now(),
             by: who.by(),
             what: "flag_resolved".into(),
             detail: Some(flag.to_owned()),
-        });
-        let mut ops = PersonStore::save_ops(&record, Some(&stored))?;
-        ops.extend(
-            self.audit
-                .seal(vec![self.event(who, id, "resolve_flag")])
-                .await?,
-        );
-        match self.audit.commit(ops).await {
-            Ok(()) => {}
-            Err(e) if e.is_condition_failure() || e == TableError::Conflict => {
-                return Err(CrmError::Stale);
-            }
-            Err(e) => return Err(e.into()),
-        }
-        self.index_records(&[&record]).await?;
-        self.store.get(id).await?.ok_or(CrmError::UnknownPerson)
+        };
+        self.save_change(who, &stored, record, change, "resolve_flag")
+            .await
     }
 }

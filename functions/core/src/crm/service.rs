@@ -440,13 +440,7 @@ impl Crm {
         input: &PersonInput,
     ) -> Result<StoredPerson, CrmError> {
         let mut checked = input.check(self.today())?;
-        let stored = self.store.get(id).await?.ok_or(CrmError::UnknownPerson)?;
-        if stored.record.merged_into.is_some() {
-            return Err(CrmError::Merged);
-        }
-        if stored.version != version {
-            return Err(CrmError::Stale);
-        }
+        let stored = self.at_version(id, version).await?;
         let now = self.clock.now();
         let unchecked = verify_addresses(
             self.registry.as_deref(),
@@ -458,15 +452,48 @@ impl Crm {
         let mut record = stored.record.clone();
         Self::apply(&mut record, checked);
         mark(&mut record, ADDRESS_UNCHECKED, unchecked);
-        record.updated_at = now;
-        record.history.push(RecordChange {
+        let change = RecordChange {
             at: now,
             by: who.by(),
             what: "edited".into(),
             detail: None,
-        });
-        let mut ops = PersonStore::save_ops(&record, Some(&stored))?;
-        ops.extend(self.audit.seal(vec![self.event(who, id, "update")]).await?);
+        };
+        self.save_change(who, &stored, record, change, "update")
+            .await
+    }
+
+    /// The unmerged record `id`, if it is still at `version` (else [`CrmError::Stale`]).
+    pub(super) async fn at_version(
+        &self,
+        id: PersonId,
+        version: u64,
+    ) -> Result<StoredPerson, CrmError> {
+        let stored = self.store.get(id).await?.ok_or(CrmError::UnknownPerson)?;
+        if stored.record.merged_into.is_some() {
+            return Err(CrmError::Merged);
+        }
+        if stored.version != version {
+            return Err(CrmError::Stale);
+        }
+        Ok(stored)
+    }
+
+    /// Saves `record`, changed from `stored` as `change` says, with its audit event
+    /// (`action`); a concurrent change since is [`CrmError::Stale`]. Re-indexes the record
+    /// and returns it as stored.
+    pub(super) async fn save_change(
+        &self,
+        who: &CrmActor,
+        stored: &StoredPerson,
+        mut record: PersonRecord,
+        change: RecordChange,
+        action: &str,
+    ) -> Result<StoredPerson, CrmError> {
+        let id = record.id;
+        record.updated_at = change.at;
+        record.history.push(change);
+        let mut ops = PersonStore::save_ops(&record, Some(stored))?;
+        ops.extend(self.audit.seal(vec![self.event(who, id, action)]).await?);
         match self.audit.commit(ops).await {
             Ok(()) => {}
             Err(e) if e.is_condition_failure() || e == TableError::Conflict => {

@@ -92,6 +92,22 @@ fn stale_text(lang: Lang) -> &'static str {
     )
 }
 
+/// The clerk behind a form posted on record `person_id`, and the record's id.
+async fn posted(
+    state: &OfficeState,
+    lang: PageLang,
+    headers: &HeaderMap,
+    person_id: &str,
+    csrf: Option<&str>,
+) -> Result<(Visitor, PersonId), Response> {
+    let here = path(&format!("/people/{person_id}"));
+    let visitor = guard_posted(state, lang, headers, &CRM, &here, csrf).await?;
+    match person_id.parse().ok().map(PersonId) {
+        Some(id) => Ok((visitor, id)),
+        None => Err(not_found(lang, &visitor)),
+    }
+}
+
 #[derive(Deserialize)]
 pub struct NoteForm {
     csrf: Option<String>,
@@ -113,16 +129,12 @@ pub async fn add_note(
     Path(person_id): Path<String>,
     Form(form): Form<NoteForm>,
 ) -> Response {
-    let here = path(&format!("/people/{person_id}"));
-    let visitor =
-        match guard_posted(&state, lang, &headers, &CRM, &here, form.csrf.as_deref()).await {
-            Ok(v) => v,
-            Err(r) => return r,
-        };
-    let l = lang.lang;
-    let Some(id) = person_id.parse().ok().map(PersonId) else {
-        return not_found(lang, &visitor);
+    let (visitor, id) = match posted(&state, lang, &headers, &person_id, form.csrf.as_deref()).await
+    {
+        Ok(v) => v,
+        Err(r) => return r,
     };
+    let l = lang.lang;
     let purpose = purpose_or_default(&form.purpose);
     let key = format!("office-note-{id}-{}", form.version);
     let fingerprint = varoskapu_core::idempotency::fingerprint(form.text.as_bytes());
@@ -182,16 +194,12 @@ pub async fn resolve_flag(
     Path(person_id): Path<String>,
     Form(form): Form<FlagForm>,
 ) -> Response {
-    let here = path(&format!("/people/{person_id}"));
-    let visitor =
-        match guard_posted(&state, lang, &headers, &CRM, &here, form.csrf.as_deref()).await {
-            Ok(v) => v,
-            Err(r) => return r,
-        };
-    let l = lang.lang;
-    let Some(id) = person_id.parse().ok().map(PersonId) else {
-        return not_found(lang, &visitor);
+    let (visitor, id) = match posted(&state, lang, &headers, &person_id, form.csrf.as_deref()).await
+    {
+        Ok(v) => v,
+        Err(r) => return r,
     };
+    let l = lang.lang;
     let purpose = purpose_or_default(&form.purpose);
     match state
         .crm
@@ -233,16 +241,12 @@ pub async fn identify_at_desk(
     Path(person_id): Path<String>,
     Form(form): Form<DeskForm>,
 ) -> Response {
-    let here = path(&format!("/people/{person_id}"));
-    let visitor =
-        match guard_posted(&state, lang, &headers, &CRM, &here, form.csrf.as_deref()).await {
-            Ok(v) => v,
-            Err(r) => return r,
-        };
-    let l = lang.lang;
-    let Some(id) = person_id.parse().ok().map(PersonId) else {
-        return not_found(lang, &visitor);
+    let (visitor, id) = match posted(&state, lang, &headers, &person_id, form.csrf.as_deref()).await
+    {
+        Ok(v) => v,
+        Err(r) => return r,
     };
+    let l = lang.lang;
     let purpose = purpose_or_default(&form.purpose);
     let back = back_to(id, purpose);
     let title = l.t("Azonosítás", "Identification");
