@@ -154,6 +154,12 @@ impl Core {
         })
     }
 
+    /// Makes the next rebuild's generation larger than `generation`: a fresh index that
+    /// replaces another must not take its cursors for its own.
+    pub(crate) fn follow_generation(&self, generation: u64) {
+        self.generation.fetch_max(generation, Ordering::SeqCst);
+    }
+
     pub(crate) fn rebuild(&self, docs: &[PersonDoc]) -> Result<(), SearchError> {
         let before = self.generation.fetch_add(1, Ordering::SeqCst);
         let result = self.write(|writer, f| {

@@ -9,6 +9,13 @@
 //! Freshness: a query function sees a change at most `max_age` (the marker check
 //! interval, [`DEFAULT_MAX_AGE`] unless set) plus the indexer's batch delay (the stream's
 //! batching window and the time to publish) after it was written to the table.
+//! A publication that wrote its snapshot but not the marker leaves that version taken;
+//! the next publication skips it (its batch is delivered again, so nothing is lost). This
+//! relies on the one writer (the function's reserved concurrency of 1): two writers at
+//! once could each take a version and one's changes would be hidden by the other's.
+//! A rebuild writes a fresh index without reading the published one, so it also repairs
+//! a snapshot that can no longer be read.
+//!
 //! Snapshots are never deleted through the port (it has no delete): a lifecycle rule on
 //! `<prefix>/snapshots/` expires the old ones.
 
@@ -35,6 +42,8 @@ const CONTENT_TYPE: &str = "application/vnd.varoskapu.search-snapshot";
 /// The largest file name and file an archive may hold; anything larger is corruption.
 const MAX_NAME: usize = 255;
 const MAX_FILE: u64 = 4 << 30;
+/// How many versions of failed publications a publication skips before it gives up.
+const MAX_ORPHANS: u64 = 16;
 
 /// The loaded index and the version it came from (0: none published yet).
 struct Loaded {
@@ -62,17 +71,26 @@ impl SnapshotIndex {
         blobs: Arc<dyn BlobStore>,
         prefix: &str,
     ) -> Result<Self, SearchError> {
-        let prefix = prefix.trim_end_matches('/').to_owned();
-        let version = read_marker(blobs.as_ref(), &prefix).await?;
-        let core = load(blobs.as_ref(), &prefix, version).await?;
+        let index = Self::unloaded(blobs, prefix)?;
+        {
+            let _gate = index.gate.lock().await;
+            index.catch_up().await?;
+        }
+        Ok(index)
+    }
+
+    /// The index under `prefix`, read only when first used: the writer's, which must start
+    /// even when the published snapshot cannot be read, since a rebuild repairs that.
+    pub fn unloaded(blobs: Arc<dyn BlobStore>, prefix: &str) -> Result<Self, SearchError> {
+        let core = Core::open(Box::new(RamDirectory::create()), Merging::InWrite)?;
         Ok(Self {
             blobs,
-            prefix,
+            prefix: prefix.trim_end_matches('/').to_owned(),
             max_age: DEFAULT_MAX_AGE,
             loaded: RwLock::new(Arc::new(Loaded {
-                core,
-                version,
-                stale: false,
+                core: Arc::new(core),
+                version: 0,
+                stale: true,
             })),
             gate: tokio::sync::Mutex::new(()),
             last_check: Mutex::new(Instant::now()),
@@ -138,6 +156,30 @@ impl SnapshotIndex {
         Ok(self.current())
     }
 
+    /// Replaces the index with one built from `docs` alone, without reading the published
+    /// snapshot: a rebuild also repairs a snapshot that can no longer be read.
+    async fn replace(&self, docs: Vec<PersonDoc>) -> Result<(), SearchError> {
+        let _gate = self.gate.lock().await;
+        let version = read_marker(self.blobs.as_ref(), &self.prefix).await?;
+        let (core, files) = blocking(move || {
+            let core = Core::open(Box::new(RamDirectory::create()), Merging::InWrite)?;
+            // Each publication is at most one rebuild, so no earlier generation is larger
+            // than the marker's version.
+            core.follow_generation(version);
+            core.rebuild(&docs)?;
+            let files = core.files()?;
+            Ok((Arc::new(core), files))
+        })
+        .await?;
+        let published = self.publish(version + 1, &files).await;
+        self.swap(Loaded {
+            core,
+            version: published.as_ref().map_or(version, |v| *v),
+            stale: published.is_err(),
+        });
+        published.map(|_| ())
+    }
+
     /// Applies a change to the latest snapshot and publishes the result.
     async fn write(
         &self,
@@ -157,29 +199,48 @@ impl SnapshotIndex {
         };
         self.swap(Loaded {
             core: current.core.clone(),
-            version: current.version + u64::from(published.is_ok()),
+            version: published.as_ref().map_or(current.version, |v| *v),
             stale: published.is_err(),
         });
-        published
+        published.map(|_| ())
     }
 
-    async fn publish(&self, version: u64, files: &[(String, Vec<u8>)]) -> Result<(), SearchError> {
+    /// Writes the snapshot as `version` (or the first free version after it) and points
+    /// the marker at it; the version published.
+    async fn publish(&self, version: u64, files: &[(String, Vec<u8>)]) -> Result<u64, SearchError> {
         let archive = Bytes::from(archive(files));
-        let put = BlobPut {
-            key: snapshot_key(&self.prefix, version),
-            sha256: Sha256Digest::of(&archive),
-            bytes: archive,
-            content_type: CONTENT_TYPE.to_owned(),
-            // One version is written once: a second indexer racing this one fails here
-            // instead of replacing what the first published.
-            write_once: true,
-        };
-        self.blobs.put(put).await.map_err(|e| match e {
-            BlobError::AlreadyExists => unavailable(format!(
-                "snapshot {version} was published by another indexer"
-            )),
-            e => unavailable(e),
-        })?;
+        let sha256 = Sha256Digest::of(&archive);
+        // What the marker named when this publication began.
+        let base = version.saturating_sub(1);
+        let mut version = version;
+        loop {
+            let put = BlobPut {
+                key: snapshot_key(&self.prefix, version),
+                sha256,
+                bytes: archive.clone(),
+                content_type: CONTENT_TYPE.to_owned(),
+                // One version is written once: a second indexer racing this one fails here
+                // instead of replacing what the first published.
+                write_once: true,
+            };
+            match self.blobs.put(put).await {
+                Ok(_) => break,
+                Err(BlobError::AlreadyExists) => {
+                    // Taken, yet the marker still names the version before it: a
+                    // publication that wrote its snapshot but failed to move the marker
+                    // (its batch failed, and the stream delivers it again). Skip it, or
+                    // the index could never be written again.
+                    let marker = read_marker(self.blobs.as_ref(), &self.prefix).await?;
+                    if marker != base || version - base >= MAX_ORPHANS {
+                        return Err(unavailable(format!(
+                            "snapshot {version} was published by another indexer"
+                        )));
+                    }
+                    version += 1;
+                }
+                Err(e) => return Err(unavailable(e)),
+            }
+        }
         let marker = Bytes::from(version.to_string());
         self.blobs
             .put(BlobPut {
@@ -191,10 +252,14 @@ impl SnapshotIndex {
             })
             .await
             .map_err(unavailable)?;
-        Ok(())
+        Ok(version)
     }
 
     async fn reader(&self) -> Result<Arc<Core>, SearchError> {
+        if self.current().stale {
+            let _gate = self.gate.lock().await;
+            self.catch_up().await?;
+        }
         self.refresh_if_older_than(self.max_age).await?;
         Ok(self.current().core.clone())
     }
@@ -326,7 +391,7 @@ impl PersonIndex for SnapshotIndex {
     }
 
     async fn rebuild(&self, docs: Vec<PersonDoc>) -> Result<(), SearchError> {
-        self.write(move |core| core.rebuild(&docs)).await
+        self.replace(docs).await
     }
 
     async fn quick(&self, text: &str, page: PageRequest) -> Result<SearchPage, SearchError> {

@@ -76,7 +76,77 @@ async fn the_snapshot_index_on_a_folder_keeps_the_contract() {
         .await
         .expect("index");
     search_contract::run(&index).await;
-    freshness(blobs, "search").await;
+    freshness(blobs.clone(), "search").await;
+    repairs(blobs, "search-repairs").await;
+}
+
+async fn put_raw(blobs: &dyn BlobStore, key: String, bytes: &'static [u8]) {
+    blobs
+        .put(varoskapu_core::BlobPut {
+            key,
+            sha256: varoskapu_core::Sha256Digest::of(bytes),
+            bytes: bytes::Bytes::from_static(bytes),
+            content_type: "application/octet-stream".into(),
+            write_once: false,
+        })
+        .await
+        .expect("put");
+}
+
+fn snapshot_key(prefix: &str, version: u64) -> String {
+    format!("{prefix}/snapshots/{version:020}")
+}
+
+/// What the operator's rebuild repairs: a published snapshot that cannot be read (the
+/// readers and the incremental writer refuse it, the rebuild replaces it), and a snapshot
+/// left by a publication whose marker never moved (the next one skips its version).
+async fn repairs(blobs: Arc<dyn BlobStore>, prefix: &str) {
+    put_raw(blobs.as_ref(), snapshot_key(prefix, 5), b"not a snapshot").await;
+    put_raw(blobs.as_ref(), format!("{prefix}/current"), b"5").await;
+    assert!(
+        SnapshotIndex::load_or_create(blobs.clone(), prefix)
+            .await
+            .is_err(),
+        "a reader refuses the corrupt snapshot"
+    );
+    let writer = SnapshotIndex::unloaded(blobs.clone(), prefix).expect("writer");
+    assert!(
+        writer
+            .put(vec![person(90, "Javított", "Jenő")])
+            .await
+            .is_err(),
+        "a change cannot be applied to what cannot be read"
+    );
+    writer.rebuild(persons()).await.expect("rebuild");
+    assert_eq!(writer.version(), 6);
+    let reader = SnapshotIndex::load_or_create(blobs.clone(), prefix)
+        .await
+        .expect("the rebuilt snapshot loads");
+    assert_eq!(reader.len().await.expect("len"), persons().len());
+
+    // Snapshot 7 was written by a publication that failed before the marker moved.
+    put_raw(
+        blobs.as_ref(),
+        snapshot_key(prefix, 7),
+        b"half a publication",
+    )
+    .await;
+    writer
+        .put(vec![person(91, "Árva", "Verzió")])
+        .await
+        .expect("the next publication skips the orphan");
+    assert_eq!(writer.version(), 8);
+    let reader = SnapshotIndex::load_or_create(blobs.clone(), prefix)
+        .await
+        .expect("reader");
+    assert_eq!(
+        reader
+            .quick("arva verzio", PageRequest::default())
+            .await
+            .expect("quick")
+            .ids,
+        vec![pid(91)]
+    );
 }
 
 /// A reader loaded before a write sees it once it looks at the marker, not before; a new
@@ -166,7 +236,8 @@ async fn the_snapshot_index_on_s3_keeps_the_contract_and_readers_catch_up() {
         .await
         .expect("index");
     search_contract::run(&index).await;
-    freshness(blobs, "crm/search-fresh").await;
+    freshness(blobs.clone(), "crm/search-fresh").await;
+    repairs(blobs, "crm/search-repairs").await;
 }
 
 fn uuid_like() -> String {

@@ -15,6 +15,7 @@ pub mod identify;
 pub mod input;
 pub mod person;
 pub mod quality;
+pub mod rebuild;
 pub mod refresh;
 pub mod registry;
 pub mod schedule;
