@@ -14,10 +14,11 @@ use std::sync::Arc;
 use varoskapu_aws::S3BlobStore;
 use varoskapu_core::audit::AuditLog;
 use varoskapu_core::crm::person::PersonId;
+use varoskapu_core::crm::rebuild::RebuildRequests;
 use varoskapu_core::crm::search::{
     Criteria, PageRequest, PersonDoc, PersonIndex, SearchError, SearchPage,
 };
-use varoskapu_core::crm::{Crm, CrmPorts};
+use varoskapu_core::crm::{Crm, CrmError, CrmPorts};
 use varoskapu_core::{BlobStore, Clock, Table, UuidV7Ids};
 use varoskapu_search::SnapshotIndex;
 
@@ -134,15 +135,17 @@ pub async fn reading_crm(
 }
 
 /// The CRM with the index's one writer: the indexer function's, which applies the
-/// table's change stream and publishes a snapshot after each batch.
-pub async fn indexing_crm(
+/// table's change stream and publishes a snapshot after each batch. The snapshot is read
+/// when the first batch needs it, so that the function starts, and can rebuild, even when
+/// the published snapshot cannot be read.
+pub fn indexing_crm(
     aws: &varoskapu_aws::AwsConfig,
     sdk: &aws_config::SdkConfig,
     table: Arc<dyn Table>,
     clock: Arc<dyn Clock>,
     audit: AuditLog,
 ) -> Result<Crm, StartError> {
-    let snapshot = SnapshotIndex::load_or_create(index_blobs(aws, sdk)?, INDEX_PREFIX).await?;
+    let snapshot = SnapshotIndex::unloaded(index_blobs(aws, sdk)?, INDEX_PREFIX)?;
     Ok(Crm::new(CrmPorts {
         table,
         index: Arc::new(snapshot),
@@ -166,6 +169,69 @@ pub fn changed_persons(event: &serde_json::Value) -> Vec<PersonId> {
             varoskapu_core::crm::PersonStore::id_of(&key)
         })
         .collect()
+}
+
+/// The rebuild requests a batch of DynamoDB Streams records newly inserts; the indexer's
+/// own answer to a request (a modification) asks for nothing.
+pub fn rebuild_requests(event: &serde_json::Value) -> Vec<uuid::Uuid> {
+    event["Records"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|record| record["eventName"] == "INSERT")
+        .filter_map(|record| {
+            let keys = &record["dynamodb"]["Keys"];
+            let key =
+                varoskapu_core::Key::new(keys["pk"]["S"].as_str()?, keys["sk"]["S"].as_str()?);
+            RebuildRequests::id_of(&key)
+        })
+        .collect()
+}
+
+/// The indexer function: the index's one writer, fed by the change stream.
+#[derive(Clone)]
+pub struct Indexer {
+    crm: Crm,
+    requests: RebuildRequests,
+}
+
+impl Indexer {
+    pub fn new(crm: Crm, requests: RebuildRequests) -> Self {
+        Self { crm, requests }
+    }
+
+    /// Applies one batch: the person records it names are read back and indexed, or, when
+    /// it carries an operator's pending rebuild request, the whole index is rebuilt from the
+    /// table (which holds the batch's records too) and each request is answered. A failed
+    /// rebuild is told in its request and the batch's records are applied as usual, so a
+    /// failing rebuild never holds up the stream.
+    pub async fn handle(&self, event: &serde_json::Value) -> Result<serde_json::Value, CrmError> {
+        let changed = changed_persons(event);
+        let pending = self.requests.pending(&rebuild_requests(event)).await?;
+        if !pending.is_empty() {
+            let outcome = self.crm.reindex().await;
+            let answer = match &outcome {
+                Ok(records) => Ok(*records as u64),
+                Err(e) => {
+                    tracing::error!(error = %e, "the requested rebuild of the search index failed");
+                    Err(e.to_string())
+                }
+            };
+            for id in &pending {
+                self.requests.answer(*id, answer.clone()).await?;
+            }
+            if let Ok(records) = outcome {
+                tracing::info!(
+                    records,
+                    requests = pending.len(),
+                    "the search index was rebuilt"
+                );
+                return Ok(serde_json::json!({ "rebuilt": records, "requests": pending.len() }));
+            }
+        }
+        let applied = self.crm.apply_changes(&changed).await?;
+        Ok(serde_json::json!({ "applied": applied }))
+    }
 }
 
 /// The bounces and complaints of an SNS delivery of SES notifications
@@ -272,10 +338,12 @@ pub async fn refresher_from_env() -> Result<Crm, StartError> {
     .with_registry(registry))
 }
 
-/// The indexer function's CRM, with the index's one writer.
-pub async fn writer_from_env() -> Result<Crm, StartError> {
+/// The indexer function, with the index's one writer and the operators' rebuild requests.
+pub async fn indexer_from_env() -> Result<Indexer, StartError> {
     let p = Parts::from_env().await?;
-    indexing_crm(&p.aws, &p.sdk, p.table(), p.clock.clone(), p.audit()).await
+    let requests = RebuildRequests::new(p.table(), p.clock.clone(), Arc::new(UuidV7Ids));
+    let crm = indexing_crm(&p.aws, &p.sdk, p.table(), p.clock.clone(), p.audit())?;
+    Ok(Indexer::new(crm, requests))
 }
 
 /// The registry service of `VAROSKAPU_REGISTRY_URL` (with its timeout, retries and client
@@ -287,5 +355,158 @@ pub fn registry_from_env()
             varoskapu_registry::HttpRegistry::from_env()?,
         ))),
         _ => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use varoskapu_core::crm::rebuild::RebuildStatus;
+    use varoskapu_core::{MemoryTable, SystemClock};
+
+    fn stream_record(event_name: &str, key: &varoskapu_core::Key) -> serde_json::Value {
+        json!({
+            "eventName": event_name,
+            "dynamodb": {"Keys": {"pk": {"S": key.pk}, "sk": {"S": key.sk}}}
+        })
+    }
+
+    struct World {
+        _dir: tempfile::TempDir,
+        blobs: Arc<dyn BlobStore>,
+        crm: Crm,
+        requests: RebuildRequests,
+        indexer: Indexer,
+    }
+
+    fn world() -> World {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let table: Arc<dyn Table> = Arc::new(MemoryTable::new(clock.clone()));
+        let blobs: Arc<dyn BlobStore> = Arc::new(
+            varoskapu_embedded::FsBlobStore::open(dir.path(), "http://127.0.0.1:9", clock.clone())
+                .expect("blobs"),
+        );
+        let audit = AuditLog::new(table.clone(), clock.clone(), Arc::new(UuidV7Ids));
+        // The records as the other functions write them: their index writes go to the
+        // stream, which this test delivers (or does not) by hand.
+        let crm = Crm::new(CrmPorts {
+            table: table.clone(),
+            index: Arc::new(StreamOnly),
+            clock: clock.clone(),
+            ids: Arc::new(UuidV7Ids),
+            audit: audit.clone(),
+        });
+        let writer = Crm::new(CrmPorts {
+            table: table.clone(),
+            index: Arc::new(SnapshotIndex::unloaded(blobs.clone(), INDEX_PREFIX).expect("index")),
+            clock: clock.clone(),
+            ids: Arc::new(UuidV7Ids),
+            audit,
+        });
+        let requests = RebuildRequests::new(table, clock, Arc::new(UuidV7Ids));
+        World {
+            _dir: dir,
+            blobs,
+            crm,
+            indexer: Indexer::new(writer, requests.clone()),
+            requests,
+        }
+    }
+
+    async fn published_len(blobs: &Arc<dyn BlobStore>) -> usize {
+        SnapshotIndex::load_or_create(blobs.clone(), INDEX_PREFIX)
+            .await
+            .expect("snapshot")
+            .len()
+            .await
+            .expect("len")
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_operators_request_rebuilds_the_index_from_the_table_once() {
+        let w = world();
+        let today = jiff::civil::date(2026, 12, 3);
+        let generated = varoskapu_core::crm::generate::generate(40, 7, 0.0, today);
+        // Records whose stream records were lost (trimmed after 24 hours, or a batch sent
+        // to the dead letter queue): the index knows none of them.
+        w.crm.import(generated.records).await.expect("import");
+        let first = w.crm.store.all().await.expect("all")[0].record.id;
+        let one = json!({"Records": [stream_record("MODIFY", &varoskapu_core::crm::PersonStore::key(first))]});
+        assert_eq!(
+            w.indexer.handle(&one).await.expect("batch"),
+            json!({"applied": 1})
+        );
+        assert_eq!(published_len(&w.blobs).await, 1);
+
+        let request = w.requests.ask("operator").await.expect("ask");
+        let key = RebuildRequests::key(request.id);
+        let batch = json!({"Records": [stream_record("INSERT", &key)]});
+        assert_eq!(
+            w.indexer.handle(&batch).await.expect("batch"),
+            json!({"rebuilt": 40, "requests": 1})
+        );
+        assert_eq!(published_len(&w.blobs).await, 40);
+        let answered = w
+            .requests
+            .get(request.id)
+            .await
+            .expect("get")
+            .expect("request");
+        assert_eq!(answered.status, RebuildStatus::Done);
+        assert_eq!(answered.records, Some(40));
+
+        // The answer's own stream record, and the request's delivered again, rebuild nothing.
+        let again =
+            json!({"Records": [stream_record("MODIFY", &key), stream_record("INSERT", &key)]});
+        assert_eq!(
+            w.indexer.handle(&again).await.expect("batch"),
+            json!({"applied": 0})
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_rebuild_repairs_a_snapshot_that_cannot_be_read() {
+        let w = world();
+        let corrupt = bytes::Bytes::from_static(b"not a snapshot");
+        for (key, bytes) in [
+            (format!("{INDEX_PREFIX}/snapshots/{:020}", 3), corrupt),
+            (
+                format!("{INDEX_PREFIX}/current"),
+                bytes::Bytes::from_static(b"3"),
+            ),
+        ] {
+            w.blobs
+                .put(varoskapu_core::BlobPut {
+                    key,
+                    sha256: varoskapu_core::Sha256Digest::of(&bytes),
+                    bytes,
+                    content_type: "application/octet-stream".into(),
+                    write_once: false,
+                })
+                .await
+                .expect("put");
+        }
+        let generated =
+            varoskapu_core::crm::generate::generate(5, 8, 0.0, jiff::civil::date(2026, 12, 3));
+        w.crm.import(generated.records).await.expect("import");
+        let id = w.crm.store.all().await.expect("all")[0].record.id;
+        let change = stream_record("MODIFY", &varoskapu_core::crm::PersonStore::key(id));
+        assert!(
+            w.indexer
+                .handle(&json!({"Records": [change.clone()]}))
+                .await
+                .is_err(),
+            "a change cannot be applied to a snapshot that cannot be read"
+        );
+
+        let request = w.requests.ask("operator").await.expect("ask");
+        let batch = json!({"Records": [change, stream_record("INSERT", &RebuildRequests::key(request.id))]});
+        assert_eq!(
+            w.indexer.handle(&batch).await.expect("batch"),
+            json!({"rebuilt": 5, "requests": 1})
+        );
+        assert_eq!(published_len(&w.blobs).await, 5);
     }
 }
