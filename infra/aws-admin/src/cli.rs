@@ -9,7 +9,8 @@ use varoskapu_operator::{
 };
 
 /// Administer a deployed Városkapu stack: clients, users, token keys, case types, offices,
-/// bank statements, the document-signing certificate and the first bootstrap.
+/// bank statements, the citizen records' search index, the document-signing certificate
+/// and the first bootstrap.
 #[derive(Debug, Parser)]
 #[command(name = "varoskapu-aws", version, about)]
 pub struct Cli {
@@ -42,6 +43,9 @@ pub enum Command {
     /// The document-signing key's certificate: request it, install its chain.
     #[command(subcommand)]
     Documents(DocumentsCommand),
+    /// The citizen records: rebuild their search index.
+    #[command(subcommand)]
+    Crm(CrmCommand),
     /// After the first deploy: create the first administrator, import the case types and
     /// register the citizen portal's and the office screens' clients (safe to run again).
     Bootstrap(StackBootstrapArgs),
@@ -76,6 +80,25 @@ pub enum PaymentsCommand {
     Import {
         /// The statement's XML file.
         file: PathBuf,
+    },
+}
+
+/// `varoskapu-aws crm …`
+#[derive(Debug, Subcommand)]
+pub enum CrmCommand {
+    /// Rebuild the search index from the table: a request the indexer function (the
+    /// index's one writer) receives through the table's change stream and answers once it
+    /// has published the rebuilt index. Waits for the answer unless told not to.
+    Reindex {
+        /// Write the request and return without waiting (its id is printed).
+        #[arg(long, conflicts_with = "request")]
+        no_wait: bool,
+        /// Wait for the answer to an earlier request instead of making a new one.
+        #[arg(long, value_name = "ID")]
+        request: Option<uuid::Uuid>,
+        /// How long to wait for the answer, in seconds.
+        #[arg(long, default_value_t = 900, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+        timeout: u64,
     },
 }
 

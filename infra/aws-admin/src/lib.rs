@@ -4,13 +4,14 @@
 //! plus what only a deployment has: KMS token keys, the document-signing certificate.
 
 pub mod cli;
+pub mod crm;
 pub mod documents;
 pub mod keys;
 pub mod payments;
 pub mod sites;
 pub mod stack;
 
-use cli::{Cli, Command, DocumentsCommand, KeysCommand, PaymentsCommand};
+use cli::{Cli, Command, CrmCommand, DocumentsCommand, KeysCommand, PaymentsCommand};
 use stack::{Stack, logical, parameter};
 use std::io::{BufRead, Write};
 use std::sync::Arc;
@@ -105,6 +106,19 @@ pub async fn run(cli: Cli, input: &mut dyn BufRead, out: &mut dyn Write) -> anyh
             let summary = payments::import(&stack, &xml).await?;
             writeln!(out, "{}", serde_json::to_string_pretty(&summary)?)?;
             Ok(())
+        }
+        Command::Crm(CrmCommand::Reindex {
+            no_wait,
+            request,
+            timeout,
+        }) => {
+            let requests = varoskapu_core::crm::rebuild::RebuildRequests::new(
+                table(&stack)?,
+                Arc::new(SystemClock),
+                Arc::new(varoskapu_core::UuidV7Ids),
+            );
+            let wait = (!no_wait).then(|| std::time::Duration::from_secs(timeout));
+            crm::reindex(&requests, request, wait, out).await
         }
         Command::Keys(KeysCommand::Rotate) => {
             let kms = aws_sdk_kms::Client::new(&stack.sdk);
