@@ -39,12 +39,11 @@ class OperatorError(Exception):
     pass
 
 
-def bootstrap(ctx, cli, folder):
-    """Returns the journey's people: {'portal': client, 'office': client, 'clerk': (email,
-    password), 'signatory': (email, password, totp secret)}."""
-    stack = ctx.stack
-    physical = stack.physical
-    table = next(physical[l] for l, _ in stack.resources("AWS::DynamoDB::Table"))
+def command(ctx, cli):
+    """The command line and environment of `varoskapu-aws` against the rehearsed stack,
+    its resources named as options (there is no CloudFormation to read them from)."""
+    physical = ctx.stack.physical
+    table = next(physical[l] for l, _ in ctx.stack.resources("AWS::DynamoDB::Table"))
     base = [cli, "--table", table, "--endpoint-url", ctx.aws.url, "--region", REGION]
     for option, logical in (("--documents-bucket", "DocumentsBucket"), ("--uploads-bucket", "UploadsBucket"),
                             ("--document-signing-key", "DocumentSigningKey"),
@@ -53,6 +52,23 @@ def bootstrap(ctx, cli, folder):
             base += [option, str(physical[logical])]
     env = {"PATH": os.environ.get("PATH", ""), "AWS_ACCESS_KEY_ID": aws.ADMIN_KEY,
            "AWS_SECRET_ACCESS_KEY": "rehearsal", "AWS_REGION": REGION, "AWS_EC2_METADATA_DISABLED": "true"}
+    return base, env
+
+
+def start(ctx, cli, *args):
+    """`varoskapu-aws ARGS` started, for a command that waits on the stack (its output
+    read with `communicate`)."""
+    base, env = command(ctx, cli)
+    return subprocess.Popen(base + list(args), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+
+
+def bootstrap(ctx, cli, folder):
+    """Returns the journey's people: {'portal': client, 'office': client, 'clerk': (email,
+    password), 'signatory': (email, password, totp secret)}."""
+    stack = ctx.stack
+    physical = stack.physical
+    base, env = command(ctx, cli)
 
     def run(*args, stdin=None):
         done = subprocess.run(base + list(args), env=env, input=stdin, capture_output=True, text=True,

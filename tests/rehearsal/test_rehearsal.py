@@ -190,6 +190,44 @@ class SecurityOfTheStack(unittest.TestCase):
             self.assertIn("KmsKeyId", resources[group]["Properties"], group)
 
 
+class TheIndexersChangeStream(unittest.TestCase):
+    """What the table's change stream delivers to the search index's one writer."""
+
+    @classmethod
+    def setUpClass(cls):
+        import pathlib
+        template = cfn.load(str(pathlib.Path(__file__).resolve().parents[2] / "template.yaml"))
+        events = template["Resources"]["CrmIndexerFunction"]["Properties"]["Events"].values()
+        cls.filters = [json.loads(f["Pattern"]) for e in events if e["Type"] == "DynamoDB"
+                       for f in e["Properties"]["FilterCriteria"]["Filters"]]
+
+    def delivered(self, event_name, pk, sk):
+        from journey import stream_filter_matches
+        record = {"eventName": event_name, "dynamodb": {"Keys": {"pk": {"S": pk}, "sk": {"S": sk}}}}
+        return any(stream_filter_matches(f, record) for f in self.filters)
+
+    def test_person_records_and_new_rebuild_requests_only(self):
+        person = "crm-person#0193a1b2-0000-7000-8000-000000000001"
+        self.assertTrue(self.delivered("MODIFY", person, "record"))
+        self.assertTrue(self.delivered("INSERT", "crm-reindex", "request#0193a1b2-0000-7000-8000-00000000000a"))
+        # The indexer's own answer to a request would make it rebuild again.
+        self.assertFalse(self.delivered("MODIFY", "crm-reindex", "request#0193a1b2-0000-7000-8000-00000000000a"))
+        self.assertFalse(self.delivered("INSERT", "crm-reindexed", "request#x"))
+        self.assertFalse(self.delivered("INSERT", "case#0193a1b2", "record"))
+
+    def test_the_indexer_writes_nothing_of_the_table_but_its_answers(self):
+        import pathlib
+        template = cfn.load(str(pathlib.Path(__file__).resolve().parents[2] / "template.yaml"))
+        statements = [s for p in template["Resources"]["CrmIndexerFunction"]["Properties"]["Policies"]
+                      if isinstance(p, dict) for s in p.get("Statement", [])]
+        writes = [s for s in statements
+                  if any(a.startswith("dynamodb:") and not a.startswith(("dynamodb:Get", "dynamodb:Query",
+                                                                        "dynamodb:Describe", "dynamodb:List"))
+                         for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"]))]
+        self.assertEqual([s["Sid"] for s in writes], ["AnswerRebuildRequests"])
+        self.assertEqual(writes[0]["Condition"], {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["crm-reindex"]}})
+
+
 class ScheduledFunctionsOfTheStack(unittest.TestCase):
     """The functions EventBridge runs on a schedule: each has its binary, a log group kept
     for a while and an Errors alarm; the registry refresh exists only where a registry
