@@ -737,7 +737,7 @@ def run(ctx):
         status, _, _, body = h.call("POST", "/crm/persons", person,
                                     headers={"Idempotency-Key": secrets.token_hex(16)}, token=clerk)
         expect(status, 201, "POST /crm/persons", body)
-        person_id = as_json(body)["id"]
+        person_id = as_json(body)["person"]["id"]
 
         import operator_cli
         dynamodb = ctx.aws.client("dynamodb")
@@ -748,12 +748,15 @@ def run(ctx):
             for _ in range(150):
                 items = dynamodb.query(TableName=table, KeyConditionExpression="pk = :p",
                                        ExpressionAttributeValues={":p": {"S": "crm-reindex"}})["Items"]
-                item = next((i for i in items if i.get("status", {}).get("S") == "pending"), None)
+                # The table engine keeps an item's fields in its `data` map.
+                item = next((i for i in items
+                             if i.get("data", {}).get("M", {}).get("status", {}).get("S") == "pending"), None)
                 if item or proc.poll() is not None:
                     break
                 time.sleep(0.2)
             if item is None:
-                out, err = proc.communicate(timeout=10)
+                proc.kill()
+                out, err = proc.communicate()
                 raise Failed(f"varoskapu-aws crm reindex wrote no pending request: {(err or out)[-400:]}")
             filters = [json.loads(f["Pattern"]) for e in (indexer.props.get("Events") or {}).values()
                        if e.get("Type") == "DynamoDB"
