@@ -4,7 +4,7 @@
 use super::{Provider, server};
 use crate::clients::Client;
 use crate::error::OAuthError;
-use crate::refresh::TokenRevocation;
+use crate::refresh::{Family, TokenRevocation};
 use crate::tokens::ProfileClaims;
 use serde_json::{Value, json};
 use varoskapu_core::access::{Resource, Scope};
@@ -23,6 +23,15 @@ impl Provider {
         &self,
         token: &str,
     ) -> Result<AccessTokenClaims, OAuthError> {
+        Ok(self.validated(token).await?.0)
+    }
+
+    /// A valid access token's claims and, for a person's token, its live grant (read once:
+    /// UserInfo needs the account it names).
+    async fn validated(
+        &self,
+        token: &str,
+    ) -> Result<(AccessTokenClaims, Option<Family>), OAuthError> {
         let keys = self.keys.published().await?;
         let (header, claims): (_, AccessTokenClaims) =
             verify_es256(token, &keys).map_err(|e| OAuthError::InvalidToken(e.to_string()))?;
@@ -40,25 +49,33 @@ impl Provider {
         }
         .check(&claims, self.clock.unix_seconds())
         .map_err(|e| OAuthError::InvalidToken(e.to_string()))?;
-        if let Some(family) = &claims.fam
-            && !self.refresh.is_active(family).await.map_err(server)?
-        {
+        let revoked_key = Self::revoked_key(&claims.jti);
+        // Both reads at once: a revoked token is refused whichever answers first.
+        let (family, revoked) = tokio::join!(
+            async {
+                match &claims.fam {
+                    Some(id) => self.refresh.family(id).await.map_err(server),
+                    None => Ok(None),
+                }
+            },
+            self.table.get(&revoked_key)
+        );
+        let family = match (&claims.fam, family?) {
+            (Some(_), Some(family)) if !family.revoked => Some(family),
+            (Some(_), _) => {
+                return Err(OAuthError::InvalidToken("the token was revoked".into()));
+            }
+            (None, _) => None,
+        };
+        if revoked?.is_some() {
             return Err(OAuthError::InvalidToken("the token was revoked".into()));
         }
-        if self
-            .table
-            .get(&Self::revoked_key(&claims.jti))
-            .await?
-            .is_some()
-        {
-            return Err(OAuthError::InvalidToken("the token was revoked".into()));
-        }
-        Ok(claims)
+        Ok((claims, family))
     }
 
     /// The UserInfo response for an access token.
     pub async fn userinfo(&self, token: &str) -> Result<Value, OAuthError> {
-        let claims = self.validate_access_token(token).await?;
+        let (claims, family) = self.validated(token).await?;
         if !claims.aud.contains(&self.config.issuer) {
             return Err(OAuthError::InvalidToken(
                 "the token is not meant for UserInfo".into(),
@@ -69,14 +86,8 @@ impl Provider {
         }
         // A person's tokens name their grant, which names the account (pairwise subjects
         // cannot be turned back into one by the provider's arithmetic).
-        let id = match &claims.fam {
-            Some(family) => self
-                .refresh
-                .family(family)
-                .await
-                .map_err(server)?
-                .map(|f| f.account_id)
-                .ok_or_else(|| OAuthError::InvalidToken("the token was revoked".into()))?,
+        let id = match family {
+            Some(family) => family.account_id,
             None => {
                 return Err(OAuthError::InvalidToken(
                     "the token is not a person's".into(),
