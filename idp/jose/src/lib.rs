@@ -12,6 +12,7 @@ pub mod jwk;
 pub mod jws;
 pub mod keys;
 pub mod rs256;
+pub mod verified;
 
 pub use alg::{JwsAlgorithm, UnsupportedAlgorithm};
 pub use claims::{
@@ -24,6 +25,7 @@ pub use jws::{
 };
 pub use keys::{ActiveKey, KeyError, PublishedKeys, Rs256Signer, SigningKeys, TokenSigner};
 pub use rs256::{RsaKey, RsaKeyError};
+pub use verified::{DEFAULT_VERIFIED_TOKENS, VerifiedTokens};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

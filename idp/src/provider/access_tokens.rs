@@ -9,7 +9,7 @@ use crate::tokens::ProfileClaims;
 use serde_json::{Value, json};
 use varoskapu_core::access::{Resource, Scope};
 use varoskapu_core::{Condition, ItemWrite, Key};
-use varoskapu_jose::{AccessTokenClaims, Validation, is_access_token_type, verify_es256};
+use varoskapu_jose::{AccessTokenClaims, Validation, is_access_token_type};
 
 impl Provider {
     fn revoked_key(jti: &str) -> Key {
@@ -33,8 +33,10 @@ impl Provider {
         token: &str,
     ) -> Result<(AccessTokenClaims, Option<Family>), OAuthError> {
         let keys = self.keys.published().await?;
-        let (header, claims): (_, AccessTokenClaims) =
-            verify_es256(token, &keys).map_err(|e| OAuthError::InvalidToken(e.to_string()))?;
+        let (header, claims): (_, AccessTokenClaims) = self
+            .verified
+            .verify_es256(token, &keys)
+            .map_err(|e| OAuthError::InvalidToken(e.to_string()))?;
         if !is_access_token_type(header.typ.as_deref()) {
             return Err(OAuthError::InvalidToken(
                 "the token is not an access token".into(),

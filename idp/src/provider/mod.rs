@@ -30,15 +30,27 @@ use uuid::Uuid;
 use varoskapu_accounts::Accounts;
 use varoskapu_core::access::{PairwiseSubjects, Scope};
 use varoskapu_core::{Clock, Table};
-use varoskapu_jose::JwkSet;
+use varoskapu_jose::{AccessTokenClaims, JwkSet, VerifiedTokens};
 
 /// The assurance levels, defined with the APIs that enforce them; re-exported where they
 /// were first defined.
 pub use varoskapu_core::access::{ACR_FEDERATED, ACR_MFA, ACR_PASSWORD};
 
-/// Everything the provider needs, cheap to clone into handlers.
+/// Everything the provider needs, shared: every request's handler gets a clone, which is
+/// one reference count rather than one per part.
 #[derive(Clone)]
-pub struct Provider {
+pub struct Provider(Arc<ProviderParts>);
+
+impl std::ops::Deref for Provider {
+    type Target = ProviderParts;
+
+    fn deref(&self) -> &ProviderParts {
+        &self.0
+    }
+}
+
+/// The parts of a [`Provider`].
+pub struct ProviderParts {
     pub config: Arc<IdpConfig>,
     pub table: Arc<dyn Table>,
     pub clock: Arc<dyn Clock>,
@@ -58,6 +70,9 @@ pub struct Provider {
     pub federation: Option<Arc<crate::federation::Federation>>,
     /// The passkeys' relying party, where the issuer's host allows one.
     pub passkeys: Option<crate::passkeys::Passkeys>,
+    /// Access tokens whose signature verified, so that a token used again is not verified
+    /// again (its claims and revocation still are, on every use).
+    pub verified: VerifiedTokens<AccessTokenClaims>,
 }
 
 impl Provider {
@@ -68,7 +83,7 @@ impl Provider {
         accounts: Accounts,
         config: IdpConfig,
     ) -> Self {
-        Self {
+        Self(Arc::new(ProviderParts {
             clients: ClientRegistry::new(table.clone(), clock.clone()),
             codes: Codes::new(table.clone(), clock.clone(), config.code_seconds),
             refresh: RefreshTokens::new(table.clone(), clock.clone(), config.refresh_token_seconds),
@@ -92,7 +107,8 @@ impl Provider {
             clock,
             keys,
             accounts,
-        }
+            verified: VerifiedTokens::default(),
+        }))
     }
 
     /// The discovery document (OpenID Connect Discovery 1.0 §3).

@@ -375,6 +375,24 @@ async fn forged_tokens_are_refused_by_userinfo() {
 }
 
 #[tokio::test]
+async fn a_token_verified_before_is_refused_once_its_key_leaves_the_set() {
+    let app = spawn_app().await;
+    let mut browser = Browser::new();
+    let code = code(&app, &mut browser).await;
+    let (_, tokens) = redeem(&app, &code, VERIFIER).await;
+    let token = tokens["access_token"].as_str().expect("token").to_owned();
+    assert_eq!(userinfo_status(&app, &token).await, 200);
+    assert_eq!(userinfo_status(&app, &token).await, 200, "used again");
+    // Retired with no time to keep it: its key leaves the published set at once.
+    app.provider.keys.rotate(0).await.expect("rotates");
+    assert_eq!(
+        userinfo_status(&app, &token).await,
+        401,
+        "a token verified before is not taken on trust once its key is gone"
+    );
+}
+
+#[tokio::test]
 async fn rotating_keys_keeps_old_tokens_valid_and_signs_with_the_pre_published_key() {
     let app = spawn_app().await;
     let before: Value = reqwest::get(format!("{}/oauth2/jwks", app.issuer))

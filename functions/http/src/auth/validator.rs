@@ -17,8 +17,8 @@ use uuid::Uuid;
 use varoskapu_core::Clock;
 use varoskapu_core::access::{PairwiseSubjects, Resource, Role, Scope, proves_second_factor};
 use varoskapu_jose::{
-    AccessTokenClaims, ClaimsError, JwkSet, JwsError, Validation, is_access_token_type,
-    verify_es256,
+    AccessTokenClaims, ClaimsError, JwkSet, JwsError, Validation, VerifiedTokens,
+    is_access_token_type,
 };
 
 /// The setting naming scopes whose routes always need a second factor (space- or
@@ -54,6 +54,8 @@ pub struct TokenValidator {
     fetch: JwksFetch,
     clock: Arc<dyn Clock>,
     cache: RwLock<Option<(JwkSet, Instant)>>,
+    /// Tokens whose signature verified before (claims are still checked on every use).
+    verified: VerifiedTokens<AccessTokenClaims>,
     max_age: Duration,
     min_refetch: Duration,
 }
@@ -78,6 +80,7 @@ impl TokenValidator {
             fetch,
             clock,
             cache: RwLock::new(None),
+            verified: VerifiedTokens::default(),
             max_age: Duration::from_secs(300),
             min_refetch: Duration::from_secs(10),
         }
@@ -169,9 +172,9 @@ impl TokenValidator {
             Some((keys, at)) if at.elapsed() < self.max_age => (keys, at),
             _ => (self.refetch().await?, Instant::now()),
         };
-        let (header, claims) = match verify_es256::<AccessTokenClaims>(token, &keys) {
+        let (header, claims) = match self.verified.verify_es256(token, &keys) {
             Err(JwsError::UnknownKey) if fetched.elapsed() >= self.min_refetch => {
-                verify_es256(token, &self.refetch().await?)?
+                self.verified.verify_es256(token, &self.refetch().await?)?
             }
             other => other?,
         };
