@@ -25,9 +25,12 @@ struct Entry<T> {
     key: Jwk,
 }
 
+/// Verified tokens by their exact text.
+type Entries<T> = HashMap<Box<str>, Arc<Entry<T>>>;
+
 /// A bounded cache of verified ES256 tokens; cheap to clone (shared).
 pub struct VerifiedTokens<T> {
-    entries: Arc<Mutex<HashMap<Box<str>, Arc<Entry<T>>>>>,
+    entries: Arc<Mutex<Entries<T>>>,
     capacity: usize,
 }
 
@@ -101,7 +104,7 @@ impl<T: DeserializeOwned + Clone> VerifiedTokens<T> {
         self.len() == 0
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Box<str>, Arc<Entry<T>>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Entries<T>> {
         // A panic while the map was held leaves it whole (every change is one call).
         self.entries.lock().unwrap_or_else(|e| e.into_inner())
     }
