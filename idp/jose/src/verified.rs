@@ -28,19 +28,10 @@ struct Entry<T> {
 /// Verified tokens by their exact text.
 type Entries<T> = HashMap<Box<str>, Arc<Entry<T>>>;
 
-/// A bounded cache of verified ES256 tokens; cheap to clone (shared).
+/// A bounded cache of verified ES256 tokens, held by the one validator that uses it.
 pub struct VerifiedTokens<T> {
-    entries: Arc<Mutex<Entries<T>>>,
+    entries: Mutex<Entries<T>>,
     capacity: usize,
-}
-
-impl<T> Clone for VerifiedTokens<T> {
-    fn clone(&self) -> Self {
-        Self {
-            entries: Arc::clone(&self.entries),
-            capacity: self.capacity,
-        }
-    }
 }
 
 impl<T: DeserializeOwned + Clone> Default for VerifiedTokens<T> {
@@ -53,7 +44,7 @@ impl<T: DeserializeOwned + Clone> VerifiedTokens<T> {
     /// A cache of at most `capacity` tokens (0 keeps none).
     pub fn new(capacity: usize) -> Self {
         Self {
-            entries: Arc::default(),
+            entries: Mutex::default(),
             capacity,
         }
     }
