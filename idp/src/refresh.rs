@@ -75,7 +75,8 @@ impl RefreshTokens {
         }
     }
 
-    fn family_key(id: &str) -> Key {
+    /// Where a family is kept; the provider reads it beside an access token's revocation.
+    pub(crate) fn family_key(id: &str) -> Key {
         Key::new(format!("FAMILY#{id}"), "FAMILY")
     }
 

@@ -144,7 +144,7 @@ def basic(client_id: str, secret: str) -> str:
     return "Basic " + base64.b64encode(raw.encode()).decode()
 
 
-def person_token(port: int) -> str:
+def person_token(port: int, scope: str = "openid profile email") -> str:
     """Signs the demo citizen in through the pages (code flow with PKCE) on our server."""
     challenge = (
         base64.urlsafe_b64encode(hashlib.sha256(VERIFIER.encode()).digest())
@@ -156,7 +156,7 @@ def person_token(port: int) -> str:
             "response_type": "code",
             "client_id": CLIENT_ID,
             "redirect_uri": REDIRECT_URI,
-            "scope": "openid profile email",
+            "scope": scope,
             "state": "bench",
             "nonce": "bench",
             "code_challenge": challenge,

@@ -35,6 +35,7 @@ macro_rules! table_contract {
             descending_range_query_pages_in_order,
             index_query_finds_only_indexed_items_in_order,
             expired_items_are_invisible,
+            get_many_answers_in_the_order_asked,
             racing_claims_of_one_key_have_exactly_one_winner,
             malformed_cursor_is_refused
         );
@@ -587,6 +588,46 @@ pub async fn expired_items_are_invisible((table, clock): Engine) {
     let read = table.get(&short).await.expect("get").expect("item");
     assert_eq!(read.data["code"], "c");
     assert_eq!(read.ttl, None);
+}
+
+pub async fn get_many_answers_in_the_order_asked((table, clock): Engine) {
+    let p = partition("MANY");
+    let now = clock.unix_seconds();
+    let (a, b, gone, missing) = (
+        Key::new(&p, "a"),
+        Key::new(&p, "b"),
+        Key::new(&p, "gone"),
+        Key::new(&p, "missing"),
+    );
+    for (key, n) in [(&a, 1), (&b, 2)] {
+        table
+            .put(write(key, json!({"n": n})), Condition::NotExists)
+            .await
+            .expect("put");
+    }
+    table
+        .put(
+            write(&gone, json!({"n": 3})).expires_at(now + 60),
+            Condition::NotExists,
+        )
+        .await
+        .expect("put");
+    clock.advance(SignedDuration::from_secs(61));
+
+    let read = table
+        .get_many(&[b.clone(), missing, a.clone(), gone, b.clone()])
+        .await
+        .expect("get_many");
+    let numbers: Vec<Option<i64>> = read
+        .iter()
+        .map(|item| item.as_ref().and_then(|i| i.data["n"].as_i64()))
+        .collect();
+    assert_eq!(numbers, [Some(2), None, Some(1), None, Some(2)]);
+    assert_eq!(read[2].as_ref().map(|i| &i.key), Some(&a));
+    assert!(
+        table.get_many(&[]).await.expect("no keys").is_empty(),
+        "asking for nothing reads nothing"
+    );
 }
 
 pub async fn racing_claims_of_one_key_have_exactly_one_winner((table, _): Engine) {

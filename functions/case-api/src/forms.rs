@@ -2,6 +2,8 @@
 //! resolvers: a case type's schema is self-contained and validation never fetches anything.
 
 use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
 use varoskapu_core::cases::FormValidator;
 
 /// Deepest nesting of a form's JSON: case forms are a few levels of objects and lists.
@@ -36,6 +38,36 @@ pub fn check_form_shape(form: &Value) -> Result<(), String> {
     Ok(())
 }
 
+/// Most compiled schemas kept; a catalogue has a few dozen case types, and a full cache
+/// starts over rather than growing with every edited schema.
+const MAX_COMPILED_SCHEMAS: usize = 256;
+
+/// Schemas compiled before, by their exact JSON text: compiling one (its regular
+/// expressions above all) costs far more than validating a form, and a draft, its edits and
+/// its submission validate against the same schema. An edited schema is another text, so
+/// it is compiled anew and never answered by its old version.
+static COMPILED: LazyLock<Mutex<HashMap<String, Arc<jsonschema::Validator>>>> =
+    LazyLock::new(Mutex::default);
+
+fn compiled(schema: &Value) -> Result<Arc<jsonschema::Validator>, String> {
+    let text = schema.to_string();
+    let cached = COMPILED
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&text)
+        .cloned();
+    if let Some(validator) = cached {
+        return Ok(validator);
+    }
+    let validator = Arc::new(jsonschema::validator_for(schema).map_err(|e| e.to_string())?);
+    let mut compiled = COMPILED.lock().unwrap_or_else(|e| e.into_inner());
+    if compiled.len() >= MAX_COMPILED_SCHEMAS {
+        compiled.clear();
+    }
+    compiled.insert(text, Arc::clone(&validator));
+    Ok(validator)
+}
+
 /// Validates forms with a full JSON Schema (2020-12 and earlier drafts) implementation.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct JsonSchemaForms;
@@ -43,7 +75,7 @@ pub struct JsonSchemaForms;
 impl FormValidator for JsonSchemaForms {
     fn validate(&self, schema: &Value, form: &Value) -> Result<(), Vec<String>> {
         check_form_shape(form).map_err(|e| vec![format!("/: {e}")])?;
-        let validator = jsonschema::validator_for(schema)
+        let validator = compiled(schema)
             .map_err(|e| vec![format!("the case type's schema is unusable: {e}")])?;
         let errors: Vec<String> = validator
             .iter_errors(form)
@@ -110,6 +142,28 @@ mod tests {
             fine = json!([fine]);
         }
         assert!(JsonSchemaForms.validate(&schema, &fine).is_ok());
+    }
+
+    #[test]
+    fn an_edited_schema_is_compiled_anew() {
+        let schema = |pattern: &str| json!({"type": "object", "properties": {"plate": {"type": "string", "pattern": pattern}}});
+        let form = json!({"plate": "ABC-123"});
+        assert!(
+            JsonSchemaForms
+                .validate(&schema("^[A-Z]{3}-[0-9]{3}$"), &form)
+                .is_ok()
+        );
+        assert!(
+            JsonSchemaForms
+                .validate(&schema("^[A-Z]{3}-[0-9]{3}$"), &form)
+                .is_ok()
+        );
+        assert!(
+            JsonSchemaForms
+                .validate(&schema("^[0-9]+$"), &form)
+                .is_err(),
+            "the schema's new pattern applies at once"
+        );
     }
 
     #[test]

@@ -480,6 +480,12 @@ pub trait Table: Send + Sync + 'static {
     /// Reads an item; expired items read as absent.
     async fn get(&self, key: &Key) -> Result<Option<Item>, TableError>;
 
+    /// Reads several items, answered in the order of `keys`; expired items read as absent.
+    /// An engine whose reads cost a round trip each overrides this to make one.
+    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, TableError> {
+        futures::future::try_join_all(keys.iter().map(|key| self.get(key))).await
+    }
+
     /// Writes a whole item if `condition` holds, returning it with its new version.
     async fn put(&self, item: ItemWrite, condition: Condition) -> Result<Item, TableError>;
 

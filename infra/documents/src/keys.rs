@@ -15,7 +15,7 @@ use p256::pkcs8::{DecodePrivateKey, EncodePrivateKey};
 use varoskapu_core::Clock;
 use x509_cert::certificate::Certificate;
 
-use crate::local_signer::LocalSigner;
+use crate::local_signer::{EcSigningKey, LocalSigner};
 use crate::local_tsa::LocalTsa;
 use crate::pki::{self, CertIssuer, PkiError, Role};
 
@@ -40,6 +40,8 @@ pub enum KeyError {
     Invalid { path: PathBuf, reason: String },
     #[error(transparent)]
     Pki(#[from] PkiError),
+    #[error("a key cannot sign: {0}")]
+    Unusable(String),
 }
 
 /// The embedded setup's keys and certificates.
@@ -51,6 +53,9 @@ pub struct LocalKeys {
     tsa_key: SigningKey,
     /// The TSA certificate, then the root.
     pub tsa_chain: Vec<Certificate>,
+    /// The two keys as they sign, made once.
+    signing_pair: EcSigningKey,
+    tsa_pair: EcSigningKey,
 }
 
 impl LocalKeys {
@@ -81,12 +86,12 @@ impl LocalKeys {
             .iter()
             .map(|c| c.to_der().map_err(PkiError::from))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(LocalSigner::new(self.signing_key.clone(), chain))
+        Ok(LocalSigner::new(self.signing_pair.clone(), chain))
     }
 
     /// The embedded timestamp authority.
     pub fn tsa(&self, clock: Arc<dyn Clock>) -> LocalTsa {
-        LocalTsa::new(self.tsa_key.clone(), self.tsa_chain.clone(), clock)
+        LocalTsa::new(self.tsa_pair.clone(), self.tsa_chain.clone(), clock)
     }
 
     /// Fresh key material valid from `now` (root 20 years, signer 5, TSA 10).
@@ -130,12 +135,30 @@ impl LocalKeys {
             start,
             years(10),
         )?;
+        Self::assemble(
+            root.clone(),
+            signing_key,
+            vec![signing, root.clone()],
+            tsa_key,
+            vec![tsa, root],
+        )
+    }
+
+    fn assemble(
+        root: Certificate,
+        signing_key: SigningKey,
+        signing_chain: Vec<Certificate>,
+        tsa_key: SigningKey,
+        tsa_chain: Vec<Certificate>,
+    ) -> Result<Self, KeyError> {
         Ok(Self {
-            signing_chain: vec![signing, root.clone()],
-            tsa_chain: vec![tsa, root.clone()],
+            signing_pair: EcSigningKey::from_p256(&signing_key).map_err(KeyError::Unusable)?,
+            tsa_pair: EcSigningKey::from_p256(&tsa_key).map_err(KeyError::Unusable)?,
             root,
             signing_key,
+            signing_chain,
             tsa_key,
+            tsa_chain,
         })
     }
 
@@ -154,13 +177,13 @@ impl LocalKeys {
             path: dir.join("root-ca.pem"),
             reason: "no certificate".into(),
         })?;
-        Ok(Self {
+        Self::assemble(
             root,
-            signing_key: read_key(&dir.join("signing.key"))?,
-            signing_chain: read_certs(&dir.join("signing.pem"))?,
-            tsa_key: read_key(&dir.join("tsa.key"))?,
-            tsa_chain: read_certs(&dir.join("tsa.pem"))?,
-        })
+            read_key(&dir.join("signing.key"))?,
+            read_certs(&dir.join("signing.pem"))?,
+            read_key(&dir.join("tsa.key"))?,
+            read_certs(&dir.join("tsa.pem"))?,
+        )
     }
 }
 

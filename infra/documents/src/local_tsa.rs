@@ -11,8 +11,6 @@ use der::asn1::{GeneralizedTime, Int, OctetString};
 use der::oid::ObjectIdentifier;
 use der::oid::db::rfc5912::ID_SHA_256;
 use der::{Decode, Encode};
-use p256::ecdsa::signature::hazmat::PrehashSigner;
-use p256::ecdsa::{Signature, SigningKey};
 use sha2::{Digest, Sha256};
 use varoskapu_core::Clock;
 use varoskapu_core::documents::{TimestampAuthority, TimestampError};
@@ -20,6 +18,7 @@ use x509_cert::certificate::Certificate;
 use x509_tsp::{MessageImprint, TimeStampReq, TimeStampResp, TspVersion, TstInfo};
 
 use crate::cms_sign::{self, ID_CT_TST_INFO, SignedDataParts, sha256_algorithm};
+use crate::local_signer::EcSigningKey;
 
 /// The local TSA's policy, under IANA's documentation enterprise number (RFC 5612): this TSA
 /// promises no published policy beyond "the server's clock, signed".
@@ -28,7 +27,7 @@ pub const LOCAL_TSA_POLICY: ObjectIdentifier =
 
 /// A timestamp authority running inside the process.
 pub struct LocalTsa {
-    key: SigningKey,
+    key: EcSigningKey,
     /// The TSA certificate first, then the rest of its chain.
     chain: Vec<Certificate>,
     clock: Arc<dyn Clock>,
@@ -36,7 +35,7 @@ pub struct LocalTsa {
 
 impl LocalTsa {
     /// A TSA signing with `key`, certified by `chain` (TSA certificate first).
-    pub fn new(key: SigningKey, chain: Vec<Certificate>, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(key: EcSigningKey, chain: Vec<Certificate>, clock: Arc<dyn Clock>) -> Self {
         Self { key, chain, clock }
     }
 
@@ -77,15 +76,13 @@ impl LocalTsa {
         let signed =
             cms_sign::to_be_signed(ID_CT_TST_INFO, &Sha256::digest(&info).into(), tsa_cert)
                 .map_err(|e| failed(&e))?;
-        let signature: Signature = self
-            .key
-            .sign_prehash(&signed.digest)
-            .map_err(|e| failed(&e))?;
+        let attributes = signed.attributes.to_der().map_err(|e| failed(&e))?;
+        let signature = self.key.sign_der(&attributes).map_err(|e| failed(&e))?;
         cms_sign::assemble(SignedDataParts {
             content_type: ID_CT_TST_INFO,
             content: Some(&info),
             signed,
-            signature: signature.to_der().as_bytes(),
+            signature: &signature,
             certificates: std::slice::from_ref(tsa_cert),
             timestamp_token: None,
         })

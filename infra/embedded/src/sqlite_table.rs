@@ -424,6 +424,23 @@ impl Table for SqliteTable {
         self.with_reader(move |conn| load(conn, &key, now)).await
     }
 
+    /// One trip to the blocking pool and one read transaction for all of `keys`, so that
+    /// they are read from the same snapshot.
+    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, TableError> {
+        let keys = keys.to_vec();
+        let now = self.clock.unix_seconds();
+        self.with_reader(move |conn| {
+            let tx = conn.unchecked_transaction().map_err(unavailable)?;
+            let items = keys
+                .iter()
+                .map(|key| load(&tx, key, now))
+                .collect::<Result<Vec<_>, _>>()?;
+            tx.finish().map_err(unavailable)?;
+            Ok(items)
+        })
+        .await
+    }
+
     async fn put(&self, item: ItemWrite, condition: Condition) -> Result<Item, TableError> {
         validate_item(&item)?;
         condition.validate()?;
