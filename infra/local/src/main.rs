@@ -8,12 +8,6 @@ use varoskapu_local::cli::{
 use varoskapu_local::relay::RelayConfig;
 use varoskapu_local::{ServeConfig, serve_relaying};
 
-/// mimalloc keeps per-thread free lists: under load, glibc malloc's locking and
-/// consolidation were an eighth of the server's CPU. Only this binary has it; the Lambda
-/// functions keep the system allocator, whose start-up is cheaper.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     init(LogFormat::detect());
