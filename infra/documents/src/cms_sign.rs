@@ -14,7 +14,6 @@ use der::oid::ObjectIdentifier;
 use der::oid::db::rfc5911::{ID_CONTENT_TYPE, ID_MESSAGE_DIGEST, ID_SIGNED_DATA};
 use der::oid::db::rfc5912::ID_SHA_256;
 use der::{Any, Decode, Encode, Sequence, Tag};
-use sha2::{Digest, Sha256};
 use spki::AlgorithmIdentifierOwned;
 use x509_cert::attr::Attribute;
 use x509_cert::certificate::Certificate;
@@ -95,11 +94,12 @@ pub fn signing_certificate_v2(cert: &Certificate) -> Result<SigningCertificateV2
     })
 }
 
-/// Signed attributes ready to be signed, with the digest the signer must sign.
+/// Signed attributes ready to be signed, with the bytes the signer must sign.
 pub struct ToBeSigned {
     pub attributes: SignedAttributes,
-    /// SHA-256 of the attributes' DER `SET OF` encoding.
-    pub digest: [u8; 32],
+    /// The attributes' DER `SET OF` encoding, which the signature covers (hashed with
+    /// SHA-256 by the signer).
+    pub der: Vec<u8>,
 }
 
 /// The signed attributes over content of `content_type` whose SHA-256 is `content_digest`.
@@ -119,8 +119,8 @@ pub fn to_be_signed(
             Any::encode_from(&signing_certificate_v2(signer)?)?,
         )?,
     ])?;
-    let digest = Sha256::digest(attributes.to_der()?).into();
-    Ok(ToBeSigned { attributes, digest })
+    let der = attributes.to_der()?;
+    Ok(ToBeSigned { attributes, der })
 }
 
 /// Everything that goes into one `SignedData` with a single signer.
@@ -129,7 +129,7 @@ pub struct SignedDataParts<'a> {
     /// Encapsulated content (timestamp tokens); `None` for a detached signature (PAdES).
     pub content: Option<&'a [u8]>,
     pub signed: ToBeSigned,
-    /// DER `Ecdsa-Sig-Value` over `signed.digest`.
+    /// DER `Ecdsa-Sig-Value` over `signed.der`.
     pub signature: &'a [u8],
     /// The signer's certificate first, then the rest of its chain.
     pub certificates: &'a [Certificate],

@@ -76,8 +76,7 @@ impl LocalTsa {
         let signed =
             cms_sign::to_be_signed(ID_CT_TST_INFO, &Sha256::digest(&info).into(), tsa_cert)
                 .map_err(|e| failed(&e))?;
-        let attributes = signed.attributes.to_der().map_err(|e| failed(&e))?;
-        let signature = self.key.sign_der(&attributes).map_err(|e| failed(&e))?;
+        let signature = self.key.sign_der(&signed.der).map_err(|e| failed(&e))?;
         cms_sign::assemble(SignedDataParts {
             content_type: ID_CT_TST_INFO,
             content: Some(&info),

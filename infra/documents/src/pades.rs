@@ -1,7 +1,7 @@
 //! Signs a rendered PDF as PAdES baseline B-T: an incremental update with a CAdES detached
 //! CMS signature from the `Signer`, timestamped by the `TimestampAuthority`.
 
-use der::{Decode, Encode};
+use der::Decode;
 use jiff::Timestamp;
 use sha2::{Digest, Sha256};
 use varoskapu_core::documents::{Signer, SignerError, TimestampAuthority, TimestampError};
@@ -80,8 +80,7 @@ pub async fn sign_detached(
         .first()
         .ok_or_else(|| PadesError::Chain("empty".into()))?;
     let signed = cms_sign::to_be_signed(ID_DATA, digest, first)?;
-    let message = signed.attributes.to_der().map_err(CmsError::from)?;
-    let signature = signer.sign(&message).await?;
+    let signature = signer.sign(&signed.der).await?;
     let token = tsa.timestamp(&Sha256::digest(&signature).into()).await?;
     Ok(cms_sign::assemble(SignedDataParts {
         content_type: ID_DATA,
