@@ -211,6 +211,7 @@ impl Cases {
             let now = self.clock.now();
             let mut ops = Vec::new();
             let mut events = asked.clone();
+            let mut _filing_turn = None;
             let outcome = match (rule.evaluate(&case.form), registry_reasons.clone()) {
                 (RuleOutcome::Approve, reasons) if reasons.is_empty() => RuleOutcome::Approve,
                 (RuleOutcome::Approve, reasons) => RuleOutcome::RouteToClerk(reasons),
@@ -235,6 +236,7 @@ impl Cases {
                         );
                         case.filing_number = Some(number.number);
                         ops.push(number.claim);
+                        _filing_turn = Some(number.turn);
                     }
                     case.move_to(CaseStatus::DecisionDrafted, Actor::System, now, None)?;
                     case.decision = Some(Decision {
