@@ -3,6 +3,8 @@
 
 use std::sync::LazyLock;
 
+use krilla::text::{GlyphId, KrillaGlyph};
+use rustybuzz::{Direction, UnicodeBuffer};
 use skrifa::instance::{LocationRef, Size};
 use skrifa::{FontRef, MetadataProvider};
 
@@ -21,6 +23,63 @@ pub enum FontFace {
 static REGULAR: LazyLock<Option<FontRef<'static>>> =
     LazyLock::new(|| FontRef::new(REGULAR_TTF).ok());
 static BOLD: LazyLock<Option<FontRef<'static>>> = LazyLock::new(|| FontRef::new(BOLD_TTF).ok());
+
+static REGULAR_SHAPER: LazyLock<Option<rustybuzz::Face<'static>>> =
+    LazyLock::new(|| rustybuzz::Face::from_slice(REGULAR_TTF, 0));
+static BOLD_SHAPER: LazyLock<Option<rustybuzz::Face<'static>>> =
+    LazyLock::new(|| rustybuzz::Face::from_slice(BOLD_TTF, 0));
+
+/// `text` shaped in `face`: its glyphs, advances in em and the text each one stands for,
+/// as krilla's `draw_text` would make them. krilla parses the whole face again for every
+/// line it draws; here each face is parsed once per process.
+pub fn shape(face: FontFace, text: &str) -> Option<Vec<KrillaGlyph>> {
+    let shaper = match face {
+        FontFace::Regular => &*REGULAR_SHAPER,
+        FontFace::Bold => &*BOLD_SHAPER,
+    };
+    let shaper = shaper.as_ref()?;
+    let units_per_em = f32::from(shaper.units_per_em() as u16);
+    let mut buffer = UnicodeBuffer::new();
+    buffer.push_str(text);
+    buffer.guess_segment_properties();
+    let forward = matches!(
+        buffer.direction(),
+        Direction::LeftToRight | Direction::TopToBottom
+    );
+    let output = rustybuzz::shape(shaper, &[], buffer);
+    let infos = output.glyph_infos();
+    let positions = output.glyph_positions();
+    let glyphs = infos
+        .iter()
+        .zip(positions)
+        .enumerate()
+        .map(|(i, (info, position))| {
+            let start = info.cluster as usize;
+            // A cluster runs to where the next cluster in text order starts.
+            let next = if forward {
+                infos[i..]
+                    .iter()
+                    .find(|other| other.cluster != info.cluster)
+            } else {
+                infos[..i]
+                    .iter()
+                    .rev()
+                    .find(|other| other.cluster != info.cluster)
+            };
+            let end = next.map_or(text.len(), |other| other.cluster as usize);
+            KrillaGlyph::new(
+                GlyphId::new(info.glyph_id),
+                position.x_advance as f32 / units_per_em,
+                position.x_offset as f32 / units_per_em,
+                position.y_offset as f32 / units_per_em,
+                position.y_advance as f32 / units_per_em,
+                start..end,
+                None,
+            )
+        })
+        .collect();
+    Some(glyphs)
+}
 
 /// The width of `text` set in `face` at `size` points (kerning ignored: a safe upper bound).
 pub fn width(face: FontFace, size: f32, text: &str) -> f32 {
@@ -59,6 +118,25 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn every_glyph_stands_for_its_own_letters() {
+        let text = "Ügyszám: 2026/000123 – Őrült űrhajó";
+        let glyphs = shape(FontFace::Regular, text).unwrap_or_default();
+        assert_eq!(glyphs.len(), text.chars().count());
+        let covered: String = glyphs.iter().map(|g| &text[g.text_range.clone()]).collect();
+        assert_eq!(covered, text);
+        assert!(
+            glyphs.iter().all(|g| g.glyph_id.to_u32() != 0),
+            "no glyph is missing"
+        );
+        let advance: f32 = glyphs.iter().map(|g| g.x_advance * 10.0).sum();
+        let width = width(FontFace::Regular, 10.0, text);
+        assert!(
+            advance <= width + 0.01 && advance > width * 0.95,
+            "{advance} vs {width}"
+        );
     }
 
     #[test]

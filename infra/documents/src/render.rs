@@ -16,7 +16,7 @@ use krilla::metadata::{DateTime, Metadata};
 use krilla::page::PageSettings;
 use krilla::paint::{Fill, Stroke};
 use krilla::surface::Surface;
-use krilla::text::{Font, TextDirection};
+use krilla::text::Font;
 use varoskapu_core::documents::{DocumentRequest, KeyFact};
 
 use crate::fonts::{self, FontFace};
@@ -505,13 +505,14 @@ fn draw(surface: &mut Surface<'_>, op: &Op) -> Result<(), RenderError> {
                 paint: rgb::Color::new(20, 20, 20).into(),
                 ..Fill::default()
             }));
-            surface.draw_text(
+            let glyphs = fonts::shape(*face, text).ok_or(RenderError::Font)?;
+            surface.draw_glyphs(
                 Point::from_xy(*x, *y),
+                &glyphs,
                 krilla_font(*face)?,
-                *size,
                 text,
+                *size,
                 false,
-                TextDirection::Auto,
             );
         }
         Op::Rule { x1, y1, x2, y2 } => {
