@@ -100,9 +100,8 @@ async fn the_desk_checks_a_citizen_in_by_the_code_as_quoted() {
     assert_accessible(&chromium, "today's desks").await;
     chromium.type_into("#code", "zzzz-zzzz").await;
     chromium
-        .click(r#"form[action="/office/appointments/check-in"] button[type=submit]"#)
+        .click_through(r#"form[action="/office/appointments/check-in"] button[type=submit]"#)
         .await;
-    chromium.wait_loaded().await;
     let unknown = chromium.page_text().await;
     assert!(
         unknown.contains("Nincs foglalás ezzel a kóddal"),
@@ -113,9 +112,8 @@ async fn the_desk_checks_a_citizen_in_by_the_code_as_quoted() {
 
     chromium.type_into("#code", &quoted).await;
     chromium
-        .click(r#"form[action="/office/appointments/check-in"] button[type=submit]"#)
+        .click_through(r#"form[action="/office/appointments/check-in"] button[type=submit]"#)
         .await;
-    chromium.wait_loaded().await;
     let arrived = chromium.page_text().await;
     assert!(
         arrived.contains("Az ügyfél megérkezését rögzítettük"),
@@ -146,9 +144,8 @@ async fn the_office_moves_and_cancels_bookings_with_a_reason_and_blocks_a_clerks
     assert_accessible(&chromium, "a booking").await;
     // Moved without a day, a time or a reason: each field says what it needs.
     chromium
-        .click(r#"form[action$="/move"] button[type=submit]"#)
+        .click_through(r#"form[action$="/move"] button[type=submit]"#)
         .await;
-    chromium.wait_loaded().await;
     let refused = chromium.page_text().await;
     assert!(refused.contains("Adja meg az új napot"), "{refused}");
     assert_accessible(&chromium, "the move form with its errors").await;
@@ -156,9 +153,8 @@ async fn the_office_moves_and_cancels_bookings_with_a_reason_and_blocks_a_clerks
         .type_into("#cancel-reason", "Az ügyintéző megbetegedett.")
         .await;
     chromium
-        .click(r#"form[action$="/cancel"] button[type=submit]"#)
+        .click_through(r#"form[action$="/cancel"] button[type=submit]"#)
         .await;
-    chromium.wait_loaded().await;
     let cancelled = chromium.page_text().await;
     assert!(cancelled.contains("A foglalást lemondtuk"), "{cancelled}");
     assert_eq!(booking_status(&world, &citizen, id).await, "cancelled");
@@ -192,9 +188,8 @@ async fn the_office_moves_and_cancels_bookings_with_a_reason_and_blocks_a_clerks
         .type_into("#block-reason", "Csoportmegbeszélés")
         .await;
     chromium
-        .click(r#"form[action$="/blocks"] button[type=submit]"#)
+        .click_through(r#"form[action$="/blocks"] button[type=submit]"#)
         .await;
-    chromium.wait_loaded().await;
     let blocked = chromium.page_text().await;
     assert!(blocked.contains("Az időt zároltuk"), "{blocked}");
     assert!(
@@ -202,9 +197,8 @@ async fn the_office_moves_and_cancels_bookings_with_a_reason_and_blocks_a_clerks
         "{blocked}"
     );
     chromium
-        .click(r#"form[action$="/remove"] button[type=submit]"#)
+        .click_through(r#"form[action$="/remove"] button[type=submit]"#)
         .await;
-    chromium.wait_loaded().await;
     let freed = chromium.page_text().await;
     assert!(freed.contains("A zárolást töröltük"), "{freed}");
     assert!(!freed.contains("Csoportmegbeszélés"), "{freed}");

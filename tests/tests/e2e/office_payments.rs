@@ -128,9 +128,8 @@ async fn a_statement_read_in_the_office_settles_one_fee_and_the_clerk_links_the_
         .type_into("#statement", file.to_str().expect("utf-8 path"))
         .await;
     chromium
-        .click(r#"form[action="/office/payments/statements"] button[type=submit]"#)
+        .click_through(r#"form[action="/office/payments/statements"] button[type=submit]"#)
         .await;
-    chromium.wait_loaded().await;
     let read = chromium.page_text().await;
     assert!(
         read.contains("1 befizetést rendezett, 1 kézi párosításra vár"),
@@ -151,9 +150,8 @@ async fn a_statement_read_in_the_office_settles_one_fee_and_the_clerk_links_the_
         .click(&format!(r#"option[value="{unreferenced}"]"#))
         .await;
     chromium
-        .click(r#"form[action="/office/payments/link"] button[type=submit]"#)
+        .click_through(r#"form[action="/office/payments/link"] button[type=submit]"#)
         .await;
-    chromium.wait_loaded().await;
     let linked = chromium.page_text().await;
     assert!(
         linked.contains("A banki tételt az ügyhöz kapcsoltuk"),
@@ -184,9 +182,8 @@ async fn the_desk_records_a_cash_payment_and_prints_its_signed_receipt() {
     assert_accessible(&chromium, "the desk payment form").await;
     // Sent without a method or a slip number: both fields are named in the summary.
     chromium
-        .click(r#"form[action$="/desk-payment"] button[type=submit]"#)
+        .click_through(r#"form[action$="/desk-payment"] button[type=submit]"#)
         .await;
-    chromium.wait_loaded().await;
     let refused = chromium.page_text().await;
     assert!(
         refused.contains("Válassza ki, hogyan fizetett"),
@@ -196,9 +193,8 @@ async fn the_desk_records_a_cash_payment_and_prints_its_signed_receipt() {
     chromium.click("#method-cash").await;
     chromium.type_into("#receipt_number", "P-2026-0042").await;
     chromium
-        .click(r#"form[action$="/desk-payment"] button[type=submit]"#)
+        .click_through(r#"form[action$="/desk-payment"] button[type=submit]"#)
         .await;
-    chromium.wait_loaded().await;
     let paid = chromium.page_text().await;
     assert!(paid.contains("A befizetést rögzítettük"), "{paid}");
     assert!(paid.contains("Készpénz"), "{paid}");
@@ -251,9 +247,8 @@ async fn an_overpayment_is_refunded_from_its_page() {
     let chromium = clerk_in_chromium(&world, &driver, "/office/payments/overpayments").await;
     assert_accessible(&chromium, "the overpayments").await;
     chromium
-        .click(r#"form[action$="/refunds"] button[type=submit]"#)
+        .click_through(r#"form[action$="/refunds"] button[type=submit]"#)
         .await;
-    chromium.wait_loaded().await;
     assert_accessible(&chromium, "the refund form with its error").await;
     chromium
         .type_into(
@@ -262,9 +257,8 @@ async fn an_overpayment_is_refunded_from_its_page() {
         )
         .await;
     chromium
-        .click(r#"form[action$="/refunds"] button[type=submit]"#)
+        .click_through(r#"form[action$="/refunds"] button[type=submit]"#)
         .await;
-    chromium.wait_loaded().await;
     let done = chromium.page_text().await;
     assert!(done.contains("A visszatérítést rögzítettük"), "{done}");
     assert!(

@@ -211,7 +211,7 @@ impl Cases {
             let now = self.clock.now();
             let mut ops = Vec::new();
             let mut events = asked.clone();
-            let mut _filing_turn = None;
+            let mut filing_turn = None;
             let outcome = match (rule.evaluate(&case.form), registry_reasons.clone()) {
                 (RuleOutcome::Approve, reasons) if reasons.is_empty() => RuleOutcome::Approve,
                 (RuleOutcome::Approve, reasons) => RuleOutcome::RouteToClerk(reasons),
@@ -236,7 +236,7 @@ impl Cases {
                         );
                         case.filing_number = Some(number.number);
                         ops.push(number.claim);
-                        _filing_turn = Some(number.turn);
+                        filing_turn = Some(number.turn);
                     }
                     case.move_to(CaseStatus::DecisionDrafted, Actor::System, now, None)?;
                     case.decision = Some(Decision {
@@ -289,7 +289,10 @@ impl Cases {
             }
             ops.insert(0, CaseStore::save_op(&case, Some(stored.version))?);
             ops.extend(self.audit.seal(events).await?);
-            match self.audit.commit(ops).await {
+            let committed = self.audit.commit(ops).await;
+            // The next filing need not wait while this decision is rendered and signed.
+            drop(filing_turn);
+            match committed {
                 Ok(()) => return self.issue_decision(id).await,
                 Err(e) if e.is_condition_failure() || e == TableError::Conflict => continue,
                 Err(e) => return Err(e.into()),
