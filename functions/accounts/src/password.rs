@@ -1,14 +1,44 @@
 //! Argon2id password hashing with OWASP's recommended parameters.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{self, Output, ParamsString, PasswordHash, Salt, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use rand::RngCore;
 use std::sync::OnceLock;
 
 /// Hashes and checks passwords; one instance is shared by every request.
 #[derive(Clone)]
 pub struct Passwords {
-    argon: Argon2<'static>,
+    params: Params,
+}
+
+const ALGORITHM: Algorithm = Algorithm::Argon2id;
+const VERSION: Version = Version::V0x13;
+
+/// Argon2's working memory (19 MiB at OWASP's cost), allocated with room to spare beyond
+/// glibc's largest mmap threshold (32 MiB), so that glibc maps it afresh and unmaps it when
+/// it is freed. At its own size, the first free raises the threshold, every later hash's
+/// memory comes from an arena, and the arena keeps it: a server held 19 MiB for each thread
+/// that ever hashed a password. Only the blocks used are ever touched.
+fn working_memory(blocks: usize) -> Vec<Block> {
+    const RESERVED_BYTES: usize = 33 * 1024 * 1024;
+    let mut memory = Vec::with_capacity(blocks.max(RESERVED_BYTES / size_of::<Block>()));
+    memory.resize(blocks, Block::default());
+    memory
+}
+
+/// The hash of `password` with `salt` under `argon`'s parameters, `len` bytes long.
+fn compute(
+    argon: &Argon2<'_>,
+    password: &[u8],
+    salt: Salt<'_>,
+    len: usize,
+) -> password_hash::Result<Output> {
+    let mut salt_bytes = [0u8; 64];
+    let salt = salt.decode_b64(&mut salt_bytes)?;
+    let memory = working_memory(argon.params().block_count());
+    Output::init_with(len, |out| {
+        Ok(argon.hash_password_into_with_memory(password, salt, out, memory)?)
+    })
 }
 
 impl Default for Passwords {
@@ -26,9 +56,7 @@ impl Passwords {
     /// Argon2id, m = 19 MiB, t = 2, p = 1 (OWASP Password Storage Cheat Sheet).
     pub fn owasp() -> Self {
         let params = Params::new(19 * 1024, 2, 1, None).unwrap_or_default();
-        Self {
-            argon: Argon2::new(Algorithm::Argon2id, Version::V0x13, params),
-        }
+        Self { params }
     }
 
     /// A PHC string (`$argon2id$v=19$m=19456,t=2,p=1$…`) for a new password.
@@ -36,21 +64,45 @@ impl Passwords {
         let mut salt = [0u8; 16];
         rand::rng().fill_bytes(&mut salt);
         let salt = SaltString::encode_b64(&salt)?;
-        Ok(self
-            .argon
-            .hash_password(password.as_bytes(), &salt)?
-            .to_string())
+        let argon = Argon2::new(ALGORITHM, VERSION, self.params.clone());
+        let len = self
+            .params
+            .output_len()
+            .unwrap_or(Params::DEFAULT_OUTPUT_LEN);
+        let hash = compute(&argon, password.as_bytes(), salt.as_salt(), len)?;
+        Ok(PasswordHash {
+            algorithm: ALGORITHM.ident(),
+            version: Some(VERSION.into()),
+            params: ParamsString::try_from(&self.params)?,
+            salt: Some(salt.as_salt()),
+            hash: Some(hash),
+        }
+        .to_string())
     }
 
-    /// Whether the password matches a stored PHC string.
+    /// Whether the password matches a stored PHC string (hashed under whatever Argon2
+    /// parameters it names).
     pub fn verify(&self, password: &str, phc: &str) -> bool {
-        PasswordHash::new(phc)
-            .map(|parsed| {
-                self.argon
-                    .verify_password(password.as_bytes(), &parsed)
-                    .is_ok()
-            })
-            .unwrap_or(false)
+        let Ok(parsed) = PasswordHash::new(phc) else {
+            return false;
+        };
+        let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+            return false;
+        };
+        let Ok(algorithm) = Algorithm::try_from(parsed.algorithm) else {
+            return false;
+        };
+        let Ok(version) = parsed.version.map(Version::try_from).transpose() else {
+            return false;
+        };
+        // The parameters carry the stored hash's length.
+        let Ok(params) = Params::try_from(&parsed) else {
+            return false;
+        };
+        let argon = Argon2::new(algorithm, version.unwrap_or_default(), params);
+        // `Output` compares in constant time.
+        compute(&argon, password.as_bytes(), salt, expected.len())
+            .is_ok_and(|computed| computed == expected)
     }
 
     /// Spends the time of one verification when there is no account, so timing tells nothing.
@@ -154,6 +206,37 @@ mod tests {
         assert!(passwords.verify("correct horse battery", &phc));
         assert!(!passwords.verify("correct horse batterY", &phc));
         assert!(!passwords.verify("x", "not a phc string"));
+    }
+
+    #[test]
+    fn hashes_stored_by_the_argon2_crate_verify_and_ours_verify_there() {
+        use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+        let passwords = Passwords::owasp();
+        // Hashed under other parameters than ours, as an older stored hash may be.
+        let params = Params::new(8 * 1024, 3, 1, Some(24)).unwrap_or_default();
+        let crate_argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+        let salt = SaltString::encode_b64(b"sixteen byte slt").expect("salt");
+        let stored = crate_argon
+            .hash_password(b"correct horse battery", &salt)
+            .expect("hashes")
+            .to_string();
+        assert!(passwords.verify("correct horse battery", &stored));
+        assert!(!passwords.verify("correct horse batterY", &stored));
+        let tampered = stored.replace("t=3", "t=2");
+        assert!(!passwords.verify("correct horse battery", &tampered));
+
+        let ours = passwords.hash("correct horse battery").expect("hashes");
+        let parsed = PasswordHash::new(&ours).expect("a PHC string");
+        assert!(
+            Argon2::default()
+                .verify_password(b"correct horse battery", &parsed)
+                .is_ok()
+        );
+        assert!(
+            Argon2::default()
+                .verify_password(b"wrong horse battery", &parsed)
+                .is_err()
+        );
     }
 
     #[test]
