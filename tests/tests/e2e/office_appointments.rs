@@ -165,12 +165,11 @@ async fn the_office_moves_and_cancels_bookings_with_a_reason_and_blocks_a_clerks
     chromium.wait_loaded().await;
     assert_accessible(&chromium, "the clerks' calendars").await;
     chromium
-        .click(&format!(
+        .click_through(&format!(
             r#"a[href="/office/appointments/clerks/{}"]"#,
             CLERK_IDS[0]
         ))
         .await;
-    chromium.wait_loaded().await;
     assert_accessible(&chromium, "the first desk's calendar").await;
     let day = budapest_today()
         .checked_add(jiff::Span::new().days(1))
