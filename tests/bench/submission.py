@@ -47,9 +47,10 @@ PARKING_FORM = {
     "vehicle": {"plate": "ABC-123", "keeper": "applicant"},
 }
 CERTIFICATE_FORM = {"subject": "residence", "purpose": "munkáltató részére"}
+# The case type, its form, and whether it needs the vehicle registration attached.
 CASE_TYPES = {
-    "parking": ("resident-parking-permit", PARKING_FORM),
-    "certificate": ("official-certificate", CERTIFICATE_FORM),
+    "parking": ("resident-parking-permit", PARKING_FORM, True),
+    "certificate": ("official-certificate", CERTIFICATE_FORM, False),
 }
 # A one-page PDF, the vehicle registration certificate every permit needs.
 REGISTRATION = (
@@ -174,7 +175,7 @@ def main() -> int:
         cases: list[dict] = [{"n": n} for n in range(args.cases)]
         run_id = os.urandom(4).hex()
 
-        case_type, form = CASE_TYPES[args.case_type]
+        case_type, form, needs_registration = CASE_TYPES[args.case_type]
 
         def draft(client, case, timings):
             body, t = client.call("POST", "/cases", {"case_type": case_type, "form": form}, expect=201)
@@ -213,7 +214,7 @@ def main() -> int:
 
         print(f"{args.cases} {case_type} cases, {args.clients} clients, server {binary}", flush=True)
         drafted = phase("draft", server.pid, clients, cases, draft)
-        if case_type == "resident-parking-permit":
+        if needs_registration:
             phase("attach", server.pid, clients, cases, attach)
         submitted = phase("submit", server.pid, clients, cases, submit)
         print(

@@ -3,7 +3,7 @@
 
 use std::sync::LazyLock;
 
-use krilla::text::{GlyphId, KrillaGlyph};
+use krilla::text::{Font, GlyphId, KrillaGlyph};
 use rustybuzz::{Direction, UnicodeBuffer};
 use skrifa::instance::{LocationRef, Size};
 use skrifa::{FontRef, MetadataProvider};
@@ -20,25 +20,45 @@ pub enum FontFace {
     Bold,
 }
 
-static REGULAR: LazyLock<Option<FontRef<'static>>> =
-    LazyLock::new(|| FontRef::new(REGULAR_TTF).ok());
-static BOLD: LazyLock<Option<FontRef<'static>>> = LazyLock::new(|| FontRef::new(BOLD_TTF).ok());
+/// A face parsed once per process for each of its uses: measuring (skrifa), shaping
+/// (rustybuzz; krilla's `draw_text` would parse the whole face again for every line) and
+/// embedding (krilla).
+struct Parsed {
+    metrics: FontRef<'static>,
+    shaper: rustybuzz::Face<'static>,
+    embedded: Font,
+}
 
-static REGULAR_SHAPER: LazyLock<Option<rustybuzz::Face<'static>>> =
-    LazyLock::new(|| rustybuzz::Face::from_slice(REGULAR_TTF, 0));
-static BOLD_SHAPER: LazyLock<Option<rustybuzz::Face<'static>>> =
-    LazyLock::new(|| rustybuzz::Face::from_slice(BOLD_TTF, 0));
+impl Parsed {
+    fn new(ttf: &'static [u8]) -> Option<Self> {
+        Some(Self {
+            metrics: FontRef::new(ttf).ok()?,
+            shaper: rustybuzz::Face::from_slice(ttf, 0)?,
+            embedded: Font::new(ttf.into(), 0)?,
+        })
+    }
+}
+
+static REGULAR: LazyLock<Option<Parsed>> = LazyLock::new(|| Parsed::new(REGULAR_TTF));
+static BOLD: LazyLock<Option<Parsed>> = LazyLock::new(|| Parsed::new(BOLD_TTF));
+
+fn parsed(face: FontFace) -> Option<&'static Parsed> {
+    match face {
+        FontFace::Regular => REGULAR.as_ref(),
+        FontFace::Bold => BOLD.as_ref(),
+    }
+}
+
+/// The face as krilla embeds it.
+pub fn embedded(face: FontFace) -> Option<Font> {
+    parsed(face).map(|p| p.embedded.clone())
+}
 
 /// `text` shaped in `face`: its glyphs, advances in em and the text each one stands for,
-/// as krilla's `draw_text` would make them. krilla parses the whole face again for every
-/// line it draws; here each face is parsed once per process.
+/// as krilla's `draw_text` would make them.
 pub fn shape(face: FontFace, text: &str) -> Option<Vec<KrillaGlyph>> {
-    let shaper = match face {
-        FontFace::Regular => &*REGULAR_SHAPER,
-        FontFace::Bold => &*BOLD_SHAPER,
-    };
-    let shaper = shaper.as_ref()?;
-    let units_per_em = f32::from(shaper.units_per_em() as u16);
+    let shaper = &parsed(face)?.shaper;
+    let units_per_em = shaper.units_per_em() as f32;
     let mut buffer = UnicodeBuffer::new();
     buffer.push_str(text);
     buffer.guess_segment_properties();
@@ -83,11 +103,7 @@ pub fn shape(face: FontFace, text: &str) -> Option<Vec<KrillaGlyph>> {
 
 /// The width of `text` set in `face` at `size` points (kerning ignored: a safe upper bound).
 pub fn width(face: FontFace, size: f32, text: &str) -> f32 {
-    let font = match face {
-        FontFace::Regular => &*REGULAR,
-        FontFace::Bold => &*BOLD,
-    };
-    let Some(font) = font else {
+    let Some(font) = parsed(face).map(|p| &p.metrics) else {
         return text.chars().count() as f32 * size * 0.6;
     };
     let charmap = font.charmap();

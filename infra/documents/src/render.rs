@@ -4,8 +4,6 @@
 //! krilla refuses to finish a document that breaks PDF/A-2b (missing dates, unembedded
 //! fonts…), so every rendered file has passed its conformance checks.
 
-use std::sync::LazyLock;
-
 use jiff::Timestamp;
 use krilla::Document;
 use krilla::SerializeSettings;
@@ -16,7 +14,6 @@ use krilla::metadata::{DateTime, Metadata};
 use krilla::page::PageSettings;
 use krilla::paint::{Fill, Stroke};
 use krilla::surface::Surface;
-use krilla::text::Font;
 use varoskapu_core::documents::{DocumentRequest, KeyFact};
 
 use crate::fonts::{self, FontFace};
@@ -344,17 +341,6 @@ pub fn local_time(at: Timestamp) -> String {
     }
 }
 
-static REGULAR: LazyLock<Option<Font>> = LazyLock::new(|| Font::new(fonts::REGULAR_TTF.into(), 0));
-static BOLD: LazyLock<Option<Font>> = LazyLock::new(|| Font::new(fonts::BOLD_TTF.into(), 0));
-
-fn krilla_font(face: FontFace) -> Result<Font, RenderError> {
-    let font = match face {
-        FontFace::Regular => &*REGULAR,
-        FontFace::Bold => &*BOLD,
-    };
-    font.clone().ok_or(RenderError::Font)
-}
-
 fn configuration() -> Result<Configuration, RenderError> {
     ConfigurationBuilder::new()
         .with_version(PdfVersion::Pdf17)
@@ -509,7 +495,7 @@ fn draw(surface: &mut Surface<'_>, op: &Op) -> Result<(), RenderError> {
             surface.draw_glyphs(
                 Point::from_xy(*x, *y),
                 &glyphs,
-                krilla_font(*face)?,
+                fonts::embedded(*face).ok_or(RenderError::Font)?,
                 text,
                 *size,
                 false,
