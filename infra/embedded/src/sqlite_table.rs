@@ -79,6 +79,10 @@ struct Readers {
     idle: Mutex<Vec<Connection>>,
 }
 
+/// How long a connection waits for a lock another holds: another process (the admin CLI)
+/// may hold the write lock for a moment.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// More idle read connections than this are closed rather than kept.
 const MAX_IDLE_READERS: usize = 8;
 
@@ -93,8 +97,7 @@ impl Readers {
                     OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
                 )
                 .map_err(unavailable)?;
-                conn.busy_timeout(Duration::from_secs(10))
-                    .map_err(unavailable)?;
+                conn.busy_timeout(BUSY_TIMEOUT).map_err(unavailable)?;
                 Ok(conn)
             }
         }
@@ -126,9 +129,7 @@ impl SqliteTable {
     }
 
     fn configure(conn: Connection, clock: Arc<dyn Clock>) -> Result<Self, TableError> {
-        // Another process (the admin CLI) may hold the write lock for a moment.
-        conn.busy_timeout(Duration::from_secs(10))
-            .map_err(unavailable)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(unavailable)?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(unavailable)?;
         // FULL: a write is on disk before it is acknowledged.
@@ -192,6 +193,34 @@ impl SqliteTable {
         })?
     }
 
+    /// Runs `work`, a read of a few items by their keys, on the calling task when it can
+    /// finish without waiting, and on the blocking pool otherwise.
+    ///
+    /// A read by primary key touches a handful of pages that are almost always cached, and
+    /// in WAL mode it never waits for the writer: it takes microseconds, less than the two
+    /// thread hand-offs of the blocking pool (which were most of the CPU of a UserInfo or
+    /// token request). The rare read that would wait (`SQLITE_BUSY` while another
+    /// connection recovers or resets the WAL) is not waited for here: the connection's
+    /// busy timeout is off for the attempt, and the read is retried on the blocking pool.
+    /// Queries, which may scan many rows, always go to the pool.
+    async fn read_by_key<T: Send + 'static>(
+        &self,
+        work: impl Fn(&Connection) -> Result<T, TableError> + Send + 'static,
+    ) -> Result<T, TableError> {
+        if let Some(readers) = &self.readers {
+            let conn = readers.take()?;
+            conn.busy_timeout(Duration::ZERO).map_err(unavailable)?;
+            let out = work(&conn);
+            conn.busy_timeout(BUSY_TIMEOUT).map_err(unavailable)?;
+            readers.give_back(conn);
+            match out {
+                Err(ref e) if is_busy(e) => {}
+                out => return out,
+            }
+        }
+        self.with_reader(work).await
+    }
+
     /// Runs `work` in an immediate (write-locking) transaction.
     async fn write_tx<T: Send + 'static>(
         &self,
@@ -212,6 +241,13 @@ impl SqliteTable {
 
 fn unavailable(e: rusqlite::Error) -> TableError {
     TableError::Unavailable(Cause::of(e))
+}
+
+/// Whether SQLite refused for a lock another connection holds (`SQLITE_BUSY`).
+fn is_busy(e: &TableError) -> bool {
+    matches!(e, TableError::Unavailable(cause)
+        if cause.downcast_ref::<rusqlite::Error>().and_then(rusqlite::Error::sqlite_error_code)
+            == Some(rusqlite::ErrorCode::DatabaseBusy))
 }
 
 fn read_row(row: &Row<'_>) -> rusqlite::Result<(Item, String)> {
@@ -421,15 +457,15 @@ impl Table for SqliteTable {
     async fn get(&self, key: &Key) -> Result<Option<Item>, TableError> {
         let key = key.clone();
         let now = self.clock.unix_seconds();
-        self.with_reader(move |conn| load(conn, &key, now)).await
+        self.read_by_key(move |conn| load(conn, &key, now)).await
     }
 
-    /// One trip to the blocking pool and one read transaction for all of `keys`, so that
-    /// they are read from the same snapshot.
+    /// One read transaction for all of `keys`, so that they are read from the same
+    /// snapshot.
     async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, TableError> {
         let keys = keys.to_vec();
         let now = self.clock.unix_seconds();
-        self.with_reader(move |conn| {
+        self.read_by_key(move |conn| {
             let tx = conn.unchecked_transaction().map_err(unavailable)?;
             let items = keys
                 .iter()
@@ -529,5 +565,55 @@ impl Table for SqliteTable {
             Ok(())
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use varoskapu_core::SystemClock;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_read_while_another_process_holds_the_database_waits_for_it_instead_of_failing() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("varoskapu.db");
+        let key = Key::new("CASE#1", "CASE");
+        SqliteTable::open(&path, Arc::new(SystemClock))
+            .expect("open")
+            .put(ItemWrite::new(key.clone(), Map::new()), Condition::None)
+            .await
+            .expect("written");
+        // Another process takes the database for itself (exclusive locking mode holds the
+        // lock from its first write until it lets go), then lets go a moment later. A
+        // table's own writer would keep it from taking the lock, so this table's writes go
+        // elsewhere and only its reads open the file.
+        let other = Connection::open(&path).expect("other connection");
+        other
+            .pragma_update(None, "locking_mode", "EXCLUSIVE")
+            .expect("exclusive");
+        other
+            .execute_batch("BEGIN IMMEDIATE; UPDATE items SET version = version; COMMIT;")
+            .expect("the other process writes");
+        let table = SqliteTable {
+            readers: Some(Arc::new(Readers {
+                path: path.clone(),
+                idle: Mutex::new(Vec::new()),
+            })),
+            ..SqliteTable::in_memory(Arc::new(SystemClock)).expect("in memory")
+        };
+        let released = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(300));
+            drop(other);
+        });
+
+        let items = table.get_many(std::slice::from_ref(&key)).await;
+        let item = table.get(&key).await;
+        released.join().expect("released");
+        assert_eq!(
+            items.expect("the read waited for the lock").len(),
+            1,
+            "one answer per key"
+        );
+        assert!(item.expect("the read waited for the lock").is_some());
     }
 }
