@@ -103,7 +103,8 @@ pub struct Item {
 impl Item {
     /// Deserializes the item's data into a domain type.
     pub fn parse<T: DeserializeOwned>(&self) -> Result<T, TableError> {
-        serde_json::from_value(Value::Object(self.data.clone()))
+        // From the borrowed map: only the values `T` keeps are copied, not the whole item.
+        T::deserialize(&self.data)
             .map_err(|e| TableError::Corrupt(format!("{}/{}: {e}", self.key.pk, self.key.sk)))
     }
 
