@@ -18,6 +18,11 @@ use varoskapu_core::{
     TableError, TxOp, Update,
 };
 
+/// The items, in a rowid table whose key is a unique index of its own: a lookup walks an
+/// index of small cells (the key and a row id) and reads one row. (In a `WITHOUT ROWID`
+/// table, which SQLite meant for rows of a few hundred bytes, every cell of the key's
+/// b-tree is the whole item, so each comparison on the way to a key read the overflow
+/// pages of a neighbouring case type or person record, past the page cache.)
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS items (
     pk      TEXT NOT NULL,
@@ -29,7 +34,7 @@ CREATE TABLE IF NOT EXISTS items (
     gsi3pk  TEXT, gsi3sk TEXT,
     data    TEXT NOT NULL,
     PRIMARY KEY (pk, sk)
-) WITHOUT ROWID;
+);
 CREATE INDEX IF NOT EXISTS items_gsi1 ON items (gsi1pk, gsi1sk, pk, sk) WHERE gsi1pk IS NOT NULL;
 CREATE INDEX IF NOT EXISTS items_gsi2 ON items (gsi2pk, gsi2sk, pk, sk) WHERE gsi2pk IS NOT NULL;
 CREATE INDEX IF NOT EXISTS items_gsi3 ON items (gsi3pk, gsi3sk, pk, sk) WHERE gsi3pk IS NOT NULL;
@@ -135,6 +140,7 @@ impl SqliteTable {
         // FULL: a write is on disk before it is acknowledged.
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(unavailable)?;
+        migrate_from_without_rowid(&conn)?;
         conn.execute_batch(SCHEMA).map_err(unavailable)?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
@@ -237,6 +243,46 @@ impl SqliteTable {
         })
         .await
     }
+}
+
+/// Moves the items of a data folder made before [`SCHEMA`]'s rowid table into one, in a
+/// single transaction: the old table and its indexes are renamed away, the new ones made,
+/// the items copied, the old table dropped. A folder already moved is left alone.
+fn migrate_from_without_rowid(conn: &Connection) -> Result<(), TableError> {
+    const OLD: &str = "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'items'";
+    let is_old = |conn: &Connection| -> Result<bool, TableError> {
+        let sql: Option<String> = conn
+            .query_row(OLD, [], |row| row.get(0))
+            .optional()
+            .map_err(unavailable)?;
+        Ok(sql.is_some_and(|sql| sql.to_ascii_uppercase().contains("WITHOUT ROWID")))
+    };
+    if !is_old(conn)? {
+        return Ok(());
+    }
+    let tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate)
+        .map_err(unavailable)?;
+    // Another process may have moved them while this one waited for the lock.
+    if is_old(&tx)? {
+        tx.execute_batch(
+            "ALTER TABLE items RENAME TO items_without_rowid;
+            DROP INDEX IF EXISTS items_gsi1;
+            DROP INDEX IF EXISTS items_gsi2;
+            DROP INDEX IF EXISTS items_gsi3;
+            DROP INDEX IF EXISTS items_ttl;",
+        )
+        .map_err(unavailable)?;
+        tx.execute_batch(SCHEMA).map_err(unavailable)?;
+        tx.execute_batch(concat!(
+            "INSERT INTO items (",
+            columns!(),
+            ") SELECT ",
+            columns!(),
+            " FROM items_without_rowid; DROP TABLE items_without_rowid;"
+        ))
+        .map_err(unavailable)?;
+    }
+    tx.commit().map_err(unavailable)
 }
 
 fn unavailable(e: rusqlite::Error) -> TableError {
@@ -572,6 +618,54 @@ impl Table for SqliteTable {
 mod tests {
     use super::*;
     use varoskapu_core::SystemClock;
+
+    #[tokio::test]
+    async fn a_data_folder_of_the_earlier_schema_keeps_its_items_and_their_indexes() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("varoskapu.db");
+        {
+            let old = Connection::open(&path).expect("old database");
+            old.execute_batch(
+                "CREATE TABLE items (
+                    pk TEXT NOT NULL, sk TEXT NOT NULL, version INTEGER NOT NULL,
+                    ttl INTEGER, gsi1pk TEXT, gsi1sk TEXT, gsi2pk TEXT, gsi2sk TEXT,
+                    gsi3pk TEXT, gsi3sk TEXT, data TEXT NOT NULL, PRIMARY KEY (pk, sk)
+                ) WITHOUT ROWID;
+                CREATE INDEX items_gsi1 ON items (gsi1pk, gsi1sk, pk, sk)
+                    WHERE gsi1pk IS NOT NULL;
+                INSERT INTO items VALUES ('CASE#1', 'CASE', 3, NULL, 'OWNER#7', 'CASE#1',
+                    NULL, NULL, NULL, NULL, '{\"status\":\"submitted\"}');",
+            )
+            .expect("an item of the earlier schema");
+        }
+
+        let table = SqliteTable::open(&path, Arc::new(SystemClock)).expect("opens and moves");
+        let item = table
+            .get(&Key::new("CASE#1", "CASE"))
+            .await
+            .expect("reads")
+            .expect("the item is still there");
+        assert_eq!(
+            (item.version, item.data["status"].as_str()),
+            (3, Some("submitted"))
+        );
+        let page = table
+            .query(Query::index(IndexName::Gsi1, "OWNER#7"))
+            .await
+            .expect("queries its index");
+        assert_eq!(page.items.len(), 1, "the index was built again");
+        let sql: String = Connection::open(&path)
+            .expect("look")
+            .query_row(
+                "SELECT sql FROM sqlite_schema WHERE name = 'items'",
+                [],
+                |row| row.get(0),
+            )
+            .expect("schema");
+        assert!(!sql.contains("WITHOUT ROWID"), "{sql}");
+        drop(table);
+        SqliteTable::open(&path, Arc::new(SystemClock)).expect("opens again, nothing to move");
+    }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_read_while_another_process_holds_the_database_waits_for_it_instead_of_failing() {
