@@ -4,14 +4,45 @@
 // opaque access tokens (the default format), ES256 and RS256 keys published, each
 // algorithm with an active and a next key as ours publishes them.
 //
-// Usage: node peer.js PORT CLIENT_ID CLIENT_SECRET
-// Prints one JSON line {"ready": true, "access_token": "..."} once listening: a person's
-// access token (scope openid profile email) for the UserInfo benchmark.
+// Usage: node peer.js PORT CLIENT_ID CLIENT_SECRET [CODES CODE_CHALLENGE]
+// Prints one JSON line {"ready": true, "access_token": "...", "codes": [...]} once
+// listening: a person's access token (scope openid profile email) for the UserInfo
+// benchmark, and CODES authorization codes (PKCE S256 with CODE_CHALLENGE) of the same
+// grant for the code-exchange benchmark.
 
 import { generateKeyPairSync } from 'node:crypto';
 import Provider from 'oidc-provider';
 
-const [port, clientId, clientSecret] = process.argv.slice(2);
+const [port, clientId, clientSecret, codeCount = '0', codeChallenge] = process.argv.slice(2);
+const redirectUri = 'http://127.0.0.1:9/callback';
+
+// In-memory storage like the library's default adapter, without its LRU of 1000 entries,
+// which would evict the codes minted for the code exchange before they are used.
+const stores = new Map();
+class MemoryAdapter {
+  constructor(name) {
+    if (!stores.has(name)) stores.set(name, new Map());
+    this.store = stores.get(name);
+  }
+  async upsert(id, payload) { this.store.set(id, payload); }
+  async find(id) { return this.store.get(id); }
+  async findByUid(uid) {
+    for (const payload of this.store.values()) if (payload.uid === uid) return payload;
+    return undefined;
+  }
+  async findByUserCode(userCode) {
+    for (const payload of this.store.values()) if (payload.userCode === userCode) return payload;
+    return undefined;
+  }
+  async consume(id) {
+    const payload = this.store.get(id);
+    if (payload) payload.consumed = Math.floor(Date.now() / 1000);
+  }
+  async destroy(id) { this.store.delete(id); }
+  async revokeByGrantId(grantId) {
+    for (const [id, payload] of this.store) if (payload.grantId === grantId) this.store.delete(id);
+  }
+}
 const issuer = `http://127.0.0.1:${port}`;
 
 function privateJwk(type, options, alg, kid) {
@@ -41,14 +72,17 @@ const account = {
 };
 
 const provider = new Provider(issuer, {
+  adapter: MemoryAdapter,
   clients: [
     {
       client_id: clientId,
       client_secret: clientSecret,
       grant_types: ['client_credentials', 'authorization_code'],
       response_types: ['code'],
-      redirect_uris: ['http://127.0.0.1:9/callback'],
+      redirect_uris: [redirectUri],
       token_endpoint_auth_method: 'client_secret_basic',
+      // As ours: ID tokens are ES256.
+      id_token_signed_response_alg: 'ES256',
     },
   ],
   jwks: { keys },
@@ -79,6 +113,21 @@ const accessToken = new provider.AccessToken({
 });
 const value = await accessToken.save();
 
+const codes = [];
+for (let n = 0; n < Number(codeCount); n += 1) {
+  const code = new provider.AuthorizationCode({
+    accountId: account.accountId,
+    client,
+    grantId,
+    scope: 'openid profile email',
+    redirectUri,
+    codeChallenge,
+    codeChallengeMethod: 'S256',
+    authTime: Math.floor(Date.now() / 1000),
+  });
+  codes.push(await code.save());
+}
+
 provider.listen(Number(port), '127.0.0.1', () => {
-  console.log(JSON.stringify({ ready: true, access_token: value }));
+  console.log(JSON.stringify({ ready: true, access_token: value, codes }));
 });

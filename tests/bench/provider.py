@@ -8,8 +8,11 @@ VAROSKAPU_BIN to bench a binary built before), starts it on a fresh data folder 
 oidc-provider 9.x (installed from npm into tests/bench/node_modules, ignored by git;
 configured in peer.js) each on its own loopback port, and runs `wrk -t1 -cN -dDs --latency`
 (Debian's `wrk`, installed with apt-get when missing) against JWKS, discovery, the token
-endpoint (`client_credentials`, HTTP Basic) and UserInfo with a person's valid access
-token, alternating peer and ours (A B A B) for each endpoint. Prints one line per run and
+endpoint (`client_credentials`, HTTP Basic), UserInfo with a person's valid access
+token, and the authorization-code exchange (PKCE, an ID token and an access token for
+each code; `--codes` codes are minted beforehand for each run, ours through the
+authorization endpoint of a signed-in session, the peer's in its own store), alternating
+peer and ours (A B A B) for each endpoint. Prints one line per run and
 a table: the best run of each server, its p50/p99 and the ratio ours/peer. A run in which
 any response was not 2xx is reported as failed, never as a figure.
 
@@ -35,6 +38,7 @@ import sys
 import tempfile
 import time
 import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,6 +50,8 @@ CLIENT_ID = "demo-ugyfelkapu"
 CLIENT_SECRET = "demo-portal-secret-change-me-0123456789abcdef"
 REDIRECT_URI = "http://127.0.0.1:8083/callback"
 CITIZEN = ("polgar@demo.varoskapu.hu", "Demo-polgar-2026")
+# The peer's client, as peer.js registers it.
+PEER_REDIRECT_URI = "http://127.0.0.1:9/callback"
 VERIFIER = "provider-bench-verifier-long-enough-for-rfc-7636-0123456789"
 
 
@@ -144,27 +150,51 @@ def basic(client_id: str, secret: str) -> str:
     return "Basic " + base64.b64encode(raw.encode()).decode()
 
 
-def person_token(port: int, scope: str = "openid profile email") -> str:
-    """Signs the demo citizen in through the pages (code flow with PKCE) on our server."""
-    challenge = (
-        base64.urlsafe_b64encode(hashlib.sha256(VERIFIER.encode()).digest())
-        .rstrip(b"=")
-        .decode()
-    )
-    query = urllib.parse.urlencode(
+CHALLENGE = (
+    base64.urlsafe_b64encode(hashlib.sha256(VERIFIER.encode()).digest()).rstrip(b"=").decode()
+)
+SCOPE = "openid profile email"
+
+
+def authorize_query() -> str:
+    return urllib.parse.urlencode(
         {
             "response_type": "code",
             "client_id": CLIENT_ID,
             "redirect_uri": REDIRECT_URI,
-            "scope": scope,
+            "scope": SCOPE,
             "state": "bench",
             "nonce": "bench",
-            "code_challenge": challenge,
+            "code_challenge": CHALLENGE,
             "code_challenge_method": "S256",
         }
     )
+
+
+def code_from(status: int, headers, body: bytes, what: str) -> str:
+    location = dict((k.lower(), v) for k, v in headers).get("location", "")
+    code = urllib.parse.parse_qs(urllib.parse.urlparse(location).query).get("code")
+    if status not in (302, 303) or not code:
+        raise SystemExit(f"{what} answered {status} {location} {body[:300]!r}")
+    return code[0]
+
+
+def exchange_form(code: str, redirect_uri: str) -> str:
+    return urllib.parse.urlencode(
+        {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": redirect_uri,
+            "code_verifier": VERIFIER,
+        }
+    )
+
+
+def person_token(port: int) -> tuple[str, dict]:
+    """Signs the demo citizen in through the pages (code flow with PKCE) on our server;
+    the access token and the cookies of the sign-in's session."""
     jar: dict = {}
-    status, headers, body = request(port, "GET", f"/oauth2/authorize?{query}")
+    status, headers, body = request(port, "GET", f"/oauth2/authorize?{authorize_query()}")
     cookies_from(headers, jar)
     if status != 200:
         raise SystemExit(f"authorize answered {status}")
@@ -188,18 +218,8 @@ def person_token(port: int, scope: str = "openid profile email") -> str:
         },
         form,
     )
-    location = dict((k.lower(), v) for k, v in headers).get("location", "")
-    code = urllib.parse.parse_qs(urllib.parse.urlparse(location).query).get("code")
-    if status != 303 or not code:
-        raise SystemExit(f"login answered {status} {location} {body[:300]!r}")
-    form = urllib.parse.urlencode(
-        {
-            "grant_type": "authorization_code",
-            "code": code[0],
-            "redirect_uri": REDIRECT_URI,
-            "code_verifier": VERIFIER,
-        }
-    )
+    cookies_from(headers, jar)
+    code = code_from(status, headers, body, "login")
     status, _, body = request(
         port,
         "POST",
@@ -208,11 +228,36 @@ def person_token(port: int, scope: str = "openid profile email") -> str:
             "Authorization": basic(CLIENT_ID, CLIENT_SECRET),
             "Content-Type": "application/x-www-form-urlencoded",
         },
-        form,
+        exchange_form(code, REDIRECT_URI),
     )
     if status != 200:
         raise SystemExit(f"the code exchange answered {status} {body[:300]!r}")
-    return json.loads(body)["access_token"]
+    return json.loads(body)["access_token"], jar
+
+
+def mint_codes(port: int, jar: dict, count: int) -> list[str]:
+    """Authorization codes of the signed-in session, each through the authorization
+    endpoint as a browser would get it (first-party client: no consent page)."""
+    cookie = "; ".join(f"{k}={v}" for k, v in jar.items())
+    target = f"/oauth2/authorize?{authorize_query()}"
+
+    def mint(n: int) -> list[str]:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        codes = []
+        try:
+            for _ in range(n):
+                conn.request("GET", target, headers={"Cookie": cookie})
+                response = conn.getresponse()
+                body = response.read()
+                codes.append(code_from(response.status, response.getheaders(), body, "authorize"))
+        finally:
+            conn.close()
+        return codes
+
+    workers = 8
+    with ThreadPoolExecutor(workers) as pool:
+        shares = [count // workers + (i < count % workers) for i in range(workers)]
+        return [code for codes in pool.map(mint, shares) for code in codes]
 
 
 @dataclass
@@ -226,6 +271,11 @@ class Target:
     token: str
     userinfo: str
     access_token: str
+    redirect_uri: str
+    # Unused authorization codes for the code exchange, one per request: the first is
+    # spent by `check`, then each run takes a share of its own.
+    codes: list[str]
+    codes_file: Path
 
 
 def lua(method: str, headers: dict, body: str | None) -> str:
@@ -237,13 +287,34 @@ def lua(method: str, headers: dict, body: str | None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def scripts(target: Target) -> dict:
-    token_headers = {
+def exchange_script(target: Target, connections: int) -> str:
+    """Each request spends the next code; the run stops before the codes run out (a code
+    spent twice is refused, as it must be, and would count as an error)."""
+    redirect = urllib.parse.quote(target.redirect_uri, safe="")
+    return lua("POST", token_headers(), None) + f"""
+local codes = {{}}
+for line in io.lines("{target.codes_file}") do codes[#codes + 1] = line end
+local sent, answered = 0, 0
+request = function()
+  sent = math.min(sent + 1, #codes)
+  return wrk.format(nil, nil, nil, "grant_type=authorization_code&code=" .. codes[sent]
+    .. "&redirect_uri={redirect}&code_verifier={VERIFIER}")
+end
+response = function(status, headers, body)
+  answered = answered + 1
+  if answered + {connections} * 2 >= #codes then wrk.thread:stop() end
+end
+"""
+
+
+def token_headers() -> dict:
+    return {
         "Authorization": basic(CLIENT_ID, CLIENT_SECRET),
         "Content-Type": "application/x-www-form-urlencoded",
     }
-    # UserInfo before the token endpoint: the peer's in-memory store is an LRU of 1000
-    # entries, which the token run's tokens would evict the person's grant from.
+
+
+def scripts(target: Target, connections: int = 32) -> dict:
     return {
         "JWKS": (target.jwks, None),
         "discovery": (target.discovery, None),
@@ -253,8 +324,9 @@ def scripts(target: Target) -> dict:
         ),
         "token (client_credentials)": (
             target.token,
-            lua("POST", token_headers, "grant_type=client_credentials"),
+            lua("POST", token_headers(), "grant_type=client_credentials"),
         ),
+        "token (authorization_code)": (target.token, exchange_script(target, connections)),
     }
 
 
@@ -315,7 +387,18 @@ def wrk_run(wrk: str, args, port: int, path: str, script: str | None, workdir: P
 def check(target: Target) -> None:
     """Each benchmarked request answers 200 once, before it is timed."""
     for name, (path, _) in scripts(target).items():
-        if name.startswith("token"):
+        if name == "token (authorization_code)":
+            status, _, body = request(
+                target.port,
+                "POST",
+                path,
+                token_headers(),
+                exchange_form(target.codes[0], target.redirect_uri),
+            )
+            if status == 200 and "id_token" not in json.loads(body):
+                raise SystemExit(f"{target.name}'s code exchange gave no ID token")
+            del target.codes[0]
+        elif name.startswith("token"):
             status, _, body = request(
                 target.port,
                 "POST",
@@ -360,6 +443,13 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=2, help="A B rounds per endpoint")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--only", help="benchmark only endpoints whose name contains this")
+    parser.add_argument(
+        "--codes",
+        type=int,
+        default=20000,
+        help="authorization codes minted for each server's code-exchange runs (a run that "
+        "spends them all ends early; its rate stands)",
+    )
     args = parser.parse_args()
 
     wrk = ensure_wrk()
@@ -380,7 +470,15 @@ def main() -> int:
         )
         processes.append(ours)
         peer = subprocess.Popen(
-            ["node", "peer.js", str(peer_port), CLIENT_ID, CLIENT_SECRET],
+            [
+                "node",
+                "peer.js",
+                str(peer_port),
+                CLIENT_ID,
+                CLIENT_SECRET,
+                str(args.codes * args.rounds + 1),
+                CHALLENGE,
+            ],
             cwd=BENCH,
             stdout=subprocess.PIPE,
             stderr=(workdir / "peer.log").open("w"),
@@ -392,6 +490,9 @@ def main() -> int:
         if not ready.get("ready"):
             raise SystemExit(f"the peer did not start; see {workdir / 'peer.log'}")
         wait_until_up(ours_port, "/healthz", ours, 120)
+        access_token, session = person_token(ours_port)
+        log(f"minting {args.codes * args.rounds + 1} authorization codes on ours")
+        ours_codes = mint_codes(ours_port, session, args.codes * args.rounds + 1)
 
         targets = [
             Target(
@@ -402,6 +503,9 @@ def main() -> int:
                 "/token",
                 "/me",
                 ready["access_token"],
+                PEER_REDIRECT_URI,
+                ready["codes"],
+                workdir / "peer-codes.txt",
             ),
             Target(
                 "Városkapu",
@@ -410,7 +514,10 @@ def main() -> int:
                 "/.well-known/openid-configuration",
                 "/oauth2/token",
                 "/oauth2/userinfo",
-                person_token(ours_port),
+                access_token,
+                REDIRECT_URI,
+                ours_codes,
+                workdir / "ours-codes.txt",
             ),
         ]
         for target in targets:
@@ -423,7 +530,12 @@ def main() -> int:
         for endpoint in endpoints:
             for round_ in range(args.rounds):
                 for target in targets:
-                    path, script = scripts(target)[endpoint]
+                    path, script = scripts(target, args.connections)[endpoint]
+                    if endpoint == "token (authorization_code)":
+                        # Codes no run has spent.
+                        fresh = target.codes[: args.codes]
+                        del target.codes[: args.codes]
+                        target.codes_file.write_text("\n".join(fresh) + "\n")
                     run = wrk_run(wrk, args, target.port, path, script, workdir)
                     results.setdefault((endpoint, target.name), []).append(run)
                     log(
