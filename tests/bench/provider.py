@@ -288,8 +288,10 @@ def lua(method: str, headers: dict, body: str | None) -> str:
 
 
 def exchange_script(target: Target, connections: int) -> str:
-    """Each request spends the next code; the run stops before the codes run out (a code
-    spent twice is refused, as it must be, and would count as an error)."""
+    """Each request spends the next code; the thread stops before the codes run out (a
+    code spent twice is refused, as it must be, and would count as an error). wrk still
+    divides by the whole duration, so a run that spent them all is no figure: see
+    `main`."""
     redirect = urllib.parse.quote(target.redirect_uri, safe="")
     return lua("POST", token_headers(), None) + f"""
 local codes = {{}}
@@ -336,6 +338,7 @@ class Run:
     p50_ms: float
     p99_ms: float
     errors: int
+    requests: int
 
 
 def to_ms(text: str) -> float:
@@ -367,6 +370,7 @@ def wrk_run(wrk: str, args, port: int, path: str, script: str | None, workdir: P
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
     p50 = re.search(r"^\s+50%\s+(\S+)", out, re.M)
     p99 = re.search(r"^\s+99%\s+(\S+)", out, re.M)
+    requests = re.search(r"(\d+) requests in", out)
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     socket_errors = re.search(
         r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
@@ -381,6 +385,7 @@ def wrk_run(wrk: str, args, port: int, path: str, script: str | None, workdir: P
         to_ms(p50.group(1)) if p50 else float("nan"),
         to_ms(p99.group(1)) if p99 else float("nan"),
         errors,
+        int(requests.group(1)) if requests else 0,
     )
 
 
@@ -537,6 +542,13 @@ def main() -> int:
                         del target.codes[: args.codes]
                         target.codes_file.write_text("\n".join(fresh) + "\n")
                     run = wrk_run(wrk, args, target.port, path, script, workdir)
+                    if endpoint == "token (authorization_code)" and (
+                        run.requests + 2 * args.connections >= len(fresh)
+                    ):
+                        raise SystemExit(
+                            f"{target.name} spent all {len(fresh)} codes before the run "
+                            "ended, so its rate is unknown: run again with more --codes"
+                        )
                     results.setdefault((endpoint, target.name), []).append(run)
                     log(
                         f"{endpoint:28} {target.name:20} round {round_ + 1}: "

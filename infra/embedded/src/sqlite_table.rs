@@ -68,12 +68,14 @@ const LOAD: &str = concat!(
 /// The embedded `Table` engine.
 ///
 /// Writes go through one connection (SQLite allows one writer at a time, and the write
-/// transactions are short). Reads of a database file take a connection of their own from
+/// transactions are short), and the writes waiting for it commit together: see
+/// [`commit_waiting`]. Reads of a database file take a connection of their own from
 /// [`Readers`], so that in WAL mode they run beside the writer and beside each other
 /// instead of queueing behind one lock; each read sees every write acknowledged before it.
 #[derive(Clone)]
 pub struct SqliteTable {
     conn: Arc<Mutex<Connection>>,
+    waiting: Arc<Mutex<Vec<Box<dyn PendingWrite>>>>,
     readers: Option<Arc<Readers>>,
     clock: Arc<dyn Clock>,
 }
@@ -93,7 +95,7 @@ const MAX_IDLE_READERS: usize = 8;
 
 impl Readers {
     fn take(&self) -> Result<Connection, TableError> {
-        let idle = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let idle = lock(&self.idle).pop();
         match idle {
             Some(conn) => Ok(conn),
             None => {
@@ -109,7 +111,7 @@ impl Readers {
     }
 
     fn give_back(&self, conn: Connection) {
-        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        let mut idle = lock(&self.idle);
         if idle.len() < MAX_IDLE_READERS {
             idle.push(conn);
         }
@@ -144,6 +146,7 @@ impl SqliteTable {
         conn.execute_batch(SCHEMA).map_err(unavailable)?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
+            waiting: Arc::default(),
             // A private in-memory database has no file another connection could open.
             readers: None,
             clock,
@@ -169,7 +172,7 @@ impl SqliteTable {
     ) -> Result<T, TableError> {
         let conn = Arc::clone(&self.conn);
         tokio::task::spawn_blocking(move || {
-            let mut guard = conn.lock().unwrap_or_else(|e| e.into_inner());
+            let mut guard = lock(&conn);
             work(&mut guard)
         })
         .await
@@ -227,22 +230,120 @@ impl SqliteTable {
         self.with_reader(work).await
     }
 
-    /// Runs `work` in an immediate (write-locking) transaction.
+    /// Runs `work` in an immediate (write-locking) transaction, as if alone: its writes
+    /// are kept only if it succeeds, and it is answered once they are on disk.
     async fn write_tx<T: Send + 'static>(
         &self,
         work: impl FnOnce(&rusqlite::Transaction<'_>, i64) -> Result<T, TableError> + Send + 'static,
     ) -> Result<T, TableError> {
-        let now = self.clock.unix_seconds();
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        let write = Pending {
+            work: Some(work),
+            now: self.clock.unix_seconds(),
+            outcome: None,
+            answer,
+        };
+        lock(&self.waiting).push(Box::new(write));
+        let waiting = Arc::clone(&self.waiting);
         self.with_conn(move |conn| {
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(unavailable)?;
-            let out = work(&tx, now)?;
-            tx.commit().map_err(unavailable)?;
-            Ok(out)
+            commit_waiting(conn, &waiting);
+            Ok(())
         })
-        .await
+        .await?;
+        answered.await.unwrap_or_else(|_| {
+            Err(TableError::Unavailable(Cause::new(
+                "the write was lost with its batch",
+            )))
+        })
     }
+}
+
+/// At most this many waiting writes share one transaction; the rest take the next.
+const MAX_BATCH: usize = 64;
+
+/// Group commit: the writes waiting for the writer connection (which queue while one
+/// commits, each commit an fsync under `synchronous=FULL`) run in one transaction, each in
+/// a savepoint of its own, and are answered after its one commit. A write that fails is
+/// rolled back to its savepoint alone; the others keep theirs. Every write queues itself
+/// and then takes the connection, so each is run by its own turn or an earlier one; a turn
+/// that finds none waiting has nothing to do.
+fn commit_waiting(conn: &mut Connection, waiting: &Mutex<Vec<Box<dyn PendingWrite>>>) {
+    let mut batch: Vec<Box<dyn PendingWrite>> = {
+        let mut waiting = lock(waiting);
+        let take = waiting.len().min(MAX_BATCH);
+        waiting.drain(..take).collect()
+    };
+    if batch.is_empty() {
+        return;
+    }
+    let committed = (|| {
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(unavailable)?;
+        for write in &mut batch {
+            write.run(&tx)?;
+        }
+        tx.commit().map_err(unavailable)
+    })();
+    for write in batch {
+        write.answer(committed.clone());
+    }
+}
+
+/// A write waiting in [`SqliteTable::write_tx`] for its batch.
+trait PendingWrite: Send {
+    /// Runs the write in its savepoint of `tx`; an error here (of the savepoint itself)
+    /// fails the whole batch.
+    fn run(&mut self, tx: &rusqlite::Transaction<'_>) -> Result<(), TableError>;
+    /// Answers the caller once the batch has committed, or failed.
+    fn answer(self: Box<Self>, committed: Result<(), TableError>);
+}
+
+struct Pending<T, F> {
+    work: Option<F>,
+    now: i64,
+    outcome: Option<Result<T, TableError>>,
+    answer: tokio::sync::oneshot::Sender<Result<T, TableError>>,
+}
+
+impl<T, F> PendingWrite for Pending<T, F>
+where
+    T: Send + 'static,
+    F: FnOnce(&rusqlite::Transaction<'_>, i64) -> Result<T, TableError> + Send + 'static,
+{
+    fn run(&mut self, tx: &rusqlite::Transaction<'_>) -> Result<(), TableError> {
+        let Some(work) = self.work.take() else {
+            return Ok(());
+        };
+        tx.execute_batch("SAVEPOINT write").map_err(unavailable)?;
+        let outcome = work(tx, self.now);
+        let end = if outcome.is_ok() {
+            "RELEASE write"
+        } else {
+            "ROLLBACK TO write; RELEASE write"
+        };
+        tx.execute_batch(end).map_err(unavailable)?;
+        self.outcome = Some(outcome);
+        Ok(())
+    }
+
+    fn answer(self: Box<Self>, committed: Result<(), TableError>) {
+        let answer = match (self.outcome, committed) {
+            // Its own refusal stands whatever became of the others.
+            (Some(Err(refused)), _) => Err(refused),
+            (Some(Ok(out)), Ok(())) => Ok(out),
+            (_, Err(failed)) => Err(failed),
+            (None, Ok(())) => Err(TableError::Unavailable(Cause::new(
+                "the write did not run in its batch",
+            ))),
+        };
+        // A caller that stopped waiting needs no answer.
+        let _ = self.answer.send(answer);
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Moves the items of a data folder made before [`SCHEMA`]'s rowid table into one, in a
@@ -618,6 +719,79 @@ impl Table for SqliteTable {
 mod tests {
     use super::*;
     use varoskapu_core::SystemClock;
+
+    fn write_of(
+        key: &Key,
+        then: Result<(), TableError>,
+    ) -> (
+        Box<dyn PendingWrite>,
+        tokio::sync::oneshot::Receiver<Result<(), TableError>>,
+    ) {
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        let key = key.clone();
+        let work = move |tx: &rusqlite::Transaction<'_>, _now: i64| {
+            put_item(tx, ItemWrite::new(key, Map::new()), None)?;
+            then
+        };
+        let write = Pending {
+            work: Some(work),
+            now: 0,
+            outcome: None,
+            answer,
+        };
+        (Box::new(write), answered)
+    }
+
+    #[tokio::test]
+    async fn writes_committed_together_keep_theirs_when_another_of_the_batch_fails() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let table = SqliteTable::open(&dir.path().join("varoskapu.db"), Arc::new(SystemClock))
+            .expect("open");
+        let keys = ["A", "B", "C"].map(|pk| Key::new(pk, "ITEM"));
+        let (first, first_answer) = write_of(&keys[0], Ok(()));
+        // Writes its item, then fails: the item must not stay.
+        let (second, second_answer) = write_of(&keys[1], Err(TableError::ConditionFailed));
+        let (third, third_answer) = write_of(&keys[2], Ok(()));
+        lock(&table.waiting).extend([first, second, third]);
+        commit_waiting(&mut lock(&table.conn), &table.waiting);
+
+        assert_eq!(first_answer.await.expect("answered"), Ok(()));
+        assert_eq!(
+            second_answer.await.expect("answered"),
+            Err(TableError::ConditionFailed)
+        );
+        assert_eq!(third_answer.await.expect("answered"), Ok(()));
+        let found = table.get_many(&keys).await.expect("reads");
+        assert_eq!(
+            found.iter().map(Option::is_some).collect::<Vec<_>>(),
+            [true, false, true]
+        );
+        assert!(lock(&table.waiting).is_empty());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_writes_each_see_the_ones_before_them() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let table = SqliteTable::open(&dir.path().join("varoskapu.db"), Arc::new(SystemClock))
+            .expect("open");
+        // Two claims of each of 20 keys at once: one of each pair is first.
+        let claims = (0..40).map(|i| {
+            let table = table.clone();
+            tokio::spawn(async move {
+                let key = Key::new(format!("NUMBER#{}", i % 20), "CLAIM");
+                table
+                    .put(ItemWrite::new(key, Map::new()), Condition::NotExists)
+                    .await
+            })
+        });
+        let outcomes = futures::future::join_all(claims).await;
+        let won = outcomes.iter().filter(|o| matches!(o, Ok(Ok(_)))).count();
+        let refused = outcomes
+            .iter()
+            .filter(|o| matches!(o, Ok(Err(TableError::ConditionFailed))))
+            .count();
+        assert_eq!((won, refused), (20, 20));
+    }
 
     #[tokio::test]
     async fn a_data_folder_of_the_earlier_schema_keeps_its_items_and_their_indexes() {
