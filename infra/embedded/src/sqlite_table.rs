@@ -68,14 +68,14 @@ const LOAD: &str = concat!(
 /// The embedded `Table` engine.
 ///
 /// Writes go through one connection (SQLite allows one writer at a time, and the write
-/// transactions are short), and the writes waiting for it commit together: see
-/// [`commit_waiting`]. Reads of a database file take a connection of their own from
+/// transactions are short), on a thread of its own that commits the writes waiting for
+/// it together: see [`write_in_batches`]. Reads of a database file take a connection of their own from
 /// [`Readers`], so that in WAL mode they run beside the writer and beside each other
 /// instead of queueing behind one lock; each read sees every write acknowledged before it.
 #[derive(Clone)]
 pub struct SqliteTable {
     conn: Arc<Mutex<Connection>>,
-    waiting: Arc<Mutex<Vec<Box<dyn PendingWrite>>>>,
+    writes: std::sync::mpsc::Sender<Box<dyn PendingWrite>>,
     readers: Option<Arc<Readers>>,
     clock: Arc<dyn Clock>,
 }
@@ -144,9 +144,18 @@ impl SqliteTable {
             .map_err(unavailable)?;
         migrate_from_without_rowid(&conn)?;
         conn.execute_batch(SCHEMA).map_err(unavailable)?;
+        let conn = Arc::new(Mutex::new(conn));
+        let (writes, queue) = std::sync::mpsc::channel();
+        let writer = Arc::clone(&conn);
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || write_in_batches(&writer, &queue))
+            .map_err(|e| {
+                TableError::Unavailable(Cause::with_source("cannot start the writer", e))
+            })?;
         Ok(Self {
-            conn: Arc::new(Mutex::new(conn)),
-            waiting: Arc::default(),
+            conn,
+            writes,
             // A private in-memory database has no file another connection could open.
             readers: None,
             clock,
@@ -243,13 +252,9 @@ impl SqliteTable {
             outcome: None,
             answer,
         };
-        lock(&self.waiting).push(Box::new(write));
-        let waiting = Arc::clone(&self.waiting);
-        self.with_conn(move |conn| {
-            commit_waiting(conn, &waiting);
-            Ok(())
-        })
-        .await?;
+        self.writes
+            .send(Box::new(write))
+            .map_err(|_| TableError::Unavailable(Cause::new("the table's writer has stopped")))?;
         answered.await.unwrap_or_else(|_| {
             Err(TableError::Unavailable(Cause::new(
                 "the write was lost with its batch",
@@ -261,21 +266,27 @@ impl SqliteTable {
 /// At most this many waiting writes share one transaction; the rest take the next.
 const MAX_BATCH: usize = 64;
 
-/// Group commit: the writes waiting for the writer connection (which queue while one
-/// commits, each commit an fsync under `synchronous=FULL`) run in one transaction, each in
-/// a savepoint of its own, and are answered after its one commit. A write that fails is
-/// rolled back to its savepoint alone; the others keep theirs. Every write queues itself
-/// and then takes the connection, so each is run by its own turn or an earlier one; a turn
-/// that finds none waiting has nothing to do.
-fn commit_waiting(conn: &mut Connection, waiting: &Mutex<Vec<Box<dyn PendingWrite>>>) {
-    let mut batch: Vec<Box<dyn PendingWrite>> = {
-        let mut waiting = lock(waiting);
-        let take = waiting.len().min(MAX_BATCH);
-        waiting.drain(..take).collect()
-    };
-    if batch.is_empty() {
-        return;
+/// The writer thread, until the table is dropped. Group commit: the writes that queued
+/// while it was busy (each commit is an fsync under `synchronous=FULL`) run in one
+/// transaction, each in a savepoint of its own, and are answered after its one commit.
+/// Alone, a write commits at once, as it would by itself.
+fn write_in_batches(
+    conn: &Mutex<Connection>,
+    queue: &std::sync::mpsc::Receiver<Box<dyn PendingWrite>>,
+) {
+    while let Ok(first) = queue.recv() {
+        let mut batch = vec![first];
+        batch.extend(queue.try_iter().take(MAX_BATCH - 1));
+        // A write that panics loses its batch (each caller is told), not the writer.
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            commit_batch(&mut lock(conn), batch)
+        }));
     }
+}
+
+/// Runs `batch` in one transaction and answers each write. A write that fails is rolled
+/// back to its savepoint alone; the others keep theirs.
+fn commit_batch(conn: &mut Connection, mut batch: Vec<Box<dyn PendingWrite>>) {
     let committed = (|| {
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -752,8 +763,7 @@ mod tests {
         // Writes its item, then fails: the item must not stay.
         let (second, second_answer) = write_of(&keys[1], Err(TableError::ConditionFailed));
         let (third, third_answer) = write_of(&keys[2], Ok(()));
-        lock(&table.waiting).extend([first, second, third]);
-        commit_waiting(&mut lock(&table.conn), &table.waiting);
+        commit_batch(&mut lock(&table.conn), vec![first, second, third]);
 
         assert_eq!(first_answer.await.expect("answered"), Ok(()));
         assert_eq!(
@@ -766,7 +776,6 @@ mod tests {
             found.iter().map(Option::is_some).collect::<Vec<_>>(),
             [true, false, true]
         );
-        assert!(lock(&table.waiting).is_empty());
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
