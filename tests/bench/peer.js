@@ -88,7 +88,16 @@ const provider = new Provider(issuer, {
   jwks: { keys },
   cookies: { keys: ['bench-cookie-key-0123456789abcdef'] },
   // Explicit lifetimes (the defaults print a notice on first use).
-  ttl: { AccessToken: 600, ClientCredentials: 600, Grant: 3600, Session: 3600, Interaction: 600 },
+  // Codes minted at start-up live long enough for the runs before theirs (ours are
+  // minted just before each run, and live 60 seconds).
+  ttl: {
+    AccessToken: 600,
+    AuthorizationCode: 600,
+    ClientCredentials: 600,
+    Grant: 3600,
+    Session: 3600,
+    Interaction: 600,
+  },
   claims: { openid: ['sub'], profile: ['name', 'given_name', 'family_name'], email: ['email', 'email_verified'] },
   features: {
     clientCredentials: { enabled: true },

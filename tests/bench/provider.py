@@ -40,6 +40,7 @@ import time
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -272,9 +273,9 @@ class Target:
     userinfo: str
     access_token: str
     redirect_uri: str
-    # Unused authorization codes for the code exchange, one per request: the first is
-    # spent by `check`, then each run takes a share of its own.
-    codes: list[str]
+    # Unused authorization codes for the code exchange, one per request, minted as they
+    # are needed: ours live 60 seconds, as a code should.
+    fresh_codes: Callable[[int], list[str]]
     codes_file: Path
 
 
@@ -398,11 +399,10 @@ def check(target: Target) -> None:
                 "POST",
                 path,
                 token_headers(),
-                exchange_form(target.codes[0], target.redirect_uri),
+                exchange_form(target.fresh_codes(1)[0], target.redirect_uri),
             )
             if status == 200 and "id_token" not in json.loads(body):
                 raise SystemExit(f"{target.name}'s code exchange gave no ID token")
-            del target.codes[0]
         elif name.startswith("token"):
             status, _, body = request(
                 target.port,
@@ -496,8 +496,17 @@ def main() -> int:
             raise SystemExit(f"the peer did not start; see {workdir / 'peer.log'}")
         wait_until_up(ours_port, "/healthz", ours, 120)
         access_token, session = person_token(ours_port)
-        log(f"minting {args.codes * args.rounds + 1} authorization codes on ours")
-        ours_codes = mint_codes(ours_port, session, args.codes * args.rounds + 1)
+
+        def ours_codes(count: int) -> list[str]:
+            log(f"minting {count} authorization codes on ours")
+            return mint_codes(ours_port, session, count)
+
+        peer_codes = ready["codes"]
+
+        def peer_next_codes(count: int) -> list[str]:
+            codes = peer_codes[:count]
+            del peer_codes[:count]
+            return codes
 
         targets = [
             Target(
@@ -509,7 +518,7 @@ def main() -> int:
                 "/me",
                 ready["access_token"],
                 PEER_REDIRECT_URI,
-                ready["codes"],
+                peer_next_codes,
                 workdir / "peer-codes.txt",
             ),
             Target(
@@ -537,9 +546,7 @@ def main() -> int:
                 for target in targets:
                     path, script = scripts(target, args.connections)[endpoint]
                     if endpoint == "token (authorization_code)":
-                        # Codes no run has spent.
-                        fresh = target.codes[: args.codes]
-                        del target.codes[: args.codes]
+                        fresh = target.fresh_codes(args.codes)
                         target.codes_file.write_text("\n".join(fresh) + "\n")
                     run = wrk_run(wrk, args, target.port, path, script, workdir)
                     if endpoint == "token (authorization_code)" and (
