@@ -157,13 +157,13 @@ CHALLENGE = (
 SCOPE = "openid profile email"
 
 
-def authorize_query() -> str:
+def authorize_query(scope: str = SCOPE) -> str:
     return urllib.parse.urlencode(
         {
             "response_type": "code",
             "client_id": CLIENT_ID,
             "redirect_uri": REDIRECT_URI,
-            "scope": SCOPE,
+            "scope": scope,
             "state": "bench",
             "nonce": "bench",
             "code_challenge": CHALLENGE,
@@ -191,11 +191,11 @@ def exchange_form(code: str, redirect_uri: str) -> str:
     )
 
 
-def person_token(port: int) -> tuple[str, dict]:
+def person_token(port: int, scope: str = SCOPE) -> tuple[str, dict]:
     """Signs the demo citizen in through the pages (code flow with PKCE) on our server;
     the access token and the cookies of the sign-in's session."""
     jar: dict = {}
-    status, headers, body = request(port, "GET", f"/oauth2/authorize?{authorize_query()}")
+    status, headers, body = request(port, "GET", f"/oauth2/authorize?{authorize_query(scope)}")
     cookies_from(headers, jar)
     if status != 200:
         raise SystemExit(f"authorize answered {status}")

@@ -170,7 +170,7 @@ def main() -> int:
     )
     try:
         wait_until_up(port, "/healthz", server, 120)
-        token = person_token(port, "openid cases")
+        token, _ = person_token(port, "openid cases")
         clients = [Client(port, token) for _ in range(args.clients)]
         cases: list[dict] = [{"n": n} for n in range(args.cases)]
         run_id = os.urandom(4).hex()
