@@ -65,17 +65,20 @@ pub fn is_working_day(day: Date) -> bool {
     !matches!(day.weekday(), Weekday::Saturday | Weekday::Sunday) && !is_public_holiday(day)
 }
 
-/// The working day `n` working days after `start` (`n = 0` gives `start` itself if it is
-/// a working day, else the next one).
+/// The `n`th working day after `start`, which itself is never counted, whether it is a
+/// working day or not (`n = 0` gives `start` itself if it is a working day, else the next
+/// one). So for `n >= 1`, `working_days_between(start, add_working_days(start, n))` is `n`.
 pub fn add_working_days(start: Date, n: u32) -> Date {
     let mut day = start;
-    while !is_working_day(day) {
-        day = day.tomorrow().unwrap_or(day);
-    }
-    for _ in 0..n {
-        day = day.tomorrow().unwrap_or(day);
-        while !is_working_day(day) {
-            day = day.tomorrow().unwrap_or(day);
+    let mut left = n;
+    while left > 0 || !is_working_day(day) {
+        let next = day.tomorrow().unwrap_or(day);
+        if next == day {
+            break;
+        }
+        day = next;
+        if left > 0 && is_working_day(day) {
+            left -= 1;
         }
     }
     day
@@ -137,5 +140,30 @@ mod tests {
         );
         // 22 Dec 2026 + 3: 23, 24 Dec, then 25-27 closed, 28 Dec.
         assert_eq!(add_working_days(date(2026, 12, 22), 3), date(2026, 12, 28));
+    }
+
+    #[test]
+    fn a_weekend_start_counts_from_the_next_working_day_as_the_first() {
+        // Sat 5 Dec 2026 + 8: Mon 7 is the first, Wed 16 the eighth, as from Fri 4 Dec.
+        let saturday = date(2026, 12, 5);
+        assert_eq!(add_working_days(saturday, 8), date(2026, 12, 16));
+        assert_eq!(add_working_days(date(2026, 12, 4), 8), date(2026, 12, 16));
+        assert_eq!(add_working_days(saturday, 0), date(2026, 12, 7));
+        for n in 1..30 {
+            for start in [
+                saturday,
+                date(2026, 10, 23),
+                date(2026, 12, 24),
+                date(2026, 12, 9),
+            ] {
+                let due = add_working_days(start, n);
+                assert!(is_working_day(due), "{start} + {n}");
+                assert_eq!(
+                    working_days_between(start, due),
+                    i64::from(n),
+                    "{start} + {n}"
+                );
+            }
+        }
     }
 }

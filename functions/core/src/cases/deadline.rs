@@ -32,8 +32,8 @@ impl Deadline {
 
     /// The last day for the decision as things stand; a pause extends it when it ends.
     pub fn due(&self) -> Date {
-        // Counting from a non-working arrival day starts on the next working day, which is
-        // the "day after arrival" rule; from a working day it counts the following ones.
+        // The day of arrival is never counted (the "day after arrival" rule), so an
+        // application that arrives on a Saturday is due when one of the Friday before is.
         add_working_days(
             self.arrived_on,
             self.working_days + self.paused_working_days,
