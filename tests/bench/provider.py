@@ -225,10 +225,7 @@ def person_token(port: int, scope: str = SCOPE) -> tuple[str, dict]:
         port,
         "POST",
         "/oauth2/token",
-        {
-            "Authorization": basic(CLIENT_ID, CLIENT_SECRET),
-            "Content-Type": "application/x-www-form-urlencoded",
-        },
+        token_headers(),
         exchange_form(code, REDIRECT_URI),
     )
     if status != 200:
@@ -408,10 +405,7 @@ def check(target: Target) -> None:
                 target.port,
                 "POST",
                 path,
-                {
-                    "Authorization": basic(CLIENT_ID, CLIENT_SECRET),
-                    "Content-Type": "application/x-www-form-urlencoded",
-                },
+                token_headers(),
                 "grant_type=client_credentials",
             )
         elif name == "userinfo":

@@ -69,9 +69,10 @@ const LOAD: &str = concat!(
 ///
 /// Writes go through one connection (SQLite allows one writer at a time, and the write
 /// transactions are short), on a thread of its own that commits the writes waiting for
-/// it together: see [`write_in_batches`]. Reads of a database file take a connection of their own from
-/// [`Readers`], so that in WAL mode they run beside the writer and beside each other
-/// instead of queueing behind one lock; each read sees every write acknowledged before it.
+/// it together: see [`write_in_batches`]. Reads of a database file take a connection of
+/// their own from [`Readers`], so that in WAL mode they run beside the writer and beside
+/// each other instead of queueing behind one lock; each read sees every write
+/// acknowledged before it.
 #[derive(Clone)]
 pub struct SqliteTable {
     conn: Arc<Mutex<Connection>>,
@@ -245,15 +246,9 @@ impl SqliteTable {
         &self,
         work: impl FnOnce(&rusqlite::Transaction<'_>, i64) -> Result<T, TableError> + Send + 'static,
     ) -> Result<T, TableError> {
-        let (answer, answered) = tokio::sync::oneshot::channel();
-        let write = Pending {
-            work: Some(work),
-            now: self.clock.unix_seconds(),
-            outcome: None,
-            answer,
-        };
+        let (write, answered) = Pending::queued(work, self.clock.unix_seconds());
         self.writes
-            .send(Box::new(write))
+            .send(write)
             .map_err(|_| TableError::Unavailable(Cause::new("the table's writer has stopped")))?;
         answered.await.unwrap_or_else(|_| {
             Err(TableError::Unavailable(Cause::new(
@@ -315,6 +310,30 @@ struct Pending<T, F> {
     now: i64,
     outcome: Option<Result<T, TableError>>,
     answer: tokio::sync::oneshot::Sender<Result<T, TableError>>,
+}
+
+impl<T, F> Pending<T, F>
+where
+    T: Send + 'static,
+    F: FnOnce(&rusqlite::Transaction<'_>, i64) -> Result<T, TableError> + Send + 'static,
+{
+    /// `work` as a write for the writer's queue, and where its answer will come.
+    fn queued(
+        work: F,
+        now: i64,
+    ) -> (
+        Box<dyn PendingWrite>,
+        tokio::sync::oneshot::Receiver<Result<T, TableError>>,
+    ) {
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        let write = Self {
+            work: Some(work),
+            now,
+            outcome: None,
+            answer,
+        };
+        (Box::new(write), answered)
+    }
 }
 
 impl<T, F> PendingWrite for Pending<T, F>
@@ -738,19 +757,12 @@ mod tests {
         Box<dyn PendingWrite>,
         tokio::sync::oneshot::Receiver<Result<(), TableError>>,
     ) {
-        let (answer, answered) = tokio::sync::oneshot::channel();
         let key = key.clone();
         let work = move |tx: &rusqlite::Transaction<'_>, _now: i64| {
             put_item(tx, ItemWrite::new(key, Map::new()), None)?;
             then
         };
-        let write = Pending {
-            work: Some(work),
-            now: 0,
-            outcome: None,
-            answer,
-        };
-        (Box::new(write), answered)
+        Pending::queued(work, 0)
     }
 
     #[tokio::test]
